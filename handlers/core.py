@@ -1,0 +1,248 @@
+"""The one entry point: ``Core.handle(IncomingMessage) -> list[Reply]``.
+
+It routes a message to the chat's open flow or to a command, checks who may do it, and
+returns replies; it never sends. One database transaction per message: either everything
+the message caused is written, or nothing is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from conversations.catalog import ROLE_LABELS
+from conversations.engine import Ctx, Data, FlowEngine, StaleState
+from conversations.flows import FLOWS, invite_problem_text, start_menu, start_register, welcome
+from conversations.text import clean
+from handlers.messages import IncomingMessage, Reply
+from storage import repo
+from storage.models import ProcessedUpdate, Unit
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+NOT_INVITED = (
+    "Xin chào! Đây là trợ lý phong trào thi đua “Dân vận khéo”.\n"
+    "Trợ lý chỉ dành cho cán bộ đã được mời. Vui lòng xin mã mời từ cán bộ quản trị "
+    "của đơn vị (Ban Dân vận hoặc Văn phòng Đảng ủy), rồi gõ: /start MÃ_MỜI"
+)
+SORRY = (
+    "Xin lỗi, trợ lý gặp sự cố khi xử lý tin nhắn này. Những gì bạn đã nhập trước đó vẫn "
+    "được giữ. Vui lòng thử lại sau ít phút; nếu vẫn lỗi, hãy báo cán bộ quản trị."
+)
+
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("dangky", "Đăng ký mô hình “Dân vận khéo”"),
+    ("mohinh", "Xem, sửa hoặc rút mô hình đã đăng ký"),
+    ("huy", "Hủy thao tác đang làm"),
+    ("trogiup", "Xem hướng dẫn và các lệnh"),
+)
+FLOW_COMMANDS = {"dangky": "register", "mohinh": "menu"}
+ALIASES = {"help": "trogiup", "cancel": "huy", "hdsd": "trogiup"}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_command(text: str) -> tuple[str, str]:
+    head, _, rest = text.partition(" ")
+    name = head[1:].split("@", 1)[0].lower()
+    return ALIASES.get(name, name), rest.strip()
+
+
+class Core:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        timezone: str = "Asia/Ho_Chi_Minh",
+        clock: Clock = utcnow,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.tz = ZoneInfo(timezone)
+        self.clock = clock
+        self.engine = FlowEngine(FLOWS)
+        # One message at a time per chat, in arrival order; entries live while in use.
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    async def handle(self, msg: IncomingMessage) -> list[Reply]:
+        key = (msg.channel, msg.chat_id)
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                return await self._handle_with_retry(msg)
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def _handle_with_retry(self, msg: IncomingMessage) -> list[Reply]:
+        for _attempt in range(3):
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    if msg.update_id is not None and not await self._first_delivery(session, msg):
+                        return []
+                    return await self._handle(session, msg)
+            except StaleState:
+                # Another process answered for this chat in between: read the new state again.
+                continue
+            except IntegrityError:
+                if msg.update_id is not None and await self._seen(msg):
+                    return []
+                log.exception("integrity error while handling a message")
+                return [Reply(SORRY)]
+            except Exception:
+                log.exception("error while handling a message")
+                return [Reply(SORRY)]
+        return [Reply(SORRY)]
+
+    async def _first_delivery(self, session: AsyncSession, msg: IncomingMessage) -> bool:
+        assert msg.update_id is not None
+        if await session.get(ProcessedUpdate, (msg.channel, msg.update_id)) is not None:
+            return False
+        session.add(
+            ProcessedUpdate(channel=msg.channel, update_id=msg.update_id, processed_at=self.clock())
+        )
+        await session.flush()
+        return True
+
+    async def _seen(self, msg: IncomingMessage) -> bool:
+        async with self.sessionmaker() as session:
+            row = await session.get(ProcessedUpdate, (msg.channel, str(msg.update_id)))
+            return row is not None
+
+    async def _handle(self, session: AsyncSession, msg: IncomingMessage) -> list[Reply]:
+        text = clean(msg.text) if msg.text else None
+        msg = replace(msg, text=text)
+        person = await repo.person_for_account(session, msg.channel, msg.user_id)
+        ctx = Ctx(
+            session=session,
+            person=person,
+            channel=msg.channel,
+            chat_id=msg.chat_id,
+            user_id=msg.user_id,
+            now=self.clock(),
+            tz=self.tz,
+            display_name=msg.display_name,
+        )
+        row = await self.engine.load(ctx)
+        if text and text.startswith("/") and msg.choice is None:
+            name, args = parse_command(text)
+            return await self._command(ctx, name, args, row is not None)
+        if row is not None:
+            return await self.engine.handle(ctx, row, msg)
+        if person is None:
+            return [Reply(NOT_INVITED)]
+        if msg.choice is not None:
+            return [
+                Reply(
+                    "Nút bấm này thuộc một thao tác đã xong hoặc đã hủy nên không còn hiệu lực.\n"
+                    + short_help()
+                )
+            ]
+        return [Reply("Trợ lý chưa hiểu tin nhắn này.\n" + short_help())]
+
+    async def _command(self, ctx: Ctx, name: str, args: str, flow_open: bool) -> list[Reply]:
+        if name == "huy":
+            row = await self.engine.load(ctx)
+            if row is None:
+                return [Reply("Không có thao tác nào đang làm dở. " + short_help())]
+            return await self.engine.handle(
+                ctx, row, IncomingMessage(ctx.channel, ctx.user_id, ctx.chat_id, text="hủy")
+            )
+        if name == "trogiup":
+            replies = [await self._help(ctx)]
+            row = await self.engine.load(ctx)
+            if row is not None:
+                replies.append(await self.engine.render(ctx, row, note="Bạn đang làm dở:"))
+            return replies
+        if name == "start":
+            return await self._start(ctx, args, flow_open)
+        if ctx.person is None:
+            return [Reply(NOT_INVITED)]
+        if flow_open:
+            row = await self.engine.load(ctx)
+            assert row is not None
+            title = self.engine.flows[row.flow].heading(row.data["data"])
+            note = (
+                f"Bạn đang làm dở “{title}”. Hãy trả lời tiếp, hoặc gõ /huy để hủy "
+                f"rồi dùng lệnh /{name}."
+            )
+            return [await self.engine.render(ctx, row, note=note)]
+        starter = STARTERS.get(name)
+        if starter is None:
+            return [Reply(f"Không có lệnh /{name}.\n" + short_help())]
+        initial = await starter(ctx)
+        if isinstance(initial, Reply):
+            return [initial]
+        return await self.engine.start(ctx, FLOW_COMMANDS[name], initial)
+
+    async def _start(self, ctx: Ctx, args: str, flow_open: bool) -> list[Reply]:
+        code = args.split()[0] if args else ""
+        if not code:
+            if ctx.person is None:
+                return [Reply(NOT_INVITED)]
+            return [Reply(f"Chào {ctx.person.full_name}!\n" + short_help())]
+        try:
+            await repo.check_invite(ctx.session, code, ctx.now)
+        except repo.InviteProblem as err:
+            return [Reply(invite_problem_text(err.reason))]
+        if ctx.person is None:
+            # First contact: ask the full name, then join (the join flow takes the invite).
+            return await self.engine.start(ctx, "join", {"code": code})
+        if flow_open:
+            return [Reply("Vui lòng hoàn tất hoặc /huy thao tác đang làm trước khi dùng mã mời.")]
+        invite = await repo.consume_invite(ctx.session, code, ctx.now)
+        unit = await ctx.session.get(Unit, invite.unit_id)
+        assert unit is not None
+        membership = await repo.add_membership(ctx.session, ctx.person, unit, invite.role, ctx.now)
+        await repo.audit(
+            ctx.session,
+            ctx.person.id,
+            "join",
+            "unit",
+            unit.id,
+            {"role": membership.role, "invite": invite.id},
+            ctx.now,
+            ctx.channel,
+        )
+        return [welcome(ctx.person.full_name, unit.name, membership.role)]
+
+    async def _help(self, ctx: Ctx) -> Reply:
+        if ctx.person is None:
+            return Reply(NOT_INVITED)
+        access = await repo.access_of(ctx.session, ctx.person)
+        units = await repo.memberships(ctx.session, ctx.person)
+        lines = [f"Chào {ctx.person.full_name}. Bạn là:"]
+        lines += [f"• {ROLE_LABELS[m.role]} — {u.name}" for m, u in units]
+        lines += ["", "Các lệnh:"]
+        lines += [f"/{name} — {desc}" for name, desc in COMMANDS]
+        if access.led_paths:
+            lines += [
+                "",
+                "Với vai trò lãnh đạo, bạn dùng được các lệnh trên cho mọi đơn vị trực thuộc, "
+                "kể cả sửa hoặc rút mô hình sau hạn đăng ký.",
+            ]
+        lines += ["", "Trong lúc trả lời: gõ “quay lại” để trở lại bước trước, “hủy” để dừng."]
+        return Reply("\n".join(lines))
+
+
+def short_help() -> str:
+    return "Gõ /dangky để đăng ký mô hình, /mohinh để xem mô hình, /trogiup để xem mọi lệnh."
+
+
+STARTERS: dict[str, Callable[[Ctx], Awaitable[Data | Reply]]] = {
+    "dangky": start_register,
+    "mohinh": start_menu,
+}

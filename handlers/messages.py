@@ -1,0 +1,65 @@
+"""The core's vocabulary with the channels: what comes in, what goes out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A photo, document or sticker the person sent. ``kind`` is photo|document|sticker|voice."""
+
+    kind: str
+    file_id: str | None = None
+    url: str | None = None
+    path: str | None = None
+    file_name: str | None = None
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    channel: str
+    user_id: str
+    chat_id: str
+    text: str | None = None
+    choice: str | None = None  # the data of a tapped button
+    attachment: Attachment | None = None
+    message_id: str | None = None
+    update_id: str | None = None  # platform delivery id, for handling a redelivery once
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Document:
+    file_name: str
+    content: bytes
+    mime_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    options: tuple[Option, ...] = ()  # numbered choices
+    nav: tuple[Option, ...] = ()  # back / skip / cancel: buttons, or a typed-word hint
+    document: Document | None = None
+
+
+def render_plain(reply: Reply) -> str:
+    """Text for channels without buttons: options as a numbered list, nav as typed words."""
+    lines = [reply.text]
+    if reply.options:
+        lines.append("")
+        lines.extend(f"{i}. {opt.label}" for i, opt in enumerate(reply.options, 1))
+        n = len(reply.options)
+        hint = "Trả lời số 1" if n == 1 else f"Trả lời số 1–{n}"
+        lines.append(f"({hint} hoặc gõ tên lựa chọn)")
+    if reply.nav:
+        words = " · ".join(f"“{opt.label.lower()}”" for opt in reply.nav)
+        lines.append(f"Gõ {words}")
+    return "\n".join(lines)

@@ -1,0 +1,265 @@
+"""Tables of the assistant. Alembic migrations in ``storage/migrations`` create them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stored as naive UTC on every database, returned timezone-aware.
+
+    SQLite keeps no offset, so without this a value read back would compare unequal to the
+    aware value written.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: UTCDateTime()}
+
+
+class Role(enum.StrEnum):
+    OFFICER = "officer"
+    LEADER = "leader"
+    ADMIN = "admin"
+
+
+class Field(enum.StrEnum):
+    """Lĩnh vực of a model, in the order the official forms list them."""
+
+    KT = "KT"
+    VHXH = "VHXH"
+    QPAN = "QPAN"
+    XDD = "XDD"
+    OTHER = "OTHER"
+
+
+class Subject(enum.StrEnum):
+    COLLECTIVE = "collective"
+    INDIVIDUAL = "individual"
+
+
+class Origin(enum.StrEnum):
+    NEW = "new"
+    KEPT = "kept"
+
+
+class RecordState(enum.StrEnum):
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(40))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
+    # Materialised path "/1/5/12/": a subtree is one indexed LIKE prefix query on any database.
+    path: Mapped[str] = mapped_column(String(1000), index=True, default="")
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("parent_id", "name", name="uq_units_parent_name"),)
+
+    @property
+    def depth(self) -> int:
+        return self.path.strip("/").count("/")
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+
+    accounts: Mapped[list[Account]] = relationship(back_populates="person")
+
+
+class Account(Base):
+    """One person's identity on one channel (telegram, zalo, terminal)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(100))
+    display_name: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+
+    person: Mapped[Person] = relationship(back_populates="accounts")
+
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_accounts_channel_ext"),)
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("person_id", "unit_id", name="uq_memberships_person_unit"),)
+
+
+class Invite(Base):
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))
+    expires_at: Mapped[datetime]
+    uses_left: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class Campaign(Base):
+    """One year of the movement with its named deadlines."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    created_at: Mapped[datetime]
+
+    deadlines: Mapped[list[Deadline]] = relationship(
+        back_populates="campaign", order_by="Deadline.due_on", cascade="all, delete-orphan"
+    )
+
+
+class Deadline(Base):
+    __tablename__ = "deadlines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    due_on: Mapped[date] = mapped_column(Date)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="deadlines")
+
+    __table_args__ = (UniqueConstraint("campaign_id", "kind", name="uq_deadlines_campaign_kind"),)
+
+
+class DvkModel(Base):
+    """A mô hình: its identity across years. What it is in a given year lives in ModelYear."""
+
+    __tablename__ = "models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    created_at: Mapped[datetime]
+
+    years: Mapped[list[ModelYear]] = relationship(back_populates="model")
+
+
+class ModelYear(Base):
+    """A model's record in one year: every column of Phụ lục 1 and Phụ lục 4."""
+
+    __tablename__ = "model_years"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    origin: Mapped[str] = mapped_column(String(10))  # Origin: new / kept (XD mới / Duy trì)
+    name: Mapped[str] = mapped_column(String(300))
+    field: Mapped[str] = mapped_column(String(10))  # Field
+    field_other: Mapped[str | None] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(20))  # Subject
+    subject_name: Mapped[str] = mapped_column(String(300))
+    place: Mapped[str] = mapped_column(String(1000))
+    lead_body: Mapped[str] = mapped_column(String(300))
+    scale: Mapped[str] = mapped_column(Text)
+    results: Mapped[str | None] = mapped_column(Text)  # Phụ lục 4 column (7)
+    state: Mapped[str] = mapped_column(String(20), default=RecordState.ACTIVE.value)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    model: Mapped[DvkModel] = relationship(back_populates="years")
+
+    __table_args__ = (
+        UniqueConstraint("model_id", "year", name="uq_model_years_model_year"),
+        Index("ix_model_years_year_state", "year", "state"),
+    )
+
+
+class ConversationState(Base):
+    """The open flow of one chat, as plain JSON, so a restart continues where it stopped."""
+
+    __tablename__ = "conversation_states"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    flow: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime]
+
+
+class ProcessedUpdate(Base):
+    """Platform update ids already handled: a redelivered update is answered once."""
+
+    __tablename__ = "processed_updates"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    processed_at: Mapped[datetime]
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]]
+    at: Mapped[datetime]
+    via_channel: Mapped[str | None] = mapped_column(String(20))

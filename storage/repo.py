@@ -1,0 +1,382 @@
+"""Queries and writes used by the commands. Callers own the transaction."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.text import fold
+from storage.models import (
+    Account,
+    AuditLog,
+    Campaign,
+    Deadline,
+    DvkModel,
+    Invite,
+    Membership,
+    ModelYear,
+    Person,
+    RecordState,
+    Role,
+    Unit,
+)
+
+ROLE_RANK = {Role.OFFICER.value: 1, Role.LEADER.value: 2, Role.ADMIN.value: 3}
+
+# Default deadlines of a year (DOMAIN.md): kind, title, day, month.
+DEFAULT_DEADLINES: tuple[tuple[str, str, int, int], ...] = (
+    ("registration", "Đăng ký mô hình", 15, 4),
+    ("evaluation", "Đánh giá, đề nghị công nhận mô hình", 15, 11),
+    ("unit_report", "Báo cáo kết quả năm của đơn vị", 25, 11),
+    ("consolidated", "Báo cáo tổng hợp gửi Tỉnh ủy", 5, 12),
+)
+DEADLINE_KINDS = tuple(k for k, *_ in DEFAULT_DEADLINES)
+
+# Readable codes: no 0/O, 1/I/L that people misread on a small screen.
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+# --- units -------------------------------------------------------------------
+
+
+async def add_unit(
+    session: AsyncSession, name: str, kind: str, parent: Unit | None, now: datetime
+) -> Unit:
+    unit = Unit(name=name, kind=kind, parent_id=parent.id if parent else None, created_at=now)
+    session.add(unit)
+    await session.flush()
+    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    await session.flush()
+    return unit
+
+
+async def list_units(session: AsyncSession, root: Unit | None = None) -> list[Unit]:
+    query = select(Unit)
+    if root is not None:
+        query = query.where(Unit.path.startswith(root.path, autoescape=True))
+    units = list((await session.scalars(query)).all())
+    return sort_tree(units)
+
+
+def sort_tree(units: Sequence[Unit]) -> list[Unit]:
+    """Depth-first order, siblings by name (Vietnamese-insensitive)."""
+    by_id = {u.id: u for u in units}
+
+    def key(u: Unit) -> tuple[str, ...]:
+        ids = [int(x) for x in u.path.strip("/").split("/") if x]
+        return tuple(fold(by_id[i].name) + f"#{i:09d}" if i in by_id else f"#{i:09d}" for i in ids)
+
+    return sorted(units, key=key)
+
+
+async def find_units_by_name(session: AsyncSession, name: str) -> list[Unit]:
+    target = fold(name)
+    units = (await session.scalars(select(Unit))).all()
+    return [u for u in units if fold(u.name) == target]
+
+
+def ancestor_ids(unit: Unit) -> list[int]:
+    return [int(x) for x in unit.path.strip("/").split("/") if x]
+
+
+# --- people and access -------------------------------------------------------
+
+
+async def person_for_account(
+    session: AsyncSession, channel: str, external_id: str
+) -> Person | None:
+    return await session.scalar(
+        select(Person)
+        .join(Account, Account.person_id == Person.id)
+        .where(Account.channel == channel, Account.external_id == external_id)
+    )
+
+
+async def create_person(
+    session: AsyncSession,
+    full_name: str,
+    channel: str,
+    external_id: str,
+    display_name: str | None,
+    now: datetime,
+) -> Person:
+    person = Person(full_name=full_name, created_at=now)
+    session.add(person)
+    await session.flush()
+    session.add(
+        Account(
+            person_id=person.id,
+            channel=channel,
+            external_id=external_id,
+            display_name=display_name,
+            created_at=now,
+        )
+    )
+    await session.flush()
+    return person
+
+
+async def memberships(session: AsyncSession, person: Person) -> list[tuple[Membership, Unit]]:
+    rows = await session.execute(
+        select(Membership, Unit)
+        .join(Unit, Unit.id == Membership.unit_id)
+        .where(Membership.person_id == person.id)
+    )
+    return [(m, u) for m, u in rows.tuples()]
+
+
+async def add_membership(
+    session: AsyncSession, person: Person, unit: Unit, role: str, now: datetime
+) -> Membership:
+    """Join a unit, or raise the role held there; never lowers it."""
+    existing = await session.scalar(
+        select(Membership).where(Membership.person_id == person.id, Membership.unit_id == unit.id)
+    )
+    if existing is None:
+        existing = Membership(person_id=person.id, unit_id=unit.id, role=role, created_at=now)
+        session.add(existing)
+    elif ROLE_RANK[role] > ROLE_RANK[existing.role]:
+        existing.role = role
+    await session.flush()
+    return existing
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one person may reach: units they belong to, and subtrees they lead."""
+
+    direct: dict[int, str]  # unit id -> role held on that unit
+    led_paths: tuple[str, ...]  # paths of units held as leader or admin
+
+    @property
+    def is_known(self) -> bool:
+        return bool(self.direct)
+
+    def role_on(self, unit: Unit) -> str | None:
+        """The strongest role that applies to ``unit``: held on it or on an ancestor above it."""
+        best: str | None = self.direct.get(unit.id)
+        for uid in ancestor_ids(unit):
+            role = self.direct.get(uid)
+            if (
+                role
+                and ROLE_RANK[role] >= ROLE_RANK[Role.LEADER]
+                and (best is None or ROLE_RANK[role] > ROLE_RANK[best])
+            ):
+                best = role
+        return best
+
+    def can_use(self, unit: Unit) -> bool:
+        return self.role_on(unit) is not None
+
+    def can_manage(self, unit: Unit) -> bool:
+        role = self.role_on(unit)
+        return role is not None and ROLE_RANK[role] >= ROLE_RANK[Role.LEADER]
+
+    @property
+    def top_role(self) -> str | None:
+        return max(self.direct.values(), key=lambda r: ROLE_RANK[r], default=None)
+
+
+async def access_of(session: AsyncSession, person: Person | None) -> Access:
+    if person is None:
+        return Access({}, ())
+    pairs = await memberships(session, person)
+    direct = {u.id: m.role for m, u in pairs}
+    led = tuple(u.path for m, u in pairs if ROLE_RANK[m.role] >= ROLE_RANK[Role.LEADER])
+    return Access(direct, led)
+
+
+async def usable_units(session: AsyncSession, access: Access) -> list[Unit]:
+    """Every unit the person may act for: their own units and all units below those they lead."""
+    if not access.direct:
+        return []
+    conditions: list[Any] = [Unit.id.in_(list(access.direct))]
+    conditions += [Unit.path.startswith(p, autoescape=True) for p in access.led_paths]
+    units = (await session.scalars(select(Unit).where(or_(*conditions)))).all()
+    return sort_tree(list(units))
+
+
+# --- invites -----------------------------------------------------------------
+
+
+def new_code(length: int = 8) -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(length))
+
+
+async def create_invite(
+    session: AsyncSession, unit: Unit, role: str, uses: int, days: int, now: datetime
+) -> Invite:
+    invite = Invite(
+        code=new_code(),
+        unit_id=unit.id,
+        role=role,
+        uses_left=uses,
+        expires_at=now + timedelta(days=days),
+        created_at=now,
+    )
+    session.add(invite)
+    await session.flush()
+    return invite
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+class InviteProblem(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # unknown | expired | used_up
+
+
+async def check_invite(session: AsyncSession, code: str, now: datetime) -> Invite:
+    invite = await session.scalar(select(Invite).where(Invite.code == normalise_code(code)))
+    if invite is None:
+        raise InviteProblem("unknown")
+    if invite.expires_at <= now:
+        raise InviteProblem("expired")
+    if invite.uses_left <= 0:
+        raise InviteProblem("used_up")
+    return invite
+
+
+async def consume_invite(session: AsyncSession, code: str, now: datetime) -> Invite:
+    """Take one use of a valid invite; two people racing for the last use cannot both win."""
+    invite = await check_invite(session, code, now)
+    result = await session.execute(
+        update(Invite)
+        .where(Invite.id == invite.id, Invite.uses_left > 0, Invite.expires_at > now)
+        .values(uses_left=Invite.uses_left - 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise InviteProblem("used_up")
+    await session.refresh(invite)
+    return invite
+
+
+# --- campaigns ---------------------------------------------------------------
+
+
+async def get_campaign(session: AsyncSession, year: int) -> Campaign | None:
+    return await session.scalar(select(Campaign).where(Campaign.year == year))
+
+
+async def ensure_campaign(session: AsyncSession, year: int, now: datetime) -> Campaign:
+    campaign = await get_campaign(session, year)
+    if campaign is not None:
+        await session.refresh(campaign, ["deadlines"])
+        return campaign
+    campaign = Campaign(year=year, created_at=now)
+    session.add(campaign)
+    await session.flush()
+    for kind, title, day, month in DEFAULT_DEADLINES:
+        session.add(
+            Deadline(campaign_id=campaign.id, kind=kind, title=title, due_on=date(year, month, day))
+        )
+    await session.flush()
+    await session.refresh(campaign, ["deadlines"])
+    return campaign
+
+
+async def deadline_of(session: AsyncSession, year: int, kind: str, now: datetime) -> Deadline:
+    campaign = await ensure_campaign(session, year, now)
+    for d in campaign.deadlines:
+        if d.kind == kind:
+            return d
+    raise LookupError(kind)
+
+
+async def set_deadline(
+    session: AsyncSession, year: int, kind: str, due_on: date, now: datetime
+) -> Deadline:
+    deadline = await deadline_of(session, year, kind, now)
+    deadline.due_on = due_on
+    await session.flush()
+    return deadline
+
+
+# --- models ------------------------------------------------------------------
+
+
+async def records_of_unit(
+    session: AsyncSession, unit_id: int, year: int, *, active_only: bool = True
+) -> list[ModelYear]:
+    query = (
+        select(ModelYear)
+        .join(DvkModel, DvkModel.id == ModelYear.model_id)
+        .where(DvkModel.unit_id == unit_id, ModelYear.year == year)
+        .order_by(ModelYear.id)
+    )
+    if active_only:
+        query = query.where(ModelYear.state == RecordState.ACTIVE.value)
+    return list((await session.scalars(query)).all())
+
+
+async def keepable_records(session: AsyncSession, unit_id: int, year: int) -> list[ModelYear]:
+    """Last year's active models of the unit not yet registered again this year."""
+    taken = select(ModelYear.model_id).where(ModelYear.year == year)
+    query = (
+        select(ModelYear)
+        .join(DvkModel, DvkModel.id == ModelYear.model_id)
+        .where(
+            DvkModel.unit_id == unit_id,
+            ModelYear.year == year - 1,
+            ModelYear.state == RecordState.ACTIVE.value,
+            ModelYear.model_id.not_in(taken),
+        )
+        .order_by(ModelYear.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def unit_of_record(session: AsyncSession, record: ModelYear) -> Unit:
+    unit = await session.scalar(
+        select(Unit)
+        .join(DvkModel, DvkModel.unit_id == Unit.id)
+        .where(DvkModel.id == record.model_id)
+    )
+    assert unit is not None
+    return unit
+
+
+async def count_records(session: AsyncSession, year: int | None = None) -> int:
+    query = select(func.count(ModelYear.id))
+    if year is not None:
+        query = query.where(ModelYear.year == year)
+    return int(await session.scalar(query) or 0)
+
+
+async def audit(
+    session: AsyncSession,
+    person_id: int | None,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    details: dict[str, Any],
+    now: datetime,
+    channel: str | None = None,
+) -> None:
+    session.add(
+        AuditLog(
+            person_id=person_id,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            details=details,
+            at=now,
+            via_channel=channel,
+        )
+    )
+
+
+def changed_fields(
+    before: dict[str, Any], after: dict[str, Any], keys: Iterable[str]
+) -> dict[str, Any]:
+    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
