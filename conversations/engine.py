@@ -83,6 +83,9 @@ class Step:
     show: Callable[[Any, Data], str] | None = None
     after: Callable[[Ctx, Data], Awaitable[None]] | None = None  # runs once a value is set
     editable: bool = True  # offered for editing from the summary
+    # Keep the value while the step is not asked (the flow filled it in itself, e.g. the only
+    # unit a person belongs to); other hidden steps lose their answers.
+    keep_hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -267,7 +270,7 @@ class FlowEngine:
     def _prune(self, flow: Flow, data: Data) -> None:
         """Forget answers to steps that earlier answers no longer call for."""
         for s in flow.steps:
-            if not self._visible(s, data):
+            if not s.keep_hidden and not self._visible(s, data):
                 data.pop(s.key, None)
 
     @staticmethod

@@ -286,6 +286,7 @@ REGISTER = Flow(
             show=_show_unit,
             after=after_unit_named,
             editable=False,
+            keep_hidden=True,
         ),
         Step(
             key="origin",
@@ -295,6 +296,7 @@ REGISTER = Flow(
             when=_when_can_keep,
             show=_show_origin,
             editable=False,
+            keep_hidden=True,
         ),
         Step(
             key="kept_from",
@@ -580,6 +582,7 @@ MENU = Flow(
             choices=unit_choices,
             when=_when_multi_unit,
             after=after_menu_unit,
+            keep_hidden=True,
         ),
         Step(key="record", label="Mô hình", prompt=menu_list_prompt, choices=menu_record_choices),
         Step(

@@ -170,8 +170,9 @@ class SentMessage:
         for text, data in self.buttons:
             if text == button_text:
                 return data
-        raise AssertionError(f"no button {button_text!r} in message {self.message_id}: "
-                             f"{self.buttons}")
+        raise AssertionError(
+            f"no button {button_text!r} in message {self.message_id}: {self.buttons}"
+        )
 
 
 @dataclass
@@ -437,10 +438,20 @@ class FakeTelegram:
             self.add_file(file_id, content, f"photos/{file_id}.jpg")
         size = len(content) if content is not None else 1024
         photo = [
-            {"file_id": f"{file_id}_s", "file_unique_id": f"u{file_id}_s", "width": 90,
-             "height": 67, "file_size": max(size // 10, 1)},
-            {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 1280,
-             "height": 960, "file_size": size},
+            {
+                "file_id": f"{file_id}_s",
+                "file_unique_id": f"u{file_id}_s",
+                "width": 90,
+                "height": 67,
+                "file_size": max(size // 10, 1),
+            },
+            {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "width": 1280,
+                "height": 960,
+                "file_size": size,
+            },
         ]
         extra: JSONDict = {"photo": photo}
         if caption is not None:
@@ -490,8 +501,7 @@ class FakeTelegram:
             "is_video": False,
             "emoji": emoji,
         }
-        return self.queue_raw({"message": self._user_message(user_id, first_name,
-                                                             sticker=sticker)})
+        return self.queue_raw({"message": self._user_message(user_id, first_name, sticker=sticker)})
 
     def queue_raw(self, update: JSONDict) -> int:
         """Queue any update (deep-copied); assigns update_id if missing and returns it.
@@ -517,7 +527,10 @@ class FakeTelegram:
         self.blocked.add(user_id)
 
     def add_file(
-        self, file_id: str, content: bytes, file_path: str | None = None,
+        self,
+        file_id: str,
+        content: bytes,
+        file_path: str | None = None,
         filename: str | None = None,
     ) -> None:
         """Register a file for getFile and ``/file/bot<token>/<file_path>`` downloads."""
@@ -583,14 +596,16 @@ class FakeTelegram:
             )
         return got
 
-    async def wait_for_call(self, method: str, count: int = 1, timeout: float = 5.0
-                            ) -> list[JSONDict]:
+    async def wait_for_call(
+        self, method: str, count: int = 1, timeout: float = 5.0
+    ) -> list[JSONDict]:
         """Wait until ``method`` has been called ``count`` times in total; return the params."""
         ok = await self._wait_until(lambda: len(self.calls_of(method)) >= count, timeout)
         found = self.calls_of(method)
         if not ok:
-            raise AssertionError(f"expected {count} call(s) of {method} within {timeout}s, "
-                                 f"got {len(found)}: {found}")
+            raise AssertionError(
+                f"expected {count} call(s) of {method} within {timeout}s, got {len(found)}: {found}"
+            )
         return found
 
     async def wait_idle(self, quiet: float = 0.3, timeout: float = 5.0) -> None:
@@ -709,8 +724,7 @@ class FakeTelegram:
         return params
 
     @staticmethod
-    def _error(error_code: int, description: str, retry_after: int | None = None
-               ) -> web.Response:
+    def _error(error_code: int, description: str, retry_after: int | None = None) -> web.Response:
         body: JSONDict = {"ok": False, "error_code": error_code, "description": description}
         if retry_after is not None:
             body["parameters"] = {"retry_after": retry_after}
@@ -866,8 +880,14 @@ class FakeTelegram:
             raise _ApiError(400, f"Bad Request: message to {what} not found")
         return sent
 
-    def _apply_edit(self, sent: SentMessage, text: str | None, plain: str | None,
-                    parse_mode: str | None, markup: JSONDict | None) -> JSONDict:
+    def _apply_edit(
+        self,
+        sent: SentMessage,
+        text: str | None,
+        plain: str | None,
+        parse_mode: str | None,
+        markup: JSONDict | None,
+    ) -> JSONDict:
         new_text = sent.text if text is None else text
         if self.strict_edits and new_text == sent.text and markup == sent.reply_markup:
             raise _ApiError(
@@ -907,8 +927,11 @@ class FakeTelegram:
 
     async def _get_updates(self, params: JSONDict) -> list[JSONDict]:
         if self.webhook_url:
-            raise _ApiError(409, "Conflict: can't use getUpdates method while webhook is "
-                                 "active; use deleteWebhook to delete the webhook first")
+            raise _ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is "
+                "active; use deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset") or 0)
         limit = min(max(int(params.get("limit") or 100), 1), 100)
         timeout = max(float(params.get("timeout") or 0), 0.0)
@@ -1014,8 +1037,9 @@ class FakeTelegram:
             }
         }
         document = Document(stored.filename, stored.content)
-        return self._store("sendDocument", chat_id, caption, plain, params, markup, extra,
-                           document=document)
+        return self._store(
+            "sendDocument", chat_id, caption, plain, params, markup, extra, document=document
+        )
 
     async def _send_photo(self, params: JSONDict) -> JSONDict:
         chat_id = self._chat_id(params)
@@ -1026,15 +1050,24 @@ class FakeTelegram:
         size = len(stored.content)
         extra = {
             "photo": [
-                {"file_id": f"{stored.file_id}_s", "file_unique_id": f"u{stored.file_id}_s",
-                 "width": 90, "height": 90, "file_size": max(size // 10, 1)},
-                {"file_id": stored.file_id, "file_unique_id": f"u{stored.file_id}",
-                 "width": 800, "height": 800, "file_size": size},
+                {
+                    "file_id": f"{stored.file_id}_s",
+                    "file_unique_id": f"u{stored.file_id}_s",
+                    "width": 90,
+                    "height": 90,
+                    "file_size": max(size // 10, 1),
+                },
+                {
+                    "file_id": stored.file_id,
+                    "file_unique_id": f"u{stored.file_id}",
+                    "width": 800,
+                    "height": 800,
+                    "file_size": size,
+                },
             ]
         }
         photo = Document(stored.filename, stored.content)
-        return self._store("sendPhoto", chat_id, caption, plain, params, markup, extra,
-                           photo=photo)
+        return self._store("sendPhoto", chat_id, caption, plain, params, markup, extra, photo=photo)
 
     async def _edit_message_text(self, params: JSONDict) -> JSONDict | bool:
         if params.get("inline_message_id"):
@@ -1076,8 +1109,10 @@ class FakeTelegram:
     async def _answer_callback_query(self, params: JSONDict) -> bool:
         query_id = str(params.get("callback_query_id") or "")
         if query_id not in self._callback_ids or query_id in self.callback_answers:
-            raise _ApiError(400, "Bad Request: query is too old and response timeout expired "
-                                 "or query ID is invalid")
+            raise _ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
         self.callback_answers[query_id] = params
         return True
 

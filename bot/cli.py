@@ -1,0 +1,322 @@
+"""The `dvk` command line: run the bot, chat in a terminal, administer units, invites, years."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.app import App, build_app, setup_logging
+from bot.settings import Settings
+from conversations.catalog import ROLE_LABELS
+from conversations.text import clean, fold
+from handlers.core import utcnow
+from storage import repo
+from storage.db import current_revision, upgrade
+from storage.models import Role, Unit
+
+
+class CliError(Exception):
+    """A mistake in the command's arguments or data; printed without a traceback."""
+
+
+def parse_date(text: str) -> date:
+    try:
+        return datetime.strptime(text.strip(), "%d/%m/%Y").date()
+    except ValueError as err:
+        raise CliError(f"Ngày “{text}” không đúng dạng dd/mm/yyyy.") from err
+
+
+async def resolve_unit(session: AsyncSession, ref: str) -> Unit:
+    """A unit by id or by name (with or without diacritics); ambiguity is an error."""
+    if ref.isdigit():
+        unit = await session.get(Unit, int(ref))
+        if unit is None:
+            raise CliError(f"Không có đơn vị mã {ref}.")
+        return unit
+    found = await repo.find_units_by_name(session, ref)
+    if not found:
+        raise CliError(f"Không tìm thấy đơn vị “{ref}”. Xem danh sách: dvk unit list")
+    if len(found) > 1:
+        ids = ", ".join(str(u.id) for u in found)
+        raise CliError(f"Có nhiều đơn vị tên “{ref}” (mã {ids}); hãy dùng mã số.")
+    return found[0]
+
+
+# --- commands ------------------------------------------------------------------
+
+
+async def cmd_db(app: App, args: argparse.Namespace, out: TextIO) -> None:
+    if args.action == "upgrade":
+        await upgrade(app.engine)
+    out.write(f"Phiên bản lược đồ: {await current_revision(app.engine)}\n")
+
+
+async def cmd_unit(app: App, args: argparse.Namespace, out: TextIO) -> None:
+    now = utcnow()
+    async with app.sessionmaker() as session, session.begin():
+        if args.action == "add":
+            parent = await resolve_unit(session, args.parent) if args.parent else None
+            unit = await repo.add_unit(session, clean(args.name), args.kind, parent, now)
+            out.write(f"Đã thêm đơn vị {unit.id}: {unit.name}\n")
+        elif args.action == "list":
+            units = await repo.list_units(session)
+            if not units:
+                out.write("Chưa có đơn vị nào. Thêm bằng: dvk unit add TÊN --kind LOẠI\n")
+            for u in units:
+                out.write(f"{'  ' * u.depth}{u.id:>5}  {u.name} [{u.kind}]\n")
+        else:
+            rows = read_table(Path(args.file))
+            created = await import_units(session, rows, now)
+            out.write(f"Đã nhập {created} đơn vị mới ({len(rows) - created} đã có sẵn).\n")
+
+
+def read_table(path: Path) -> list[dict[str, str]]:
+    """Rows of a CSV or XLSX file as dicts keyed by folded header."""
+    if not path.exists():
+        raise CliError(f"Không thấy tệp {path}.")
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path, read_only=True, data_only=True)
+        sheet = wb.active
+        raw = [
+            ["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)
+        ]
+        wb.close()
+    else:
+        text = path.read_text(encoding="utf-8-sig")
+        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
+        raw = list(csv.reader(io.StringIO(text), dialect))
+    raw = [r for r in raw if any(c.strip() for c in r)]
+    if not raw:
+        return []
+    header = [fold(h) for h in raw[0]]
+    return [dict(zip(header, (clean(c) for c in r), strict=False)) for r in raw[1:]]
+
+
+HEADER_NAMES = {
+    "name": ("ten", "ten don vi", "name", "don vi"),
+    "kind": ("loai", "kind", "loai don vi", "cap"),
+    "parent": ("cap tren", "parent", "don vi cap tren", "truc thuoc"),
+}
+
+
+def _column(row: dict[str, str], what: str) -> str:
+    for header in HEADER_NAMES[what]:
+        if row.get(header):
+            return row[header]
+    return ""
+
+
+async def import_units(session: AsyncSession, rows: list[dict[str, str]], now: datetime) -> int:
+    """Create the units of a table (name, kind, parent name); rows may come in any order."""
+    pending = []
+    for number, row in enumerate(rows, 2):
+        name = _column(row, "name")
+        if not name:
+            raise CliError(f"Dòng {number}: thiếu tên đơn vị (cột “Tên”).")
+        pending.append((number, name, _column(row, "kind") or "khac", _column(row, "parent")))
+    created = 0
+    while pending:
+        progress = False
+        for item in list(pending):
+            number, name, kind, parent_name = item
+            parent = None
+            if parent_name:
+                candidates = await repo.find_units_by_name(session, parent_name)
+                if len(candidates) > 1:
+                    raise CliError(f"Dòng {number}: có nhiều đơn vị tên “{parent_name}”.")
+                if not candidates:
+                    continue  # its parent may be further down the file
+                parent = candidates[0]
+            same = await session.scalar(
+                select(Unit)
+                .where(Unit.parent_id.is_(None) if parent is None else Unit.parent_id == parent.id)
+                .where(Unit.name == name)
+            )
+            if same is None:
+                await repo.add_unit(session, name, kind, parent, now)
+                created += 1
+            pending.remove(item)
+            progress = True
+        if not progress:
+            missing = ", ".join(f"dòng {n}: “{p}”" for n, _, _, p in pending)
+            raise CliError(f"Không tìm thấy đơn vị cấp trên ({missing}).")
+    return created
+
+
+async def cmd_invite(app: App, args: argparse.Namespace, out: TextIO) -> None:
+    if args.uses < 1 or args.days < 1:
+        raise CliError("--uses và --days phải từ 1 trở lên.")
+    async with app.sessionmaker() as session, session.begin():
+        unit = await resolve_unit(session, args.unit)
+        invite = await repo.create_invite(session, unit, args.role, args.uses, args.days, utcnow())
+    expires = invite.expires_at.astimezone(app.core.tz).strftime("%d/%m/%Y %H:%M")
+    out.write(
+        f"Mã mời: {invite.code}\n"
+        f"Đơn vị: {unit.name} — vai trò: {ROLE_LABELS[args.role]}\n"
+        f"Dùng được {invite.uses_left} lần, hết hạn {expires}\n"
+        f"Người được mời gõ trong trò chuyện với bot: /start {invite.code}\n"
+    )
+    username = app.settings.telegram_bot_username
+    if username:
+        out.write(f"Liên kết Telegram: https://t.me/{username.lstrip('@')}?start={invite.code}\n")
+    else:
+        out.write("(Đặt TELEGRAM_BOT_USERNAME để in liên kết Telegram bấm là vào.)\n")
+
+
+async def cmd_campaign(app: App, args: argparse.Namespace, out: TextIO) -> None:
+    now = utcnow()
+    year = args.year or now.astimezone(app.core.tz).year
+    async with app.sessionmaker() as session, session.begin():
+        if args.action == "set":
+            changes = dict(parse_assignment(a) for a in args.deadlines)
+            if not changes:
+                raise CliError("Cần ít nhất một hạn, ví dụ: registration=15/04/2026")
+            for kind, due in changes.items():
+                await repo.set_deadline(session, year, kind, due, now)
+        campaign = await repo.ensure_campaign(session, year, now)
+        out.write(f"Các hạn năm {year}:\n")
+        for d in campaign.deadlines:
+            out.write(f"  {d.due_on.strftime('%d/%m/%Y')}  {d.kind:<13} {d.title}\n")
+
+
+def parse_assignment(text: str) -> tuple[str, date]:
+    kind, sep, value = text.partition("=")
+    if not sep or kind not in repo.DEADLINE_KINDS:
+        kinds = ", ".join(repo.DEADLINE_KINDS)
+        raise CliError(f"“{text}”: cần dạng LOẠI=dd/mm/yyyy với LOẠI là một trong: {kinds}.")
+    return kind, parse_date(value)
+
+
+async def cmd_demo(app: App, args: argparse.Namespace, out: TextIO) -> None:
+    from bot.demo import load_demo
+
+    async with app.sessionmaker() as session, session.begin():
+        result = await load_demo(session, utcnow(), app.core.tz)
+    if not result.created:
+        out.write("Dữ liệu mẫu đã có sẵn. Thử ngay: dvk chat\n")
+        return
+    out.write(
+        f"Đã tạo dữ liệu mẫu: {result.units} đơn vị, {result.models} mô hình (năm nay và năm trước).\n"
+        "Thử trò chuyện trong terminal:\n"
+        "  dvk chat                 # Nguyễn Thị Lan, cán bộ Hội LHPN phường\n"
+        "  dvk chat --as lanhdao    # Trần Văn Hùng, lãnh đạo Đảng bộ phường\n"
+        "Mã mời cho Telegram/Zalo:\n"
+    )
+    for label, code in result.invites.items():
+        out.write(f"  {code}  ({label})\n")
+
+
+async def cmd_chat(app: App, args: argparse.Namespace, out: TextIO) -> None:
+    from bot.terminal import chat
+
+    await chat(app.core, args.as_name, stdout=out)
+
+
+async def cmd_run(app: App, args: argparse.Namespace, out: TextIO) -> None:
+    from bot.telegram import run_polling
+
+    if app.settings.telegram_bot_token is None:
+        out.write(
+            "Chưa cấu hình kênh nào. Đặt biến TELEGRAM_BOT_TOKEN (mã bot từ @BotFather) "
+            "rồi chạy lại dvk run; hoặc thử ngay trong terminal: dvk chat\n"
+        )
+        raise SystemExit(2)
+    await run_polling(app)
+
+
+Command = Callable[[App, argparse.Namespace, TextIO], Awaitable[None]]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dvk", description="Trợ lý “Dân vận khéo”")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="chạy bot trên các kênh đã cấu hình")
+    run.set_defaults(func=cmd_run)
+
+    chat = sub.add_parser("chat", help="trò chuyện với trợ lý trong terminal")
+    chat.add_argument("--as", dest="as_name", default="canbo", help="tên tài khoản terminal")
+    chat.set_defaults(func=cmd_chat)
+
+    demo = sub.add_parser("demo", help="nạp dữ liệu mẫu (một phường, các chi bộ, đoàn thể)")
+    demo.set_defaults(func=cmd_demo)
+
+    db = sub.add_parser("db", help="cơ sở dữ liệu")
+    db.add_argument("action", choices=["upgrade", "current"])
+    db.set_defaults(func=cmd_db)
+
+    unit = sub.add_parser("unit", help="đơn vị")
+    unit_sub = unit.add_subparsers(dest="action", required=True)
+    add = unit_sub.add_parser("add", help="thêm một đơn vị")
+    add.add_argument("name")
+    add.add_argument("--kind", default="khac", help="loại: tinh, xa, phuong, chi_bo, doan_the…")
+    add.add_argument("--parent", help="mã số hoặc tên đơn vị cấp trên")
+    unit_sub.add_parser("list", help="cây đơn vị")
+    imp = unit_sub.add_parser("import", help="nhập cây đơn vị từ CSV hoặc XLSX")
+    imp.add_argument("file")
+    unit.set_defaults(func=cmd_unit)
+
+    invite = sub.add_parser("invite", help="mã mời")
+    invite_sub = invite.add_subparsers(dest="action", required=True)
+    create = invite_sub.add_parser("create", help="tạo mã mời vào một đơn vị")
+    create.add_argument("--unit", required=True, help="mã số hoặc tên đơn vị")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--uses", type=int, default=1, help="số lần dùng (mặc định 1)")
+    create.add_argument("--days", type=int, default=7, help="số ngày hiệu lực (mặc định 7)")
+    invite.set_defaults(func=cmd_invite)
+
+    campaign = sub.add_parser("campaign", help="các hạn của một năm")
+    campaign_sub = campaign.add_subparsers(dest="action", required=True)
+    show = campaign_sub.add_parser("show", help="xem các hạn")
+    show.add_argument("--year", type=int)
+    set_ = campaign_sub.add_parser("set", help="đặt hạn: LOẠI=dd/mm/yyyy …")
+    set_.add_argument("--year", type=int)
+    set_.add_argument("deadlines", nargs="*", metavar="LOẠI=dd/mm/yyyy")
+    campaign.set_defaults(func=cmd_campaign)
+    return parser
+
+
+async def run_command(
+    argv: Sequence[str], settings: Settings | None = None, out: TextIO = sys.stdout
+) -> int:
+    args = build_parser().parse_args(argv)
+    settings = settings or Settings()
+    if args.command == "chat":
+        # Keep the conversation readable: log records go to a file instead of the screen.
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        logging.basicConfig(filename="dvk-chat.log", level=logging.INFO)
+    migrate = None if args.command != "db" else False
+    app = await build_app(settings, migrate=migrate)
+    try:
+        await args.func(app, args, out)
+    except CliError as err:
+        sys.stderr.write(f"Lỗi: {err}\n")
+        return 1
+    finally:
+        await app.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    settings = Settings()
+    setup_logging(settings)
+    try:
+        code = asyncio.run(run_command(sys.argv[1:] if argv is None else argv, settings))
+    except KeyboardInterrupt:
+        code = 130
+    raise SystemExit(code)
