@@ -63,3 +63,28 @@ def render_plain(reply: Reply) -> str:
         words = " · ".join(f"“{opt.label.lower()}”" for opt in reply.nav)
         lines.append(f"Gõ {words}")
     return "\n".join(lines)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Cut a long text into parts of at most ``limit`` characters, on line boundaries where
+    possible (a single over-long line is cut at a space, or hard as a last resort)."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            cut = line.rfind(" ", 0, limit)
+            cut = cut if cut > limit // 2 else limit
+            head, line = line[:cut], line[cut:].lstrip(" ")
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(head)
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not parts:
+        parts.append(current)
+    return parts

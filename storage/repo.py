@@ -128,7 +128,7 @@ async def memberships(session: AsyncSession, person: Person) -> list[tuple[Membe
         .join(Unit, Unit.id == Membership.unit_id)
         .where(Membership.person_id == person.id)
     )
-    return [(m, u) for m, u in rows.tuples()]
+    return [(m, u) for m, u in rows.all()]
 
 
 async def add_membership(

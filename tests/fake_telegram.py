@@ -26,6 +26,7 @@ decodes by parameter name (see ``_STRING_FIELDS``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import itertools
 import json
@@ -112,6 +113,15 @@ _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
 _MAX_TEXT = 4096
 _MAX_CAPTION = 1024
 _DEFAULT_NAME = "Cán bộ"
+
+
+class LocalAiohttpSession(AiohttpSession):
+    """AiohttpSession whose close() skips aiogram's 0.25 s grace sleep (meant for SSL
+    connections; this server is plain HTTP on localhost)."""
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
 
 
 class Document(NamedTuple):
@@ -273,7 +283,7 @@ class FakeTelegram:
 
     def __init__(
         self,
-        token: str = "123456:TEST",
+        token: str = "123456:TEST",  # noqa: S107
         *,
         bot_first_name: str = "Dân vận khéo",
         bot_username: str = "dvk_test_bot",
@@ -385,9 +395,12 @@ class FakeTelegram:
     def api_server(self) -> TelegramAPIServer:
         return TelegramAPIServer.from_base(self.base_url)
 
+    def create_session(self) -> LocalAiohttpSession:
+        return LocalAiohttpSession(api=self.api_server)
+
     def create_bot(self, default: DefaultBotProperties | None = None) -> Bot:
         """A real aiogram Bot talking to this server (close ``bot.session`` when done)."""
-        return Bot(self.token, session=AiohttpSession(api=self.api_server), default=default)
+        return Bot(self.token, session=self.create_session(), default=default)
 
     # ------------------------------------------------------------------ simulating users
 
@@ -577,7 +590,10 @@ class FakeTelegram:
         self._marks[chat_id] = len(self._by_chat.get(chat_id, []))
 
     async def wait_for_messages(
-        self, chat_id: int, count: int, timeout: float = 5.0
+        self,
+        chat_id: int,
+        count: int,
+        timeout: float = 5.0,  # noqa: ASYNC109
     ) -> list[SentMessage]:
         """Wait until ``count`` messages were sent to ``chat_id`` since the last mark (or
         start) and return all messages since then (possibly more than ``count``)."""
@@ -597,7 +613,10 @@ class FakeTelegram:
         return got
 
     async def wait_for_call(
-        self, method: str, count: int = 1, timeout: float = 5.0
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 5.0,  # noqa: ASYNC109
     ) -> list[JSONDict]:
         """Wait until ``method`` has been called ``count`` times in total; return the params."""
         ok = await self._wait_until(lambda: len(self.calls_of(method)) >= count, timeout)
@@ -608,7 +627,11 @@ class FakeTelegram:
             )
         return found
 
-    async def wait_idle(self, quiet: float = 0.3, timeout: float = 5.0) -> None:
+    async def wait_idle(
+        self,
+        quiet: float = 0.3,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> None:
         """Return once every queued update was confirmed by getUpdates and no other call (nor
         confirmation) happened for ``quiet`` seconds; AssertionError after ``timeout``."""
         loop = asyncio.get_running_loop()
@@ -627,11 +650,7 @@ class FakeTelegram:
                     f"{self._inflight} request(s) in flight, last calls: "
                     f"{[name for name, _ in self.calls[-5:]]}"
                 )
-            event = self._event
-            try:
-                await asyncio.wait_for(event.wait(), max(wait, 0.001))
-            except TimeoutError:
-                pass
+            await self._changed(max(wait, 0.001))
 
     # ------------------------------------------------------------------ internals
 
@@ -639,18 +658,20 @@ class FakeTelegram:
         self._event.set()
         self._event = asyncio.Event()
 
-    async def _wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+    async def _changed(self, seconds: float) -> None:
+        """Sleep until the next state change (_notify) or for ``seconds``."""
+        event = self._event
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), seconds)
+
+    async def _wait_until(self, predicate: Callable[[], bool], seconds: float) -> bool:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + seconds
         while not predicate():
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return False
-            event = self._event
-            try:
-                await asyncio.wait_for(event.wait(), remaining)
-            except TimeoutError:
-                return predicate()
+            await self._changed(remaining)
         return True
 
     def _user(self, user_id: int, first_name: str | None = None) -> JSONDict:
@@ -958,11 +979,7 @@ class FakeTelegram:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return []
-            event = self._event
-            try:
-                await asyncio.wait_for(event.wait(), remaining)
-            except TimeoutError:
-                pass
+            await self._changed(remaining)
 
     async def _delete_webhook(self, params: JSONDict) -> bool:
         self.webhook_url = ""

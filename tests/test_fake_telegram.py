@@ -40,8 +40,11 @@ async def tg() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(tg.base_url))
-    bot = Bot(tg.token, session=session)
+    # A real aiogram Bot; LocalAiohttpSession is an AiohttpSession pointed at
+    # TelegramAPIServer.from_base(tg.base_url) that closes without aiogram's 0.25 s sleep.
+    bot = tg.create_bot()
+    assert isinstance(bot.session, AiohttpSession)
+    assert bot.session.api.base == f"{tg.base_url}/bot{{token}}/{{method}}"
     yield bot
     await bot.session.close()
 

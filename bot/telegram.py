@@ -1,0 +1,196 @@
+"""Telegram channel (aiogram 3): updates in, the core's replies out.
+
+The only module that knows about aiogram. Options become inline keyboards whose callback
+data is the engine's short ``<version>.<code>`` tag (well under 64 bytes); a stale or forged
+button is recognised by the engine, which re-shows the current step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    BotCommand,
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+
+from bot.app import App
+from handlers.core import COMMANDS, Core
+from handlers.messages import Attachment, IncomingMessage, Reply, split_text
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+MAX_TRIES = 5
+T = TypeVar("T")
+
+PRIVATE_ONLY = "Vui lòng nhắn riêng cho trợ lý (không dùng trong nhóm)."
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.options and not reply.nav:
+        return None
+    rows = [[InlineKeyboardButton(text=o.label, callback_data=o.data)] for o in reply.options]
+    if reply.nav:
+        rows.append([InlineKeyboardButton(text=o.label, callback_data=o.data) for o in reply.nav])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def attachment_of(message: Message) -> Attachment | None:
+    if message.photo:
+        return Attachment("photo", file_id=message.photo[-1].file_id)
+    if message.document:
+        return Attachment(
+            "document", file_id=message.document.file_id, file_name=message.document.file_name
+        )
+    if message.sticker:
+        return Attachment("sticker", file_id=message.sticker.file_id)
+    if message.voice:
+        return Attachment("voice", file_id=message.voice.file_id)
+    if message.text is None:
+        return Attachment("other")
+    return None
+
+
+class TelegramChannel:
+    def __init__(self, core: Core, token: str, api_base: str = "https://api.telegram.org") -> None:
+        self.core = core
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+        self.bot = Bot(token, session=session)
+        self.dp = Dispatcher()
+        router = Router(name="dvk")
+        router.message.register(self.on_message)
+        router.callback_query.register(self.on_callback)
+        self.dp.include_router(router)
+
+    async def setup(self) -> None:
+        """The Vietnamese command menu, and no webhook left over from an earlier run."""
+        await self._call(lambda: self.bot.delete_webhook(drop_pending_updates=False))
+        commands = [BotCommand(command=name, description=desc) for name, desc in COMMANDS]
+        await self._call(lambda: self.bot.set_my_commands(commands))
+
+    async def run_polling(self, handle_signals: bool = True) -> None:
+        await self.setup()
+        await self.dp.start_polling(
+            self.bot, handle_signals=handle_signals, allowed_updates=["message", "callback_query"]
+        )
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+
+    # --- updates in ------------------------------------------------------------
+
+    async def on_message(self, message: Message, event_update: Update) -> None:
+        if message.from_user is None or message.from_user.is_bot:
+            return
+        if message.chat.type != "private":
+            await self.send(message.chat.id, [Reply(PRIVATE_ONLY)])
+            return
+        incoming = IncomingMessage(
+            channel=CHANNEL,
+            user_id=str(message.from_user.id),
+            chat_id=str(message.chat.id),
+            text=message.text if message.text is not None else message.caption,
+            attachment=attachment_of(message),
+            message_id=str(message.message_id),
+            update_id=str(event_update.update_id),
+            display_name=message.from_user.full_name,
+        )
+        await self.send(message.chat.id, await self.core.handle(incoming))
+
+    async def on_callback(self, query: CallbackQuery, event_update: Update) -> None:
+        # Stop the spinner on the button at once, whatever happens next.
+        try:
+            await self.bot.answer_callback_query(query.id)
+        except (TelegramNetworkError, TelegramRetryAfter, TelegramServerError):
+            log.warning("could not answer a callback query")
+        chat = query.message.chat if query.message is not None else None
+        if chat is None or chat.type != "private":
+            return
+        incoming = IncomingMessage(
+            channel=CHANNEL,
+            user_id=str(query.from_user.id),
+            chat_id=str(chat.id),
+            choice=query.data or "",
+            message_id=str(query.message.message_id) if query.message else None,
+            update_id=str(event_update.update_id),
+            display_name=query.from_user.full_name,
+        )
+        await self.send(chat.id, await self.core.handle(incoming))
+
+    # --- replies out -----------------------------------------------------------
+
+    async def send(self, chat_id: int | str, replies: list[Reply]) -> None:
+        for reply in replies:
+            try:
+                await self.send_one(chat_id, reply)
+            except TelegramForbiddenError:
+                log.info("chat %s blocked the bot; reply dropped", chat_id)
+                return
+
+    async def send_one(self, chat_id: int | str, reply: Reply) -> None:
+        markup = keyboard(reply)
+        if reply.document is not None:
+            document = BufferedInputFile(reply.document.content, filename=reply.document.file_name)
+            caption = html.escape(reply.text[:CAPTION_LIMIT]) if reply.text else None
+            await self._call(
+                lambda: self.bot.send_document(
+                    chat_id, document, caption=caption, parse_mode="HTML", reply_markup=markup
+                )
+            )
+            return
+        parts = split_text(html.escape(reply.text, quote=False), TEXT_LIMIT)
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            await self._call(
+                lambda part=part, last=last: self.bot.send_message(  # type: ignore[misc]
+                    chat_id, part, parse_mode="HTML", reply_markup=markup if last else None
+                )
+            )
+
+    async def _call(self, make: Callable[[], Awaitable[T]]) -> T:
+        """One Bot API call that waits out 429s and retries network failures with backoff."""
+        delay = 0.5
+        for attempt in range(1, MAX_TRIES + 1):
+            try:
+                return await make()
+            except TelegramRetryAfter as err:
+                if attempt == MAX_TRIES:
+                    raise
+                await asyncio.sleep(err.retry_after)
+            except (TelegramNetworkError, TelegramServerError):
+                if attempt == MAX_TRIES:
+                    raise
+                await asyncio.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+
+async def run_polling(app: App) -> None:
+    assert app.settings.telegram_bot_token is not None
+    token = app.settings.telegram_bot_token.get_secret_value()
+    channel = TelegramChannel(app.core, token, app.settings.telegram_api_base)
+    try:
+        await channel.run_polling()
+    finally:
+        await channel.close()

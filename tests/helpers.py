@@ -1,0 +1,178 @@
+"""Test helpers: a settable clock, a small unit tree with people, and a chat driver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.core import Core
+from handlers.messages import IncomingMessage, Reply
+from storage import repo
+from storage.models import DvkModel, ModelYear, Person, Unit
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@dataclass
+class World:
+    ward: Unit
+    cell1: Unit
+    cell2: Unit
+    women: Unit
+    other_ward: Unit
+    other_cell: Unit
+    officer: Person  # cell1, terminal "lan", telegram 1001
+    multi: Person  # officer of cell1 and cell2, terminal "minh"
+    leader: Person  # leader of the ward, terminal "hung", telegram 2001
+    outsider: Person  # officer of another ward's cell, terminal "tuan", telegram 3001
+    kept: ModelYear  # last year's model of cell1
+    invites: dict[str, str] = field(default_factory=dict)
+
+
+async def add_person(
+    session: AsyncSession,
+    name: str,
+    accounts: dict[str, str],
+    units: list[tuple[Unit, str]],
+    now: datetime,
+) -> Person:
+    channel, ext = next(iter(accounts.items()))
+    person = await repo.create_person(session, name, channel, ext, None, now)
+    from storage.models import Account
+
+    for other_channel, other_ext in list(accounts.items())[1:]:
+        session.add(
+            Account(
+                person_id=person.id, channel=other_channel, external_id=other_ext, created_at=now
+            )
+        )
+    for unit, role in units:
+        await repo.add_membership(session, person, unit, role, now)
+    return person
+
+
+async def build_world(sm: async_sessionmaker[AsyncSession], now: datetime) -> World:
+    async with sm() as session, session.begin():
+        ward = await repo.add_unit(session, "Đảng bộ phường Minh Khai", "phuong", None, now)
+        cell1 = await repo.add_unit(session, "Chi bộ Tổ dân phố 1", "chi_bo", ward, now)
+        cell2 = await repo.add_unit(session, "Chi bộ Tổ dân phố 2", "chi_bo", ward, now)
+        women = await repo.add_unit(session, "Hội LHPN phường", "doan_the", ward, now)
+        other_ward = await repo.add_unit(session, "Đảng bộ xã Tân Lập", "xa", None, now)
+        other_cell = await repo.add_unit(session, "Chi bộ thôn Đồng Tâm", "chi_bo", other_ward, now)
+        officer = await add_person(
+            session,
+            "Nguyễn Thị Lan",
+            {"terminal": "lan", "telegram": "1001"},
+            [(cell1, "officer")],
+            now,
+        )
+        multi = await add_person(
+            session,
+            "Phạm Văn Minh",
+            {"terminal": "minh", "telegram": "1002"},
+            [(cell1, "officer"), (cell2, "officer")],
+            now,
+        )
+        leader = await add_person(
+            session,
+            "Trần Văn Hùng",
+            {"terminal": "hung", "telegram": "2001"},
+            [(ward, "leader")],
+            now,
+        )
+        outsider = await add_person(
+            session,
+            "Lê Văn Tuấn",
+            {"terminal": "tuan", "telegram": "3001"},
+            [(other_cell, "officer")],
+            now,
+        )
+        model = DvkModel(unit_id=cell1.id, created_at=now)
+        session.add(model)
+        await session.flush()
+        kept = ModelYear(
+            model_id=model.id,
+            year=2025,
+            origin="new",
+            name="Tuyến phố văn minh",
+            field="VHXH",
+            field_other=None,
+            subject="collective",
+            subject_name="Chi bộ Tổ dân phố 1",
+            place="Tổ dân phố 1",
+            lead_body="Chi bộ",
+            scale="210 hộ",
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(kept)
+        await session.flush()
+        invite = await repo.create_invite(session, cell2, "officer", 5, 7, now)
+        return World(
+            ward,
+            cell1,
+            cell2,
+            women,
+            other_ward,
+            other_cell,
+            officer,
+            multi,
+            leader,
+            outsider,
+            kept,
+            {"cell2": invite.code},
+        )
+
+
+class Chat:
+    """Drive the core as one person would: send text, tap a button by its label."""
+
+    def __init__(self, core: Core, user: str, channel: str = "terminal") -> None:
+        self.core = core
+        self.user = user
+        self.channel = channel
+        self.replies: list[Reply] = []
+        self._update = 0
+
+    @property
+    def last(self) -> Reply:
+        assert self.replies, "no reply yet"
+        return self.replies[-1]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(r.text for r in self.replies)
+
+    async def send(self, text: str | None = None, **extra: object) -> list[Reply]:
+        msg = IncomingMessage(
+            channel=self.channel,
+            user_id=self.user,
+            chat_id=self.user,
+            text=text,
+            **extra,  # type: ignore[arg-type]
+        )
+        self.replies = await self.core.handle(msg)
+        return self.replies
+
+    async def tap(self, label: str) -> list[Reply]:
+        for option in (*self.last.options, *self.last.nav):
+            if option.label == label or option.label.endswith(label):
+                return await self.send(choice=option.data)
+        labels = [o.label for o in (*self.last.options, *self.last.nav)]
+        raise AssertionError(f"no button {label!r} in {labels}")
+
+    async def answers(self, *texts: str) -> list[Reply]:
+        for t in texts:
+            await self.send(t)
+        return self.replies
