@@ -209,7 +209,8 @@ async def cmd_demo(app: App, args: argparse.Namespace, out: TextIO) -> None:
         out.write("Dữ liệu mẫu đã có sẵn. Thử ngay: dvk chat\n")
         return
     out.write(
-        f"Đã tạo dữ liệu mẫu: {result.units} đơn vị, {result.models} mô hình (năm nay và năm trước).\n"
+        f"Đã tạo dữ liệu mẫu: {result.units} đơn vị, {result.models} mô hình"
+        " (năm nay và năm trước).\n"
         "Thử trò chuyện trong terminal:\n"
         "  dvk chat                 # Nguyễn Thị Lan, cán bộ Hội LHPN phường\n"
         "  dvk chat --as lanhdao    # Trần Văn Hùng, lãnh đạo Đảng bộ phường\n"

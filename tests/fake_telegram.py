@@ -357,6 +357,7 @@ class FakeTelegram:
         if self._runner is not None:
             raise RuntimeError("FakeTelegram already started")
         self._closing = False
+        self._event = asyncio.Event()
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{file_path:.+}", self._handle_file)

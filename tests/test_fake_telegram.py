@@ -349,7 +349,8 @@ async def test_dispatcher_polling_end_to_end(tg: FakeTelegram) -> None:
         tg.mark(USER)
         tg.press_button(USER, reply.message_id, reply.callback_data("Đồng ý"))
         await tg.wait_for_call("answerCallbackQuery")
-        await tg.wait_idle(quiet=0.1)
+        await tg.wait_for_call("editMessageText")
+        await tg.wait_idle()  # updates confirmed, in-flight edit applied, then 0.3 s quiet
         assert reply.text == "Đã xác nhận"
         assert reply.buttons == []  # edit without reply_markup drops the keyboard
         assert tg.messages_to(USER) == [reply]
