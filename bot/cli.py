@@ -22,7 +22,7 @@ from conversations.catalog import ROLE_LABELS
 from conversations.text import clean, fold
 from handlers.core import utcnow
 from storage import repo
-from storage.db import current_revision, upgrade
+from storage.db import current_revision, make_revision, upgrade
 from storage.models import Role, Unit
 
 
@@ -44,12 +44,12 @@ async def resolve_unit(session: AsyncSession, ref: str) -> Unit:
         if unit is None:
             raise CliError(f"Không có đơn vị mã {ref}.")
         return unit
-    found = await repo.find_units_by_name(session, ref)
+    found = await repo.find_units_by_name(session, ref, partial=True)
     if not found:
         raise CliError(f"Không tìm thấy đơn vị “{ref}”. Xem danh sách: dvk unit list")
     if len(found) > 1:
-        ids = ", ".join(str(u.id) for u in found)
-        raise CliError(f"Có nhiều đơn vị tên “{ref}” (mã {ids}); hãy dùng mã số.")
+        ids = ", ".join(f"{u.id} {u.name}" for u in found[:10])
+        raise CliError(f"Có nhiều đơn vị khớp “{ref}” (mã {ids}); hãy dùng mã số.")
     return found[0]
 
 
@@ -59,6 +59,12 @@ async def resolve_unit(session: AsyncSession, ref: str) -> Unit:
 async def cmd_db(app: App, args: argparse.Namespace, out: TextIO) -> None:
     if args.action == "upgrade":
         await upgrade(app.engine)
+    elif args.action == "revision":
+        if not args.message:
+            raise CliError('Cần mô tả: dvk db revision -m "thêm bảng …"')
+        await make_revision(app.engine, args.message)
+        out.write("Đã tạo tệp di chuyển mới trong storage/migrations/versions/.\n")
+        return
     out.write(f"Phiên bản lược đồ: {await current_revision(app.engine)}\n")
 
 
@@ -223,7 +229,7 @@ async def cmd_demo(app: App, args: argparse.Namespace, out: TextIO) -> None:
 async def cmd_chat(app: App, args: argparse.Namespace, out: TextIO) -> None:
     from bot.terminal import chat
 
-    await chat(app.core, args.as_name, stdout=out)
+    await chat(app.core, args.as_name, stdin=sys.stdin, stdout=out)
 
 
 async def cmd_run(app: App, args: argparse.Namespace, out: TextIO) -> None:
@@ -256,7 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     db = sub.add_parser("db", help="cơ sở dữ liệu")
-    db.add_argument("action", choices=["upgrade", "current"])
+    db.add_argument("action", choices=["upgrade", "current", "revision"])
+    db.add_argument("-m", "--message", help="mô tả của bản di chuyển mới (với revision)")
     db.set_defaults(func=cmd_db)
 
     unit = sub.add_parser("unit", help="đơn vị")

@@ -68,6 +68,20 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         )
 
 
+def _revision_sync(connection: Connection, url: str, message: str) -> None:
+    cfg = alembic_config(url)
+    cfg.attributes["connection"] = connection
+    command.revision(cfg, message=message, autogenerate=True)
+
+
+async def make_revision(engine: AsyncEngine, message: str) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    async with engine.begin() as conn:
+        await conn.run_sync(
+            _revision_sync, engine.url.render_as_string(hide_password=False), message
+        )
+
+
 async def current_revision(engine: AsyncEngine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 

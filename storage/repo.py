@@ -75,13 +75,19 @@ def sort_tree(units: Sequence[Unit]) -> list[Unit]:
     return sorted(units, key=key)
 
 
-async def find_units_by_name(session: AsyncSession, name: str) -> list[Unit]:
+async def find_units_by_name(session: AsyncSession, name: str, partial: bool = False) -> list[Unit]:
+    """Units whose name equals ``name`` ignoring case, diacritics and spacing; with
+    ``partial``, units whose name contains it when none is equal."""
     target = fold(name)
     units = (await session.scalars(select(Unit))).all()
-    return [u for u in units if fold(u.name) == target]
+    exact = [u for u in units if fold(u.name) == target]
+    if exact or not partial or not target:
+        return exact
+    return sort_tree([u for u in units if target in fold(u.name)])
 
 
 def ancestor_ids(unit: Unit) -> list[int]:
+    """Ids on the path from the root down to ``unit``, the unit itself last."""
     return [int(x) for x in unit.path.strip("/").split("/") if x]
 
 

@@ -1,0 +1,238 @@
+"""Storage: the unit tree, who reaches what, invites, campaigns, migrations, logging."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.app import TokenFilter
+from handlers.messages import split_text
+from storage import repo
+from storage.db import current_revision
+from storage.models import Account, Base, Invite, Membership
+from tests.helpers import Clock, World
+
+
+async def test_migrations_match_the_models(engine: AsyncEngine) -> None:
+    """The schema built by the migrations is exactly the one the models describe."""
+
+    def diff(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+    async with engine.connect() as conn:
+        differences = await conn.run_sync(diff)
+    assert differences == []
+    assert await current_revision(engine) == "0001"
+
+
+async def test_unit_tree_of_any_depth_and_its_order(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    now = clock()
+    async with sessionmaker() as session, session.begin():
+        province = await repo.add_unit(session, "Tỉnh ủy Hòa Bình", "tinh", None, now)
+        district = await repo.add_unit(session, "Huyện ủy Lạc Sơn", "huyen", province, now)
+        commune = await repo.add_unit(session, "Đảng ủy xã Ân Nghĩa", "xa", district, now)
+        hamlet = await repo.add_unit(session, "Chi bộ xóm Bái", "chi_bo", commune, now)
+        other = await repo.add_unit(session, "Huyện ủy Cao Phong", "huyen", province, now)
+    assert hamlet.path == f"/{province.id}/{district.id}/{commune.id}/{hamlet.id}/"
+    assert repo.ancestor_ids(hamlet) == [province.id, district.id, commune.id, hamlet.id]
+    async with sessionmaker() as session:
+        names = [(u.depth, u.name) for u in await repo.list_units(session)]
+        below_district = [u.name for u in await repo.list_units(session, district)]
+        found = await repo.find_units_by_name(session, "  chi bo XOM bai ")
+    assert names == [
+        (0, "Tỉnh ủy Hòa Bình"),
+        (1, "Huyện ủy Cao Phong"),
+        (1, "Huyện ủy Lạc Sơn"),
+        (2, "Đảng ủy xã Ân Nghĩa"),
+        (3, "Chi bộ xóm Bái"),
+    ]
+    assert below_district == ["Huyện ủy Lạc Sơn", "Đảng ủy xã Ân Nghĩa", "Chi bộ xóm Bái"]
+    assert [u.id for u in found] == [hamlet.id]
+    assert other.path == f"/{province.id}/{other.id}/"
+
+
+async def test_access_follows_the_tree(
+    sessionmaker: async_sessionmaker[AsyncSession], world: World
+) -> None:
+    async with sessionmaker() as session:
+        leader = await repo.access_of(session, world.leader)
+        officer = await repo.access_of(session, world.officer)
+        outsider = await repo.access_of(session, world.outsider)
+        stranger = await repo.access_of(session, None)
+        leader_units = {u.name for u in await repo.usable_units(session, leader)}
+        officer_units = {u.name for u in await repo.usable_units(session, officer)}
+    # The ward leader reaches the ward and everything below it, nothing of the other ward.
+    assert leader_units == {
+        "Đảng bộ phường Minh Khai",
+        "Chi bộ Tổ dân phố 1",
+        "Chi bộ Tổ dân phố 2",
+        "Hội LHPN phường",
+    }
+    assert leader.can_manage(world.cell1)
+    assert leader.role_on(world.cell2) == "leader"
+    assert not leader.can_use(world.other_cell)
+    assert not leader.can_use(world.other_ward)
+    # An officer reaches their own unit only, and manages nothing.
+    assert officer_units == {"Chi bộ Tổ dân phố 1"}
+    assert officer.role_on(world.cell1) == "officer"
+    assert not officer.can_manage(world.cell1)
+    assert not officer.can_use(world.cell2)
+    assert not officer.can_use(world.ward)
+    assert outsider.can_use(world.other_cell)
+    assert not outsider.can_use(world.cell1)
+    assert not stranger.is_known
+    assert stranger.top_role is None
+
+
+async def test_one_person_with_accounts_on_two_channels(
+    sessionmaker: async_sessionmaker[AsyncSession], world: World, clock: Clock
+) -> None:
+    async with sessionmaker() as session:
+        by_terminal = await repo.person_for_account(session, "terminal", "lan")
+        by_telegram = await repo.person_for_account(session, "telegram", "1001")
+        nobody = await repo.person_for_account(session, "telegram", "lan")
+    assert by_terminal is not None
+    assert by_telegram is not None
+    assert by_terminal.id == by_telegram.id == world.officer.id
+    assert nobody is None
+    # The same platform account cannot belong to two people.
+    with pytest.raises(IntegrityError):
+        async with sessionmaker() as session, session.begin():
+            session.add(
+                Account(
+                    person_id=world.leader.id,
+                    channel="telegram",
+                    external_id="1001",
+                    created_at=clock(),
+                )
+            )
+
+
+async def test_invite_problems_are_told_apart(
+    sessionmaker: async_sessionmaker[AsyncSession], world: World, clock: Clock
+) -> None:
+    now = clock()
+    async with sessionmaker() as session, session.begin():
+        once = await repo.create_invite(session, world.cell1, "officer", 1, 7, now)
+        short = await repo.create_invite(session, world.cell1, "officer", 5, 1, now)
+    async with sessionmaker() as session, session.begin():
+        # Codes are read case-insensitively and with stray spaces or dashes.
+        taken = await repo.consume_invite(
+            session, f" {once.code.lower()[:4]}-{once.code[4:]} ", now
+        )
+        assert taken.uses_left == 0
+    reasons = []
+    for code, when in (
+        (once.code, now),
+        (short.code, now + timedelta(days=1, seconds=1)),
+        ("KHONGCO1", now),
+    ):
+        async with sessionmaker() as session:
+            with pytest.raises(repo.InviteProblem) as problem:
+                await repo.check_invite(session, code, when)
+            reasons.append(problem.value.reason)
+    assert reasons == ["used_up", "expired", "unknown"]
+
+
+async def test_two_people_racing_for_the_last_use_of_an_invite(
+    sessionmaker: async_sessionmaker[AsyncSession], world: World, clock: Clock
+) -> None:
+    now = clock()
+    async with sessionmaker() as session, session.begin():
+        invite = await repo.create_invite(session, world.cell2, "officer", 1, 7, now)
+    winners: list[bool] = []
+
+    async def join() -> None:
+        async with sessionmaker() as session, session.begin():
+            try:
+                await repo.consume_invite(session, invite.code, now)
+            except repo.InviteProblem:
+                winners.append(False)
+            else:
+                winners.append(True)
+
+    await asyncio.gather(*(join() for _ in range(5)))
+    assert sorted(winners) == [False, False, False, False, True]
+    async with sessionmaker() as session:
+        left = await session.scalar(select(Invite.uses_left).where(Invite.id == invite.id))
+    assert left == 0
+
+
+async def test_membership_is_unique_per_unit_and_role(
+    sessionmaker: async_sessionmaker[AsyncSession], world: World, clock: Clock
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        await repo.add_membership(session, world.officer, world.cell1, "officer", clock())
+        await repo.add_membership(session, world.officer, world.cell2, "officer", clock())
+    async with sessionmaker() as session:
+        rows = await session.scalars(
+            select(Membership.unit_id).where(Membership.person_id == world.officer.id)
+        )
+        units = sorted(rows.all())
+    assert units == sorted([world.cell1.id, world.cell2.id])
+
+
+async def test_campaign_defaults_and_changed_deadline(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    now = clock()
+    async with sessionmaker() as session, session.begin():
+        campaign = await repo.ensure_campaign(session, 2026, now)
+        defaults = {d.kind: d.due_on for d in campaign.deadlines}
+        await repo.set_deadline(session, 2026, "registration", date(2026, 4, 30), now)
+    assert defaults == {
+        "registration": date(2026, 4, 15),
+        "evaluation": date(2026, 11, 15),
+        "unit_report": date(2026, 11, 25),
+        "consolidated": date(2026, 12, 5),
+    }
+    async with sessionmaker() as session, session.begin():
+        again = await repo.ensure_campaign(session, 2026, now)
+        due = {d.kind: d.due_on for d in again.deadlines}
+        registration = await repo.deadline_of(session, 2026, "registration", now)
+    assert due["registration"] == date(2026, 4, 30) == registration.due_on
+    assert due["consolidated"] == date(2026, 12, 5)
+    assert len(again.deadlines) == 4
+
+
+def test_tokens_are_masked_in_every_log_line(caplog: pytest.LogCaptureFixture) -> None:
+    token = "123456:AAEsecretPART"
+    logger = logging.getLogger("test.token")
+    handler = logging.StreamHandler()
+    token_filter = TokenFilter([token])
+    caplog.handler.addFilter(token_filter)
+    handler.addFilter(token_filter)
+    with caplog.at_level(logging.INFO, "test.token"):
+        logger.info("POST https://api.telegram.org/bot%s/getUpdates failed", token)
+        logger.info("nothing secret here: %d", 5)
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == [
+        "POST https://api.telegram.org/bot***/getUpdates failed",
+        "nothing secret here: 5",
+    ]
+
+
+def test_split_text_keeps_lines_whole_and_order() -> None:
+    lines = [f"Dòng {i}: " + "chữ " * (i % 7) for i in range(200)]
+    text = "\n".join(lines)
+    parts = split_text(text, 300)
+    assert all(0 < len(p) <= 300 for p in parts)
+    assert "\n".join(parts) == text
+    # A single line longer than the limit is cut, nothing is lost.
+    long = "x" * 950
+    cut = split_text(long, 400)
+    assert [len(p) for p in cut] == [400, 400, 150]
+    assert "".join(cut) == long
+    assert split_text("ngắn", 10) == ["ngắn"]
