@@ -11,19 +11,20 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations.catalog import ROLE_LABELS
 from conversations.engine import Ctx, Data, FlowEngine, StaleState
 from conversations.flows import FLOWS, invite_problem_text, start_menu, start_register, welcome
-from conversations.text import clean
+from conversations.text import clean, fold
 from handlers.messages import IncomingMessage, Reply
 from storage import repo
-from storage.models import ProcessedUpdate, Unit
+from storage.models import ConversationState, ProcessedUpdate, Unit
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,8 @@ NOT_INVITED = (
 )
 SORRY = (
     "Xin lỗi, trợ lý gặp sự cố khi xử lý tin nhắn này. Những gì bạn đã nhập trước đó vẫn "
-    "được giữ. Vui lòng thử lại sau ít phút; nếu vẫn lỗi, hãy báo cán bộ quản trị."
+    "được giữ. Vui lòng thử lại sau ít phút; nếu vẫn lỗi, gõ /huy để làm lại từ đầu "
+    "hoặc báo cán bộ quản trị."
 )
 
 COMMANDS: tuple[tuple[str, str], ...] = (
@@ -45,12 +47,22 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("huy", "Hủy thao tác đang làm"),
     ("trogiup", "Xem hướng dẫn và các lệnh"),
 )
+KEEP_UPDATE_IDS = timedelta(days=3)  # how long a processed update id is remembered
+PRUNE_EVERY = timedelta(hours=1)
 FLOW_COMMANDS = {"dangky": "register", "mohinh": "menu"}
 ALIASES = {"help": "trogiup", "cancel": "huy", "hdsd": "trogiup"}
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def is_cancel(text: str | None) -> bool:
+    """``/huy`` (or ``/cancel``) or the word “hủy” typed on its own."""
+    if not text:
+        return False
+    word = fold(text)
+    return word in {"huy", "/huy", "/cancel", "cancel"} or word.startswith(("/huy@", "/cancel@"))
 
 
 def parse_command(text: str) -> tuple[str, str]:
@@ -72,6 +84,7 @@ class Core:
         self.engine = FlowEngine(FLOWS)
         # One message at a time per chat, in arrival order; entries live while in use.
         self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+        self._pruned_at: datetime | None = None
 
     async def handle(self, msg: IncomingMessage) -> list[Reply]:
         key = (msg.channel, msg.chat_id)
@@ -104,17 +117,39 @@ class Core:
                 return [Reply(SORRY)]
             except Exception:
                 log.exception("error while handling a message")
+                if is_cancel(msg.text) and await self._drop_flow(msg):
+                    return [Reply("Đã hủy thao tác đang làm dở.\n" + short_help())]
                 return [Reply(SORRY)]
         return [Reply(SORRY)]
+
+    async def _drop_flow(self, msg: IncomingMessage) -> bool:
+        """Last resort when an open flow cannot be handled at all: let the officer out of it."""
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                result = await session.execute(
+                    delete(ConversationState).where(
+                        ConversationState.channel == msg.channel,
+                        ConversationState.chat_id == msg.chat_id,
+                    )
+                )
+                return bool(result.rowcount)  # type: ignore[attr-defined]
+        except Exception:
+            log.exception("could not drop the conversation state")
+            return False
 
     async def _first_delivery(self, session: AsyncSession, msg: IncomingMessage) -> bool:
         assert msg.update_id is not None
         if await session.get(ProcessedUpdate, (msg.channel, msg.update_id)) is not None:
             return False
-        session.add(
-            ProcessedUpdate(channel=msg.channel, update_id=msg.update_id, processed_at=self.clock())
-        )
+        now = self.clock()
+        session.add(ProcessedUpdate(channel=msg.channel, update_id=msg.update_id, processed_at=now))
         await session.flush()
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            # Platforms redeliver within a day at most: older ids need not be kept forever.
+            self._pruned_at = now
+            await session.execute(
+                delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < now - KEEP_UPDATE_IDS)
+            )
         return True
 
     async def _seen(self, msg: IncomingMessage) -> bool:

@@ -71,7 +71,11 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 def _revision_sync(connection: Connection, url: str, message: str) -> None:
     cfg = alembic_config(url)
     cfg.attributes["connection"] = connection
-    command.revision(cfg, message=message, autogenerate=True)
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    rev_id = f"{int(head) + 1:04d}" if head and head.isdigit() else None  # 0001, 0002, …
+    command.revision(cfg, message=message, autogenerate=True, rev_id=rev_id)
 
 
 async def make_revision(engine: AsyncEngine, message: str) -> None:

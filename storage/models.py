@@ -249,7 +249,7 @@ class ProcessedUpdate(Base):
 
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     update_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    processed_at: Mapped[datetime]
+    processed_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class AuditLog(Base):
