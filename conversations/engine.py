@@ -11,6 +11,7 @@ every answer, so a restart or another bot process continues exactly where the pe
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -152,7 +153,7 @@ def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
     answer = _key(text)
     if not answer:
         return None
-    if answer.isdigit():
+    if answer.isdecimal():  # not isdigit(): int() cannot read "²" or "①"
         n = int(answer)
         return choices[n - 1] if 1 <= n <= len(choices) else None
     exact = [c for c in choices if answer in choice_keys(c)]
@@ -167,6 +168,12 @@ def match_choice(text: str, choices: Sequence[Choice]) -> Choice | None:
 
 def nav_word(text: str) -> str | None:
     return NAV_WORDS.get(_key(text))
+
+
+def first_version() -> int:
+    """A new flow's first version. Random, so that the buttons of a closed flow (same chat,
+    same numbers otherwise) never act in the next one."""
+    return 1000 + secrets.randbelow(1_000_000_000)
 
 
 def progress(flow: Flow, data: Data, key: str) -> tuple[int, int]:
@@ -238,7 +245,7 @@ class FlowEngine:
             person_id=ctx.person.id if ctx.person else None,
             flow=flow_name,
             data=state,
-            version=1,
+            version=first_version(),
             updated_at=ctx.now,
         )
         ctx.session.add(row)
@@ -263,7 +270,10 @@ class FlowEngine:
 
     def _first_missing(self, flow: Flow, data: Data) -> str | None:
         for s in flow.steps:
-            if self._visible(s, data) and s.key not in data:
+            # A required answer held as None (e.g. filled in from a record) is still missing.
+            if self._visible(s, data) and (
+                s.key not in data or (data[s.key] is None and not s.optional)
+            ):
                 return s.key
         return SUMMARY if flow.confirm else None
 
@@ -318,11 +328,17 @@ class FlowEngine:
             return Reply("\n".join(lines), tuple(options), tuple(nav))
         step = flow.step(state["step"])
         n, total = progress(flow, data, step.key)
-        prompt = step.prompt if isinstance(step.prompt, str) else await step.prompt(ctx, data)
+        try:
+            prompt = step.prompt if isinstance(step.prompt, str) else await step.prompt(ctx, data)
+            choices = await self._choices(ctx, step, data)
+        except InputError as err:
+            # What the step is about is gone (e.g. a record withdrawn from another chat): the
+            # flow cannot go on, so it ends with the reason instead of failing on every message.
+            await self.close(ctx, row)
+            return Reply(f"{err.message}\nĐã dừng “{flow.heading(data)}”.")
         lines = [*head, f"{flow.heading(data)} — Bước {n}/{total}", prompt]
         if data.get(step.key) is not None:
             lines.append(f"(Hiện tại: {self.show_value(step, data)})")
-        choices = await self._choices(ctx, step, data)
         options = [Option(c.label, f"{tag}.c{i}") for i, c in enumerate(choices)]
         if step.key in data and data.get(step.key) is not None:
             nav.append(Option(NAV_LABELS["keep"], f"{tag}.k"))
@@ -375,7 +391,7 @@ class FlowEngine:
                     return action, None
             if code == "ok":
                 return "confirm", None
-            if code[0] in "ce" and code[1:].isdigit():
+            if code[0] in "ce" and code[1:].isdecimal():
                 return ("choice" if code[0] == "c" else "edit"), int(code[1:])
             raise InputError("Nút bấm này không hợp lệ. Bạn đang ở bước dưới đây:")
         if msg.attachment is not None and not msg.text:
@@ -496,7 +512,8 @@ class FlowEngine:
             picked = match_choice(text, choices)
             if picked is not None:
                 return picked.value
-            if step.parse is None:
+            # A bare number names a choice, never free text, even where free text is allowed.
+            if step.parse is None or _key(text).isdecimal():
                 n = len(choices)
                 raise InputError(
                     f"Chưa nhận ra lựa chọn “{text}”. Vui lòng trả lời số từ 1 đến {n} "

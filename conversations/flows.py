@@ -611,6 +611,12 @@ async def start_menu(ctx: Ctx) -> Data | Reply:
     if len(choices) == 1:
         data["unit"] = choices[0].value
         data["_single_unit"] = True
+        if not await repo.records_of_unit(ctx.session, data["unit"], data["_year"]):
+            # No flow is open and there is no other unit: only /dangky helps.
+            return Reply(
+                f"{choices[0].label} chưa có mô hình nào năm {data['_year']}. "
+                "Gõ /dangky để đăng ký mô hình."
+            )
         try:
             await after_menu_unit(ctx, data)
         except InputError as err:

@@ -191,6 +191,8 @@ class Core:
     async def _command(self, ctx: Ctx, name: str, args: str, flow_open: bool) -> list[Reply]:
         if name == "huy":
             row = await self.engine.load(ctx)
+            if row is None and ctx.person is None:
+                return [Reply(NOT_INVITED)]
             if row is None:
                 return [Reply("Không có thao tác nào đang làm dở. " + short_help())]
             return await self.engine.handle(
