@@ -106,7 +106,8 @@ async def finish_join(ctx: Ctx, data: Data) -> Outcome:
     try:
         invite = await repo.consume_invite(ctx.session, data["code"], ctx.now)
     except repo.InviteProblem as err:
-        raise InputError(invite_problem_text(err.reason)) from err
+        # The code expired or ran out while the name was asked: asking again cannot help.
+        return Outcome([Reply(invite_problem_text(err.reason))])
     person = ctx.person
     if person is None:
         person = await repo.create_person(

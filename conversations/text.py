@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
+_D = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
 
 
 def clean(text: str) -> str:
@@ -19,5 +20,6 @@ def fold(text: str) -> str:
     """A key for comparing answers: no diacritics, đ→d, lower case, single spaces."""
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    stripped = stripped.replace("đ", "d").replace("Đ", "D")
+    # Đ/đ, and Ð/ð (U+00D0/U+00F0) that old Vietnamese input methods type in their place.
+    stripped = stripped.translate(_D)
     return _SPACES.sub(" ", stripped).strip().casefold()

@@ -240,6 +240,18 @@ class Core:
             return await self.engine.start(ctx, "join", {"code": code})
         if flow_open:
             return [Reply("Vui lòng hoàn tất hoặc /huy thao tác đang làm trước khi dùng mã mời.")]
+        pending = await repo.check_invite(ctx.session, code, ctx.now)
+        held = await repo.role_held(ctx.session, ctx.person, pending.unit_id)
+        if held is not None and repo.ROLE_RANK[held] >= repo.ROLE_RANK[pending.role]:
+            # Already a member with this role: the invite keeps its use for someone else.
+            unit = await ctx.session.get(Unit, pending.unit_id)
+            assert unit is not None
+            return [
+                Reply(
+                    f"Bạn đã là {ROLE_LABELS[held]} của {unit.name}, không cần dùng mã mời này.\n"
+                    + short_help()
+                )
+            ]
         invite = await repo.consume_invite(ctx.session, code, ctx.now)
         unit = await ctx.session.get(Unit, invite.unit_id)
         assert unit is not None

@@ -137,6 +137,15 @@ async def memberships(session: AsyncSession, person: Person) -> list[tuple[Membe
     return [(m, u) for m, u in rows.all()]
 
 
+async def role_held(session: AsyncSession, person: Person, unit_id: int) -> str | None:
+    """The role ``person`` holds directly on the unit, if any."""
+    return await session.scalar(
+        select(Membership.role).where(
+            Membership.person_id == person.id, Membership.unit_id == unit_id
+        )
+    )
+
+
 async def add_membership(
     session: AsyncSession, person: Person, unit: Unit, role: str, now: datetime
 ) -> Membership:

@@ -314,8 +314,23 @@ async def test_invite_that_expires_while_the_name_is_asked_adds_no_one(
     await hoa.send(f"/start {world.invites['cell2']}")
     clock.advance(days=8)
     await hoa.send("Đỗ Thị Hoa")
-    assert "Mã mời đã hết hạn" in hoa.last.text
+    assert hoa.replies == [Reply("Mã mời đã hết hạn. Vui lòng xin mã mới từ cán bộ quản trị.")]
     assert await person_of(sessionmaker, "hoa") is None
+    assert (await invite(sessionmaker, world.invites["cell2"])).uses_left == 5
+    # The join ended: asking the name again could not help.
+    assert await open_flow(sessionmaker, "hoa") is None
+    await hoa.send("Đỗ Thị Hoa")
+    assert hoa.replies == [Reply(NOT_INVITED)]
+
+
+async def test_a_member_using_an_invite_of_their_own_unit_keeps_its_use(
+    core: Core, world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    minh = Chat(core, "minh")  # already an officer of cell2
+    await minh.send(f"/start {world.invites['cell2']}")
+    assert minh.last.text.startswith(
+        "Bạn đã là cán bộ phụ trách của Chi bộ Tổ dân phố 2, không cần dùng mã mời này."
+    )
     assert (await invite(sessionmaker, world.invites["cell2"])).uses_left == 5
 
 

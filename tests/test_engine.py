@@ -199,6 +199,8 @@ def test_clean_normalises_to_nfc_and_collapses_spaces() -> None:
 def test_fold_removes_diacritics_and_case() -> None:
     assert fold("Đảng bộ  Phường") == "dang bo phuong"
     assert fold(unicodedata.normalize("NFD", "ĐOÀN Thanh Niên")) == "doan thanh nien"
+    # Ð/ð (U+00D0/U+00F0), typed for Đ/đ by some old input methods, fold the same way.
+    assert fold("Ðoàn Thanh niên") == fold("ðoàn thanh niên") == "doan thanh nien"
 
 
 async def _never(_ctx: Ctx, _data: Data) -> Outcome:
