@@ -8,7 +8,6 @@ button is recognised by the engine, which re-shows the current step.
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -152,19 +151,20 @@ class TelegramChannel:
         markup = keyboard(reply)
         if reply.document is not None:
             document = BufferedInputFile(reply.document.content, filename=reply.document.file_name)
-            caption = html.escape(reply.text[:CAPTION_LIMIT]) if reply.text else None
+            caption = reply.text[:CAPTION_LIMIT] if reply.text else None
             await self._call(
                 lambda: self.bot.send_document(
-                    chat_id, document, caption=caption, parse_mode="HTML", reply_markup=markup
+                    chat_id, document, caption=caption, parse_mode=None, reply_markup=markup
                 )
             )
             return
-        parts = split_text(html.escape(reply.text, quote=False), TEXT_LIMIT)
+        # Plain text (no parse mode): whatever an officer typed is shown exactly as typed.
+        parts = split_text(reply.text, TEXT_LIMIT)
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             await self._call(
                 lambda part=part, last=last: self.bot.send_message(  # type: ignore[misc]
-                    chat_id, part, parse_mode="HTML", reply_markup=markup if last else None
+                    chat_id, part, parse_mode=None, reply_markup=markup if last else None
                 )
             )
 
