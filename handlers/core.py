@@ -33,7 +33,9 @@ Clock = Callable[[], datetime]
 NOT_INVITED = (
     "Xin chào! Đây là trợ lý phong trào thi đua “Dân vận khéo”.\n"
     "Trợ lý chỉ dành cho cán bộ đã được mời. Vui lòng xin mã mời từ cán bộ quản trị "
-    "của đơn vị (Ban Dân vận hoặc Văn phòng Đảng ủy), rồi gõ: /start MÃ_MỜI"
+    "của đơn vị (Ban Dân vận hoặc Văn phòng Đảng ủy), rồi gõ: /start MÃ_MỜI\n"
+    "Đã dùng trợ lý trên Telegram hoặc Zalo? Gõ /lienket ở đó để lấy mã, "
+    "rồi gõ ở đây: /lienket MÃ"
 )
 SORRY = (
     "Xin lỗi, trợ lý gặp sự cố khi xử lý tin nhắn này. Những gì bạn đã nhập trước đó vẫn "
@@ -44,9 +46,18 @@ SORRY = (
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("dangky", "Đăng ký mô hình “Dân vận khéo”"),
     ("mohinh", "Xem, sửa hoặc rút mô hình đã đăng ký"),
+    ("lienket", "Dùng chung tài khoản trên Telegram và Zalo"),
     ("huy", "Hủy thao tác đang làm"),
     ("trogiup", "Xem hướng dẫn và các lệnh"),
 )
+CHANNEL_LABELS = {"telegram": "Telegram", "zalo": "Zalo", "terminal": "dòng lệnh"}
+LINK_PROBLEMS = {
+    "unknown": "Mã liên kết không đúng. Gõ /lienket trên tài khoản kia để lấy mã mới.",
+    "expired": "Mã liên kết đã hết hạn. Gõ /lienket trên tài khoản kia để lấy mã mới.",
+    "used_up": "Mã liên kết đã được dùng. Gõ /lienket trên tài khoản kia để lấy mã mới.",
+    "taken": "Tài khoản này đã thuộc về một người khác nên không liên kết được. "
+    "Vui lòng báo cán bộ quản trị.",
+}
 KEEP_UPDATE_IDS = timedelta(days=3)  # how long a processed update id is remembered
 PRUNE_EVERY = timedelta(hours=1)
 FLOW_COMMANDS = {"dangky": "register", "mohinh": "menu"}
@@ -206,6 +217,8 @@ class Core:
             return replies
         if name == "start":
             return await self._start(ctx, args, flow_open)
+        if name == "lienket":
+            return await self._link(ctx, args)
         if ctx.person is None:
             return [Reply(NOT_INVITED)]
         if flow_open:
@@ -267,6 +280,48 @@ class Core:
             ctx.channel,
         )
         return [welcome(ctx.person.full_name, unit.name, membership.role)]
+
+    async def _link(self, ctx: Ctx, args: str) -> list[Reply]:
+        """``/lienket``: a one-time code; ``/lienket CODE`` on the other platform uses it."""
+        code = args.split()[0] if args else ""
+        if not code:
+            if ctx.person is None:
+                return [Reply(NOT_INVITED)]
+            link = await repo.create_link_code(ctx.session, ctx.person, ctx.now)
+            minutes = int(repo.LINK_CODE_TTL.total_seconds() // 60)
+            others = " hoặc ".join(
+                label for channel, label in CHANNEL_LABELS.items() if channel != ctx.channel
+            )
+            return [
+                Reply(
+                    f"Mã liên kết của bạn: {link.code}\n"
+                    f"Mở trợ lý trên {others} và gõ: /lienket {link.code}\n"
+                    f"Mã dùng được một lần trong {minutes} phút. Không gửi mã này cho ai khác."
+                )
+            ]
+        try:
+            person = await repo.use_link_code(ctx.session, code, ctx.channel, ctx.user_id, ctx.now)
+        except repo.InviteProblem as err:
+            return [Reply(LINK_PROBLEMS[err.reason])]
+        if ctx.person is not None and ctx.person.id == person.id:
+            return [Reply("Tài khoản này đã được liên kết với bạn.\n" + short_help())]
+        await repo.audit(
+            ctx.session,
+            person.id,
+            "link",
+            "person",
+            person.id,
+            {"channel": ctx.channel},
+            ctx.now,
+            ctx.channel,
+        )
+        return [
+            Reply(
+                f"Đã liên kết tài khoản {CHANNEL_LABELS.get(ctx.channel, ctx.channel)} này với "
+                f"{person.full_name}. Các đơn vị và vai trò của bạn dùng được ở đây.\n"
+                + short_help()
+            )
+        ]
 
     async def _help(self, ctx: Ctx) -> Reply:
         if ctx.person is None:

@@ -157,6 +157,18 @@ class Invite(Base):
     created_at: Mapped[datetime]
 
 
+class LinkCode(Base):
+    """A short one-time code that links a person's account on another platform (/lienket)."""
+
+    __tablename__ = "link_codes"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
 class Campaign(Base):
     """One year of the movement with its named deadlines."""
 

@@ -19,6 +19,7 @@ from storage.models import (
     Deadline,
     DvkModel,
     Invite,
+    LinkCode,
     Membership,
     ModelYear,
     Person,
@@ -247,7 +248,7 @@ def normalise_code(code: str) -> str:
 class InviteProblem(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
-        self.reason = reason  # unknown | expired | used_up
+        self.reason = reason  # unknown | expired | used_up | taken (link codes)
 
 
 async def check_invite(session: AsyncSession, code: str, now: datetime) -> Invite:
@@ -274,6 +275,61 @@ async def consume_invite(session: AsyncSession, code: str, now: datetime) -> Inv
         raise InviteProblem("used_up")
     await session.refresh(invite)
     return invite
+
+
+# --- linking a second platform account (/lienket) ----------------------------
+
+LINK_CODE_TTL = timedelta(minutes=15)
+
+
+async def create_link_code(session: AsyncSession, person: Person, now: datetime) -> LinkCode:
+    """A fresh one-time code; the person's earlier unused codes stop working."""
+    await session.execute(
+        update(LinkCode)
+        .where(LinkCode.person_id == person.id, LinkCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    link = LinkCode(
+        code=new_code(8), person_id=person.id, expires_at=now + LINK_CODE_TTL, created_at=now
+    )
+    session.add(link)
+    await session.flush()
+    return link
+
+
+async def use_link_code(
+    session: AsyncSession, code: str, channel: str, external_id: str, now: datetime
+) -> Person:
+    """Attach the account (channel, external_id) to the person who asked for ``code``.
+
+    Raises InviteProblem("unknown" | "expired" | "used_up" | "taken")."""
+    link = await session.get(LinkCode, normalise_code(code))
+    if link is None:
+        raise InviteProblem("unknown")
+    if link.used_at is not None:
+        raise InviteProblem("used_up")
+    if link.expires_at <= now:
+        raise InviteProblem("expired")
+    owner = await person_for_account(session, channel, external_id)
+    if owner is not None and owner.id != link.person_id:
+        raise InviteProblem("taken")
+    result = await session.execute(
+        update(LinkCode)
+        .where(LinkCode.code == link.code, LinkCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise InviteProblem("used_up")
+    person = await session.get(Person, link.person_id)
+    assert person is not None
+    if owner is None:
+        session.add(
+            Account(person_id=person.id, channel=channel, external_id=external_id, created_at=now)
+        )
+        await session.flush()
+    return person
 
 
 # --- campaigns ---------------------------------------------------------------

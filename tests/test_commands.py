@@ -389,6 +389,7 @@ async def test_help_for_an_officer(core: Core, world: World) -> None:
             "Các lệnh:\n"
             "/dangky — Đăng ký mô hình “Dân vận khéo”\n"
             "/mohinh — Xem, sửa hoặc rút mô hình đã đăng ký\n"
+            "/lienket — Dùng chung tài khoản trên Telegram và Zalo\n"
             "/huy — Hủy thao tác đang làm\n"
             "/trogiup — Xem hướng dẫn và các lệnh\n"
             "\n"

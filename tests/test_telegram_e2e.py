@@ -39,7 +39,13 @@ async def test_invited_officer_joins_and_registers_by_buttons(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     commands = fake.calls_of("setMyCommands")
-    assert [c["command"] for c in commands[0]["commands"]] == ["dangky", "mohinh", "huy", "trogiup"]
+    assert [c["command"] for c in commands[0]["commands"]] == [
+        "dangky",
+        "mohinh",
+        "lienket",
+        "huy",
+        "trogiup",
+    ]
     user = TgUser(fake, 5001, "Hoa")
     await user.say(f"/start {world.invites['cell2']}")
     assert "họ và tên" in user.last.plain_text
