@@ -34,8 +34,13 @@ def setup_logging(settings: Settings) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    secrets = [t.get_secret_value() for t in (settings.telegram_bot_token,) if t is not None]
+    secrets = [*settings.tokens()]
+    for purpose in ("webhook", "links"):
+        if settings.webhook_secret is not None or settings.secret_key is not None or secrets:
+            secrets.append(settings.derived_secret(purpose))
     token_filter = TokenFilter(secrets)
+    # httpx logs every request URL at INFO, and Bot API URLs hold the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     for handler in logging.getLogger().handlers:
         handler.addFilter(token_filter)
 

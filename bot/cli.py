@@ -233,15 +233,13 @@ async def cmd_chat(app: App, args: argparse.Namespace, out: TextIO) -> None:
 
 
 async def cmd_run(app: App, args: argparse.Namespace, out: TextIO) -> None:
-    from bot.telegram import run_polling
+    from bot.runner import ConfigError, run
 
-    if app.settings.telegram_bot_token is None:
-        out.write(
-            "Chưa cấu hình kênh nào. Đặt biến TELEGRAM_BOT_TOKEN (mã bot từ @BotFather) "
-            "rồi chạy lại dvk run; hoặc thử ngay trong terminal: dvk chat\n"
-        )
-        raise SystemExit(2)
-    await run_polling(app)
+    try:
+        await run(app, args.webhook, out)
+    except ConfigError as err:
+        out.write(str(err))
+        raise SystemExit(2) from None
 
 
 Command = Callable[[App, argparse.Namespace, TextIO], Awaitable[None]]
@@ -252,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="chạy bot trên các kênh đã cấu hình")
+    run.add_argument(
+        "--webhook", action="store_true", help="nhận tin qua webhook (cần PUBLIC_BASE_URL)"
+    )
     run.set_defaults(func=cmd_run)
 
     chat = sub.add_parser("chat", help="trò chuyện với trợ lý trong terminal")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -18,6 +21,37 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_api_base: str = "https://api.telegram.org"
     telegram_bot_username: str | None = None
+
+    zalo_bot_token: SecretStr | None = None
+    zalo_api_base: str = "https://bot-api.zaloplatforms.com"
+
+    # The bot's own web server: webhooks, download links for Zalo, /healthz.
+    public_base_url: str | None = None  # e.g. https://dvk.example.vn (as the internet sees it)
+    web_host: str = "0.0.0.0"  # noqa: S104 - a server meant to be reached behind a proxy
+    web_port: int = 8080
+    webhook_secret: SecretStr | None = None  # derived from the bot tokens when unset
+    secret_key: SecretStr | None = None  # signs download links; derived when unset
+    files_dir: str = "dvk-files"
+    file_link_hours: float = 24.0
+    max_photo_mb: float = 10.0
+
+    def tokens(self) -> list[str]:
+        return [
+            t.get_secret_value()
+            for t in (self.telegram_bot_token, self.zalo_bot_token)
+            if t is not None
+        ]
+
+    def derived_secret(self, purpose: str) -> str:
+        """A stable secret for ``purpose``: the configured one, or one derived from the
+        tokens (so it survives restarts without being stored anywhere)."""
+        configured = {"webhook": self.webhook_secret, "links": self.secret_key}[purpose]
+        if configured is not None:
+            return configured.get_secret_value()
+        if not self.tokens():
+            return secrets.token_hex(24)  # nothing secret to derive from: valid for this run
+        material = "\n".join([purpose, *self.tokens()]).encode()
+        return hashlib.sha256(material).hexdigest()[:48]
 
     @property
     def auto_migrate(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -31,7 +31,6 @@ from aiogram.types import (
     Update,
 )
 
-from bot.app import App
 from handlers.core import COMMANDS, Core
 from handlers.messages import Attachment, IncomingMessage, Reply, split_text
 
@@ -43,6 +42,7 @@ CAPTION_LIMIT = 1024
 MAX_TRIES = 5
 T = TypeVar("T")
 
+ALLOWED_UPDATES = ["message", "callback_query"]
 PRIVATE_ONLY = "Vui lòng nhắn riêng cho trợ lý (không dùng trong nhóm)."
 
 
@@ -81,17 +81,40 @@ class TelegramChannel:
         router.message.register(self.on_message)
         router.callback_query.register(self.on_callback)
         self.dp.include_router(router)
+        self._tasks: set[asyncio.Task[Any]] = set()
 
-    async def setup(self) -> None:
-        """The Vietnamese command menu, and no webhook left over from an earlier run."""
-        await self._call(lambda: self.bot.delete_webhook(drop_pending_updates=False))
+    async def setup(self, webhook_url: str | None = None, secret: str | None = None) -> None:
+        """The Vietnamese command menu; the webhook set (webhook mode) or deleted (polling)."""
+        if webhook_url is None:
+            await self._call(lambda: self.bot.delete_webhook(drop_pending_updates=False))
+        else:
+            await self._call(
+                lambda: self.bot.set_webhook(
+                    webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
+                )
+            )
         commands = [BotCommand(command=name, description=desc) for name, desc in COMMANDS]
         await self._call(lambda: self.bot.set_my_commands(commands))
+
+    def dispatch(self, data: dict[str, Any]) -> None:
+        """An update from the webhook, handled in the background."""
+        try:
+            update = Update.model_validate(data, context={"bot": self.bot})
+        except ValueError:
+            log.warning("a webhook update that is not a Telegram update was ignored")
+            return
+        task = asyncio.create_task(self.dp.feed_update(self.bot, update))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def run_polling(self, handle_signals: bool = True) -> None:
         await self.setup()
         await self.dp.start_polling(
-            self.bot, handle_signals=handle_signals, allowed_updates=["message", "callback_query"]
+            self.bot, handle_signals=handle_signals, allowed_updates=ALLOWED_UPDATES
         )
 
     async def close(self) -> None:
@@ -184,13 +207,3 @@ class TelegramChannel:
                 await asyncio.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")
-
-
-async def run_polling(app: App) -> None:
-    assert app.settings.telegram_bot_token is not None
-    token = app.settings.telegram_bot_token.get_secret_value()
-    channel = TelegramChannel(app.core, token, app.settings.telegram_api_base)
-    try:
-        await channel.run_polling()
-    finally:
-        await channel.close()

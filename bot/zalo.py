@@ -1,0 +1,287 @@
+"""Zalo channel (Zalo Bot API over httpx): updates in, the core's replies out.
+
+Zalo has no buttons, keyboards, documents or edits: options are rendered as a numbered list
+(the officer answers "2" or types the label), replies longer than 2,000 characters are split
+on line boundaries and sent in order, and a file the core sends becomes a signed, expiring
+download link on the bot's own web server (`bot/files.py`). Incoming photo URLs expire, so
+photos are fetched at once.
+
+httpx, not aiohttp, talks to Zalo: Zalo's edge answers with two ``Server`` headers, which
+aiohttp's client rejects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bot.files import FileLinks
+from handlers.core import Core
+from handlers.messages import Attachment, IncomingMessage, Reply, render_plain, split_text
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "zalo"
+TEXT_LIMIT = 2000
+MAX_TRIES = 5
+POLL_TIMEOUT = 30
+PRIVATE_ONLY = "Vui lòng nhắn riêng cho trợ lý (không dùng trong nhóm)."
+NO_FILE_LINKS = (
+    "Tệp “{name}” chưa gửi được qua Zalo vì máy chủ của trợ lý chưa có địa chỉ công khai "
+    "(PUBLIC_BASE_URL). Vui lòng báo cán bộ quản trị, hoặc lấy tệp trên Telegram."
+)
+PHOTO_FAILED = "Trợ lý chưa tải được ảnh này. Vui lòng gửi lại ảnh."
+
+
+class ZaloApiError(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(f"{code}: {description}")
+        self.code = code
+        self.description = description
+
+
+class ZaloApi:
+    """The Bot API calls, with the ``{ok, result}`` envelope checked on every answer."""
+
+    def __init__(self, token: str, base_url: str, client: httpx.AsyncClient | None = None) -> None:
+        self._prefix = f"{base_url.rstrip('/')}/bot{token}"
+        self.client = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(10.0, read=POLL_TIMEOUT + 15)
+        )
+
+    async def call(self, method: str, **params: Any) -> Any:
+        try:
+            response = await self.client.post(f"{self._prefix}/{method}", json=params)
+        except httpx.HTTPError as err:
+            # The exception text may hold the URL, and the URL holds the token.
+            raise ZaloApiError(0, f"network error ({type(err).__name__})") from None
+        try:
+            body = response.json()
+        except ValueError:
+            raise ZaloApiError(response.status_code, "not JSON") from None
+        if not isinstance(body, dict):
+            raise ZaloApiError(response.status_code, "unexpected answer")
+        if body.get("ok") is not True:
+            code = body.get("error_code") or response.status_code
+            raise ZaloApiError(int(code), str(body.get("description") or ""))
+        return body.get("result")
+
+    async def get_updates(self, wait: int = POLL_TIMEOUT) -> dict[str, Any] | None:
+        """One update, or None when nothing arrived within ``wait`` seconds (error 408)."""
+        try:
+            result = await self.call("getUpdates", timeout=wait)
+        except ZaloApiError as err:
+            if err.code == 408:
+                return None
+            raise
+        return unwrap(result)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+def unwrap(body: Any) -> dict[str, Any] | None:
+    """An update as sent by Zalo: bare, or wrapped as ``{ok, result}``."""
+    if isinstance(body, dict) and "result" in body and "event_name" not in body:
+        body = body["result"]
+    if isinstance(body, list):  # some clients see a list of one
+        body = body[0] if body else None
+    if isinstance(body, dict) and isinstance(body.get("message"), dict):
+        return body
+    return None
+
+
+@dataclass(frozen=True)
+class Parsed:
+    message: IncomingMessage
+    private: bool
+    photo_url: str | None
+
+
+def parse_update(update: dict[str, Any]) -> Parsed | None:
+    """The core's message for a Zalo update; None for what is not a person's message."""
+    event = str(update.get("event_name") or "")
+    message = update.get("message") or {}
+    sender = message.get("from") or {}
+    chat = message.get("chat") or {}
+    if sender.get("is_bot") or not sender.get("id") or not chat.get("id"):
+        return None
+    text = message.get("text")
+    photo_url = None
+    attachment = None
+    if event == "message.image.received" or message.get("photo_url") or message.get("photo"):
+        photo_url = message.get("photo_url") or message.get("photo")
+        attachment = Attachment("photo", url=photo_url)
+        text = message.get("caption") or None
+    elif event == "message.sticker.received":
+        attachment = Attachment("sticker", file_id=str(message.get("sticker") or ""))
+    elif event == "message.voice.received":
+        attachment = Attachment("voice", url=message.get("url"))
+    elif event != "message.text.received" and text is None:
+        attachment = Attachment("other")
+    message_id = message.get("message_id")
+    incoming = IncomingMessage(
+        channel=CHANNEL,
+        user_id=str(sender["id"]),
+        chat_id=str(chat["id"]),
+        text=text if isinstance(text, str) else None,
+        attachment=attachment,
+        message_id=str(message_id) if message_id is not None else None,
+        update_id=str(message_id) if message_id is not None else None,
+        display_name=sender.get("display_name"),
+    )
+    private = str(chat.get("chat_type") or "PRIVATE").upper() == "PRIVATE"
+    return Parsed(incoming, private, photo_url if isinstance(photo_url, str) else None)
+
+
+class ZaloChannel:
+    def __init__(
+        self,
+        core: Core,
+        api: ZaloApi,
+        files: FileLinks | None = None,
+        photo_dir: Path = Path("dvk-files") / "incoming",
+        max_photo_bytes: int = 10 * 1024 * 1024,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.core = core
+        self.api = api
+        self.files = files
+        self.photo_dir = photo_dir
+        self.max_photo_bytes = max_photo_bytes
+        self.clock = clock
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+
+    # --- updates in ------------------------------------------------------------
+
+    async def run_polling(self) -> None:
+        """Long-poll until ``stop()``; a failing API is retried with a growing pause."""
+        await self.api.call("deleteWebhook")
+        delay = 1.0
+        while not self._stopping.is_set():
+            poll = asyncio.ensure_future(self.api.get_updates())
+            stop = asyncio.ensure_future(self._stopping.wait())
+            done, _ = await asyncio.wait({poll, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if stop in done:
+                poll.cancel()
+                break
+            stop.cancel()
+            try:
+                update = poll.result()
+            except ZaloApiError as err:
+                log.warning("Zalo getUpdates failed (%s); retrying in %.0fs", err, delay)
+                await self._pause(delay)
+                delay = min(delay * 2, 60.0)
+                continue
+            delay = 1.0
+            if update is not None:
+                self.dispatch(update)
+        await self.drain()
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def dispatch(self, update: dict[str, Any]) -> None:
+        """Handle an update in the background (webhooks must answer at once)."""
+        task = asyncio.create_task(self.handle_update(update))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def handle_update(self, update: dict[str, Any]) -> None:
+        try:
+            parsed = parse_update(update)
+            if parsed is None:
+                return
+            msg = parsed.message
+            if not parsed.private:
+                await self.send(msg.chat_id, msg.user_id, [Reply(PRIVATE_ONLY)])
+                return
+            if parsed.photo_url is not None:
+                path = await self.fetch_photo(parsed.photo_url)
+                if path is None:
+                    await self.send(msg.chat_id, msg.user_id, [Reply(PHOTO_FAILED)])
+                    return
+                attachment = Attachment("photo", url=parsed.photo_url, path=str(path))
+                msg = replace(msg, attachment=attachment)
+            replies = await self.core.handle(msg)
+            await self.send(msg.chat_id, msg.user_id, replies)
+        except Exception:
+            log.exception("error while handling a Zalo update")
+
+    async def fetch_photo(self, url: str) -> Path | None:
+        """Download a photo at once (Zalo's URLs expire); None if it cannot be had."""
+        try:
+            async with self.api.client.stream("GET", url) as response:
+                if response.status_code != 200:
+                    log.warning("Zalo photo download answered %s", response.status_code)
+                    return None
+                content = bytearray()
+                async for chunk in response.aiter_bytes():
+                    content += chunk
+                    if len(content) > self.max_photo_bytes:
+                        log.warning("Zalo photo larger than %d bytes refused", self.max_photo_bytes)
+                        return None
+        except httpx.HTTPError as err:
+            log.warning("Zalo photo download failed: %s", type(err).__name__)
+            return None
+        self.photo_dir.mkdir(parents=True, exist_ok=True)
+        path = self.photo_dir / f"{secrets.token_urlsafe(12)}.jpg"
+        path.write_bytes(bytes(content))
+        return path
+
+    # --- replies out -----------------------------------------------------------
+
+    async def send(self, chat_id: str, user_id: str, replies: list[Reply]) -> None:
+        for reply in replies:
+            text = render_plain(reply)
+            if reply.document is not None:
+                if self.files is None:
+                    text += "\n\n" + NO_FILE_LINKS.format(name=reply.document.file_name)
+                else:
+                    url = self.files.publish(reply.document, CHANNEL, user_id, self.clock())
+                    hours = round(self.files.ttl.total_seconds() / 3600)
+                    text += (
+                        f"\n\nTải tệp {reply.document.file_name} (hiệu lực {hours} giờ, "
+                        f"chỉ dành cho bạn):\n{url}"
+                    )
+            for part in split_text(text, TEXT_LIMIT):
+                try:
+                    await self.send_text(chat_id, part)
+                except ZaloApiError as err:
+                    if err.code == 403:
+                        log.info("Zalo chat %s cannot be reached; reply dropped", chat_id)
+                        return
+                    log.error("Zalo sendMessage failed: %s", err)
+                    return
+
+    async def send_text(self, chat_id: str, text: str) -> None:
+        """sendMessage, waiting out 429 (quota) and retrying network and server errors."""
+        delay = 1.0
+        for attempt in range(1, MAX_TRIES + 1):
+            try:
+                await self.api.call("sendMessage", chat_id=chat_id, text=text)
+                return
+            except ZaloApiError as err:
+                retry = err.code in (0, 429) or err.code >= 500
+                if not retry or attempt == MAX_TRIES:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
