@@ -28,9 +28,9 @@ Nothing reaches the real Zalo.  What is reproduced, and how:
   with ``X-Bot-Api-Secret-Token``; each delivery is recorded in :attr:`FakeZalo.deliveries`
   with the HTTP status the bot answered.  A failed delivery is recorded and not retried.
 * Every response carries two ``Server`` headers when ``duplicate_server_header`` is true
-  (default), as Zalo's edge does.  httpx accepts that.  aiohttp's client rejects it with
-  "Duplicate 'Server' header found" in its strict parser, which aiohttp >= 3.13 only uses in
-  debug/dev mode (``python -X dev`` / ``PYTHONASYNCIODEBUG=1``); older versions always did.
+  (default), as Zalo's edge does.  httpx accepts that.  aiohttp's client fails with
+  "Duplicate 'Server' header found" when it parses responses strictly; the aiohttp installed
+  here (3.14) does that only in dev/debug mode (``python -X dev``, ``PYTHONASYNCIODEBUG=1``).
 * Photos users send are hosted by this server (``/photos/<random>.jpg``, ``image/jpeg``) and
   can be expired (:meth:`FakeZalo.expire_photo` or ``photo_ttl``) to prove the bot downloads
   them at once, like Zalo's short-lived CDN links.
@@ -583,8 +583,11 @@ class FakeZalo:
     async def _changed(self, seconds: float) -> None:
         """Sleep until the next state change (_notify) or for ``seconds``."""
         event = self._event
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+        # that races with the event being set (stop() does both to the webhook task).
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await event.wait()
 
     async def _wait_until(self, predicate: Callable[[], bool], seconds: float) -> bool:
         loop = asyncio.get_running_loop()
@@ -650,7 +653,9 @@ class FakeZalo:
             except _ApiError as exc:
                 return self._error(exc.error_code, exc.description)
             self.calls.append((name, params))
-            if not polling:  # a bot that is just waiting for updates is idle
+            if polling:  # wakes wait_for_call; a bot just waiting for updates stays idle
+                self._notify()
+            else:
                 self._touch()
             failures = self._failures.get(name)
             if failures:
@@ -692,7 +697,7 @@ class FakeZalo:
 
     async def _deliver_loop(self) -> None:
         """Push queued updates to the webhook, one at a time, while a webhook is set."""
-        while True:
+        while not self._closing:
             if self.webhook_url and self._pending:
                 url, secret = self.webhook_url, self.webhook_secret
                 update = self._take_update()

@@ -180,13 +180,37 @@ async def test_one_update_per_poll_each_consumed_once(
 async def test_a_waiting_poll_returns_as_soon_as_an_update_arrives(
     zalo: FakeZalo, client: httpx.AsyncClient
 ) -> None:
+    started = time.monotonic()
     poll = asyncio.create_task(call(client, zalo, "getUpdates", timeout=5))
     await zalo.wait_for_call("getUpdates")
-    started = time.monotonic()
     message_id = zalo.send_text(USER, "muộn một chút")
     _, body = await poll
     assert time.monotonic() - started < 1
     assert body["result"]["message"]["message_id"] == message_id
+
+
+async def test_an_abandoned_poll_does_not_swallow_the_next_update(
+    zalo: FakeZalo, client: httpx.AsyncClient
+) -> None:
+    poll = asyncio.create_task(call(client, zalo, "getUpdates", timeout=5))
+    await zalo.wait_for_call("getUpdates")
+    poll.cancel()  # the client goes away; the server drops that poll
+    with pytest.raises(asyncio.CancelledError):
+        await poll
+    await asyncio.sleep(0.1)
+    message_id = zalo.send_text(USER, "sau khi khởi động lại")
+    _, body = await call(client, zalo, "getUpdates", timeout=1)
+    assert body["result"]["message"]["message_id"] == message_id
+
+
+async def test_stopping_ends_a_waiting_poll_at_once(client: httpx.AsyncClient) -> None:
+    async with FakeZalo() as zalo:
+        poll = asyncio.create_task(call(client, zalo, "getUpdates", timeout=30))
+        await zalo.wait_for_call("getUpdates")
+        started = time.monotonic()
+    status, body = await poll
+    assert time.monotonic() - started < 2
+    assert (status, body["error_code"]) == (200, 408)
 
 
 async def test_redeliver_and_queue_raw_make_duplicates(

@@ -301,3 +301,28 @@ async def test_group_chats_and_blocked_users(fake: FakeZalo, channel: ZaloChanne
         user = ZaloUser(fake, "8000000009")
         await user.say("/start")
         assert "mã mời" in user.last
+
+
+async def test_quota_and_server_errors_are_waited_out_and_nothing_is_sent_twice(
+    fake: FakeZalo, channel: ZaloChannel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pauses: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def quick_sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr("bot.zalo.asyncio.sleep", quick_sleep)
+    fake.fail_next("sendMessage", 429, times=2)
+    fake.fail_next("sendMessage", 502, "Bad Gateway", body="<html>502</html>")
+    await channel.send("8000000010", "8000000010", [Reply("Một"), Reply("Hai")])
+    assert [m.text for m in fake.messages_to("8000000010")] == ["Một", "Hai"]
+    assert pauses == [1.0, 2.0, 4.0]
+    # A getUpdates failure does not stop polling: it is retried after a pause.
+    fake.fail_next("getUpdates", 500, "Internal Server Error")
+    monkeypatch.undo()
+    async with polling(fake, channel):
+        fake.send_text("8000000011", "/start")
+        [reply] = await fake.wait_for_messages("8000000011", 1, timeout=10)
+        assert "mã mời" in reply.text
