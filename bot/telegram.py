@@ -8,6 +8,7 @@ button is recognised by the engine, which re-shows the current step.
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -174,20 +175,22 @@ class TelegramChannel:
         markup = keyboard(reply)
         if reply.document is not None:
             document = BufferedInputFile(reply.document.content, filename=reply.document.file_name)
-            caption = reply.text[:CAPTION_LIMIT] if reply.text else None
+            caption = html.escape(reply.text[:CAPTION_LIMIT], quote=False) or None
             await self._call(
                 lambda: self.bot.send_document(
-                    chat_id, document, caption=caption, parse_mode=None, reply_markup=markup
+                    chat_id, document, caption=caption, parse_mode="HTML", reply_markup=markup
                 )
             )
             return
-        # Plain text (no parse mode): whatever an officer typed is shown exactly as typed.
-        parts = split_text(reply.text, TEXT_LIMIT)
+        # HTML with every text escaped: what an officer typed ("<", "&") is shown as typed.
+        # Split first, then escape: Telegram counts the limit after parsing entities, and an
+        # entity is never cut in two.
+        parts = [html.escape(p, quote=False) for p in split_text(reply.text, TEXT_LIMIT)]
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             await self._call(
                 lambda part=part, last=last: self.bot.send_message(  # type: ignore[misc]
-                    chat_id, part, parse_mode=None, reply_markup=markup if last else None
+                    chat_id, part, parse_mode="HTML", reply_markup=markup if last else None
                 )
             )
 

@@ -65,7 +65,9 @@ async def test_invited_officer_joins_and_registers_by_buttons(
     await user.tap("Hội Nông dân")
     await user.say("15 hộ, 120 đàn ong")
     assert "kiểm tra lại trước khi lưu" in user.last.plain_text
-    assert "Nuôi ong lấy mật <giảm nghèo>" in user.last.plain_text  # plain text, shown as typed
+    assert "Nuôi ong lấy mật <giảm nghèo>" in user.last.plain_text  # escaped, shown as typed
+    assert "Nuôi ong lấy mật &lt;giảm nghèo&gt;" in user.last.text
+    assert user.last.parse_mode == "HTML"
     await user.tap("Lưu")
     assert "✅ Đã lưu mô hình xây dựng mới năm 2026 của Chi bộ Tổ dân phố 2" in user.last.plain_text
 
