@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from conversations.text import fold
 from handlers.messages import IncomingMessage, Option, Reply
@@ -208,8 +209,9 @@ class FlowEngine:
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise StaleState
-        row.data = state
-        row.version += 1
+        # Keep the loaded row in step without marking it dirty (no second UPDATE at commit).
+        set_committed_value(row, "data", state)
+        set_committed_value(row, "version", row.version + 1)
 
     @staticmethod
     async def close(ctx: Ctx, row: ConversationState) -> None:

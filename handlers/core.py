@@ -15,6 +15,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -150,11 +152,17 @@ class Core:
 
     async def _first_delivery(self, session: AsyncSession, msg: IncomingMessage) -> bool:
         assert msg.update_id is not None
-        if await session.get(ProcessedUpdate, (msg.channel, msg.update_id)) is not None:
-            return False
         now = self.clock()
-        session.add(ProcessedUpdate(channel=msg.channel, update_id=msg.update_id, processed_at=now))
-        await session.flush()
+        # One statement: INSERT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike); a
+        # concurrent delivery of the same update waits on the row and then inserts nothing.
+        insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+        result = await session.execute(
+            insert(ProcessedUpdate)
+            .values(channel=msg.channel, update_id=msg.update_id, processed_at=now)
+            .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
             # Platforms redeliver within a day at most: older ids need not be kept forever.
             self._pruned_at = now
