@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations.catalog import ROLE_LABELS
@@ -127,6 +127,14 @@ class Core:
                 if msg.update_id is not None and await self._seen(msg):
                     return []
                 log.exception("integrity error while handling a message")
+                return [Reply(SORRY)]
+            except DBAPIError as err:
+                if err.connection_invalidated:
+                    # The database dropped the connection (restart, idle timeout): the pool
+                    # has discarded it and the whole message is tried again on a fresh one.
+                    log.warning("database connection lost; retrying the message")
+                    continue
+                log.exception("database error while handling a message")
                 return [Reply(SORRY)]
             except Exception:
                 log.exception("error while handling a message")

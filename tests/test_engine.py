@@ -33,6 +33,7 @@ from conversations.flows import FIELD_CHOICES, LEAD_CHOICES
 from conversations.text import clean, fold
 from handlers.core import Core
 from handlers.messages import Attachment, IncomingMessage, Reply, render_plain
+from storage.db import make_engine, make_sessionmaker
 from storage.models import ConversationState, DvkModel, ModelYear
 from tests.conftest import TZ
 from tests.helpers import Chat, Clock, World
@@ -728,11 +729,12 @@ async def test_toy_buttons_of_a_closed_flow_do_not_act_in_the_next_one(
 
 
 async def test_two_processes_answering_the_same_state(
-    sessionmaker: async_sessionmaker[AsyncSession], toy: ToyChat
+    sessionmaker: async_sessionmaker[AsyncSession], toy: ToyChat, db_url: str
 ) -> None:
     """The second writer of one version gets StaleState and writes nothing."""
     await toy.start()
-    async with sessionmaker() as first, sessionmaker() as second:
+    other_process = make_engine(db_url)  # its own engine and pool, as another process has
+    async with sessionmaker() as first, make_sessionmaker(other_process)() as second:
         ctx1, ctx2 = toy.ctx(first), toy.ctx(second)
         row1 = await toy.engine.load(ctx1)
         row2 = await toy.engine.load(ctx2)
@@ -745,6 +747,7 @@ async def test_two_processes_answering_the_same_state(
         with pytest.raises(StaleState):
             await toy.engine.handle(ctx2, row2, msg2)
         await second.rollback()
+    await other_process.dispose()
     state = await toy.state()
     assert state is not None
     assert state["data"] == {"name": "An"}

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from handlers.core import SORRY, Core
 from storage import repo
@@ -97,3 +102,24 @@ async def test_old_update_ids_are_forgotten_recent_ones_kept(
     async with sessionmaker() as session:
         kept = sorted((await session.scalars(select(ProcessedUpdate.update_id))).all())
     assert kept == ["2", "3"]
+
+
+async def test_a_dropped_database_connection_is_retried_on_a_fresh_one(
+    core: Core, world: World, engine: AsyncEngine, db_url: str
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: the server drops the pooled connection")
+    chat = Chat(core, "lan")
+    await chat.send("/dangky")  # the pool now holds a live connection
+    admin = create_async_engine(db_url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        killed = await conn.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    await admin.dispose()
+    assert killed
+    await chat.send("xay dung moi")
+    assert "Bước 2/8" in chat.last.text
