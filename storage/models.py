@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -238,6 +240,40 @@ class ModelYear(Base):
         UniqueConstraint("model_id", "year", name="uq_model_years_model_year"),
         Index("ix_model_years_year_state", "year", "state"),
     )
+
+
+class ModelScore(Base):
+    """Points given to one criterion of the rubric (reports/rubric.py) for a model's year."""
+
+    __tablename__ = "model_scores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_year_id: Mapped[int] = mapped_column(
+        ForeignKey("model_years.id", ondelete="CASCADE"), index=True
+    )
+    criterion: Mapped[int] = mapped_column(Integer)  # 1–15
+    points: Mapped[Decimal] = mapped_column(Numeric(4, 1))  # halves allowed
+    scored_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    scored_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("model_year_id", "criterion", name="uq_model_scores_criterion"),
+    )
+
+
+class LeadDocument(Base):
+    """A document issued to lead the movement (Biểu 1): number and date, content."""
+
+    __tablename__ = "lead_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    number: Mapped[str] = mapped_column(String(100))  # số hiệu, e.g. 15-KH/ĐU
+    issued_on: Mapped[date]
+    content: Mapped[str] = mapped_column(Text)  # trích yếu nội dung
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
 
 
 class ConversationState(Base):

@@ -39,8 +39,8 @@ async def unit_names(sm: async_sessionmaker[AsyncSession]) -> list[tuple[int, st
 
 
 async def test_db_current_names_the_schema(settings: Settings) -> None:
-    assert await dvk(settings, "db", "upgrade") == (0, "Phiên bản lược đồ: 0003\n")
-    assert await dvk(settings, "db", "current") == (0, "Phiên bản lược đồ: 0003\n")
+    assert await dvk(settings, "db", "upgrade") == (0, "Phiên bản lược đồ: 0004\n")
+    assert await dvk(settings, "db", "current") == (0, "Phiên bản lược đồ: 0004\n")
 
 
 async def test_unit_add_and_list(

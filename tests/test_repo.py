@@ -32,7 +32,7 @@ async def test_migrations_match_the_models(engine: AsyncEngine) -> None:
     async with engine.connect() as conn:
         differences = await conn.run_sync(diff)
     assert differences == []
-    assert await current_revision(engine) == "0003"
+    assert await current_revision(engine) == "0004"
 
 
 async def test_unit_tree_of_any_depth_and_its_order(
