@@ -61,5 +61,8 @@ async def build_app(settings: Settings, clock: Clock = utcnow, migrate: bool | N
     if settings.auto_migrate if migrate is None else migrate:
         await upgrade(engine)
     sessionmaker = make_sessionmaker(engine)
-    core = Core(sessionmaker, timezone=settings.timezone, clock=clock)
+    from reports.summary import DEFAULT_QUOTAS, parse_quotas
+
+    quotas = {**DEFAULT_QUOTAS, **parse_quotas(settings.quotas)} if settings.quotas else None
+    core = Core(sessionmaker, timezone=settings.timezone, clock=clock, quotas=quotas)
     return App(settings, engine, sessionmaker, core)

@@ -23,7 +23,7 @@ from conversations.text import clean, fold
 from handlers.core import utcnow
 from storage import repo
 from storage.db import current_revision, make_revision, upgrade
-from storage.models import Role, Unit
+from storage.models import LeadDocument, Role, Unit
 
 
 class CliError(Exception):
@@ -242,6 +242,60 @@ async def cmd_run(app: App, args: argparse.Namespace, out: TextIO) -> None:
         raise SystemExit(2) from None
 
 
+async def cmd_export(app: App, args: argparse.Namespace, out: TextIO) -> None:
+    from reports.exports import EXPORTS, Scope, make_export
+
+    now = utcnow()
+    year = args.year or now.astimezone(app.core.tz).year
+    async with app.sessionmaker() as session:
+        if args.unit:
+            root = await resolve_unit(session, args.unit)
+        else:
+            tops = await session.scalars(select(Unit).where(Unit.parent_id.is_(None)))
+            candidates = list(tops.all())
+            if len(candidates) != 1:
+                raise CliError("Có nhiều (hoặc không có) đơn vị cấp cao nhất; hãy chọn --unit.")
+            root = candidates[0]
+        scope = Scope(root, True, year, app.core.tz, now, app.core.quotas)
+        document = await make_export(session, args.kind, scope)
+    target = Path(args.output) if args.output else Path(document.file_name)
+    if target.is_dir():
+        target = target / document.file_name
+    target.write_bytes(document.content)
+    label = EXPORTS[args.kind].label
+    out.write(f"Đã ghi {label} năm {year} — {root.name}: {target} ({len(document.content)} byte)\n")
+
+
+async def cmd_doc(app: App, args: argparse.Namespace, out: TextIO) -> None:
+    from reports.bieu1 import add_document
+
+    now = utcnow()
+    async with app.sessionmaker() as session, session.begin():
+        unit = await resolve_unit(session, args.unit)
+        if args.action == "add":
+            issued = parse_date(args.date)
+            year = args.year or issued.year
+            try:
+                doc = await add_document(
+                    session, unit, year, clean(args.number), issued, clean(args.content), None, now
+                )
+            except ValueError as err:
+                raise CliError(str(err)) from None
+            out.write(f"Đã thêm văn bản {doc.number} ngày {issued.strftime('%d/%m/%Y')}.\n")
+            return
+        year = args.year or now.astimezone(app.core.tz).year
+        rows = await session.scalars(
+            select(LeadDocument)
+            .where(LeadDocument.unit_id == unit.id, LeadDocument.year == year)
+            .order_by(LeadDocument.issued_on, LeadDocument.number)
+        )
+        found = list(rows.all())
+        if not found:
+            out.write(f"{unit.name} chưa có văn bản nào năm {year}.\n")
+        for d in found:
+            out.write(f"{d.issued_on.strftime('%d/%m/%Y')}  {d.number}  {d.content}\n")
+
+
 Command = Callable[[App, argparse.Namespace, TextIO], Awaitable[None]]
 
 
@@ -295,6 +349,26 @@ def build_parser() -> argparse.ArgumentParser:
     set_.add_argument("--year", type=int)
     set_.add_argument("deadlines", nargs="*", metavar="LOẠI=dd/mm/yyyy")
     campaign.set_defaults(func=cmd_campaign)
+
+    export = sub.add_parser("export", help="xuất biểu: pl1, pl4, score, bieu1, summary")
+    export.add_argument("kind", choices=["pl1", "pl4", "score", "bieu1", "summary"])
+    export.add_argument("--year", type=int, help="năm (mặc định năm nay)")
+    export.add_argument("--unit", help="mã số hoặc tên đơn vị (mặc định đơn vị cấp cao nhất)")
+    export.add_argument("-o", "--output", help="tệp hoặc thư mục ghi ra")
+    export.set_defaults(func=cmd_export)
+
+    doc = sub.add_parser("doc", help="văn bản chỉ đạo (Biểu 1)")
+    doc_sub = doc.add_subparsers(dest="action", required=True)
+    doc_add = doc_sub.add_parser("add", help="thêm một văn bản")
+    doc_add.add_argument("--unit", required=True, help="mã số hoặc tên đơn vị ban hành")
+    doc_add.add_argument("--number", required=True, help="số hiệu, ví dụ 15-KH/ĐU")
+    doc_add.add_argument("--date", required=True, help="ngày ban hành dd/mm/yyyy")
+    doc_add.add_argument("--content", required=True, help="trích yếu nội dung")
+    doc_add.add_argument("--year", type=int, help="năm của phong trào (mặc định năm ban hành)")
+    doc_list = doc_sub.add_parser("list", help="các văn bản của một đơn vị trong năm")
+    doc_list.add_argument("--unit", required=True)
+    doc_list.add_argument("--year", type=int)
+    doc.set_defaults(func=cmd_doc)
     return parser
 
 

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     web_port: int = 8080
     webhook_secret: SecretStr | None = None  # derived from the bot tokens when unset
     secret_key: SecretStr | None = None  # signs download links; derived when unset
+    quotas: str = ""  # models expected per unit kind, e.g. "chi_bo=1,dang_uy=2,doan_the=5"
     files_dir: str = "dvk-files"
     file_link_hours: float = 24.0
     max_photo_mb: float = 10.0

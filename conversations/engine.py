@@ -55,6 +55,7 @@ class Ctx:
     now: datetime  # timezone-aware
     tz: ZoneInfo
     display_name: str | None = None
+    quotas: Mapping[str, int] | None = None  # models expected per unit kind (QUOTAS)
 
     @property
     def local_now(self) -> datetime:
@@ -88,6 +89,8 @@ class Step:
     # Keep the value while the step is not asked (the flow filled it in itself, e.g. the only
     # unit a person belongs to); other hidden steps lose their answers.
     keep_hidden: bool = False
+    # A typed number beyond the options is a value for ``parse`` (a year), not a bad option.
+    numbers_are_values: bool = False
 
 
 @dataclass(frozen=True)
@@ -239,6 +242,10 @@ class FlowEngine:
         state: Data = {"data": dict(data or {}), "step": None, "history": [], "edit": False}
         if at_summary and flow.confirm:
             state["step"] = SUMMARY
+        elif not flow.confirm:
+            # Without a summary to review, steps answered up front (``/xuat pl1 2026``) are
+            # not asked again.
+            state["step"] = self._first_missing(flow, state["data"])
         else:
             state["step"] = self._next_key(flow, state["data"], None)
         row = ConversationState(
@@ -515,7 +522,8 @@ class FlowEngine:
             if picked is not None:
                 return picked.value
             # A bare number names a choice, never free text, even where free text is allowed.
-            if step.parse is None or _key(text).isdecimal():
+            number = _key(text).isdecimal()
+            if step.parse is None or (number and not step.numbers_are_values):
                 n = len(choices)
                 raise InputError(
                     f"Chưa nhận ra lựa chọn “{text}”. Vui lòng trả lời số từ 1 đến {n} "

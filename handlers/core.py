@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,7 +21,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations.catalog import ROLE_LABELS
+from conversations.documents import DOCUMENT, start_document
 from conversations.engine import Ctx, Data, FlowEngine, StaleState
+from conversations.exports import EXPORT, start_export, tonghop
 from conversations.flows import FLOWS, invite_problem_text, start_menu, start_register, welcome
 from conversations.text import clean, fold
 from handlers.messages import IncomingMessage, Reply
@@ -48,6 +50,9 @@ SORRY = (
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("dangky", "Đăng ký mô hình “Dân vận khéo”"),
     ("mohinh", "Xem, sửa hoặc rút mô hình đã đăng ký"),
+    ("tonghop", "Lãnh đạo: tình hình các đơn vị và bảng tổng hợp"),
+    ("xuat", "Lấy biểu: Phụ lục 1, Phụ lục 4, chấm điểm, Biểu 1, tổng hợp"),
+    ("vanban", "Ghi văn bản chỉ đạo phong trào (Biểu 1)"),
     ("lienket", "Dùng chung tài khoản trên Telegram và Zalo"),
     ("huy", "Hủy thao tác đang làm"),
     ("trogiup", "Xem hướng dẫn và các lệnh"),
@@ -62,7 +67,12 @@ LINK_PROBLEMS = {
 }
 KEEP_UPDATE_IDS = timedelta(days=3)  # how long a processed update id is remembered
 PRUNE_EVERY = timedelta(hours=1)
-FLOW_COMMANDS = {"dangky": "register", "mohinh": "menu"}
+FLOW_COMMANDS = {
+    "dangky": "register",
+    "mohinh": "menu",
+    "xuat": "export",
+    "vanban": "document",
+}
 ALIASES = {"help": "trogiup", "cancel": "huy", "hdsd": "trogiup"}
 
 
@@ -90,11 +100,13 @@ class Core:
         sessionmaker: async_sessionmaker[AsyncSession],
         timezone: str = "Asia/Ho_Chi_Minh",
         clock: Clock = utcnow,
+        quotas: Mapping[str, int] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.tz = ZoneInfo(timezone)
         self.clock = clock
-        self.engine = FlowEngine(FLOWS)
+        self.quotas = quotas
+        self.engine = FlowEngine((*FLOWS, EXPORT, DOCUMENT))
         # One message at a time per chat, in arrival order; entries live while in use.
         self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
         self._pruned_at: datetime | None = None
@@ -197,6 +209,7 @@ class Core:
             now=self.clock(),
             tz=self.tz,
             display_name=msg.display_name,
+            quotas=self.quotas,
         )
         row = await self.engine.load(ctx)
         if text and text.startswith("/") and msg.choice is None:
@@ -237,6 +250,8 @@ class Core:
             return await self._link(ctx, args)
         if ctx.person is None:
             return [Reply(NOT_INVITED)]
+        if name == "tonghop":  # a report, not a flow: fine in the middle of one
+            return await tonghop(ctx, args)
         if flow_open:
             row = await self.engine.load(ctx)
             assert row is not None
@@ -249,7 +264,7 @@ class Core:
         starter = STARTERS.get(name)
         if starter is None:
             return [Reply(f"Không có lệnh /{name}.\n" + short_help())]
-        initial = await starter(ctx)
+        initial = await starter(ctx, args)
         if isinstance(initial, Reply):
             return [initial]
         return await self.engine.start(ctx, FLOW_COMMANDS[name], initial)
@@ -362,7 +377,9 @@ def short_help() -> str:
     return "Gõ /dangky để đăng ký mô hình, /mohinh để xem mô hình, /trogiup để xem mọi lệnh."
 
 
-STARTERS: dict[str, Callable[[Ctx], Awaitable[Data | Reply]]] = {
-    "dangky": start_register,
-    "mohinh": start_menu,
+STARTERS: dict[str, Callable[[Ctx, str], Awaitable[Data | Reply]]] = {
+    "dangky": lambda ctx, _args: start_register(ctx),
+    "mohinh": lambda ctx, _args: start_menu(ctx),
+    "xuat": start_export,
+    "vanban": start_document,
 }

@@ -42,6 +42,9 @@ async def test_invited_officer_joins_and_registers_by_buttons(
     assert [c["command"] for c in commands[0]["commands"]] == [
         "dangky",
         "mohinh",
+        "tonghop",
+        "xuat",
+        "vanban",
         "lienket",
         "huy",
         "trogiup",

@@ -1,0 +1,120 @@
+"""/vanban: record a document issued to lead the movement (Biểu 1)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from conversations.engine import Ctx, Data, Flow, InputError, Outcome, Step, text_parser
+from conversations.exports import export_unit_choices, roots_of, scope_for
+from handlers.messages import Reply
+from storage import repo
+
+DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+
+
+async def parse_issued_on(ctx: Ctx, text: str, _data: Data) -> str:
+    match = DATE.match(text.strip())
+    try:
+        if match is None:
+            raise ValueError
+        day, month, year = (int(g) for g in match.groups())
+        issued = date(year, month, day)
+    except ValueError:
+        raise InputError(
+            f"Ngày “{text}” không đúng. Vui lòng gõ ngày/tháng/năm, "
+            f"ví dụ 12/03/{ctx.local_now.year}."
+        ) from None
+    if issued > ctx.local_now.date():
+        raise InputError("Ngày ban hành không thể ở sau hôm nay.")
+    return issued.isoformat()
+
+
+def _show_date(value: object, _data: Data) -> str:
+    return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+
+
+async def finish_document(ctx: Ctx, data: Data) -> Outcome:
+    from reports.bieu1 import add_document
+
+    issued = date.fromisoformat(data["issued_on"])
+    scope = await scope_for(ctx, data["unit"], issued.year)
+    assert ctx.person is not None
+    try:
+        document = await add_document(
+            ctx.session,
+            scope.root,
+            issued.year,
+            data["number"],
+            issued,
+            data["content"],
+            ctx.person.id,
+            ctx.now,
+        )
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    await repo.audit(
+        ctx.session,
+        ctx.person.id,
+        "add_document",
+        "lead_document",
+        document.id,
+        {"number": document.number, "unit": scope.root.id},
+        ctx.now,
+        ctx.channel,
+    )
+    return Outcome(
+        [
+            Reply(
+                f"Đã ghi văn bản {document.number} ngày {_show_date(data['issued_on'], data)} "
+                f"của {scope.root.name} vào Biểu 1 năm {issued.year}. "
+                f"Xem: /xuat bieu1 {issued.year}"
+            )
+        ]
+    )
+
+
+DOCUMENT = Flow(
+    name="document",
+    title="Văn bản chỉ đạo",
+    confirm=True,
+    steps=(
+        Step(
+            key="unit",
+            label="Đơn vị ban hành",
+            prompt="Văn bản của đơn vị nào?",
+            choices=export_unit_choices,
+            when=lambda d: not d.get("_single_unit", False),
+            keep_hidden=True,
+        ),
+        Step(
+            key="number",
+            label="Số hiệu",
+            prompt="Số hiệu văn bản? (ví dụ: 15-KH/ĐU)",
+            parse=text_parser(100, "số hiệu"),
+        ),
+        Step(
+            key="issued_on",
+            label="Ngày ban hành",
+            prompt="Ngày ban hành? (ngày/tháng/năm, ví dụ 12/03/2026)",
+            parse=parse_issued_on,
+            show=_show_date,
+        ),
+        Step(
+            key="content",
+            label="Trích yếu nội dung",
+            prompt="Trích yếu nội dung văn bản?",
+            parse=text_parser(2000, "trích yếu nội dung"),
+        ),
+    ),
+    finish=finish_document,
+)
+
+
+async def start_document(ctx: Ctx, _args: str = "") -> Data | Reply:
+    roots = await roots_of(ctx)
+    if not roots:
+        return Reply("Bạn chưa thuộc đơn vị nào.")
+    if len(roots) == 1:
+        return {"unit": roots[0].unit.id, "_single_unit": True}
+    return {}

@@ -1,0 +1,162 @@
+"""/xuat (the official workbooks) and /tonghop (a leader's status summary)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from conversations.engine import Choice, Ctx, Data, Flow, InputError, Outcome, Step
+from conversations.text import fold
+from handlers.messages import Reply
+from reports.exports import EXPORTS, Scope, make_export, registration_deadline
+from storage import repo
+from storage.models import Role, Unit
+
+YEAR = re.compile(r"^(19|20)\d\d$")
+
+
+@dataclass(frozen=True)
+class Root:
+    unit: Unit
+    subtree: bool  # leaders and admins: their unit and every unit below it
+
+
+async def roots_of(ctx: Ctx, leaders_only: bool = False) -> list[Root]:
+    """The units a person's workbooks cover: an officer's own unit, a leader's subtree."""
+    if ctx.person is None:
+        return []
+    roots = []
+    for membership, unit in await repo.memberships(ctx.session, ctx.person):
+        leads = membership.role in (Role.LEADER.value, Role.ADMIN.value)
+        if leads or not leaders_only:
+            roots.append(Root(unit, leads))
+    return roots
+
+
+def parse_year(text: str, now_year: int) -> int:
+    value = text.strip()
+    if not YEAR.match(value) or not 2000 <= int(value) <= now_year + 1:
+        raise InputError(f"Năm “{text}” không hợp lệ. Vui lòng gõ năm, ví dụ {now_year}.")
+    return int(value)
+
+
+async def scope_for(ctx: Ctx, unit_id: int, year: int) -> Scope:
+    """The scope of a unit the person may export, or a refusal that reveals nothing."""
+    for root in await roots_of(ctx):
+        if root.unit.id == unit_id:
+            return Scope(root.unit, root.subtree, year, ctx.tz, ctx.now, ctx.quotas)
+    raise InputError("Bạn không có quyền lấy biểu của đơn vị này.")
+
+
+# --- /xuat -----------------------------------------------------------------------
+
+KIND_CHOICES = tuple(Choice(e.label, e.code, (e.code, *e.aliases)) for e in EXPORTS.values())
+
+
+async def export_unit_choices(ctx: Ctx, _data: Data) -> list[Choice]:
+    return [Choice(r.unit.name, r.unit.id) for r in await roots_of(ctx)]
+
+
+async def year_choices(ctx: Ctx, _data: Data) -> list[Choice]:
+    year = ctx.local_now.year
+    return [
+        Choice(f"Năm {year}", year, (str(year),)),
+        Choice(f"Năm {year - 1}", year - 1, (str(year - 1),)),
+    ]
+
+
+async def parse_year_step(ctx: Ctx, text: str, _data: Data) -> int:
+    return parse_year(text, ctx.local_now.year)
+
+
+async def finish_export(ctx: Ctx, data: Data) -> Outcome:
+    scope = await scope_for(ctx, data["unit"], data["year"])
+    export = EXPORTS[data["kind"]]
+    document = await make_export(ctx.session, export.code, scope)
+    where = f"{scope.root.name} và các đơn vị trực thuộc" if scope.subtree else scope.root.name
+    return Outcome([Reply(f"{export.label} năm {scope.year} — {where}.", document=document)])
+
+
+EXPORT = Flow(
+    name="export",
+    title="Xuất biểu",
+    confirm=False,
+    steps=(
+        Step(key="kind", label="Biểu", prompt="Bạn cần biểu nào?", choices=KIND_CHOICES),
+        Step(
+            key="unit",
+            label="Đơn vị",
+            prompt="Biểu của đơn vị nào?",
+            choices=export_unit_choices,
+            when=lambda d: not d.get("_single_unit", False),
+            keep_hidden=True,
+        ),
+        Step(
+            key="year",
+            label="Năm",
+            prompt="Năm nào? (chọn, hoặc gõ năm, ví dụ 2025)",
+            choices=year_choices,
+            parse=parse_year_step,
+            numbers_are_values=True,
+        ),
+    ),
+    finish=finish_export,
+)
+
+
+async def start_export(ctx: Ctx, args: str = "") -> Data | Reply:
+    """``/xuat``, or ``/xuat pl1 2026`` straight to the file."""
+    roots = await roots_of(ctx)
+    if not roots:
+        return Reply("Bạn chưa thuộc đơn vị nào nên chưa lấy được biểu.")
+    data: Data = {}
+    if len(roots) == 1:
+        data["unit"] = roots[0].unit.id
+        data["_single_unit"] = True
+    for word in args.split():
+        if YEAR.match(word):
+            try:
+                data["year"] = parse_year(word, ctx.local_now.year)
+            except InputError as err:
+                return Reply(err.message)
+            continue
+        key = fold(word)
+        found = [c for c in KIND_CHOICES if key in (fold(a) for a in c.aliases)]
+        if not found:
+            names = ", ".join(e.code for e in EXPORTS.values())
+            return Reply(f"Không có biểu “{word}”. Các biểu: {names}. Ví dụ: /xuat pl1 2026")
+        data["kind"] = found[0].value
+    if "kind" in data and "year" not in data:
+        data["year"] = ctx.local_now.year
+    return data
+
+
+# --- /tonghop ----------------------------------------------------------------------
+
+
+async def tonghop(ctx: Ctx, args: str) -> list[Reply]:
+    roots = await roots_of(ctx, leaders_only=True)
+    if not roots:
+        return [
+            Reply(
+                "Lệnh /tonghop dành cho lãnh đạo và quản trị. Bạn có thể dùng /xuat để lấy "
+                "biểu của đơn vị mình."
+            )
+        ]
+    year = ctx.local_now.year
+    if args.strip():
+        try:
+            year = parse_year(args.split()[0], ctx.local_now.year)
+        except InputError as err:
+            return [Reply(err.message)]
+    from reports.summary import summary_of, summary_text
+
+    replies = []
+    for root in roots:
+        scope = Scope(root.unit, True, year, ctx.tz, ctx.now, ctx.quotas)
+        deadline = await registration_deadline(ctx.session, scope)
+        summary = await summary_of(ctx.session, root.unit, year, deadline, scope.quotas)
+        document = await make_export(ctx.session, "summary", scope)
+        replies.append(Reply(summary_text(summary)))
+        replies.append(Reply(f"Bảng tổng hợp năm {year} — {root.unit.name}.", document=document))
+    return replies

@@ -1,0 +1,103 @@
+"""The workbooks a person may ask for, in one registry used by chat and command line."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.messages import Document
+from reports.style import XLSX_MIME, file_name
+from storage import repo
+from storage.models import Unit
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a workbook covers: a unit and, for a leader, every unit below it."""
+
+    root: Unit
+    subtree: bool
+    year: int
+    tz: ZoneInfo
+    now: datetime
+    quotas: Mapping[str, int] | None = None
+
+
+Builder = Callable[[AsyncSession, Scope], Awaitable[bytes]]
+
+
+@dataclass(frozen=True)
+class Export:
+    code: str
+    label: str  # shown to people
+    file_kind: str  # first words of the file name
+    aliases: tuple[str, ...]
+    build: Builder
+
+
+async def registration_deadline(session: AsyncSession, scope: Scope) -> datetime:
+    """The end of the registration deadline day, in the configured time zone, as UTC."""
+    deadline = await repo.deadline_of(session, scope.year, "registration", scope.now)
+    local_end = datetime.combine(deadline.due_on + timedelta(days=1), time(0), scope.tz)
+    return local_end.astimezone(UTC)
+
+
+async def _pl1(session: AsyncSession, scope: Scope) -> bytes:
+    from reports.appendix import build_pl1
+
+    return await build_pl1(session, scope.root, scope.year, scope.subtree)
+
+
+async def _pl4(session: AsyncSession, scope: Scope) -> bytes:
+    from reports.appendix import build_pl4
+
+    return await build_pl4(session, scope.root, scope.year, scope.subtree)
+
+
+async def _score(session: AsyncSession, scope: Scope) -> bytes:
+    from reports.score_sheet import build_score_sheet
+
+    return await build_score_sheet(session, scope.root, scope.year, scope.subtree)
+
+
+async def _bieu1(session: AsyncSession, scope: Scope) -> bytes:
+    from reports.bieu1 import build_bieu1
+
+    return await build_bieu1(session, scope.root, scope.year, scope.subtree)
+
+
+async def _summary(session: AsyncSession, scope: Scope) -> bytes:
+    from reports.summary import build_summary
+
+    deadline = await registration_deadline(session, scope)
+    return await build_summary(
+        session, scope.root, scope.year, deadline, scope.quotas, scope.subtree
+    )
+
+
+EXPORTS: dict[str, Export] = {
+    e.code: e
+    for e in (
+        Export("pl1", "Phụ lục 1 — Đăng ký mô hình", "Phụ lục 1", ("phu luc 1", "1"), _pl1),
+        Export(
+            "pl4",
+            "Phụ lục 4 — Kết quả xây dựng, duy trì",
+            "Phụ lục 4",
+            ("phu luc 4", "4"),
+            _pl4,
+        ),
+        Export("score", "Biểu chấm điểm", "Biểu chấm điểm", ("cham diem", "diem"), _score),
+        Export("bieu1", "Biểu 1 — Văn bản chỉ đạo", "Biểu 1", ("bieu 1", "van ban"), _bieu1),
+        Export("summary", "Tổng hợp", "Tổng hợp", ("tong hop",), _summary),
+    )
+}
+
+
+async def make_export(session: AsyncSession, code: str, scope: Scope) -> Document:
+    export = EXPORTS[code]
+    content = await export.build(session, scope)
+    return Document(file_name(export.file_kind, scope.root.name, scope.year), content, XLSX_MIME)
