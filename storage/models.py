@@ -114,6 +114,8 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime]
+    # /nhacnho tat: early reminders paused since then (deadline-day reminders still come).
+    reminders_paused_at: Mapped[datetime | None]
 
     accounts: Mapped[list[Account]] = relationship(back_populates="person")
 
@@ -129,6 +131,10 @@ class Account(Base):
     external_id: Mapped[str] = mapped_column(String(100))
     display_name: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
+    # Set when the platform refuses to deliver (the person blocked the bot); cleared when
+    # a message from this account arrives again.
+    unreachable_at: Mapped[datetime | None]
+    unreachable_reason: Mapped[str | None] = mapped_column(String(300))
 
     person: Mapped[Person] = relationship(back_populates="accounts")
 
@@ -274,6 +280,73 @@ class LeadDocument(Base):
     content: Mapped[str] = mapped_column(Text)  # trích yếu nội dung
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+
+
+class UnitReport(Base):
+    """A report a unit has marked as sent for a year's deadline (25/11 unit report,
+    5/12 consolidated report)."""
+
+    __tablename__ = "unit_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))  # a Deadline.kind
+    sent_at: Mapped[datetime]
+    sent_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("unit_id", "year", "kind", name="uq_unit_reports_unit_year_kind"),
+    )
+
+
+class ReminderRun(Base):
+    """One planned reminder time (a deadline and an offset) and what became of it: done,
+    or skipped with the reason (e.g. the bot was down longer than the grace window)."""
+
+    __tablename__ = "reminder_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    deadline_kind: Mapped[str] = mapped_column(String(40))
+    planned_for: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20))  # done / skipped
+    reason: Mapped[str | None] = mapped_column(Text)
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A message waiting to be delivered, delivered, or given up on.
+
+    ``key`` is the idempotency key (campaign, deadline, offset, person, channel): writing
+    the same reminder twice inserts nothing the second time. Senders claim pending rows
+    (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) for a lease; a row whose lease ran out
+    (its process died) is claimed again.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(100))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # reminder / digest / notice
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    # pending / sending / sent / failed / unreachable
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_outbox_status_not_before", "status", "not_before"),)
 
 
 class ConversationState(Base):
