@@ -90,6 +90,15 @@ class RecordState(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class Review(enum.StrEnum):
+    """Where a model's year stands in recognition (seed 003)."""
+
+    PROPOSED = "proposed"  # the unit proposes it for recognition
+    RECOGNISED = "recognised"  # công nhận
+    NOT_RECOGNISED = "not_recognised"  # không công nhận: may be fixed and proposed again
+    REMOVED = "removed"  # thanh loại: off the list, not offered as "kept" next year
+
+
 class Unit(Base):
     __tablename__ = "units"
 
@@ -235,6 +244,14 @@ class ModelYear(Base):
     lead_body: Mapped[str] = mapped_column(String(300))
     scale: Mapped[str] = mapped_column(Text)
     results: Mapped[str | None] = mapped_column(Text)  # Phụ lục 4 column (7)
+    results_at: Mapped[datetime | None]  # when the results were last entered (/ketqua)
+    # Recognition (/gioithieu … /duyet): None until proposed; see Review.
+    review: Mapped[str | None] = mapped_column(String(20))
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    proposed_at: Mapped[datetime | None]
+    proposed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     state: Mapped[str] = mapped_column(String(20), default=RecordState.ACTIVE.value)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
@@ -265,6 +282,43 @@ class ModelScore(Base):
     __table_args__ = (
         UniqueConstraint("model_year_id", "criterion", name="uq_model_scores_criterion"),
     )
+
+
+class Evidence(Base):
+    """A photo or document attached to a model's year as evidence (minh chứng)."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_year_id: Mapped[int] = mapped_column(
+        ForeignKey("model_years.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))  # photo / document
+    path: Mapped[str] = mapped_column(String(500))  # relative to FILES_DIR
+    file_name: Mapped[str | None] = mapped_column(String(300))
+    mime_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    caption: Mapped[str | None] = mapped_column(Text)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    uploaded_via: Mapped[str | None] = mapped_column(String(20))
+    uploaded_at: Mapped[datetime]
+
+
+class ModelIntro(Base):
+    """The introduction of a typical model (seed 001), one per model's year."""
+
+    __tablename__ = "model_intros"
+
+    model_year_id: Mapped[int] = mapped_column(
+        ForeignKey("model_years.id", ondelete="CASCADE"), primary_key=True
+    )
+    basis: Mapped[str | None] = mapped_column(Text)  # cơ sở hình thành
+    scope: Mapped[str | None] = mapped_column(Text)  # phạm vi ảnh hưởng
+    method: Mapped[str | None] = mapped_column(Text)  # cách thức thực hiện
+    results: Mapped[str | None] = mapped_column(Text)  # kết quả đạt được
+    replication: Mapped[str | None] = mapped_column(Text)  # khả năng nhân rộng
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime]
 
 
 class LeadDocument(Base):
