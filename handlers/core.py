@@ -25,6 +25,9 @@ from conversations.documents import DOCUMENT, start_document
 from conversations.engine import Ctx, Data, FlowEngine, StaleState
 from conversations.exports import EXPORT, start_export, tonghop
 from conversations.flows import FLOWS, invite_problem_text, start_menu, start_register, welcome
+from conversations.results import start_results
+from conversations.review import EVALUATION_FLOWS, start_propose, start_review
+from conversations.scoring import start_scoring
 from conversations.text import clean, fold
 from handlers.messages import IncomingMessage, Reply
 from storage import repo
@@ -53,6 +56,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("tonghop", "Lãnh đạo: tình hình các đơn vị và bảng tổng hợp"),
     ("xuat", "Lấy biểu: Phụ lục 1, Phụ lục 4, chấm điểm, Biểu 1, tổng hợp"),
     ("vanban", "Ghi văn bản chỉ đạo phong trào (Biểu 1)"),
+    ("ketqua", "Nhập kết quả đạt được của mô hình (Phụ lục 4)"),
+    ("chamdiem", "Tự chấm điểm mô hình theo biểu chấm điểm"),
+    ("dexuat", "Đề xuất công nhận mô hình đã chấm điểm đạt"),
+    ("duyet", "Lãnh đạo: duyệt mô hình được đề xuất công nhận"),
     ("lienket", "Dùng chung tài khoản trên Telegram và Zalo"),
     ("huy", "Hủy thao tác đang làm"),
     ("trogiup", "Xem hướng dẫn và các lệnh"),
@@ -72,6 +79,10 @@ FLOW_COMMANDS = {
     "mohinh": "menu",
     "xuat": "export",
     "vanban": "document",
+    "ketqua": "results",
+    "chamdiem": "score_pick",
+    "dexuat": "propose",
+    "duyet": "review",
 }
 ALIASES = {"help": "trogiup", "cancel": "huy", "hdsd": "trogiup"}
 
@@ -106,7 +117,7 @@ class Core:
         self.tz = ZoneInfo(timezone)
         self.clock = clock
         self.quotas = quotas
-        self.engine = FlowEngine((*FLOWS, EXPORT, DOCUMENT))
+        self.engine = FlowEngine((*FLOWS, EXPORT, DOCUMENT, *EVALUATION_FLOWS))
         # One message at a time per chat, in arrival order; entries live while in use.
         self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
         self._pruned_at: datetime | None = None
@@ -382,4 +393,8 @@ STARTERS: dict[str, Callable[[Ctx, str], Awaitable[Data | Reply]]] = {
     "mohinh": lambda ctx, _args: start_menu(ctx),
     "xuat": start_export,
     "vanban": start_document,
+    "ketqua": start_results,
+    "chamdiem": start_scoring,
+    "dexuat": start_propose,
+    "duyet": start_review,
 }

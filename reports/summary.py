@@ -2,8 +2,8 @@
 who is late or below the quota. As data (:func:`summary_of`), as a text that fits one phone
 screen (:func:`summary_text`) and as the workbook "Tổng hợp" (:func:`build_summary`).
 
-Counts come from one aggregate query (GROUP BY unit, field, subject, origin, with the first
-creation time per group), never from loading every model row.
+Counts come from one aggregate query (GROUP BY unit, field, subject, origin, recognition
+review, with the first creation time per group), never from loading every model row.
 """
 
 from __future__ import annotations
@@ -27,7 +27,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from conversations.catalog import FIELD_ORDER, FIELD_SHORT, UNIT_KINDS
 from conversations.text import fold
 from reports.style import cell, merge, setup_sheet, title
-from storage.models import DvkModel, Field, ModelYear, Origin, RecordState, Subject, Unit
+from storage.models import (
+    DvkModel,
+    Field,
+    ModelYear,
+    Origin,
+    RecordState,
+    Review,
+    Subject,
+    Unit,
+)
 
 # Models expected of a unit per year by its kind (seed 002): a party cell at least 1, a
 # grassroots party committee at least 2, each mass organisation at least 5. 0 = no quota.
@@ -91,6 +100,11 @@ class UnitLine:
     registered: bool  # at least one active model in the year
     on_time: bool  # registered, and its first model created before the deadline
     first_at: datetime | None = None  # creation of its first active model of the year
+    # Recognition (/dexuat, /duyet): models waiting for a decision, and each decision.
+    proposed: int = 0
+    recognised: int = 0
+    not_recognised: int = 0
+    removed: int = 0
 
 
 @dataclass
@@ -108,6 +122,10 @@ class Summary:
     late: list[str]  # no model, or first model after the deadline; by name
     under_quota: list[str]  # by name
     deadline: datetime | None = None
+    proposed: int = 0  # waiting for a leader's decision
+    recognised: int = 0
+    not_recognised: int = 0
+    removed: int = 0  # thanh loại
 
     @property
     def models(self) -> int:
@@ -165,6 +183,15 @@ async def units_in_scope(
 # --- the numbers -----------------------------------------------------------------------
 
 
+# UnitLine / Summary attribute → Review value.
+_REVIEW_KEYS: tuple[tuple[str, str], ...] = (
+    ("proposed", Review.PROPOSED.value),
+    ("recognised", Review.RECOGNISED.value),
+    ("not_recognised", Review.NOT_RECOGNISED.value),
+    ("removed", Review.REMOVED.value),
+)
+
+
 def _field_key(value: str) -> str:
     return value if value in FIELD_KEYS else Field.OTHER.value
 
@@ -193,13 +220,20 @@ async def summary_of(
             ModelYear.field,
             ModelYear.subject,
             ModelYear.origin,
+            ModelYear.review,
             func.count(ModelYear.id),
             func.min(ModelYear.created_at),
         )
         .select_from(ModelYear)
         .join(DvkModel, DvkModel.id == ModelYear.model_id)
         .where(ModelYear.year == year, ModelYear.state == RecordState.ACTIVE.value)
-        .group_by(DvkModel.unit_id, ModelYear.field, ModelYear.subject, ModelYear.origin)
+        .group_by(
+            DvkModel.unit_id,
+            ModelYear.field,
+            ModelYear.subject,
+            ModelYear.origin,
+            ModelYear.review,
+        )
     )
     if subtree:
         query = query.join(Unit, Unit.id == DvkModel.unit_id).where(
@@ -210,7 +244,7 @@ async def summary_of(
 
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     first: dict[int, datetime] = {}
-    for unit_id, field_value, subject, origin, count, earliest in (
+    for unit_id, field_value, subject, origin, review, count, earliest in (
         await session.execute(query)
     ).all():
         n = int(count)
@@ -219,6 +253,8 @@ async def summary_of(
         bucket[_field_key(field_value)] += n
         bucket[subject] += n
         bucket[origin] += n
+        if review is not None:
+            bucket[f"review:{review}"] += n
         if earliest is not None and (unit_id not in first or earliest < first[unit_id]):
             first[unit_id] = earliest
 
@@ -245,6 +281,7 @@ async def summary_of(
                 registered=models > 0,
                 on_time=models > 0 and first_at is not None and first_at < deadline,
                 first_at=first_at,
+                **{key: bucket.get(f"review:{value}", 0) for key, value in _REVIEW_KEYS},
             )
         )
 
@@ -265,6 +302,7 @@ async def summary_of(
         late=by_name([u for u in lines if not u.on_time]),
         under_quota=by_name([u for u in lines if not u.quota_met]),
         deadline=deadline,
+        **{key: sum(getattr(u, key) for u in lines) for key, _ in _REVIEW_KEYS},
     )
 
 
@@ -294,6 +332,11 @@ def summary_text(summary: Summary, names_shown: int = 3) -> str:
         f"Tập thể: {summary.collective} · Cá nhân: {summary.individual}",
         f"Xây dựng mới: {summary.new} · Duy trì: {summary.kept}",
     ]
+    if summary.proposed or summary.recognised or summary.not_recognised or summary.removed:
+        lines.append(
+            f"Công nhận: chờ duyệt {summary.proposed} · đã công nhận {summary.recognised} · "
+            f"không công nhận {summary.not_recognised} · thanh loại {summary.removed}"
+        )
     if summary.late:
         late = _names(summary.late, names_shown)
         lines.append(f"Chưa đăng ký hoặc đăng ký muộn ({len(summary.late)}): {late}")
@@ -311,7 +354,7 @@ def summary_text(summary: Summary, names_shown: int = 3) -> str:
 
 SHEET = "Tổng hợp"
 MISSING_SHEET = "Chưa đăng ký"
-COLUMNS = 15
+COLUMNS = 19
 HEADER_TOP = 5  # first header row; the table starts two rows below
 YES, NO, NOT_REGISTERED, NO_QUOTA = "có", "không", "chưa đăng ký", "—"
 _INDENTS: dict[tuple[int, bool], Alignment] = {}
@@ -358,6 +401,8 @@ def _header(ws: WriteOnlyWorksheet) -> None:
             h("Chỉ tiêu"),
             h("Đạt chỉ tiêu"),
             h("Đăng ký đúng hạn"),
+            h("Đề nghị công nhận"),
+            *(h(None) for _ in range(3)),
         ]
     )
     ws.append(
@@ -370,6 +415,10 @@ def _header(ws: WriteOnlyWorksheet) -> None:
             h("XD mới"),
             h("Duy trì"),
             *(h(None) for _ in range(4)),
+            h("Chờ duyệt"),
+            h("Công nhận"),
+            h("Không công nhận"),
+            h("Thanh loại"),
         ]
     )
     merge(
@@ -381,6 +430,7 @@ def _header(ws: WriteOnlyWorksheet) -> None:
             f"H{top}:I{top}",
             f"J{top}:K{top}",
             *(f"{c}{top}:{c}{low}" for c in "LMNO"),
+            f"P{top}:S{top}",
         ],
     )
 
@@ -410,7 +460,7 @@ async def build_summary(
     ws: WriteOnlyWorksheet = wb.create_sheet(SHEET)
     setup_sheet(
         ws,
-        {1: 6, 2: 42, **dict.fromkeys(range(3, 14), 9), 14: 10, 15: 13},
+        {1: 6, 2: 42, **dict.fromkeys(range(3, 14), 9), 14: 10, 15: 13, 16: 9, 17: 9, 18: 11},
         header_rows=(HEADER_TOP, HEADER_TOP + 1),
         freeze=f"C{HEADER_TOP + 2}",
     )
@@ -429,7 +479,7 @@ async def build_summary(
         ]
     )
     ws.append([])
-    merge(ws, [f"A{r}:O{r}" for r in (1, 2, 3)])
+    merge(ws, [f"A{r}:S{r}" for r in (1, 2, 3)])
     _header(ws)
 
     row = HEADER_TOP + 1
@@ -448,6 +498,7 @@ async def build_summary(
                 _num(ws, line.quota or None),
                 _num(ws, (YES if line.quota_met else NO) if line.quota else NO_QUOTA),
                 _num(ws, _on_time_label(line)),
+                *(_num(ws, getattr(line, key)) for key, _ in _REVIEW_KEYS),
             ]
         )
         row += 1
@@ -468,6 +519,7 @@ async def build_summary(
             _num(
                 ws, f"{sum(1 for u in summary.units if u.on_time)}/{summary.units_total}", bold=True
             ),
+            *(_num(ws, getattr(summary, key), bold=True) for key, _ in _REVIEW_KEYS),
         ]
     )
     total_row = row + 1

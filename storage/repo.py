@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.text import fold
@@ -21,9 +22,11 @@ from storage.models import (
     Invite,
     LinkCode,
     Membership,
+    ModelScore,
     ModelYear,
     Person,
     RecordState,
+    Review,
     Role,
     Unit,
 )
@@ -391,7 +394,8 @@ async def records_of_unit(
 
 
 async def keepable_records(session: AsyncSession, unit_id: int, year: int) -> list[ModelYear]:
-    """Last year's active models of the unit not yet registered again this year."""
+    """Last year's active models of the unit not yet registered again this year; models
+    removed from the list (thanh loại) last year are not offered."""
     taken = select(ModelYear.model_id).where(ModelYear.year == year)
     query = (
         select(ModelYear)
@@ -400,6 +404,7 @@ async def keepable_records(session: AsyncSession, unit_id: int, year: int) -> li
             DvkModel.unit_id == unit_id,
             ModelYear.year == year - 1,
             ModelYear.state == RecordState.ACTIVE.value,
+            or_(ModelYear.review.is_(None), ModelYear.review != Review.REMOVED.value),
             ModelYear.model_id.not_in(taken),
         )
         .order_by(ModelYear.id)
@@ -451,3 +456,104 @@ def changed_fields(
     before: dict[str, Any], after: dict[str, Any], keys: Iterable[str]
 ) -> dict[str, Any]:
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+# --- results, scores and recognition (/ketqua, /chamdiem, /dexuat, /duyet) ----------
+
+
+async def lock_record(session: AsyncSession, record_id: int) -> ModelYear | None:
+    """The record read afresh and locked until the transaction ends (FOR UPDATE on
+    PostgreSQL; SQLite writes one transaction at a time), so that two decisions, or a
+    decision and a new proposal, cannot cross."""
+    return await session.scalar(
+        select(ModelYear)
+        .where(ModelYear.id == record_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def scores_of(
+    session: AsyncSession, record_ids: Iterable[int]
+) -> dict[int, dict[int, Decimal]]:
+    """Saved points per record: record id → criterion → points (records without any are
+    absent)."""
+    ids = list(record_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(ModelScore.model_year_id, ModelScore.criterion, ModelScore.points).where(
+            ModelScore.model_year_id.in_(ids)
+        )
+    )
+    scores: dict[int, dict[int, Decimal]] = {}
+    for record_id, criterion, points in rows.all():
+        scores.setdefault(record_id, {})[criterion] = Decimal(points)
+    return scores
+
+
+async def replace_scores(
+    session: AsyncSession,
+    record_id: int,
+    points: Mapping[int, Decimal],
+    person_id: int | None,
+    now: datetime,
+) -> None:
+    """The record's points become exactly ``points`` (earlier ones are deleted)."""
+    await session.execute(
+        delete(ModelScore)
+        .where(ModelScore.model_year_id == record_id)
+        .execution_options(synchronize_session=False)
+    )
+    session.add_all(
+        ModelScore(
+            model_year_id=record_id,
+            criterion=criterion,
+            points=value,
+            scored_by=person_id,
+            scored_at=now,
+        )
+        for criterion, value in sorted(points.items())
+    )
+    await session.flush()
+
+
+async def proposed_records(
+    session: AsyncSession, paths: Sequence[str]
+) -> list[tuple[ModelYear, Unit]]:
+    """Active records proposed for recognition in the subtrees at ``paths`` (a leader's),
+    oldest proposal first."""
+    if not paths:
+        return []
+    rows = await session.execute(
+        select(ModelYear, Unit)
+        .join(DvkModel, DvkModel.id == ModelYear.model_id)
+        .join(Unit, Unit.id == DvkModel.unit_id)
+        .where(
+            ModelYear.review == Review.PROPOSED.value,
+            ModelYear.state == RecordState.ACTIVE.value,
+            or_(*(Unit.path.startswith(p, autoescape=True) for p in paths)),
+        )
+        .order_by(ModelYear.proposed_at, ModelYear.id)
+    )
+    return [(record, unit) for record, unit in rows.all()]
+
+
+async def officers_of_unit(session: AsyncSession, unit_id: int) -> list[int]:
+    """Ids of the people who hold the officer role on the unit itself."""
+    rows = await session.scalars(
+        select(Membership.person_id)
+        .where(Membership.unit_id == unit_id, Membership.role == Role.OFFICER.value)
+        .order_by(Membership.person_id)
+    )
+    return list(rows.all())
+
+
+async def accounts_of(session: AsyncSession, person_ids: Iterable[int]) -> list[Account]:
+    ids = sorted(set(person_ids))
+    if not ids:
+        return []
+    rows = await session.scalars(
+        select(Account).where(Account.person_id.in_(ids)).order_by(Account.person_id, Account.id)
+    )
+    return list(rows.all())

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from reports.summary import (
@@ -415,6 +415,10 @@ HEADER_1 = (
     "Chỉ tiêu",
     "Đạt chỉ tiêu",
     "Đăng ký đúng hạn",
+    "Đề nghị công nhận",
+    None,
+    None,
+    None,
 )
 HEADER_2 = (
     None,
@@ -432,6 +436,10 @@ HEADER_2 = (
     None,
     None,
     None,
+    "Chờ duyệt",
+    "Công nhận",
+    "Không công nhận",
+    "Thanh loại",
 )
 
 
@@ -478,7 +486,8 @@ async def test_workbook_rows_indent_and_totals(
     ]
     assert ws["B7"].font.b is True
     assert ws["B8"].font.b is False
-    by_name = {r[1]: r[2:] for r in body}
+    assert all(r[15:] == (0, 0, 0, 0) for r in body)  # nothing proposed yet
+    by_name = {r[1]: r[2:15] for r in body}
     #                                     KT VH QP XD Kh TT CN Mới DT Tổng Chỉ tiêu Đạt Hạn
     assert by_name[ROOT] == (1, 0, 0, 0, 0, 1, 0, 1, 0, 1, None, "—", "có")
     assert by_name["Ban Chỉ huy Quân sự phường"] == (
@@ -497,11 +506,12 @@ async def test_workbook_rows_indent_and_totals(
     assert by_name["Hội LHPN phường"] == (1, 2, 0, 0, 0, 3, 0, 3, 0, 3, 5, "không", "có")
     totals = rows[17]
     # Quotas 1+2+5+5+1+1+5+1 = 21; 4 of the 8 units with a quota meet it; 6 of 11 on time.
-    assert totals[1:] == ("Tổng cộng", 5, 5, 2, 2, 1, 11, 4, 11, 4, 15, 21, "4/8", "6/11")
+    assert totals[1:15] == ("Tổng cộng", 5, 5, 2, 2, 1, 11, 4, 11, 4, 15, 21, "4/8", "6/11")
+    assert totals[15:] == (0, 0, 0, 0)
     assert ws.freeze_panes == "C7"
     assert ws.print_title_rows == "$5:$6"
     assert ws["A1"].font.name == "Times New Roman"
-    assert "C5:G5" in {str(r) for r in ws.merged_cells.ranges}
+    assert {"C5:G5", "P5:S5", "A1:S1"} <= {str(r) for r in ws.merged_cells.ranges}
 
 
 async def test_workbook_lists_units_without_models(
@@ -540,3 +550,57 @@ async def test_workbook_has_a_bar_chart_of_fields(
     [chart] = ws._charts  # openpyxl 3.1 reads charts back
     assert type(chart).__name__ == "BarChart"
     assert chart.type == "col"
+
+
+# --- recognition ---------------------------------------------------------------------------
+
+
+async def test_recognition_counts_in_numbers_text_and_workbook(
+    sessionmaker: async_sessionmaker[AsyncSession], tree: Tree
+) -> None:
+    """Each review state counted per unit and in total; the phone text gains one line."""
+    async with sessionmaker() as session, session.begin():
+        records = (
+            await session.scalars(
+                select(ModelYear)
+                .join(DvkModel, DvkModel.id == ModelYear.model_id)
+                .where(DvkModel.unit_id == tree.units[5].id, ModelYear.year == YEAR)
+                .order_by(ModelYear.id)
+            )
+        ).all()
+        for record, review in zip(
+            records,
+            ("proposed", "recognised", "recognised", "not_recognised", "removed"),
+            strict=True,
+        ):
+            record.review = review
+        lhpn = (
+            await session.scalars(
+                select(ModelYear)
+                .join(DvkModel, DvkModel.id == ModelYear.model_id)
+                .where(DvkModel.unit_id == tree.units[4].id)
+            )
+        ).first()
+        assert lhpn is not None
+        lhpn.review = "proposed"
+    result = await summary(sessionmaker, tree.root)
+    assert (result.proposed, result.recognised, result.not_recognised, result.removed) == (
+        2,
+        2,
+        1,
+        1,
+    )
+    lines = {u.unit_id: u for u in result.units}
+    assert (lines[5].proposed, lines[5].recognised, lines[5].removed) == (1, 2, 1)
+    assert (lines[4].proposed, lines[4].recognised) == (1, 0)
+    assert result.models == 15  # the counts by field are unchanged
+    text = summary_text(result).splitlines()
+    assert text[10] == (
+        "Công nhận: chờ duyệt 2 · đã công nhận 2 · không công nhận 1 · thanh loại 1"
+    )
+    ws = load_workbook(io.BytesIO(await workbook_of(sessionmaker, tree.root)))["Tổng hợp"]
+    rows = list(ws.iter_rows(values_only=True))
+    by_name = {r[1]: r[15:] for r in rows[6:17]}
+    assert by_name["Đoàn Thanh niên phường"] == (1, 2, 1, 1)
+    assert by_name["Hội LHPN phường"] == (1, 0, 0, 0)
+    assert rows[17][15:] == (2, 2, 1, 1)

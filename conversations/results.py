@@ -1,0 +1,292 @@
+"""/ketqua: what a model achieved in the year (Phụ lục 4, column 7) and whether it was newly
+built or kept this year.
+
+Also what /chamdiem and /dexuat share with it: picking one of this year's models of a unit the
+person may act for, and who may still change a model's evaluation. Officers may until the
+year's "evaluation" deadline (15/11 by default) and not while the model is proposed for
+recognition or once it is decided (a model not recognised may be fixed and proposed again);
+leaders and admins always may.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conversations.catalog import ORIGIN_LABELS
+from conversations.engine import (
+    MAX_TEXT,
+    Choice,
+    Ctx,
+    Data,
+    Flow,
+    InputError,
+    Outcome,
+    Step,
+    text_parser,
+)
+from conversations.flows import after_menu_unit, fmt_date, origin_choices, start_menu, unit_choices
+from handlers.messages import Reply
+from storage import repo
+from storage.models import ModelYear, Origin, RecordState, Review, Unit
+
+NO_RIGHT = "Bạn không có quyền với mô hình này."
+
+# Where a model stands in recognition, as a phrase: "Mô hình … {status}".
+REVIEW_STATUS: dict[str | None, str] = {
+    None: "chưa đề xuất công nhận",
+    Review.PROPOSED.value: "đang chờ lãnh đạo duyệt",
+    Review.RECOGNISED.value: "đã được công nhận",
+    Review.NOT_RECOGNISED.value: "không được công nhận",
+    Review.REMOVED.value: "đã bị thanh loại",
+}
+# Under review or decided: the officer's figures are what the leader saw; they stay as they are.
+LOCKED_FOR_OFFICERS = (Review.PROPOSED.value, Review.RECOGNISED.value, Review.REMOVED.value)
+
+
+def review_status(record: ModelYear) -> str:
+    return REVIEW_STATUS.get(record.review, str(record.review))
+
+
+# --- who may change a model's evaluation ------------------------------------------
+
+
+async def evaluation_block(ctx: Ctx, unit: Unit, record: ModelYear) -> str | None:
+    """Why this person may not change the record's results or scores now, or None."""
+    access = await repo.access_of(ctx.session, ctx.person)
+    if access.can_manage(unit):
+        return None
+    if not access.can_use(unit):
+        return NO_RIGHT
+    if record.review in LOCKED_FOR_OFFICERS:
+        return (
+            f"Mô hình “{record.name}” {review_status(record)} nên cán bộ phụ trách không sửa "
+            "được kết quả và điểm nữa. Nếu cần sửa, vui lòng liên hệ lãnh đạo đơn vị."
+        )
+    deadline = await repo.deadline_of(ctx.session, record.year, "evaluation", ctx.now)
+    if ctx.local_now.date() > deadline.due_on:
+        return (
+            f"Đã quá hạn đánh giá mô hình năm {record.year} ({fmt_date(deadline.due_on)}): "
+            "chỉ lãnh đạo hoặc quản trị mới sửa được kết quả và điểm."
+        )
+    return None
+
+
+async def past_deadline_for_all(ctx: Ctx) -> str | None:
+    """A refusal when the evaluation deadline of this year has passed and the person leads no
+    unit (then nothing can be changed anywhere); None otherwise."""
+    access = await repo.access_of(ctx.session, ctx.person)
+    if access.led_paths:
+        return None
+    year = ctx.local_now.year
+    deadline = await repo.deadline_of(ctx.session, year, "evaluation", ctx.now)
+    if ctx.local_now.date() <= deadline.due_on:
+        return None
+    return (
+        f"Đã quá hạn đánh giá mô hình năm {year} ({fmt_date(deadline.due_on)}): chỉ lãnh đạo "
+        "hoặc quản trị mới sửa được kết quả và điểm. Gõ /mohinh để xem các mô hình."
+    )
+
+
+# --- picking one of the year's models ----------------------------------------------
+
+
+async def picked_record(ctx: Ctx, data: Data, key: str = "record") -> tuple[ModelYear, Unit]:
+    """The chosen record and its unit, if it is still active, belongs to the chosen unit and
+    the person may act for that unit; otherwise a refusal that reveals nothing."""
+    record = await ctx.session.get(ModelYear, data[key])
+    if record is None or record.state != RecordState.ACTIVE.value:
+        raise InputError("Mô hình này không còn trong danh sách.")
+    unit = await repo.unit_of_record(ctx.session, record)
+    access = await repo.access_of(ctx.session, ctx.person)
+    if unit.id != data.get("unit", unit.id) or not access.can_use(unit):
+        raise InputError(NO_RIGHT)
+    return record, unit
+
+
+def _when_multi_unit(data: Data) -> bool:
+    return not data.get("_single_unit", False)
+
+
+def _show_unit(_value: Any, data: Data) -> str:
+    return str(data.get("_unit_name", data.get("unit")))
+
+
+def _show_record(_value: Any, data: Data) -> str:
+    return str(data.get("_name", data.get("record")))
+
+
+async def _unit_prompt(_ctx: Ctx, data: Data) -> str:
+    return f"Mô hình của đơn vị nào? (năm {data['_year']})"
+
+
+def unit_step() -> Step:
+    """Which unit, asked only of a person who may act for several."""
+    return Step(
+        key="unit",
+        label="Đơn vị",
+        prompt=_unit_prompt,
+        choices=unit_choices,
+        when=_when_multi_unit,
+        after=after_menu_unit,
+        show=_show_unit,
+        editable=False,
+        keep_hidden=True,
+    )
+
+
+def record_step(
+    prompt: str,
+    choices: Any,
+    after: Any,
+) -> Step:
+    """Which of the unit's models of the year; ``after`` checks it may be used here."""
+
+    async def list_prompt(_ctx: Ctx, data: Data) -> str:
+        return f"{prompt} (năm {data['_year']}, {data.get('_unit_name', '')}):"
+
+    return Step(
+        key="record",
+        label="Mô hình",
+        prompt=list_prompt,
+        choices=choices,
+        after=after,
+        show=_show_record,
+        editable=False,
+    )
+
+
+async def start_pick(ctx: Ctx) -> Data | Reply:
+    """Initial data of a flow that picks one of this year's models: the unit filled in when
+    the person acts for one only; a reply when there is nothing to pick."""
+    return await start_menu(ctx)
+
+
+# --- /ketqua ---------------------------------------------------------------------------
+
+
+async def results_record_choices(ctx: Ctx, data: Data) -> list[Choice]:
+    records = await repo.records_of_unit(ctx.session, data["unit"], data["_year"])
+    return [
+        Choice(f"{r.name} — {'đã có kết quả' if r.results else 'chưa nhập kết quả'}", r.id)
+        for r in records
+    ]
+
+
+async def after_results_record(ctx: Ctx, data: Data) -> None:
+    record, unit = await picked_record(ctx, data)
+    why = await evaluation_block(ctx, unit, record)
+    if why is not None:
+        raise InputError(why)
+    data["_name"] = record.name
+    data["_scale"] = record.scale
+    # Start from what is saved: the next steps show it and offer to keep it.
+    data["results"] = record.results
+    data["origin"] = record.origin
+
+
+async def results_prompt(_ctx: Ctx, data: Data) -> str:
+    return (
+        f"Tóm tắt quy mô, kết quả cụ thể đạt được năm {data['_year']} (Phụ lục 4, cột 7).\n"
+        "Nêu rõ các con số: số hộ, số người tham gia, diện tích (ha), số tiền huy động, "
+        "số công trình, ngày công…\n"
+        "Ví dụ: 215 hộ tham gia; làm mới 1,2 km đường bê tông; huy động 350 triệu đồng "
+        "và 1.200 ngày công.\n"
+        f"(Quy mô đã đăng ký: {data.get('_scale') or 'chưa có'})"
+    )
+
+
+_results_text = text_parser(MAX_TEXT, "kết quả")
+
+
+async def parse_results(ctx: Ctx, text: str, data: Data) -> str:
+    value = await _results_text(ctx, text, data)
+    if not any(ch.isdigit() for ch in value):
+        raise InputError(
+            "Kết quả cần có ít nhất một con số cụ thể (số hộ, số người tham gia, diện tích, "
+            "số tiền…). Ví dụ: 120 hộ tham gia, huy động 50 triệu đồng. Vui lòng nhập lại."
+        )
+    return value
+
+
+async def origin_prompt(_ctx: Ctx, data: Data) -> str:
+    return f"Năm {data['_year']}, mô hình này là xây dựng mới hay duy trì từ năm trước?"
+
+
+def _show_origin(value: Any, _data: Data) -> str:
+    return ORIGIN_LABELS[Origin(value)]
+
+
+def results_title(data: Data) -> str:
+    return f"Kết quả “{data['_name']}”" if data.get("_name") else "Nhập kết quả mô hình"
+
+
+async def finish_results(ctx: Ctx, data: Data) -> Outcome:
+    assert ctx.person is not None
+    if await repo.lock_record(ctx.session, data["record"]) is None:
+        raise InputError("Mô hình này không còn trong danh sách.")
+    record, unit = await picked_record(ctx, data)
+    why = await evaluation_block(ctx, unit, record)
+    if why is not None:
+        raise InputError(why)
+    values = {"results": data["results"], "origin": data["origin"]}
+    before = {"results": record.results, "origin": record.origin}
+    changes = repo.changed_fields(before, values, values)
+    if not changes:
+        return Outcome([Reply("Không có thay đổi nào. Kết quả giữ nguyên như cũ.")])
+    record.results = values["results"]
+    record.origin = values["origin"]
+    record.results_at = ctx.now
+    record.updated_at = ctx.now
+    await repo.audit(
+        ctx.session,
+        ctx.person.id,
+        "results",
+        "model_year",
+        record.id,
+        changes,
+        ctx.now,
+        ctx.channel,
+    )
+    text = "\n".join(
+        [
+            f"✅ Đã lưu kết quả năm {record.year} của mô hình “{record.name}” ({unit.name}):",
+            f"• Kết quả: {record.results}",
+            f"• Loại: {ORIGIN_LABELS[Origin(record.origin)]}",
+            "",
+            "Gõ /chamdiem để tự chấm điểm mô hình, /dexuat để đề xuất công nhận.",
+        ]
+    )
+    return Outcome([Reply(text)])
+
+
+RESULTS = Flow(
+    name="results",
+    title="Nhập kết quả mô hình",
+    title_for=results_title,
+    summary_title="kiểm tra lại trước khi lưu:",
+    steps=(
+        unit_step(),
+        record_step("Chọn mô hình để nhập kết quả", results_record_choices, after_results_record),
+        Step(
+            key="results",
+            label="Kết quả đạt được",
+            prompt=results_prompt,
+            parse=parse_results,
+        ),
+        Step(
+            key="origin",
+            label="Loại",
+            prompt=origin_prompt,
+            choices=origin_choices,
+            show=_show_origin,
+        ),
+    ),
+    finish=finish_results,
+)
+
+
+async def start_results(ctx: Ctx, _args: str = "") -> Data | Reply:
+    refusal = await past_deadline_for_all(ctx)
+    if refusal is not None:
+        return Reply(refusal)
+    return await start_pick(ctx)

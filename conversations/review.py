@@ -1,0 +1,468 @@
+"""Recognition: /dexuat (an officer proposes a model) and /duyet (a leader decides).
+
+A model may be proposed when its results are entered (/ketqua) and it passes the rubric's
+rule on its saved self-score (/chamdiem): total at least 75 and criteria 2, 7, 9, 11 and 15
+at their maximum. Proposing a model that fails would only ask the leader to refuse it, so it
+is refused at once, naming what blocks it. A model not recognised may be fixed and proposed
+again; one recognised, removed or waiting for a decision may not.
+
+A leader or admin sees in /duyet the proposed models of their subtree only, opens one (record,
+results, points, verdict) and decides: recognised, not recognised (with a reason) or removed
+from the list (with a reason). The decision is checked again on saving (still proposed, still
+in the leader's subtree), written to the record and the audit log, and announced to the
+proposing officer and the unit's officers through the outbox on their Telegram and Zalo
+accounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from conversations.catalog import ORIGIN_LABELS
+from conversations.engine import (
+    MAX_TEXT,
+    Choice,
+    Ctx,
+    Data,
+    Flow,
+    InputError,
+    Outcome,
+    Step,
+    text_parser,
+)
+from conversations.flows import fmt_date, record_lines
+from conversations.results import (
+    NO_RIGHT,
+    RESULTS,
+    evaluation_block,
+    picked_record,
+    record_step,
+    review_status,
+    start_pick,
+    unit_step,
+)
+from conversations.scoring import SCORE, SCORE_PICK
+from handlers.messages import Reply
+from reports import rubric
+from scheduler.outbox import Outgoing, enqueue
+from storage import repo
+from storage.models import ModelYear, Origin, Person, RecordState, Review, Unit
+
+DECISION_LABELS = {
+    Review.RECOGNISED.value: "Công nhận",
+    Review.NOT_RECOGNISED.value: "Không công nhận",
+    Review.REMOVED.value: "Thanh loại (đưa ra khỏi danh sách)",
+}
+DECISION_CHOICES = (
+    Choice(DECISION_LABELS[Review.RECOGNISED.value], Review.RECOGNISED.value, ("cong nhan",)),
+    Choice(
+        DECISION_LABELS[Review.NOT_RECOGNISED.value],
+        Review.NOT_RECOGNISED.value,
+        ("khong cong nhan", "khong"),
+    ),
+    Choice(
+        DECISION_LABELS[Review.REMOVED.value],
+        Review.REMOVED.value,
+        ("thanh loai", "loai", "dua ra khoi danh sach"),
+    ),
+)
+NEEDS_REASON = (Review.NOT_RECOGNISED.value, Review.REMOVED.value)
+NO_NOTICE_CHANNELS = ("terminal",)  # nobody is waiting at a terminal for a notice
+
+
+# --- the record as a leader reads it -----------------------------------------------------
+
+
+def points_line(points: dict[int, Decimal]) -> str:
+    return " · ".join(f"{n}: {rubric.format_points(p)}" for n, p in sorted(points.items()))
+
+
+async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
+    """The record, its results, its points and verdict, and where it stands in review."""
+    origin = ORIGIN_LABELS[Origin(record.origin)]
+    lines = [f"Mô hình mã số {record.id} — {unit.name}, năm {record.year} ({origin}):"]
+    lines += record_lines(record)
+    lines.append(f"• Kết quả đạt được: {record.results or '(chưa nhập)'}")
+    points = (await repo.scores_of(ctx.session, [record.id])).get(record.id, {})
+    if points:
+        result = rubric.verdict(points, record.subject)
+        lines.append(f"• Điểm từng tiêu chí: {points_line(points)}")
+        lines.append(
+            f"• Tổng điểm: {rubric.format_points(result.total)}/"
+            f"{rubric.format_points(rubric.TOTAL_MAX)} — {rubric.verdict_text(result)}"
+        )
+        missing = rubric.missing_text(result)
+        if missing:
+            lines.append(f"  {missing}")
+    else:
+        lines.append("• Điểm: chưa chấm")
+    status = review_status(record)
+    if record.review == Review.PROPOSED.value and record.proposed_at is not None:
+        proposer = await ctx.session.get(Person, record.proposed_by) if record.proposed_by else None
+        who = f" bởi {proposer.full_name}" if proposer else ""
+        when = fmt_date(record.proposed_at.astimezone(ctx.tz))
+        status = f"đề xuất công nhận{who} ngày {when}, {status}"
+    lines.append(f"• Tình trạng: {status}")
+    if record.review_reason and record.review in NEEDS_REASON:
+        lines.append(f"• Lý do: {record.review_reason}")
+    return lines
+
+
+# --- /dexuat -----------------------------------------------------------------------------
+
+
+async def proposal_block(ctx: Ctx, record: ModelYear, unit: Unit) -> str | None:
+    """Why this record cannot be proposed now, or None."""
+    if record.review == Review.PROPOSED.value:
+        return f"Mô hình “{record.name}” đã được đề xuất và đang chờ lãnh đạo duyệt."
+    if record.review == Review.RECOGNISED.value:
+        return f"Mô hình “{record.name}” đã được công nhận, không cần đề xuất lại."
+    if record.review == Review.REMOVED.value:
+        return f"Mô hình “{record.name}” đã bị thanh loại nên không đề xuất được."
+    why = await evaluation_block(ctx, unit, record)
+    if why is not None:
+        return why
+    if not (record.results or "").strip():
+        return (
+            f"Mô hình “{record.name}” chưa có kết quả đạt được (Phụ lục 4). "
+            "Gõ /ketqua để nhập kết quả trước khi đề xuất."
+        )
+    points = (await repo.scores_of(ctx.session, [record.id])).get(record.id, {})
+    if not points:
+        return f"Mô hình “{record.name}” chưa được chấm điểm. Gõ /chamdiem để tự chấm điểm."
+    result = rubric.verdict(points, record.subject)
+    if result.missing:
+        return f"Mô hình “{record.name}”: {rubric.missing_text(result)} Gõ /chamdiem để chấm đủ."
+    if not result.passed:
+        return (
+            f"Mô hình “{record.name}” chưa đủ điều kiện đề xuất công nhận: "
+            f"{rubric.verdict_text(result)}.\n{rubric.RULE_TEXT}"
+        )
+    return None
+
+
+async def propose_record_choices(ctx: Ctx, data: Data) -> list[Choice]:
+    records = await repo.records_of_unit(ctx.session, data["unit"], data["_year"])
+    return [Choice(f"{r.name} — {review_status(r)}", r.id) for r in records]
+
+
+async def after_propose_record(ctx: Ctx, data: Data) -> None:
+    record, unit = await picked_record(ctx, data)
+    why = await proposal_block(ctx, record, unit)
+    if why is not None:
+        raise InputError(why)
+    data["_name"] = record.name
+
+
+async def confirm_prompt(ctx: Ctx, data: Data) -> str:
+    record, unit = await picked_record(ctx, data)
+    lines = await detail_lines(ctx, record, unit)
+    return "\n".join([*lines, "", "Gửi đề xuất công nhận mô hình này lên lãnh đạo?"])
+
+
+CONFIRM_CHOICES = (
+    Choice("Có, gửi đề xuất", True, ("co", "gui", "dong y", "de xuat")),
+    Choice("Không", False, ("khong", "thoi")),
+)
+
+
+async def finish_propose(ctx: Ctx, data: Data) -> Outcome:
+    assert ctx.person is not None
+    if not data.get("confirm"):
+        return Outcome([Reply("Chưa gửi đề xuất. Gõ /dexuat khi sẵn sàng.")])
+    if await repo.lock_record(ctx.session, data["record"]) is None:
+        raise InputError("Mô hình này không còn trong danh sách.")
+    record, unit = await picked_record(ctx, data)
+    why = await proposal_block(ctx, record, unit)
+    if why is not None:
+        return Outcome([Reply(why)])
+    previous = record.review
+    record.review = Review.PROPOSED.value
+    record.proposed_at = ctx.now
+    record.proposed_by = ctx.person.id
+    record.review_reason = None
+    record.reviewed_at = None
+    record.reviewed_by = None
+    record.updated_at = ctx.now
+    await repo.audit(
+        ctx.session,
+        ctx.person.id,
+        "propose",
+        "model_year",
+        record.id,
+        {"unit": unit.id, "previous": previous},
+        ctx.now,
+        ctx.channel,
+    )
+    return Outcome(
+        [
+            Reply(
+                f"✅ Đã đề xuất công nhận mô hình “{record.name}” ({unit.name}, năm "
+                f"{record.year}). Lãnh đạo sẽ xem xét; bạn sẽ nhận thông báo khi có quyết định."
+            )
+        ]
+    )
+
+
+PROPOSE = Flow(
+    name="propose",
+    title="Đề xuất công nhận",
+    confirm=False,
+    steps=(
+        unit_step(),
+        record_step(
+            "Chọn mô hình để đề xuất công nhận", propose_record_choices, after_propose_record
+        ),
+        Step(key="confirm", label="Xác nhận", prompt=confirm_prompt, choices=CONFIRM_CHOICES),
+    ),
+    finish=finish_propose,
+)
+
+
+async def start_propose(ctx: Ctx, _args: str = "") -> Data | Reply:
+    return await start_pick(ctx)
+
+
+# --- /duyet ------------------------------------------------------------------------------
+
+
+async def _pending(ctx: Ctx) -> list[tuple[ModelYear, Unit]]:
+    access = await repo.access_of(ctx.session, ctx.person)
+    return await repo.proposed_records(ctx.session, access.led_paths)
+
+
+async def review_record_choices(ctx: Ctx, _data: Data) -> list[Choice]:
+    year = ctx.local_now.year
+    choices = []
+    for record, unit in await _pending(ctx):
+        when = "" if record.year == year else f", năm {record.year}"
+        choices.append(Choice(f"{record.name} — {unit.name}{when}", record.id))
+    return choices
+
+
+async def review_list_prompt(ctx: Ctx, _data: Data) -> str:
+    count = len(await _pending(ctx))
+    return f"Mô hình đang chờ duyệt ({count}). Chọn một mô hình để xem và quyết định:"
+
+
+async def _reviewable(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
+    """The record, if it is still proposed and in this leader's subtree."""
+    record = await ctx.session.get(ModelYear, record_id)
+    if record is None or record.state != RecordState.ACTIVE.value:
+        raise InputError("Mô hình này không còn trong danh sách.")
+    unit = await repo.unit_of_record(ctx.session, record)
+    access = await repo.access_of(ctx.session, ctx.person)
+    if not access.can_manage(unit):
+        raise InputError("Bạn không có quyền duyệt mô hình của đơn vị này.")
+    if record.review != Review.PROPOSED.value:
+        raise InputError(f"Mô hình “{record.name}” không còn chờ duyệt ({review_status(record)}).")
+    return record, unit
+
+
+async def after_review_record(ctx: Ctx, data: Data) -> None:
+    record, unit = await _reviewable(ctx, data["record"])
+    data["_name"] = record.name
+    data["_unit_name"] = unit.name
+
+
+def _show_reviewed(_value: Any, data: Data) -> str:
+    return f"{data.get('_name')} — {data.get('_unit_name')}"
+
+
+async def decision_prompt(ctx: Ctx, data: Data) -> str:
+    record, unit = await _reviewable(ctx, data["record"])
+    lines = await detail_lines(ctx, record, unit)
+    return "\n".join([*lines, "", "Quyết định của bạn?"])
+
+
+async def reason_prompt(_ctx: Ctx, data: Data) -> str:
+    if data.get("decision") == Review.REMOVED.value:
+        return "Lý do thanh loại mô hình? (sẽ gửi cho cán bộ phụ trách của đơn vị)"
+    return (
+        "Lý do không công nhận? Nêu rõ cần bổ sung, sửa gì để đơn vị có thể đề xuất lại "
+        "(sẽ gửi cho cán bộ phụ trách)."
+    )
+
+
+def _show_decision(value: Any, _data: Data) -> str:
+    return DECISION_LABELS.get(str(value), str(value))
+
+
+def notice_text(
+    decision: str, record: ModelYear, unit: Unit, reason: str | None, leader: str, day: str
+) -> str:
+    what = f"Mô hình “{record.name}” của {unit.name} (năm {record.year})"
+    who = f"Người duyệt: {leader}, ngày {day}."
+    if decision == Review.RECOGNISED.value:
+        return f"🎉 {what} đã được công nhận là mô hình “Dân vận khéo”. {who}"
+    if decision == Review.NOT_RECOGNISED.value:
+        return (
+            f"{what} chưa được công nhận. Lý do: {reason}\n{who}\n"
+            "Đơn vị có thể bổ sung kết quả (/ketqua), chấm lại điểm (/chamdiem) rồi đề xuất "
+            "lại (/dexuat)."
+        )
+    return (
+        f"{what} đã bị thanh loại (đưa ra khỏi danh sách). Lý do: {reason}\n{who}\n"
+        "Mô hình này sẽ không được đưa vào danh sách duy trì năm sau."
+    )
+
+
+async def notify(
+    ctx: Ctx, record: ModelYear, unit: Unit, decision: str, reason: str | None
+) -> list[str]:
+    """Write the decision to the outbox for the proposing officer and the unit's officers, on
+    each of their Telegram / Zalo accounts. Returns the names of the people notified."""
+    assert ctx.person is not None
+    ids: list[int] = []
+    for person_id in (record.proposed_by, *await repo.officers_of_unit(ctx.session, unit.id)):
+        if person_id is not None and person_id != ctx.person.id and person_id not in ids:
+            ids.append(person_id)
+    accounts = [
+        a for a in await repo.accounts_of(ctx.session, ids) if a.channel not in NO_NOTICE_CHANNELS
+    ]
+    text = notice_text(
+        decision, record, unit, reason, ctx.person.full_name, fmt_date(ctx.local_now)
+    )
+    stamp = ctx.now.strftime("%Y%m%dT%H%M%S%f")
+    messages = [
+        Outgoing(
+            key=f"review:{record.id}:{decision}:{stamp}:p{a.person_id}:{a.channel}:{a.external_id}",
+            channel=a.channel,
+            chat_id=a.external_id,
+            text=text,
+            kind="notice",
+            person_id=a.person_id,
+        )
+        for a in accounts
+    ]
+    await enqueue(ctx.session, messages, ctx.now)
+    notified = {a.person_id for a in accounts}
+    names = []
+    for person_id in ids:
+        if person_id in notified:
+            person = await ctx.session.get(Person, person_id)
+            if person is not None:
+                names.append(person.full_name)
+    return names
+
+
+def _names(names: Sequence[str]) -> str:
+    return ", ".join(names)
+
+
+async def finish_review(ctx: Ctx, data: Data) -> Outcome:
+    assert ctx.person is not None
+    record = await repo.lock_record(ctx.session, data["record"])
+    if record is None or record.state != RecordState.ACTIVE.value:
+        return Outcome([Reply("Mô hình này không còn trong danh sách. Không có gì thay đổi.")])
+    unit = await repo.unit_of_record(ctx.session, record)
+    access = await repo.access_of(ctx.session, ctx.person)
+    if not access.can_manage(unit):
+        # Checked again on saving: a list seen earlier grants nothing.
+        return Outcome([Reply("Bạn không có quyền duyệt mô hình của đơn vị này.")])
+    if record.review != Review.PROPOSED.value:
+        return Outcome(
+            [
+                Reply(
+                    f"Mô hình “{record.name}” không còn chờ duyệt ({review_status(record)}), "
+                    "có thể vì đã được quyết định từ nơi khác. Không có gì thay đổi."
+                )
+            ]
+        )
+    decision = data["decision"]
+    reason = data.get("reason") if decision in NEEDS_REASON else None
+    if decision in NEEDS_REASON and not reason:
+        raise InputError("Vui lòng nhập lý do.")
+    if decision == Review.RECOGNISED.value:
+        points = (await repo.scores_of(ctx.session, [record.id])).get(record.id, {})
+        result = rubric.verdict(points, record.subject)
+        if not result.passed or result.missing:
+            raise InputError(
+                f"Không công nhận được: điểm tự chấm hiện tại {rubric.verdict_text(result)}. "
+                "Chọn “Không công nhận” và nêu lý do để đơn vị chấm lại."
+            )
+    record.review = decision
+    record.review_reason = reason
+    record.reviewed_at = ctx.now
+    record.reviewed_by = ctx.person.id
+    record.updated_at = ctx.now
+    await repo.audit(
+        ctx.session,
+        ctx.person.id,
+        "review",
+        "model_year",
+        record.id,
+        {
+            "decision": decision,
+            "reason": reason,
+            "unit": unit.id,
+            "proposed_by": record.proposed_by,
+        },
+        ctx.now,
+        ctx.channel,
+    )
+    names = await notify(ctx, record, unit, decision, reason)
+    told = (
+        f"Đã gửi thông báo cho: {_names(names)}."
+        if names
+        else "Không có cán bộ phụ trách nào có tài khoản Telegram hoặc Zalo để nhận thông báo."
+    )
+    lines = [
+        f"✅ Đã ghi quyết định: mô hình “{record.name}” ({unit.name}, năm {record.year}) — "
+        f"{DECISION_LABELS[decision]}.",
+    ]
+    if reason:
+        lines.append(f"Lý do: {reason}")
+    lines += [told, "Gõ /duyet để xem các mô hình còn chờ duyệt."]
+    return Outcome([Reply("\n".join(lines))])
+
+
+REVIEW = Flow(
+    name="review",
+    title="Duyệt mô hình",
+    confirm_label="Xác nhận",
+    summary_title="kiểm tra lại trước khi xác nhận:",
+    steps=(
+        Step(
+            key="record",
+            label="Mô hình",
+            prompt=review_list_prompt,
+            choices=review_record_choices,
+            after=after_review_record,
+            show=_show_reviewed,
+            editable=False,
+        ),
+        Step(
+            key="decision",
+            label="Quyết định",
+            prompt=decision_prompt,
+            choices=DECISION_CHOICES,
+            show=_show_decision,
+        ),
+        Step(
+            key="reason",
+            label="Lý do",
+            prompt=reason_prompt,
+            parse=text_parser(MAX_TEXT, "lý do"),
+            when=lambda d: d.get("decision") in NEEDS_REASON,
+        ),
+    ),
+    finish=finish_review,
+)
+
+
+async def start_review(ctx: Ctx, _args: str = "") -> Data | Reply:
+    access = await repo.access_of(ctx.session, ctx.person)
+    if not access.led_paths:
+        return Reply("Chỉ lãnh đạo hoặc quản trị mới duyệt được mô hình đề xuất công nhận.")
+    if not await _pending(ctx):
+        return Reply("Hiện không có mô hình nào đang chờ duyệt trong các đơn vị bạn phụ trách.")
+    return {}
+
+
+# Every flow of the year's evaluation (/ketqua, /chamdiem, /dexuat, /duyet), for the engine.
+EVALUATION_FLOWS: tuple[Flow, ...] = (RESULTS, SCORE_PICK, SCORE, PROPOSE, REVIEW)
+
+__all__ = ["EVALUATION_FLOWS", "NO_RIGHT", "PROPOSE", "REVIEW", "start_propose", "start_review"]

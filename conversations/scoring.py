@@ -1,0 +1,297 @@
+"""/chamdiem: self-scoring a model on the rubric of seed 002 (``reports/rubric.py``).
+
+Two flows: ``score_pick`` chooses the model (unit, then one of its models of the year) and
+opens ``score``, whose steps are the 15 criteria of the rubric for the model's subject
+(Part I, then II.1 for a collective or II.2 for an individual), so that every criterion reads
+"Bước k/15". Each shows its full wording and maximum and the running total; points are
+0 to the maximum in halves ("7,5" or "7.5"). The summary before saving ends with the total
+and the verdict of the rubric's rule, naming the criteria that block it. Saving replaces
+every point of the model's year in the message's one transaction. A model scored before
+opens at that summary, with its saved points.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from conversations.engine import Choice, Ctx, Data, Flow, InputError, Outcome, Step
+from conversations.results import (
+    evaluation_block,
+    past_deadline_for_all,
+    picked_record,
+    record_step,
+    start_pick,
+    unit_step,
+)
+from conversations.text import fold
+from handlers.messages import Reply
+from reports import rubric
+from storage import repo
+from storage.models import RecordState, Subject
+
+# Every subject's criteria are numbered 1–15 (rubric._check); the wording and maxima of the
+# model's own subject are read when a step is shown.
+NUMBERS: tuple[int, ...] = tuple(c.number for c in rubric.criteria_for(Subject.COLLECTIVE))
+LAST = NUMBERS[-1]
+_POINTS = re.compile(r"^(\d{1,3})(?:[.,](\d{1,3}))?$")
+_UNIT_WORD = re.compile(r"\s*(diem|d)\.?$")
+
+
+def key_of(number: int) -> str:
+    return f"c{number}"
+
+
+def criterion_of(data: Data, number: int) -> rubric.Criterion:
+    for c in rubric.criteria_for(data["_subject"]):
+        if c.number == number:
+            return c
+    raise KeyError(number)
+
+
+def points_in(data: Data) -> dict[int, Decimal]:
+    """The points entered so far (criterion → points)."""
+    return {n: Decimal(str(data[key_of(n)])) for n in NUMBERS if data.get(key_of(n)) is not None}
+
+
+def fmt(value: Decimal) -> str:
+    return rubric.format_points(value)
+
+
+def _allowed(c: rubric.Criterion) -> str:
+    return f"Vui lòng nhập điểm từ 0 đến {fmt(c.maximum)} (được lẻ 0,5, ví dụ 2 hoặc 2,5)."
+
+
+def parse_points(c: rubric.Criterion, text: str) -> Decimal:
+    """Points typed for criterion ``c``: "7", "7,5", "7.5", "7,5 điểm"; else a polite
+    InputError naming the allowed range."""
+    raw = _UNIT_WORD.sub("", fold(text)).strip()
+    if raw.startswith("-") and _POINTS.match(raw[1:].strip()):
+        raise InputError(f"Điểm tiêu chí {c.number} không được âm. {_allowed(c)}")
+    match = _POINTS.match(raw)
+    if match is None:
+        raise InputError(f"“{text}” không phải là điểm. {_allowed(c)}")
+    whole, fraction = match.groups()
+    try:
+        value = Decimal(f"{whole}.{fraction or '0'}")
+    except InvalidOperation:  # cannot happen with the pattern above; refuse rather than fail
+        raise InputError(f"“{text}” không phải là điểm. {_allowed(c)}") from None
+    try:
+        rubric.validate_points(c, value)
+    except ValueError as err:
+        raise InputError(f"{err} {_allowed(c)}") from None
+    return value
+
+
+def _as_json(value: Decimal) -> str:
+    """Points as kept in the flow's JSON state: "7" or "7.5"."""
+    return str(int(value)) if value == value.to_integral_value() else f"{value.normalize():f}"
+
+
+def _part_heading(c: rubric.Criterion, subject: str) -> str:
+    if c.part == rubric.PART_I_LABEL:
+        return f"Phần {rubric.PART_I_LABEL}. {rubric.PART_I_TITLE}"
+    label, title = rubric.part_two_heading(subject)
+    return f"Phần {label}. {title}"
+
+
+def _prompt(number: int) -> Any:
+    async def prompt(_ctx: Ctx, data: Data) -> str:
+        c = criterion_of(data, number)
+        lines = [
+            f"Tiêu chí {c.number} — {_part_heading(c, data['_subject'])}",
+            c.text,
+            f"Điểm tối đa: {fmt(c.maximum)}.",
+        ]
+        if c.must_max:
+            lines.append("Tiêu chí bắt buộc: mô hình chỉ đạt khi tiêu chí này được điểm tối đa.")
+        points = points_in(data)
+        if points:
+            total = sum(points.values(), Decimal(0))
+            lines.append(
+                f"Tổng điểm đã chấm: {fmt(total)} điểm ({len(points)}/{len(NUMBERS)} tiêu chí)."
+            )
+        lines.append(_allowed(c))
+        return "\n".join(lines)
+
+    return prompt
+
+
+def _parser(number: int) -> Any:
+    async def parse(_ctx: Ctx, text: str, data: Data) -> str:
+        return _as_json(parse_points(criterion_of(data, number), text))
+
+    return parse
+
+
+def _show(number: int) -> Any:
+    def show(value: Any, data: Data) -> str:
+        c = criterion_of(data, number)
+        given = Decimal(str(value))
+        text = f"{fmt(given)}/{fmt(c.maximum)}"
+        if c.must_max and given < c.maximum:
+            text += " — chưa đạt điểm tối đa (bắt buộc)"
+        if number == LAST:
+            # The summary ends with the last criterion: the total and the verdict close it.
+            # (A step of their own would count in "Bước k/n" while a criterion is edited.)
+            result = rubric.verdict(points_in(data), data["_subject"])
+            text += (
+                f"\n\nTổng cộng: {fmt(result.total)}/{fmt(rubric.TOTAL_MAX)} điểm"
+                f"\nKết quả: {rubric.verdict_text(result)}"
+            )
+            missing = rubric.missing_text(result)
+            if missing:
+                text += f"\n{missing}"
+        return text
+
+    return show
+
+
+def criterion_step(number: int) -> Step:
+    return Step(
+        key=key_of(number),
+        label=f"Tiêu chí {number}",
+        prompt=_prompt(number),
+        parse=_parser(number),
+        show=_show(number),
+    )
+
+
+def score_title(data: Data) -> str:
+    return f"Chấm điểm “{data['_name']}”" if data.get("_name") else "Chấm điểm mô hình"
+
+
+async def finish_score(ctx: Ctx, data: Data) -> Outcome:
+    assert ctx.person is not None
+    record = await repo.lock_record(ctx.session, data["_record"])
+    if record is None or record.state != RecordState.ACTIVE.value:
+        raise InputError("Mô hình này không còn trong danh sách.")
+    unit = await repo.unit_of_record(ctx.session, record)
+    why = await evaluation_block(ctx, unit, record)
+    if why is not None:
+        raise InputError(why)
+    if record.subject != data["_subject"]:
+        raise InputError(
+            "Chủ thể của mô hình (tập thể / cá nhân) vừa được sửa nên bộ tiêu chí đã khác. "
+            "Vui lòng gõ /huy rồi /chamdiem để chấm lại."
+        )
+    points = points_in(data)
+    try:
+        result = rubric.verdict(points, record.subject)
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    if result.missing:
+        raise InputError(rubric.missing_text(result) or "Chưa chấm đủ các tiêu chí.")
+    await repo.replace_scores(ctx.session, record.id, points, ctx.person.id, ctx.now)
+    await repo.audit(
+        ctx.session,
+        ctx.person.id,
+        "score",
+        "model_year",
+        record.id,
+        {
+            "points": {str(n): _as_json(p) for n, p in sorted(points.items())},
+            "total": _as_json(result.total),
+            "passed": result.passed,
+            "blocking": list(result.blocking),
+        },
+        ctx.now,
+        ctx.channel,
+    )
+    lines = [
+        f"✅ Đã lưu điểm tự chấm của mô hình “{record.name}” ({unit.name}, năm {record.year}): "
+        f"tổng {fmt(result.total)}/{fmt(rubric.TOTAL_MAX)} điểm.",
+        f"Kết quả: {rubric.verdict_text(result)}.",
+    ]
+    if result.passed:
+        lines.append("Gõ /dexuat để đề xuất công nhận mô hình.")
+    else:
+        lines.append(f"Mô hình chưa đủ điều kiện đề xuất công nhận. {rubric.RULE_TEXT}")
+    return Outcome([Reply("\n".join(lines))])
+
+
+SCORE = Flow(
+    name="score",
+    title="Chấm điểm mô hình",
+    title_for=score_title,
+    summary_title="kiểm tra lại trước khi lưu:",
+    steps=tuple(criterion_step(n) for n in NUMBERS),
+    finish=finish_score,
+)
+
+
+# --- choosing the model ------------------------------------------------------------------
+
+
+async def score_record_choices(ctx: Ctx, data: Data) -> list[Choice]:
+    records = await repo.records_of_unit(ctx.session, data["unit"], data["_year"])
+    saved = await repo.scores_of(ctx.session, (r.id for r in records))
+    choices = []
+    for r in records:
+        points = saved.get(r.id)
+        if not points:
+            status = "chưa chấm"
+        else:
+            result = rubric.verdict(points, r.subject)
+            verdict = "đạt" if result.passed and not result.missing else "chưa đạt"
+            status = f"đã chấm {fmt(result.total)} điểm, {verdict}"
+        choices.append(Choice(f"{r.name} — {status}", r.id))
+    return choices
+
+
+async def after_score_record(ctx: Ctx, data: Data) -> None:
+    record, unit = await picked_record(ctx, data)
+    why = await evaluation_block(ctx, unit, record)
+    if why is not None:
+        raise InputError(why)
+    data["_name"] = record.name
+
+
+async def finish_pick(ctx: Ctx, data: Data) -> Outcome:
+    record, unit = await picked_record(ctx, data)
+    why = await evaluation_block(ctx, unit, record)
+    if why is not None:
+        raise InputError(why)
+    saved = (await repo.scores_of(ctx.session, [record.id])).get(record.id, {})
+    start: Data = {
+        "_record": record.id,
+        "_name": record.name,
+        "_unit_name": unit.name,
+        "_year": record.year,
+        "_subject": record.subject,
+    }
+    numbers = [c.number for c in rubric.criteria_for(record.subject)]
+    for number in numbers:
+        if number in saved:
+            start[key_of(number)] = _as_json(saved[number])
+    complete = all(n in saved for n in numbers)
+    replies = []
+    if complete:
+        # Re-scoring starts from the saved points: the summary, to change what needs it.
+        replies.append(
+            Reply(
+                f"Mô hình “{record.name}” đã được chấm điểm. Dưới đây là điểm đã lưu: chọn "
+                "tiêu chí cần chấm lại, rồi bấm Lưu."
+            )
+        )
+    return Outcome(replies, then=("score", start, complete))
+
+
+SCORE_PICK = Flow(
+    name="score_pick",
+    title="Chấm điểm mô hình",
+    confirm=False,
+    steps=(
+        unit_step(),
+        record_step("Chọn mô hình để chấm điểm", score_record_choices, after_score_record),
+    ),
+    finish=finish_pick,
+)
+
+
+async def start_scoring(ctx: Ctx, _args: str = "") -> Data | Reply:
+    refusal = await past_deadline_for_all(ctx)
+    if refusal is not None:
+        return Reply(refusal)
+    return await start_pick(ctx)

@@ -1,0 +1,94 @@
+"""Helpers of the results, scoring and review tests: a model of this year, points that pass."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from reports import rubric
+from storage import repo
+from storage.models import AuditLog, DvkModel, ModelYear, Unit
+
+YEAR = 2026
+
+
+async def add_record(
+    sm: async_sessionmaker[AsyncSession],
+    unit: Unit,
+    now: datetime,
+    name: str = "Dân vận khéo thu gom rác thải",
+    subject: str = "collective",
+    *,
+    year: int = YEAR,
+    results: str | None = None,
+    points: dict[int, Decimal] | None = None,
+    review: str | None = None,
+) -> int:
+    """A model of ``unit`` registered for ``year`` (optionally with results and points)."""
+    async with sm() as session, session.begin():
+        model = DvkModel(unit_id=unit.id, created_at=now)
+        session.add(model)
+        await session.flush()
+        record = ModelYear(
+            model_id=model.id,
+            year=year,
+            origin="new",
+            name=name,
+            field="KT",
+            field_other=None,
+            subject=subject,
+            subject_name="Chi hội Phụ nữ Tổ dân phố 1",
+            place="Tổ dân phố 1",
+            lead_body="Chi bộ",
+            scale="120 hộ",
+            results=results,
+            review=review,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(record)
+        await session.flush()
+        if points is not None:
+            await repo.replace_scores(session, record.id, points, None, now)
+        return record.id
+
+
+def full_marks(subject: str = "collective") -> dict[int, Decimal]:
+    return {c.number: c.maximum for c in rubric.criteria_for(subject)}
+
+
+def passing_75() -> dict[int, Decimal]:
+    """Exactly 75 with every must-max criterion full: 2, 7, 9, 11, 15 (40) + 1, 3, 4, 5, 6, 8
+    (35); criteria 10, 12, 13 and 14 at 0."""
+    points = dict.fromkeys(range(1, 16), Decimal(0))
+    for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 15):
+        points[n] = rubric.criteria_for("collective")[n - 1].maximum
+    return points
+
+
+async def get_record(sm: async_sessionmaker[AsyncSession], record_id: int) -> ModelYear:
+    async with sm() as session:
+        record = await session.get(ModelYear, record_id)
+        assert record is not None
+        return record
+
+
+async def saved_points(sm: async_sessionmaker[AsyncSession], record_id: int) -> dict[int, Decimal]:
+    async with sm() as session:
+        return (await repo.scores_of(session, [record_id])).get(record_id, {})
+
+
+async def audit_actions(
+    sm: async_sessionmaker[AsyncSession], record_id: int
+) -> list[tuple[str, int | None, dict[str, Any]]]:
+    async with sm() as session:
+        rows = await session.scalars(
+            select(AuditLog)
+            .where(AuditLog.entity == "model_year", AuditLog.entity_id == record_id)
+            .order_by(AuditLog.id)
+        )
+        return [(a.action, a.person_id, a.details) for a in rows.all()]
