@@ -187,11 +187,23 @@ async def cmd_campaign(app: App, args: argparse.Namespace, out: TextIO) -> None:
     year = args.year or now.astimezone(app.core.tz).year
     async with app.sessionmaker() as session, session.begin():
         if args.action == "set":
-            changes = dict(parse_assignment(a) for a in args.deadlines)
+            changes = parse_changes(args.deadlines, year)
             if not changes:
                 raise CliError("Cần ít nhất một hạn, ví dụ: registration=15/04/2026")
             for kind, due in changes.items():
-                await repo.set_deadline(session, year, kind, due, now)
+                before = await repo.deadline_of(session, year, kind, now)
+                old = before.due_on
+                deadline = await repo.set_deadline(session, year, kind, due, now)
+                await repo.audit(
+                    session,
+                    None,
+                    "set_deadline",
+                    "deadline",
+                    deadline.id,
+                    {"year": year, "kind": kind, "from": old.isoformat(), "to": due.isoformat()},
+                    now,
+                    "cli",
+                )
         campaign = await repo.ensure_campaign(session, year, now)
         out.write(f"Các hạn năm {year}:\n")
         for d in campaign.deadlines:
@@ -199,11 +211,43 @@ async def cmd_campaign(app: App, args: argparse.Namespace, out: TextIO) -> None:
 
 
 def parse_assignment(text: str) -> tuple[str, date]:
-    kind, sep, value = text.partition("=")
-    if not sep or kind not in repo.DEADLINE_KINDS:
-        kinds = ", ".join(repo.DEADLINE_KINDS)
-        raise CliError(f"“{text}”: cần dạng LOẠI=dd/mm/yyyy với LOẠI là một trong: {kinds}.")
-    return kind, parse_date(value)
+    kind_text, sep, value = text.partition("=")
+    return _deadline_kind(kind_text, text, bool(sep)), parse_date(value)
+
+
+def _deadline_kind(word: str, given: str, ok: bool = True) -> str:
+    from scheduler.rules import KIND_ALIASES, kind_from_text
+
+    kind = kind_from_text(word) if ok else None
+    if kind is None or kind not in repo.DEADLINE_KINDS:
+        kinds = ", ".join(f"{k} ({KIND_ALIASES[k][0]})" for k in repo.DEADLINE_KINDS)
+        raise CliError(
+            f"“{given}”: cần dạng LOẠI=dd/mm/yyyy (hoặc LOẠI dd/mm/yyyy) với LOẠI là một "
+            f"trong: {kinds}."
+        )
+    return kind
+
+
+def parse_changes(words: Sequence[str], year: int) -> dict[str, date]:
+    """``registration=30/04/2026 tonghop=10/12/2026`` or ``dangky 30/04/2026``."""
+    changes: dict[str, date] = {}
+    rest = list(words)
+    while rest:
+        word = rest.pop(0)
+        if "=" in word:
+            kind, due = parse_assignment(word)
+        else:
+            kind = _deadline_kind(word, word)
+            if not rest:
+                raise CliError(f"“{word}”: thiếu ngày, ví dụ: dvk campaign set {word} 30/04/{year}")
+            due = parse_date(rest.pop(0))
+        if due.year not in (year, year + 1):
+            raise CliError(
+                f"Ngày {due.strftime('%d/%m/%Y')} không thuộc năm {year}; "
+                f"hạn của năm khác thì thêm --year {due.year}."
+            )
+        changes[kind] = due
+    return changes
 
 
 async def cmd_demo(app: App, args: argparse.Namespace, out: TextIO) -> None:
@@ -345,7 +389,12 @@ def build_parser() -> argparse.ArgumentParser:
     campaign_sub = campaign.add_subparsers(dest="action", required=True)
     show = campaign_sub.add_parser("show", help="xem các hạn")
     show.add_argument("--year", type=int)
-    set_ = campaign_sub.add_parser("set", help="đặt hạn: LOẠI=dd/mm/yyyy …")
+    set_ = campaign_sub.add_parser(
+        "set",
+        help="đặt hạn: LOẠI=dd/mm/yyyy … hoặc LOẠI dd/mm/yyyy "
+        "(LOẠI: registration/dangky, evaluation/danhgia, unit_report/baocao, "
+        "consolidated/tonghop)",
+    )
     set_.add_argument("--year", type=int)
     set_.add_argument("deadlines", nargs="*", metavar="LOẠI=dd/mm/yyyy")
     campaign.set_defaults(func=cmd_campaign)

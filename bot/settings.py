@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///dvk.sqlite3"
@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     files_dir: str = "dvk-files"
     file_link_hours: float = 24.0
     max_photo_mb: float = 10.0
+    # Deadline reminders (scheduler/reminders.py): at this hour (local time), on these days
+    # before each deadline (0 = the deadline day); missed times are sent late within the
+    # grace window; deadlines are re-read from the database every resync interval.
+    reminder_hour: int = Field(default=8, ge=0, le=23)
+    reminder_days: str = "7,3,1,0"
+    reminder_grace_hours: float = Field(default=12.0, ge=0)
+    reminder_resync_seconds: float = Field(default=60.0, gt=0)
 
     def tokens(self) -> list[str]:
         return [

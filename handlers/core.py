@@ -25,6 +25,15 @@ from conversations.documents import DOCUMENT, start_document
 from conversations.engine import Ctx, Data, FlowEngine, StaleState
 from conversations.exports import EXPORT, start_export, tonghop
 from conversations.flows import FLOWS, invite_problem_text, start_menu, start_register, welcome
+from conversations.reminders import (
+    DEADLINE,
+    DEADLINES_CHANGED,
+    REPORT,
+    lich,
+    nhacnho,
+    start_deadline,
+    start_report,
+)
 from conversations.results import start_results
 from conversations.review import EVALUATION_FLOWS, start_propose, start_review
 from conversations.scoring import start_scoring
@@ -60,6 +69,10 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("chamdiem", "Tự chấm điểm mô hình theo biểu chấm điểm"),
     ("dexuat", "Đề xuất công nhận mô hình đã chấm điểm đạt"),
     ("duyet", "Lãnh đạo: duyệt mô hình được đề xuất công nhận"),
+    ("lich", "Xem các hạn trong năm và việc đơn vị còn thiếu"),
+    ("baocao", "Đánh dấu đơn vị đã gửi báo cáo năm"),
+    ("nhacnho", "Tạm dừng hoặc bật lại nhắc hạn"),
+    ("hanchot", "Quản trị: đổi ngày các hạn"),
     ("lienket", "Dùng chung tài khoản trên Telegram và Zalo"),
     ("huy", "Hủy thao tác đang làm"),
     ("trogiup", "Xem hướng dẫn và các lệnh"),
@@ -83,6 +96,8 @@ FLOW_COMMANDS = {
     "chamdiem": "score_pick",
     "dexuat": "propose",
     "duyet": "review",
+    "hanchot": "deadline",
+    "baocao": "report",
 }
 ALIASES = {"help": "trogiup", "cancel": "huy", "hdsd": "trogiup"}
 
@@ -112,12 +127,16 @@ class Core:
         timezone: str = "Asia/Ho_Chi_Minh",
         clock: Clock = utcnow,
         quotas: Mapping[str, int] | None = None,
+        on_deadlines_changed: Callable[[], None] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.tz = ZoneInfo(timezone)
         self.clock = clock
         self.quotas = quotas
-        self.engine = FlowEngine((*FLOWS, EXPORT, DOCUMENT, *EVALUATION_FLOWS))
+        # Called after a message changed a deadline (/hanchot) and was committed: the
+        # reminder planner reschedules.
+        self.on_deadlines_changed = on_deadlines_changed
+        self.engine = FlowEngine((*FLOWS, EXPORT, DOCUMENT, DEADLINE, REPORT, *EVALUATION_FLOWS))
         # One message at a time per chat, in arrival order; entries live while in use.
         self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
         self._pruned_at: datetime | None = None
@@ -139,10 +158,15 @@ class Core:
     async def _handle_with_retry(self, msg: IncomingMessage) -> list[Reply]:
         for _attempt in range(3):
             try:
-                async with self.sessionmaker() as session, session.begin():
-                    if msg.update_id is not None and not await self._first_delivery(session, msg):
-                        return []
-                    return await self._handle(session, msg)
+                async with self.sessionmaker() as session:
+                    async with session.begin():
+                        if msg.update_id is not None and not await self._first_delivery(
+                            session, msg
+                        ):
+                            return []
+                        replies = await self._handle(session, msg)
+                    self._after_commit(session)
+                    return replies
             except StaleState:
                 # Another process answered for this chat in between: read the new state again.
                 continue
@@ -165,6 +189,13 @@ class Core:
                     return [Reply("Đã hủy thao tác đang làm dở.\n" + short_help())]
                 return [Reply(SORRY)]
         return [Reply(SORRY)]
+
+    def _after_commit(self, session: AsyncSession) -> None:
+        if session.info.pop(DEADLINES_CHANGED, False) and self.on_deadlines_changed is not None:
+            try:
+                self.on_deadlines_changed()
+            except Exception:
+                log.exception("the deadlines-changed hook failed")
 
     async def _drop_flow(self, msg: IncomingMessage) -> bool:
         """Last resort when an open flow cannot be handled at all: let the officer out of it."""
@@ -263,6 +294,10 @@ class Core:
             return [Reply(NOT_INVITED)]
         if name == "tonghop":  # a report, not a flow: fine in the middle of one
             return await tonghop(ctx, args)
+        if name == "lich":
+            return await lich(ctx, args)
+        if name == "nhacnho":
+            return await nhacnho(ctx, args)
         if flow_open:
             row = await self.engine.load(ctx)
             assert row is not None
@@ -397,4 +432,6 @@ STARTERS: dict[str, Callable[[Ctx, str], Awaitable[Data | Reply]]] = {
     "chamdiem": start_scoring,
     "dexuat": start_propose,
     "duyet": start_review,
+    "hanchot": start_deadline,
+    "baocao": start_report,
 }

@@ -445,8 +445,8 @@ async def test_unexpected_messages_outside_a_flow_get_a_short_help(
     lan = Chat(core, "lan")
     await lan.send("cho tôi xem báo cáo")
     assert lan.replies == [Reply("Trợ lý chưa hiểu tin nhắn này.\n" + short_help())]
-    await lan.send("/baocao")
-    assert lan.replies == [Reply("Không có lệnh /baocao.\n" + short_help())]
+    await lan.send("/baocaoxyz")
+    assert lan.replies == [Reply("Không có lệnh /baocaoxyz.\n" + short_help())]
     await lan.send(choice="1234.c0")
     assert lan.last.text.startswith(
         "Nút bấm này thuộc một thao tác đã xong hoặc đã hủy nên không còn hiệu lực."

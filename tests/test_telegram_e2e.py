@@ -42,6 +42,7 @@ async def test_invited_officer_joins_and_registers_by_buttons(
     menu = [c["command"] for c in commands[0]["commands"]]
     assert menu == [name for name, _ in COMMANDS]
     assert menu[:5] == ["dangky", "mohinh", "tonghop", "xuat", "vanban"]
+    assert {"lich", "baocao", "nhacnho", "hanchot"} <= set(menu)
     assert menu[-3:] == ["lienket", "huy", "trogiup"]
     user = TgUser(fake, 5001, "Hoa")
     await user.say(f"/start {world.invites['cell2']}")

@@ -1,0 +1,334 @@
+"""What each deadline asks, and which units still owe it.
+
+One rule per deadline kind (storage/repo.py ``DEADLINE_KINDS``), each a handful of
+aggregate SQL queries (GROUP BY unit, outer joins, NOT EXISTS): the rows read are one per
+lagging unit, never one per model.
+
+- ``registration`` (15/4): fewer active models of the year than the unit's quota (QUOTAS by
+  unit kind); a kind without a quota needs one model.
+- ``evaluation`` (15/11): active models of the year without results (``ModelYear.results``)
+  or without any score (``model_scores``). /ketqua and /chamdiem fill these (issue 6).
+- ``unit_report`` (25/11): no ``unit_reports`` row of that kind for the year (/baocao).
+- ``consolidated`` (5/12): units with lower units: a direct lower unit has not marked its
+  25/11 report, or the unit itself has not marked its consolidated report (/baocao).
+
+Each :class:`Lag` says, in Vietnamese, what is missing and which chat command does it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from conversations.text import fold
+from storage.models import DvkModel, ModelScore, ModelYear, RecordState, Unit, UnitReport
+
+REGISTRATION = "registration"
+EVALUATION = "evaluation"
+UNIT_REPORT = "unit_report"
+CONSOLIDATED = "consolidated"
+KINDS = (REGISTRATION, EVALUATION, UNIT_REPORT, CONSOLIDATED)
+
+# The chat command that does what a deadline asks.
+REGISTER_CMD = "/dangky"
+RESULTS_CMD = "/ketqua"
+SCORE_CMD = "/chamdiem"
+REPORT_CMD = "/baocao"
+
+# Words a person may type for a deadline kind (chat and `dvk campaign set`), folded.
+KIND_ALIASES: dict[str, tuple[str, ...]] = {
+    REGISTRATION: ("dangky", "dang ky", "dang ky mo hinh"),
+    EVALUATION: ("danhgia", "danh gia", "cong nhan", "de nghi cong nhan"),
+    UNIT_REPORT: ("baocao", "bao cao", "bao cao nam", "unit report"),
+    CONSOLIDATED: ("tonghop", "tong hop", "bao cao tong hop"),
+}
+NAMES_SHOWN = 5  # lower units named in one consolidated lag; the rest are counted
+
+
+@dataclass(frozen=True)
+class Owed:
+    """One thing a unit still has to do for a deadline."""
+
+    text: str  # e.g. "chưa đăng ký mô hình nào"
+    command: str  # e.g. "/dangky"
+    what: str = ""  # models / results / scores / report / lower_reports / consolidated
+
+    def line(self) -> str:
+        return f"{self.text} — gõ {self.command}"
+
+
+@dataclass(frozen=True)
+class Lag:
+    """A unit that has not yet done what a deadline asks."""
+
+    kind: str
+    unit_id: int
+    unit_name: str
+    unit_path: str
+    owed: tuple[Owed, ...]
+
+    def describe(self) -> str:
+        return "; ".join(o.line() for o in self.owed)
+
+    def within(self, root_path: str) -> bool:
+        return self.unit_path.startswith(root_path)
+
+
+def kind_from_text(text: str) -> str | None:
+    """The deadline kind named by ``text`` (``registration``, ``dangky``, ``Đăng ký`` …)."""
+    word = fold(text).replace("_", " ").replace("-", " ")
+    for kind, aliases in KIND_ALIASES.items():
+        if word in (kind.replace("_", " "), kind, *aliases):
+            return kind
+    return None
+
+
+def _default_quotas() -> Mapping[str, int]:
+    from reports.summary import DEFAULT_QUOTAS
+
+    return DEFAULT_QUOTAS
+
+
+def required_models(kind: str, quotas: Mapping[str, int]) -> int:
+    """Models a unit of ``kind`` needs for the year: its quota, at least one."""
+    return max(int(quotas.get(kind, 0)), 1)
+
+
+def _scoped(query: Any, root: Unit | None, only: Unit | None) -> Any:
+    if only is not None:
+        return query.where(Unit.id == only.id)
+    if root is not None:
+        return query.where(Unit.path.startswith(root.path, autoescape=True))
+    return query
+
+
+# --- the rules -------------------------------------------------------------------------
+
+
+async def registration_lags(
+    session: AsyncSession,
+    year: int,
+    quotas: Mapping[str, int] | None = None,
+    root: Unit | None = None,
+    only: Unit | None = None,
+) -> list[Lag]:
+    quotas = _default_quotas() if quotas is None else quotas
+    needed_by_kind = {k: required_models(k, quotas) for k in quotas}
+    needed = (
+        case(needed_by_kind, value=Unit.kind, else_=literal(1)) if needed_by_kind else literal(1)
+    )
+    count = func.count(ModelYear.id)
+    query = (
+        select(Unit.id, Unit.name, Unit.path, Unit.kind, count)
+        .select_from(Unit)
+        .outerjoin(DvkModel, DvkModel.unit_id == Unit.id)
+        .outerjoin(
+            ModelYear,
+            and_(
+                ModelYear.model_id == DvkModel.id,
+                ModelYear.year == year,
+                ModelYear.state == RecordState.ACTIVE.value,
+            ),
+        )
+        .group_by(Unit.id, Unit.name, Unit.path, Unit.kind)
+        .having(count < needed)
+        .order_by(Unit.path)
+    )
+    lags = []
+    rows = (await session.execute(_scoped(query, root, only))).all()
+    for unit_id, name, path, kind, models in rows:
+        need = required_models(kind, quotas)
+        if models == 0:
+            text = "chưa đăng ký mô hình nào"
+            if need > 1:
+                text += f" (chỉ tiêu {need} mô hình)"
+        else:
+            text = f"mới đăng ký {models}/{need} mô hình theo chỉ tiêu"
+        lags.append(Lag(REGISTRATION, unit_id, name, path, (Owed(text, REGISTER_CMD, "models"),)))
+    return lags
+
+
+async def evaluation_lags(
+    session: AsyncSession,
+    year: int,
+    quotas: Mapping[str, int] | None = None,
+    root: Unit | None = None,
+    only: Unit | None = None,
+) -> list[Lag]:
+    scored = (
+        select(ModelScore.model_year_id.label("model_year_id"))
+        .group_by(ModelScore.model_year_id)
+        .subquery()
+    )
+    blank = or_(ModelYear.results.is_(None), func.trim(ModelYear.results) == "")
+    no_results = func.sum(case((blank, 1), else_=0))
+    no_score = func.sum(case((scored.c.model_year_id.is_(None), 1), else_=0))
+    query = (
+        select(Unit.id, Unit.name, Unit.path, no_results, no_score)
+        .select_from(ModelYear)
+        .join(DvkModel, DvkModel.id == ModelYear.model_id)
+        .join(Unit, Unit.id == DvkModel.unit_id)
+        .outerjoin(scored, scored.c.model_year_id == ModelYear.id)
+        .where(ModelYear.year == year, ModelYear.state == RecordState.ACTIVE.value)
+        .group_by(Unit.id, Unit.name, Unit.path)
+        .having(or_(no_results > 0, no_score > 0))
+        .order_by(Unit.path)
+    )
+    lags = []
+    for unit_id, name, path, missing_results, missing_score in (
+        await session.execute(_scoped(query, root, only))
+    ).all():
+        owed = []
+        if missing_results:
+            text = f"{missing_results} mô hình chưa nhập kết quả"
+            owed.append(Owed(text, RESULTS_CMD, "results"))
+        if missing_score:
+            owed.append(Owed(f"{missing_score} mô hình chưa chấm điểm", SCORE_CMD, "scores"))
+        lags.append(Lag(EVALUATION, unit_id, name, path, tuple(owed)))
+    return lags
+
+
+def _reported(year: int, kind: str, unit_id: Any) -> Any:
+    return exists().where(
+        UnitReport.unit_id == unit_id, UnitReport.year == year, UnitReport.kind == kind
+    )
+
+
+async def unit_report_lags(
+    session: AsyncSession,
+    year: int,
+    quotas: Mapping[str, int] | None = None,
+    root: Unit | None = None,
+    only: Unit | None = None,
+) -> list[Lag]:
+    query = (
+        select(Unit.id, Unit.name, Unit.path)
+        .where(~_reported(year, UNIT_REPORT, Unit.id))
+        .order_by(Unit.path)
+    )
+    owed = (Owed("chưa đánh dấu đã gửi báo cáo kết quả năm", REPORT_CMD, "report"),)
+    return [
+        Lag(UNIT_REPORT, unit_id, name, path, owed)
+        for unit_id, name, path in (await session.execute(_scoped(query, root, only))).all()
+    ]
+
+
+async def consolidated_lags(
+    session: AsyncSession,
+    year: int,
+    quotas: Mapping[str, int] | None = None,
+    root: Unit | None = None,
+    only: Unit | None = None,
+) -> list[Lag]:
+    child = aliased(Unit)
+    child_report = aliased(UnitReport)
+    own_report = aliased(UnitReport)
+    child_missing = func.sum(case((child_report.id.is_(None), 1), else_=0))
+    own_missing = own_report.id.is_(None)
+    query = (
+        select(Unit.id, Unit.name, Unit.path, child_missing, own_missing)
+        .select_from(Unit)
+        .join(child, child.parent_id == Unit.id)
+        .outerjoin(
+            child_report,
+            and_(
+                child_report.unit_id == child.id,
+                child_report.year == year,
+                child_report.kind == UNIT_REPORT,
+            ),
+        )
+        .outerjoin(
+            own_report,
+            and_(
+                own_report.unit_id == Unit.id,
+                own_report.year == year,
+                own_report.kind == CONSOLIDATED,
+            ),
+        )
+        .group_by(Unit.id, Unit.name, Unit.path, own_report.id)
+        .having(or_(child_missing > 0, own_report.id.is_(None)))
+        .order_by(Unit.path)
+    )
+    rows = (await session.execute(_scoped(query, root, only))).all()
+    waiting = [unit_id for unit_id, _, _, missing, _ in rows if missing]
+    names: dict[int, list[str]] = defaultdict(list)
+    for start in range(0, len(waiting), 500):
+        lower = await session.execute(
+            select(Unit.parent_id, Unit.name)
+            .where(
+                Unit.parent_id.in_(waiting[start : start + 500]),
+                ~_reported(year, UNIT_REPORT, Unit.id),
+            )
+            .order_by(Unit.parent_id, Unit.name)
+        )
+        for parent_id, name in lower.all():
+            if parent_id is not None:
+                names[parent_id].append(name)
+    lags = []
+    for unit_id, name, path, missing, own in rows:
+        owed = []
+        if missing:
+            shown = names[unit_id][:NAMES_SHOWN]
+            more = int(missing) - len(shown)
+            listed = ", ".join(shown) + (f" và {more} đơn vị khác" if more > 0 else "")
+            owed.append(
+                Owed(
+                    f"{missing} đơn vị trực thuộc chưa gửi báo cáo năm: {listed}",
+                    REPORT_CMD,
+                    "lower_reports",
+                )
+            )
+        if own:
+            text = "chưa đánh dấu đã gửi báo cáo tổng hợp lên cấp trên"
+            owed.append(Owed(text, REPORT_CMD, "consolidated"))
+        lags.append(Lag(CONSOLIDATED, unit_id, name, path, tuple(owed)))
+    return lags
+
+
+RULES = {
+    REGISTRATION: registration_lags,
+    EVALUATION: evaluation_lags,
+    UNIT_REPORT: unit_report_lags,
+    CONSOLIDATED: consolidated_lags,
+}
+
+
+async def lagging(
+    session: AsyncSession,
+    kind: str,
+    year: int,
+    quotas: Mapping[str, int] | None = None,
+    root: Unit | None = None,
+) -> list[Lag]:
+    """The units (all, or ``root`` and every unit below it) still owing deadline ``kind``
+    of ``year``, in tree-path order. An unknown kind owes nothing."""
+    rule = RULES.get(kind)
+    if rule is None:
+        return []
+    return await rule(session, year, quotas, root, None)
+
+
+async def owed_by_unit(
+    session: AsyncSession,
+    unit: Unit,
+    year: int,
+    quotas: Mapping[str, int] | None = None,
+    kinds: Sequence[str] = KINDS,
+) -> list[Lag]:
+    """Everything ``unit`` itself still owes in ``year``, one lag per deadline (for /lich)."""
+    lags = []
+    for kind in kinds:
+        rule = RULES.get(kind)
+        if rule is not None:
+            lags += await rule(session, year, quotas, None, unit)
+    return lags
+
+
+async def has_lower_units(session: AsyncSession, unit_id: int) -> bool:
+    return bool(await session.scalar(select(exists().where(Unit.parent_id == unit_id))))
