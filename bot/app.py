@@ -64,5 +64,12 @@ async def build_app(settings: Settings, clock: Clock = utcnow, migrate: bool | N
     from reports.summary import DEFAULT_QUOTAS, parse_quotas
 
     quotas = {**DEFAULT_QUOTAS, **parse_quotas(settings.quotas)} if settings.quotas else None
-    core = Core(sessionmaker, timezone=settings.timezone, clock=clock, quotas=quotas)
+    core = Core(
+        sessionmaker,
+        timezone=settings.timezone,
+        clock=clock,
+        quotas=quotas,
+        files_dir=settings.files_dir,
+        max_evidence_mb=settings.max_evidence_mb,
+    )
     return App(settings, engine, sessionmaker, core)

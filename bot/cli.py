@@ -340,6 +340,33 @@ async def cmd_doc(app: App, args: argparse.Namespace, out: TextIO) -> None:
             out.write(f"{d.issued_on.strftime('%d/%m/%Y')}  {d.number}  {d.content}\n")
 
 
+async def cmd_import(app: App, args: argparse.Namespace, out: TextIO) -> None:
+    """``dvk import models FILE.xlsx``: a filled Phụ lục 1 or 4 into the database."""
+    from reports.importer import WorkbookError, import_models
+
+    path = Path(args.file)
+    async with app.sessionmaker() as session:
+        if args.unit:
+            root = await resolve_unit(session, args.unit)
+        else:
+            tops = list((await session.scalars(select(Unit).where(Unit.parent_id.is_(None)))).all())
+            if len(tops) != 1:
+                raise CliError("Có nhiều (hoặc không có) đơn vị cấp cao nhất; hãy chọn --unit.")
+            root = tops[0]
+        try:
+            report = await import_models(
+                session, path, args.year, root, utcnow(), file_name=path.name
+            )
+        except WorkbookError as err:
+            raise CliError(str(err)) from None
+        text = report.text(dry_run=args.dry_run)
+        if args.dry_run:
+            await session.rollback()
+        else:
+            await session.commit()
+    out.write(text)
+
+
 Command = Callable[[App, argparse.Namespace, TextIO], Awaitable[None]]
 
 
@@ -400,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     campaign.set_defaults(func=cmd_campaign)
 
     export = sub.add_parser("export", help="xuất biểu: pl1, pl4, score, bieu1, summary")
-    export.add_argument("kind", choices=["pl1", "pl4", "score", "bieu1", "summary"])
+    export.add_argument("kind", choices=["pl1", "pl4", "score", "bieu1", "summary", "intro"])
     export.add_argument("--year", type=int, help="năm (mặc định năm nay)")
     export.add_argument("--unit", help="mã số hoặc tên đơn vị (mặc định đơn vị cấp cao nhất)")
     export.add_argument("-o", "--output", help="tệp hoặc thư mục ghi ra")
@@ -418,6 +445,21 @@ def build_parser() -> argparse.ArgumentParser:
     doc_list.add_argument("--unit", required=True)
     doc_list.add_argument("--year", type=int)
     doc.set_defaults(func=cmd_doc)
+
+    imp_data = sub.add_parser("import", help="nhập dữ liệu từ biểu Excel đã điền")
+    imp_sub = imp_data.add_subparsers(dest="what", required=True)
+    imp_models = imp_sub.add_parser(
+        "models", help="nhập mô hình từ Phụ lục 1 hoặc Phụ lục 4 (.xlsx) theo mẫu"
+    )
+    imp_models.add_argument("file")
+    imp_models.add_argument("--year", type=int, help="năm (mặc định năm ghi ở tiêu đề biểu)")
+    imp_models.add_argument(
+        "--unit", help="mã số hoặc tên đơn vị gốc (mặc định đơn vị cấp cao nhất)"
+    )
+    imp_models.add_argument(
+        "--dry-run", action="store_true", help="chỉ kiểm tra và báo cáo, không ghi gì"
+    )
+    imp_data.set_defaults(func=cmd_import)
     return parser
 
 

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     files_dir: str = "dvk-files"
     file_link_hours: float = 24.0
     max_photo_mb: float = 10.0
+    # /minhchung: larger evidence files are refused (JPEG, PNG, WEBP, PDF, DOC(X), XLS(X)).
+    max_evidence_mb: float = 20.0
     # Deadline reminders (scheduler/reminders.py): at this hour (local time), on these days
     # before each deadline (0 = the deadline day); missed times are sent late within the
     # grace window; deadlines are re-read from the database every resync interval.

@@ -10,13 +10,18 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
+import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, TypeVar
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -32,6 +37,7 @@ from aiogram.types import (
     Update,
 )
 
+from conversations.evidence import too_large_text
 from handlers.core import COMMANDS, Core
 from handlers.messages import Attachment, IncomingMessage, Reply, split_text
 
@@ -44,6 +50,9 @@ MAX_TRIES = 5
 T = TypeVar("T")
 
 ALLOWED_UPDATES = ["message", "callback_query"]
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+MAX_SEND_PHOTO = 10 * 1024 * 1024  # larger images go as documents
+_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
 PRIVATE_ONLY = "Vui lòng nhắn riêng cho trợ lý (không dùng trong nhóm)."
 
 
@@ -72,9 +81,28 @@ def attachment_of(message: Message) -> Attachment | None:
     return None
 
 
+def file_size_of(message: Message) -> int | None:
+    if message.photo:
+        return message.photo[-1].file_size
+    if message.document:
+        return message.document.file_size
+    return None
+
+
 class TelegramChannel:
-    def __init__(self, core: Core, token: str, api_base: str = "https://api.telegram.org") -> None:
+    def __init__(
+        self,
+        core: Core,
+        token: str,
+        api_base: str = "https://api.telegram.org",
+        incoming_dir: Path | None = None,
+        max_file_bytes: int | None = None,
+    ) -> None:
         self.core = core
+        # Photos and files are downloaded before the core sees them (evidence is kept as a
+        # file under FILES_DIR); the copy here is removed once the message is handled.
+        self.incoming_dir = incoming_dir or core.files_dir / "incoming" / "telegram"
+        self.max_file_bytes = max_file_bytes or core.evidence.max_bytes
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
         self.bot = Bot(token, session=session)
         self.dp = Dispatcher()
@@ -129,17 +157,52 @@ class TelegramChannel:
         if message.chat.type != "private":
             await self.send(message.chat.id, [Reply(PRIVATE_ONLY)])
             return
+        attachment = attachment_of(message)
+        downloaded = None
+        if attachment is not None and attachment.kind in ("photo", "document"):
+            size = file_size_of(message)
+            if size is not None and size > self.max_file_bytes:
+                text = too_large_text(attachment.file_name, size, self.max_file_bytes)
+                await self.send(message.chat.id, [Reply(text)])
+                return
+            downloaded = await self.fetch(attachment)
+            if downloaded is not None:
+                attachment = replace(attachment, path=str(downloaded))
         incoming = IncomingMessage(
             channel=CHANNEL,
             user_id=str(message.from_user.id),
             chat_id=str(message.chat.id),
             text=message.text if message.text is not None else message.caption,
-            attachment=attachment_of(message),
+            attachment=attachment,
             message_id=str(message.message_id),
             update_id=str(event_update.update_id),
             display_name=message.from_user.full_name,
         )
-        await self.send(message.chat.id, await self.core.handle(incoming))
+        try:
+            await self.send(message.chat.id, await self.core.handle(incoming))
+        finally:
+            if downloaded is not None:
+                downloaded.unlink(missing_ok=True)
+
+    async def fetch(self, attachment: Attachment) -> Path | None:
+        """Download a photo or file the person sent (getFile); None if it cannot be had."""
+        if not attachment.file_id:
+            return None
+        suffix = Path(attachment.file_name or "").suffix
+        if attachment.kind == "photo":
+            suffix = ".jpg"
+        elif not _SUFFIX.match(suffix):
+            suffix = ""
+        self.incoming_dir.mkdir(parents=True, exist_ok=True)
+        path = self.incoming_dir / f"{secrets.token_urlsafe(12)}{suffix}"
+        file_id = attachment.file_id
+        try:
+            await self._call(lambda: self.bot.download(file_id, destination=path))
+        except Exception as err:  # any failure: the core says the file did not arrive
+            log.warning("Telegram file download failed: %s", type(err).__name__)
+            path.unlink(missing_ok=True)
+            return None
+        return path
 
     async def on_callback(self, query: CallbackQuery, event_update: Update) -> None:
         # Stop the spinner on the button at once, whatever happens next.
@@ -176,6 +239,23 @@ class TelegramChannel:
         if reply.document is not None:
             document = BufferedInputFile(reply.document.content, filename=reply.document.file_name)
             caption = html.escape(reply.text[:CAPTION_LIMIT], quote=False) or None
+            if (
+                reply.document.mime_type in PHOTO_TYPES
+                and len(reply.document.content) <= MAX_SEND_PHOTO
+            ):
+                try:
+                    await self._call(
+                        lambda: self.bot.send_photo(
+                            chat_id,
+                            document,
+                            caption=caption,
+                            parse_mode="HTML",
+                            reply_markup=markup,
+                        )
+                    )
+                    return
+                except TelegramBadRequest:  # e.g. dimensions Telegram refuses for a photo
+                    log.info("an image was refused as a photo; sent as a document")
             await self._call(
                 lambda: self.bot.send_document(
                     chat_id, document, caption=caption, parse_mode="HTML", reply_markup=markup

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
@@ -23,8 +24,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from conversations.catalog import ROLE_LABELS
 from conversations.documents import DOCUMENT, start_document
 from conversations.engine import Ctx, Data, FlowEngine, StaleState
+from conversations.evidence import (
+    EVIDENCE_FLOWS,
+    MB,
+    EvidenceStore,
+    is_resting,
+    start_evidence,
+    take_upload,
+    using_store,
+)
 from conversations.exports import EXPORT, start_export, tonghop
 from conversations.flows import FLOWS, invite_problem_text, start_menu, start_register, welcome
+from conversations.intro import INTRO_FLOWS, start_intro
 from conversations.reminders import (
     DEADLINE,
     DEADLINES_CHANGED,
@@ -73,6 +84,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("baocao", "Đánh dấu đơn vị đã gửi báo cáo năm"),
     ("nhacnho", "Tạm dừng hoặc bật lại nhắc hạn"),
     ("hanchot", "Quản trị: đổi ngày các hạn"),
+    ("minhchung", "Gửi, xem minh chứng (ảnh, tệp) của mô hình"),
+    ("gioithieu", "Giới thiệu mô hình điển hình (cơ sở, cách làm, hiệu quả)"),
     ("lienket", "Dùng chung tài khoản trên Telegram và Zalo"),
     ("huy", "Hủy thao tác đang làm"),
     ("trogiup", "Xem hướng dẫn và các lệnh"),
@@ -92,6 +105,8 @@ FLOW_COMMANDS = {
     "mohinh": "menu",
     "xuat": "export",
     "vanban": "document",
+    "minhchung": "evidence",
+    "gioithieu": "intro_pick",
     "ketqua": "results",
     "chamdiem": "score_pick",
     "dexuat": "propose",
@@ -100,6 +115,7 @@ FLOW_COMMANDS = {
     "baocao": "report",
 }
 ALIASES = {"help": "trogiup", "cancel": "huy", "hdsd": "trogiup"}
+EVIDENCE_NAMES = {flow.name for flow in EVIDENCE_FLOWS}
 
 
 def utcnow() -> datetime:
@@ -128,6 +144,8 @@ class Core:
         clock: Clock = utcnow,
         quotas: Mapping[str, int] | None = None,
         on_deadlines_changed: Callable[[], None] | None = None,
+        files_dir: str | Path = "dvk-files",
+        max_evidence_mb: float = 20.0,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.tz = ZoneInfo(timezone)
@@ -136,7 +154,21 @@ class Core:
         # Called after a message changed a deadline (/hanchot) and was committed: the
         # reminder planner reschedules.
         self.on_deadlines_changed = on_deadlines_changed
-        self.engine = FlowEngine((*FLOWS, EXPORT, DOCUMENT, DEADLINE, REPORT, *EVALUATION_FLOWS))
+        self.engine = FlowEngine(
+            (
+                *FLOWS,
+                EXPORT,
+                DOCUMENT,
+                DEADLINE,
+                REPORT,
+                *EVALUATION_FLOWS,
+                *EVIDENCE_FLOWS,
+                *INTRO_FLOWS,
+            )
+        )
+        # FILES_DIR: evidence (/minhchung) is kept under it; channels put incoming files there.
+        self.files_dir = Path(files_dir)
+        self.evidence = EvidenceStore(self.files_dir, int(max_evidence_mb * MB))
         # One message at a time per chat, in arrival order; entries live while in use.
         self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
         self._pruned_at: datetime | None = None
@@ -147,7 +179,8 @@ class Core:
         self._locks[key] = (lock, users + 1)
         try:
             async with lock:
-                return await self._handle_with_retry(msg)
+                with using_store(self.evidence):
+                    return await self._handle_with_retry(msg)
         finally:
             lock, users = self._locks[key]
             if users <= 1:
@@ -257,6 +290,8 @@ class Core:
         if text and text.startswith("/") and msg.choice is None:
             name, args = parse_command(text)
             return await self._command(ctx, name, args, row is not None)
+        if row is not None and msg.attachment is not None and row.flow in EVIDENCE_NAMES:
+            return await take_upload(self.engine, ctx, row, msg)
         if row is not None:
             return await self.engine.handle(ctx, row, msg)
         if person is None:
@@ -298,6 +333,8 @@ class Core:
             return await lich(ctx, args)
         if name == "nhacnho":
             return await nhacnho(ctx, args)
+        if flow_open and await self._close_resting(ctx):
+            flow_open = False  # a menu left open (/minhchung list): nothing to lose
         if flow_open:
             row = await self.engine.load(ctx)
             assert row is not None
@@ -314,6 +351,14 @@ class Core:
         if isinstance(initial, Reply):
             return [initial]
         return await self.engine.start(ctx, FLOW_COMMANDS[name], initial)
+
+    async def _close_resting(self, ctx: Ctx) -> bool:
+        row = await self.engine.load(ctx)
+        if row is None or not is_resting(row):
+            return False
+        await self.engine.close(ctx, row)
+        await ctx.session.flush()
+        return True
 
     async def _start(self, ctx: Ctx, args: str, flow_open: bool) -> list[Reply]:
         code = args.split()[0] if args else ""
@@ -428,6 +473,8 @@ STARTERS: dict[str, Callable[[Ctx, str], Awaitable[Data | Reply]]] = {
     "mohinh": lambda ctx, _args: start_menu(ctx),
     "xuat": start_export,
     "vanban": start_document,
+    "minhchung": start_evidence,
+    "gioithieu": start_intro,
     "ketqua": start_results,
     "chamdiem": start_scoring,
     "dexuat": start_propose,

@@ -79,6 +79,12 @@ async def _summary(session: AsyncSession, scope: Scope) -> bytes:
     )
 
 
+async def _intro(session: AsyncSession, scope: Scope) -> bytes:
+    from reports.intro import build_intro
+
+    return await build_intro(session, scope.root, scope.year, scope.subtree)
+
+
 EXPORTS: dict[str, Export] = {
     e.code: e
     for e in (
@@ -93,6 +99,13 @@ EXPORTS: dict[str, Export] = {
         Export("score", "Biểu chấm điểm", "Biểu chấm điểm", ("cham diem", "diem"), _score),
         Export("bieu1", "Biểu 1 — Văn bản chỉ đạo", "Biểu 1", ("bieu 1", "van ban"), _bieu1),
         Export("summary", "Tổng hợp", "Tổng hợp", ("tong hop",), _summary),
+        Export(
+            "intro",
+            "Giới thiệu mô hình điển hình",
+            "Giới thiệu mô hình",
+            ("gioi thieu", "gioithieu", "dien hinh"),
+            _intro,
+        ),
     )
 }
 

@@ -1,0 +1,165 @@
+"""/gioithieu: the introduction of a typical model (seed 001, part II “Giới thiệu các mô hình,
+điển hình”): basis, scope of impact, how it is carried out, results, how to replicate.
+
+Two flows: the first picks the model (unit, then model of this year; skipped when there is
+only one), the second asks the five parts and saves them in ``model_intros``. A model already
+introduced opens at the summary with its saved answers, so any part can be edited.
+``dvk export intro`` and ``/xuat`` (reports/intro.py) put the introductions in a workbook.
+"""
+
+from __future__ import annotations
+
+from conversations.engine import Ctx, Data, Flow, InputError, Outcome, Step, text_parser
+from conversations.evidence import checked_record, record_step, start_picking, unit_step
+from handlers.messages import Reply
+from storage import repo
+from storage.models import ModelIntro
+
+# (key, label in the summary and the report, question, optional); wording of seed 001.
+PARTS: tuple[tuple[str, str, str, bool], ...] = (
+    (
+        "basis",
+        "Cơ sở xây dựng",
+        "Cơ sở xây dựng mô hình: mô hình ra đời từ chủ trương, nhu cầu thực tế nào "
+        "của địa phương, đơn vị?",
+        False,
+    ),
+    (
+        "scope",
+        "Phạm vi tác động, ảnh hưởng",
+        "Phạm vi tác động, ảnh hưởng của mô hình (địa bàn, số hộ, số người được hưởng lợi…)?",
+        True,
+    ),
+    (
+        "method",
+        "Phương thức triển khai",
+        "Phương thức triển khai: mô hình được thực hiện thế nào (các bước, cách làm, "
+        "lực lượng tham gia)?",
+        False,
+    ),
+    (
+        "results",
+        "Hiệu quả trong quá trình thực hiện",
+        "Hiệu quả trong quá trình thực hiện (kết quả cụ thể, có số liệu)?",
+        False,
+    ),
+    (
+        "replication",
+        "Các giải pháp nhân rộng",
+        "Các giải pháp nhân rộng mô hình, điển hình?",
+        True,
+    ),
+)
+PART_KEYS = tuple(key for key, *_ in PARTS)
+PART_LABELS = {key: label for key, label, *_ in PARTS}
+PART_MAX = 1000
+
+
+def intro_data(intro: ModelIntro | None) -> Data:
+    return {key: getattr(intro, key) if intro else None for key in PART_KEYS}
+
+
+# --- picking the model ------------------------------------------------------------------------
+
+
+async def finish_pick(ctx: Ctx, data: Data) -> Outcome:
+    record, unit = await checked_record(ctx, data)
+    intro = await ctx.session.get(ModelIntro, record.id)
+    initial: Data = {
+        "_year": record.year,
+        "unit": unit.id,
+        "_unit_name": unit.name,
+        "record": record.id,
+        "_name": record.name,
+    }
+    if intro is None:
+        return Outcome([], then=("intro", initial, False))
+    initial.update(intro_data(intro))
+    initial["_saved"] = True
+    return Outcome(
+        [Reply(f"Mô hình “{record.name}” đã có phần giới thiệu; sửa mục nào cũng được.")],
+        then=("intro", initial, True),
+    )
+
+
+INTRO_PICK = Flow(
+    name="intro_pick",
+    title="Giới thiệu mô hình",
+    confirm=False,
+    steps=(unit_step("Giới thiệu mô hình của đơn vị nào?"), record_step()),
+    finish=finish_pick,
+)
+
+
+# --- the five parts ---------------------------------------------------------------------------
+
+
+def intro_title(data: Data) -> str:
+    return f"Giới thiệu mô hình — {data['_name']}" if data.get("_name") else "Giới thiệu mô hình"
+
+
+async def finish_intro(ctx: Ctx, data: Data) -> Outcome:
+    assert ctx.person is not None
+    record, _unit = await checked_record(ctx, data)
+    values = {key: (data.get(key) or None) for key in PART_KEYS}
+    intro = await ctx.session.get(ModelIntro, record.id)
+    before = intro_data(intro)
+    changes = repo.changed_fields(before, values, PART_KEYS)
+    if intro is not None and not changes:
+        return Outcome([Reply("Không có thay đổi nào. Phần giới thiệu giữ nguyên như cũ.")])
+    if not any(values.values()):
+        raise InputError("Phần giới thiệu đang trống. Vui lòng điền ít nhất một mục.")
+    if intro is None:
+        intro = ModelIntro(model_year_id=record.id, updated_by=ctx.person.id, updated_at=ctx.now)
+        ctx.session.add(intro)
+    for key, value in values.items():
+        setattr(intro, key, value)
+    intro.updated_by = ctx.person.id
+    intro.updated_at = ctx.now
+    await ctx.session.flush()
+    await repo.audit(
+        ctx.session,
+        ctx.person.id,
+        "save_intro",
+        "model_year",
+        record.id,
+        changes,
+        ctx.now,
+        ctx.channel,
+    )
+    return Outcome(
+        [
+            Reply(
+                f"✅ Đã lưu phần giới thiệu mô hình “{record.name}”.\n"
+                f"Lấy bản giới thiệu các mô hình để đưa vào báo cáo: /xuat intro {record.year}"
+            )
+        ]
+    )
+
+
+INTRO = Flow(
+    name="intro",
+    title="Giới thiệu mô hình",
+    title_for=intro_title,
+    summary_title="kiểm tra lại trước khi lưu:",
+    steps=tuple(
+        Step(
+            key=key,
+            label=label,
+            prompt=question + (" Gõ “bỏ qua” nếu chưa có." if optional else ""),
+            parse=text_parser(PART_MAX, label.lower()),
+            optional=optional,
+        )
+        for key, label, question, optional in PARTS
+    ),
+    finish=finish_intro,
+)
+
+INTRO_FLOWS = (INTRO_PICK, INTRO)
+
+
+async def start_intro(ctx: Ctx, _args: str = "") -> Data | Reply:
+    return await start_picking(ctx, "giới thiệu")
+
+
+__all__ = ["INTRO_FLOWS", "PARTS", "PART_LABELS", "start_intro"]
