@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from bot.files import FileLinks
+from conversations.evidence import too_large_text
 from handlers.core import Core
 from handlers.messages import Attachment, IncomingMessage, Reply, render_plain, split_text
 
@@ -40,6 +41,12 @@ NO_FILE_LINKS = (
     "(PUBLIC_BASE_URL). Vui lòng báo cán bộ quản trị, hoặc lấy tệp trên Telegram."
 )
 PHOTO_FAILED = "Trợ lý chưa tải được ảnh này. Vui lòng gửi lại ảnh."
+
+
+class PhotoTooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
 
 
 class ZaloApiError(Exception):
@@ -214,20 +221,31 @@ class ZaloChannel:
             if not parsed.private:
                 await self.send(msg.chat_id, msg.user_id, [Reply(PRIVATE_ONLY)])
                 return
+            path: Path | None = None
             if parsed.photo_url is not None:
-                path = await self.fetch_photo(parsed.photo_url)
+                try:
+                    path = await self.fetch_photo(parsed.photo_url)
+                except PhotoTooLarge as err:
+                    text = too_large_text(None, err.size, self.max_photo_bytes)
+                    await self.send(msg.chat_id, msg.user_id, [Reply(text)])
+                    return
                 if path is None:
                     await self.send(msg.chat_id, msg.user_id, [Reply(PHOTO_FAILED)])
                     return
                 attachment = Attachment("photo", url=parsed.photo_url, path=str(path))
                 msg = replace(msg, attachment=attachment)
-            replies = await self.core.handle(msg)
+            try:
+                replies = await self.core.handle(msg)
+            finally:
+                if path is not None:  # the core keeps its own copy of what it accepted
+                    path.unlink(missing_ok=True)
             await self.send(msg.chat_id, msg.user_id, replies)
         except Exception:
             log.exception("error while handling a Zalo update")
 
     async def fetch_photo(self, url: str) -> Path | None:
-        """Download a photo at once (Zalo's URLs expire); None if it cannot be had."""
+        """Download a photo at once (Zalo's URLs expire); None if it cannot be had;
+        :class:`PhotoTooLarge` past ``max_photo_bytes``."""
         try:
             async with self.api.client.stream("GET", url) as response:
                 if response.status_code != 200:
@@ -238,7 +256,9 @@ class ZaloChannel:
                     content += chunk
                     if len(content) > self.max_photo_bytes:
                         log.warning("Zalo photo larger than %d bytes refused", self.max_photo_bytes)
-                        return None
+                        declared = response.headers.get("content-length", "")
+                        size = int(declared) if declared.isdigit() else len(content)
+                        raise PhotoTooLarge(size)
         except httpx.HTTPError as err:
             log.warning("Zalo photo download failed: %s", type(err).__name__)
             return None

@@ -437,12 +437,19 @@ async def test_telegram_photo_and_file_end_to_end(
 
 @contextlib.asynccontextmanager
 async def zalo_running(
-    core: Core, tmp_path: Path
+    core: Core, tmp_path: Path, max_photo_bytes: int = 10 * 1024 * 1024
 ) -> AsyncIterator[tuple[FakeZalo, ZaloChannel, FileLinks]]:
     links = FileLinks(tmp_path / "links", b"k" * 32, "http://placeholder", timedelta(hours=24))
     async with FakeZalo() as fake:
         api = ZaloApi(fake.token, fake.base_url)
-        channel = ZaloChannel(core, api, links, photo_dir=tmp_path / "zalo", clock=core.clock)
+        channel = ZaloChannel(
+            core,
+            api,
+            links,
+            photo_dir=tmp_path / "zalo",
+            max_photo_bytes=max_photo_bytes,
+            clock=core.clock,
+        )
         app = build_web_app("zalo-secret-1234", None, channel, links, clock=core.clock)
         from aiohttp.test_utils import TestServer
 
@@ -509,3 +516,38 @@ async def test_zalo_photo_end_to_end_and_a_personal_download_link(
         "zalo",
         len(JPEG),
     )
+
+
+async def test_zalo_photo_over_the_limit_is_refused_with_the_limit_named(
+    core: Core,
+    world: World,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    tmp_path: Path,
+) -> None:
+    await add_model(sessionmaker, world.cell2, "Đèn đường tự quản", clock)
+    big = JPEG + b"\0" * 4096
+    async with zalo_running(core, tmp_path, max_photo_bytes=2048) as (fake, _channel, _links):
+        user = "8000000002"
+        fake.send_text(user, f"/start {world.invites['cell2']}", "Hoa")
+        await fake.wait_for_messages(user, 1)
+        fake.mark(user)
+        fake.send_text(user, "Đỗ Thị Hoa")
+        await fake.wait_for_messages(user, 1)
+        fake.mark(user)
+        fake.send_text(user, "/minhchung")
+        await fake.wait_for_messages(user, 1)
+        fake.mark(user)
+        fake.send_photo(user, big, caption="Ảnh quá lớn")
+        [refusal] = await fake.wait_for_messages(user, 1)
+        assert "vượt quá giới hạn 2 KB" in refusal.text
+        assert "Vui lòng gửi tệp nhỏ hơn" in refusal.text
+        # The officer is still at the list: a photo within the limit is taken.
+        fake.mark(user)
+        fake.send_photo(user, JPEG, caption="Ảnh vừa")
+        saved, _listing = await fake.wait_for_messages(user, 2)
+        assert saved.text.startswith("✅ Đã lưu minh chứng số 1 (ảnh,")
+    [row] = await evidence_rows(sessionmaker)
+    assert row.caption == "Ảnh vừa"
+    # The bot's own downloads are removed once handled; the evidence keeps its copy.
+    assert not (tmp_path / "zalo").exists() or list((tmp_path / "zalo").iterdir()) == []
