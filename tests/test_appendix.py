@@ -528,6 +528,50 @@ async def test_official_look(sessionmaker: async_sessionmaker[AsyncSession], tre
     assert ws4.row_dimensions[short_row].height is None
 
 
+async def test_print_setup(sessionmaker: async_sessionmaker[AsyncSession], tree: Tree) -> None:
+    """Header rows (5)–(7) repeated on every printed page, A4 landscape one page wide, the
+    header frozen above the "Tổng số" row, and the margins of the official look."""
+    async with sessionmaker() as session:
+        pl1 = await build_pl1(session, tree.ward, YEAR)
+        pl4 = await build_pl4(session, tree.ward, YEAR)
+    for data, sheet in ((pl1, "Phụ lục 1"), (pl4, "Phụ lục 4")):
+        ws = load_workbook(BytesIO(data))[sheet]
+        assert ws.print_title_rows == "$5:$7"
+        assert ws.page_setup.orientation == "landscape"
+        assert ws.page_setup.paperSize == 9  # A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        # One page wide (1, the format's default when left out), as many pages high as needed.
+        assert ws.page_setup.fitToWidth in (None, 1)
+        assert int(ws.page_setup.fitToHeight) == 0
+        assert ws.freeze_panes == "A8"
+        assert ws.print_options.horizontalCentered
+        assert (ws.page_margins.left, ws.page_margins.top) == (0.5, 0.6)
+        # Heights written as the rows are streamed: title, the two header rows.
+        heights = [ws.row_dimensions[r].height for r in (3, 5, 6, 7)]
+        assert heights == [36, 36, 30, None]
+
+
+async def test_text_is_written_as_text(
+    sessionmaker: async_sessionmaker[AsyncSession], tree: Tree
+) -> None:
+    """What officers type is never taken for a formula, a link or markup: it reads back as the
+    same text, in the table's font."""
+    names = ["=1+2", "http://example.com/mo-hinh", "<r>Mô hình</r>", "  Tổ 3, ấp <Mới> & co  "]
+    async with sessionmaker() as s, s.begin():
+        for name in names:
+            await add_model(s, tree.youth, name, field="KT", scale="=SUM(A1:A2)")
+    async with sessionmaker() as session:
+        data = await build_pl4(session, tree.youth, YEAR)
+    ws = load_workbook(BytesIO(data))["Phụ lục 4"]
+    got = {c.value: c for c in ws["B"] if isinstance(c.value, str) and c.row > 9}
+    for name in names:
+        assert got[name].data_type == "s"
+        assert got[name].font.name == "Times New Roman"
+        assert ws.cell(got[name].row, 7).value == "=SUM(A1:A2)"
+        assert ws.cell(got[name].row, 7).data_type == "s"
+        assert got[name].hyperlink is None
+
+
 async def test_subtree_or_the_unit_alone(
     sessionmaker: async_sessionmaker[AsyncSession], tree: Tree
 ) -> None:
