@@ -25,6 +25,16 @@ class Settings(BaseSettings):
     zalo_bot_token: SecretStr | None = None
     zalo_api_base: str = "https://bot-api.zaloplatforms.com"
 
+    # Delivering the outbox (scheduler/delivery.py): messages per second for the whole bot,
+    # seconds between two messages to one chat, seconds to wait after a Zalo 429 (Zalo says
+    # no retry_after), tries of a message failing with network or server errors.
+    telegram_rate_per_second: float = 30.0
+    telegram_chat_interval: float = 1.0
+    zalo_rate_per_second: float = 10.0
+    zalo_chat_interval: float = 1.0
+    zalo_retry_after: float = 5.0
+    delivery_attempts: int = 5
+
     # The bot's own web server: webhooks, download links for Zalo, /healthz.
     public_base_url: str | None = None  # e.g. https://dvk.example.vn (as the internet sees it)
     web_host: str = "0.0.0.0"  # noqa: S104 - a server meant to be reached behind a proxy

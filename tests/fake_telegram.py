@@ -44,6 +44,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
+from tests.fake_flood import FloodControl
+
 JSONDict = dict[str, Any]
 
 # Parameters that are strings in the Bot API: never JSON-decoded ("123" stays "123").
@@ -110,6 +112,8 @@ _HTML_TAGS = frozenset(
     }
 )
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+# Methods that send a message: flood control (enforce_limits, inject_429) applies to them.
+_SEND_METHODS = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
 _MAX_TEXT = 4096
 _MAX_CAPTION = 1024
 _DEFAULT_NAME = "Cán bộ"
@@ -156,6 +160,7 @@ class SentMessage:
     deleted: bool = False
     edit_count: int = 0
     raw: JSONDict = field(default_factory=dict, repr=False)  # the Message object returned
+    received_at: float = 0.0  # time.monotonic() when the server accepted it
 
     @property
     def plain_text(self) -> str:
@@ -304,6 +309,9 @@ class FakeTelegram:
         self.commands: dict[tuple[str, str], list[JSONDict]] = {}
         self.webhook_url = ""
         self.blocked: set[int] = set()
+        # Flood control (off until enforce_limits / inject_429); records every send accepted
+        # or refused, for counting duplicates and measuring the pace.
+        self.flood = FloodControl()
 
         self._pending: list[JSONDict] = []
         self._messages: dict[int, SentMessage] = {}
@@ -555,6 +563,23 @@ class FakeTelegram:
 
     # ------------------------------------------------------------------ failure injection
 
+    def enforce_limits(
+        self,
+        rate: float | None = 30.0,
+        chat_interval: float | None = 1.0,
+        *,
+        window: float = 1.0,
+        tolerance: float = 0.02,
+    ) -> None:
+        """Answer 429 with ``parameters.retry_after`` (as short as needed, whole seconds) to
+        a send beyond ``rate`` messages per ``window`` or sooner than ``chat_interval`` after
+        the last message to that chat; see ``tests/fake_flood.py``."""
+        self.flood.enforce(rate, chat_interval, window=window, tolerance=tolerance)
+
+    def inject_429(self, rate: float, retry_after: int = 1, seed: int | None = None) -> None:
+        """Answer this fraction of sends, at random, with 429 ``retry_after``."""
+        self.flood.inject_429(rate, retry_after, seed)
+
     def fail_next(
         self,
         method: str,
@@ -774,10 +799,23 @@ class FakeTelegram:
             if failures:
                 failure = failures.popleft()
                 return self._error(failure.error_code, failure.description, failure.retry_after)
+            sending = name in _SEND_METHODS
+            chat = str(params.get("chat_id"))
+            if sending:
+                refusal = self.flood.check(chat, time.monotonic())
+                if refusal is not None:
+                    retry_after = refusal[1]
+                    description = f"Too Many Requests: retry after {retry_after}"
+                    return self._error(429, description, retry_after)
             try:
                 result = await handler(params)
             except _ApiError as exc:
+                if sending:
+                    self.flood.refuse(chat, exc.error_code, exc.description, time.monotonic())
                 return self._error(exc.error_code, exc.description)
+            if sending:
+                text = params.get("text", params.get("caption"))
+                self.flood.accept(chat, str(text or ""), time.monotonic())
             return web.json_response({"ok": True, "result": result}, dumps=_dumps)
         finally:
             if not polling:
@@ -870,6 +908,7 @@ class FakeTelegram:
             method=method,
             photo=photo,
             raw=raw,
+            received_at=time.monotonic(),
         )
         self.sent.append(sent)
         self._messages[message_id] = sent

@@ -53,6 +53,8 @@ from typing import Any, Final, Self
 import httpx
 from aiohttp import web
 
+from tests.fake_flood import FloodControl
+
 JSONDict = dict[str, Any]
 
 EVENT_TEXT: Final = "message.text.received"
@@ -65,6 +67,8 @@ SECRET_HEADER: Final = "X-Bot-Api-Secret-Token"
 MAX_TEXT: Final = 2000
 DEFAULT_POLL_TIMEOUT: Final = 30.0
 CHAT_ACTIONS: Final = frozenset({"typing", "upload_photo"})
+# Methods that send a message: flood control (enforce_limits, inject_429) applies to them.
+SEND_METHODS: Final = frozenset({"sendMessage", "sendPhoto", "sendSticker"})
 
 _DEFAULT_NAME = "Cán bộ"
 _DEFAULT_STICKER = "0e078a2fb66a5f34067b"
@@ -185,6 +189,9 @@ class FakeZalo:
         self.deliveries: list[WebhookDelivery] = []
         self.photo_requests: list[tuple[str, int]] = []  # (photo URL, HTTP status served)
         self.blocked: set[str] = set()
+        # Flood control (off until enforce_limits / inject_429); records every send accepted
+        # or refused, for counting duplicates and measuring the pace.
+        self.flood = FloodControl()
         self.webhook_url = ""
         self.webhook_secret = ""
         self.webhook_updated_at = _now_ms()
@@ -465,6 +472,23 @@ class FakeZalo:
 
     # ------------------------------------------------------------------ failure injection
 
+    def enforce_limits(
+        self,
+        rate: float | None = 10.0,
+        chat_interval: float | None = 1.0,
+        *,
+        window: float = 1.0,
+        tolerance: float = 0.02,
+    ) -> None:
+        """Answer ``{ok: false, error_code: 429}`` (Zalo says no retry_after) to a send beyond
+        ``rate`` messages per ``window`` or sooner than ``chat_interval`` after the last
+        message to that chat; see ``tests/fake_flood.py``."""
+        self.flood.enforce(rate, chat_interval, window=window, tolerance=tolerance)
+
+    def inject_429(self, rate: float, seed: int | None = None) -> None:
+        """Answer this fraction of sends, at random, with error 429."""
+        self.flood.inject_429(rate, 1, seed)
+
     def fail_next(
         self,
         method: str,
@@ -665,10 +689,19 @@ class FakeZalo:
                         text=failure.body, status=failure.error_code, content_type="text/html"
                     )
                 return self._error(failure.error_code, failure.description)
+            sending = name in SEND_METHODS
+            chat = str(params.get("chat_id"))
+            if sending and self.flood.check(chat, time.monotonic()) is not None:
+                return self._error(429, "Too Many Requests")
             try:
                 result = await handler(params)
             except _ApiError as exc:
+                if sending:
+                    self.flood.refuse(chat, exc.error_code, exc.description, time.monotonic())
                 return self._error(exc.error_code, exc.description)
+            if sending:
+                text = params.get("text", params.get("caption"))
+                self.flood.accept(chat, str(text or ""), time.monotonic())
             envelope: JSONDict = {"ok": True}
             if result is not _NO_RESULT:
                 envelope["result"] = result
