@@ -857,7 +857,7 @@ class Deliverer:
                 await session.execute(
                     update(OUTBOX)
                     .where(o.id == bindparam("oid"), or_(o.status == PENDING, o.status == SENDING))
-                    .values(status=SENT, sent_at=bindparam("at"), claimed_until=None),
+                    .values(status=SENT, sent_at=bindparam("at"), claimed_until=None, error=None),
                     sent,
                 )
             for x in outcomes:

@@ -301,6 +301,7 @@ async def test_retry_after_pauses_only_that_chat(
     every = await rows(sessionmaker)
     assert {r.status for r in every} == {SENT}
     assert all(r.attempts == 0 for r in every)  # a 429 is not a failed attempt
+    assert all(r.error is None for r in every)  # once sent, no error is left
 
 
 async def test_random_429s_and_per_chat_limits_nothing_lost_nothing_twice(
