@@ -15,9 +15,12 @@ from aiohttp import web
 
 from bot.app import App
 from bot.files import FileLinks
+from bot.senders import make_deliverer
 from bot.telegram import TelegramChannel
 from bot.web import build_web_app
 from bot.zalo import ZaloApi, ZaloChannel
+from scheduler.delivery import Deliverer
+from scheduler.reminders import ReminderPlanner
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,9 @@ class Channels:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     web: web.AppRunner | None = None
     address: str | None = None
+    deliverer: Deliverer | None = None
+    planner: ReminderPlanner | None = None
+    delivery: asyncio.Task[None] | None = None
 
 
 def build_channels(app: App) -> Channels:
@@ -81,37 +87,76 @@ async def start(app: App, webhook: bool) -> Channels:
             "máy chủ này (ví dụ https://dvk.example.vn).\n"
         )
     channels = build_channels(app)
-    secret = settings.derived_secret("webhook")
-    if webhook or channels.files is not None:
-        web_app = build_web_app(
-            secret, channels.telegram, channels.zalo, channels.files, clock=app.core.clock
-        )
-        channels.web = web.AppRunner(web_app, access_log=None)
-        await channels.web.setup()
-        site = web.TCPSite(channels.web, settings.web_host, settings.web_port)
-        await site.start()
-        channels.address = f"{settings.web_host}:{settings.web_port}"
-    base = (settings.public_base_url or "").rstrip("/")
-    if channels.telegram is not None:
-        if webhook:
-            await channels.telegram.setup(f"{base}/webhook/telegram", secret)
-        else:
-            telegram = channels.telegram
-            channels.tasks.append(
-                asyncio.create_task(telegram.run_polling(handle_signals=False), name="telegram")
+    try:
+        # Before the first update is taken: the hooks the core calls are in place by then.
+        await start_reminders(app, channels)
+        secret = settings.derived_secret("webhook")
+        if webhook or channels.files is not None:
+            web_app = build_web_app(
+                secret, channels.telegram, channels.zalo, channels.files, clock=app.core.clock
             )
-    if channels.zalo is not None:
-        if webhook:
-            await channels.zalo.api.call(
-                "setWebhook", url=f"{base}/webhook/zalo", secret_token=secret
-            )
-        else:
-            channels.tasks.append(asyncio.create_task(channels.zalo.run_polling(), name="zalo"))
+            channels.web = web.AppRunner(web_app, access_log=None)
+            await channels.web.setup()
+            site = web.TCPSite(channels.web, settings.web_host, settings.web_port)
+            await site.start()
+            channels.address = f"{settings.web_host}:{settings.web_port}"
+        base = (settings.public_base_url or "").rstrip("/")
+        if channels.telegram is not None:
+            if webhook:
+                await channels.telegram.setup(f"{base}/webhook/telegram", secret)
+            else:
+                telegram = channels.telegram
+                channels.tasks.append(
+                    asyncio.create_task(telegram.run_polling(handle_signals=False), name="telegram")
+                )
+        if channels.zalo is not None:
+            if webhook:
+                await channels.zalo.api.call(
+                    "setWebhook", url=f"{base}/webhook/zalo", secret_token=secret
+                )
+            else:
+                channels.tasks.append(asyncio.create_task(channels.zalo.run_polling(), name="zalo"))
+    except BaseException:
+        # A port in use, a refused webhook…: stop what did start before saying why.
+        await stop(channels)
+        raise
     return channels
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s stopped: %r", task.get_name(), task.exception())
+
+
+async def start_reminders(app: App, channels: Channels) -> None:
+    """The outbox's senders and the reminder planner: what was left unsent by a previous
+    run goes out now, missed reminder times within the grace window are caught up."""
+    deliverer = make_deliverer(
+        app.settings,
+        app.sessionmaker,
+        telegram_bot=channels.telegram.bot if channels.telegram is not None else None,
+        zalo_api=channels.zalo.api if channels.zalo is not None else None,
+    )
+    channels.deliverer = deliverer
+    channels.delivery = asyncio.create_task(deliverer.run_forever(), name="delivery")
+    channels.delivery.add_done_callback(_log_failure)
+    planner = ReminderPlanner.from_settings(
+        app.settings,
+        app.sessionmaker,
+        quotas=app.core.quotas,
+        clock=app.core.clock,
+        on_enqueued=deliverer.wake,
+    )
+    channels.planner = planner
+    app.core.on_deadlines_changed = planner.resync
+    app.core.on_outbox = deliverer.wake
+    await planner.start()
 
 
 async def stop(channels: Channels) -> None:
     """Stop polling, finish the messages in hand, close every connection."""
+    if channels.planner is not None:
+        await channels.planner.stop()
     if channels.telegram is not None:
         with contextlib.suppress(RuntimeError):  # not polling (webhook mode)
             await channels.telegram.dp.stop_polling()
@@ -123,6 +168,12 @@ async def stop(channels: Channels) -> None:
             task.cancel()
     if channels.web is not None:
         await channels.web.cleanup()
+    if channels.deliverer is not None:
+        # Sends in flight finish and are recorded; unsent rows go back to the outbox.
+        await channels.deliverer.stop()
+    if channels.delivery is not None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(channels.delivery, 10)
     if channels.telegram is not None:
         await channels.telegram.drain()
         await channels.telegram.close()

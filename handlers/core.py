@@ -50,6 +50,7 @@ from conversations.review import EVALUATION_FLOWS, start_propose, start_review
 from conversations.scoring import start_scoring
 from conversations.text import clean, fold
 from handlers.messages import IncomingMessage, Reply
+from scheduler import outbox
 from storage import repo
 from storage.models import ConversationState, ProcessedUpdate, Unit
 
@@ -144,6 +145,7 @@ class Core:
         clock: Clock = utcnow,
         quotas: Mapping[str, int] | None = None,
         on_deadlines_changed: Callable[[], None] | None = None,
+        on_outbox: Callable[[], None] | None = None,
         files_dir: str | Path = "dvk-files",
         max_evidence_mb: float = 20.0,
     ) -> None:
@@ -154,6 +156,9 @@ class Core:
         # Called after a message changed a deadline (/hanchot) and was committed: the
         # reminder planner reschedules.
         self.on_deadlines_changed = on_deadlines_changed
+        # Called after a message's transaction wrote to the outbox (e.g. the notice of a
+        # review decision), so the senders deliver it now rather than at their next poll.
+        self.on_outbox = on_outbox
         self.engine = FlowEngine(
             (
                 *FLOWS,
@@ -229,6 +234,11 @@ class Core:
                 self.on_deadlines_changed()
             except Exception:
                 log.exception("the deadlines-changed hook failed")
+        if session.info.pop(outbox.WRITTEN, False) and self.on_outbox is not None:
+            try:
+                self.on_outbox()
+            except Exception:
+                log.exception("the outbox hook failed")
 
     async def _drop_flow(self, msg: IncomingMessage) -> bool:
         """Last resort when an open flow cannot be handled at all: let the officer out of it."""

@@ -24,6 +24,9 @@ SENT = "sent"
 FAILED = "failed"  # gave up after the last try; ``error`` says why
 UNREACHABLE = "unreachable"  # the platform refused: the person blocked the bot
 
+# Set in ``session.info`` when rows were added, so whoever commits can wake the senders.
+WRITTEN = "outbox_written"
+
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
@@ -66,4 +69,6 @@ async def enqueue(session: AsyncSession, messages: Iterable[Outgoing], now: date
             .on_conflict_do_nothing(index_elements=["key"])
         )
         added += result.rowcount  # type: ignore[attr-defined]
+    if added:
+        session.info[WRITTEN] = True
     return added

@@ -101,11 +101,24 @@ def ancestor_ids(unit: Unit) -> list[int]:
 async def person_for_account(
     session: AsyncSession, channel: str, external_id: str
 ) -> Person | None:
-    return await session.scalar(
-        select(Person)
-        .join(Account, Account.person_id == Person.id)
-        .where(Account.channel == channel, Account.external_id == external_id)
-    )
+    row = (
+        await session.execute(
+            select(Person, Account.id, Account.unreachable_at)
+            .join(Account, Account.person_id == Person.id)
+            .where(Account.channel == channel, Account.external_id == external_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    person, account_id, unreachable_at = row
+    if unreachable_at is not None:
+        # A message from the account again: the person unblocked the bot.
+        await session.execute(
+            update(Account)
+            .where(Account.id == account_id)
+            .values(unreachable_at=None, unreachable_reason=None)
+        )
+    return person
 
 
 async def create_person(

@@ -16,11 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import TokenFilter
+from handlers.core import Core
 from handlers.messages import split_text
 from storage import repo
 from storage.db import alembic_config, current_revision
 from storage.models import Account, Base, Invite, Membership
-from tests.helpers import Clock, World
+from tests.helpers import Chat, Clock, World
 
 
 async def test_migrations_match_the_models(engine: AsyncEngine) -> None:
@@ -238,3 +239,22 @@ def test_split_text_keeps_lines_whole_and_order() -> None:
     assert [len(p) for p in cut] == [400, 400, 150]
     assert "".join(cut) == long
     assert split_text("ngắn", 10) == ["ngắn"]
+
+
+async def test_a_message_from_an_unreachable_account_marks_it_reachable_again(
+    core: Core, world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        account = await session.scalar(
+            select(Account).where(Account.channel == "telegram", Account.external_id == "1001")
+        )
+        assert account is not None
+        account.unreachable_at = clock()
+        account.unreachable_reason = "Forbidden: bot was blocked by the user"
+    await Chat(core, "1001", channel="telegram").send("/trogiup")
+    async with sessionmaker() as session:
+        account = await session.scalar(
+            select(Account).where(Account.channel == "telegram", Account.external_id == "1001")
+        )
+        assert account is not None
+        assert (account.unreachable_at, account.unreachable_reason) == (None, None)

@@ -1,0 +1,219 @@
+"""`dvk run` end to end with the outbox: a review decision reaches the officer on Telegram
+and on Zalo, and a reminder time missed while the bot was down is caught up at start."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import build_app
+from bot.runner import run
+from storage.models import Account, AuditLog, ModelYear, OutboxMessage, ReminderRun
+from tests.conftest import TZ
+from tests.evaluation_helpers import add_record, passing_75
+from tests.fake_telegram import FakeTelegram
+from tests.fake_zalo import FakeZalo
+from tests.helpers import Clock, World
+from tests.test_run import settings_for
+
+NAME = "Dân vận khéo thu gom rác thải"
+ZALO_LAN = "z-lan-0001"
+
+
+@pytest.fixture
+async def servers() -> AsyncIterator[tuple[FakeTelegram, FakeZalo]]:
+    async with FakeTelegram() as tg, FakeZalo() as zalo:
+        yield tg, zalo
+
+
+async def link_zalo(sm: async_sessionmaker[AsyncSession], world: World, clock: Clock) -> None:
+    async with sm() as session, session.begin():
+        session.add(
+            Account(
+                person_id=world.officer.id,
+                channel="zalo",
+                external_id=ZALO_LAN,
+                display_name="Lan",
+                created_at=clock(),
+            )
+        )
+
+
+async def say_tg(tg: FakeTelegram, user: int, text: str, replies: int = 1) -> str:
+    tg.mark(user)
+    tg.send_text(user, text)
+    got = await tg.wait_for_messages(user, replies)
+    return "\n".join("\n".join([m.plain_text, *m.button_texts]) for m in got)
+
+
+async def say_zalo(zalo: FakeZalo, user: str, text: str, replies: int = 1) -> str:
+    zalo.mark(user)
+    zalo.send_text(user, text)
+    got = await zalo.wait_for_messages(user, replies)
+    return "\n".join(m.text for m in got)
+
+
+async def test_review_round_trip_notices_arrive_on_telegram_and_zalo(
+    db_url: str,
+    servers: tuple[FakeTelegram, FakeZalo],
+    world: World,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    tmp_path: Path,
+) -> None:
+    tg, zalo = servers
+    record_id = await add_record(
+        sessionmaker, world.cell1, clock(), results="150 hộ tham gia", points=passing_75()
+    )
+    await link_zalo(sessionmaker, world, clock)
+    app = await build_app(settings_for(db_url, tg, zalo, tmp_path), clock=clock, migrate=False)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run(app, False, io.StringIO(), stop))
+    try:
+        await tg.wait_for_call("getUpdates")
+        await zalo.wait_for_call("getUpdates")
+        # 1. The officer proposes on Telegram.
+        text = await say_tg(tg, 1001, "/dexuat")
+        assert NAME in text
+        text = await say_tg(tg, 1001, "1")
+        assert "Tổng điểm: 75/100" in text
+        text = await say_tg(tg, 1001, "co")
+        assert f"Đã đề xuất công nhận mô hình “{NAME}”" in text
+
+        # 2. The leader rejects it with a reason; the notice reaches Lan on both platforms
+        # (and her colleague on Telegram), without the leader waiting for it.
+        tg.mark(1001)
+        tg.mark(1002)
+        zalo.mark(ZALO_LAN)
+        await say_tg(tg, 2001, "/duyet")
+        await say_tg(tg, 2001, "1")
+        await say_tg(tg, 2001, "khong cong nhan")
+        await say_tg(tg, 2001, "Chưa có minh chứng số hộ tham gia")
+        text = await say_tg(tg, 2001, "xac nhan")
+        assert "Đã ghi quyết định" in text
+        [on_tg] = await tg.wait_for_messages(1001, 1)
+        [on_zalo] = await zalo.wait_for_messages(ZALO_LAN, 1)
+        [colleague] = await tg.wait_for_messages(1002, 1)
+        for notice in (on_tg.plain_text, on_zalo.text, colleague.plain_text):
+            assert "chưa được công nhận. Lý do: Chưa có minh chứng số hộ tham gia" in notice
+
+        # 3. She fixes the results on Zalo and proposes again there.
+        text = await say_zalo(zalo, ZALO_LAN, "/ketqua")
+        assert "Chọn mô hình để nhập kết quả" in text
+        text = await say_zalo(zalo, ZALO_LAN, "1")
+        assert "Bước 2/3" in text
+        assert "(Hiện tại: 150 hộ tham gia)" in text
+        text = await say_zalo(zalo, ZALO_LAN, "thêm ảnh")  # no figure: asked again
+        assert "ít nhất một con số" in text
+        await say_zalo(zalo, ZALO_LAN, "150 hộ tham gia, 2 tấn rác thu gom mỗi tháng")
+        text = await say_zalo(zalo, ZALO_LAN, "xay dung moi")
+        assert "kiểm tra lại trước khi lưu" in text
+        text = await say_zalo(zalo, ZALO_LAN, "luu")
+        assert "Đã lưu" in text
+        await say_zalo(zalo, ZALO_LAN, "/dexuat")
+        await say_zalo(zalo, ZALO_LAN, "1")
+        text = await say_zalo(zalo, ZALO_LAN, "co")
+        assert "Đã đề xuất công nhận" in text
+
+        # 4. The leader recognises it; the notice arrives on both platforms again.
+        tg.mark(1001)
+        zalo.mark(ZALO_LAN)
+        await say_tg(tg, 2001, "/duyet")
+        await say_tg(tg, 2001, "1")
+        await say_tg(tg, 2001, "cong nhan")
+        text = await say_tg(tg, 2001, "xac nhan")
+        assert "Đã ghi quyết định" in text
+        [on_tg] = await tg.wait_for_messages(1001, 1)
+        [on_zalo] = await zalo.wait_for_messages(ZALO_LAN, 1)
+        for notice in (on_tg.plain_text, on_zalo.text):
+            assert "được công nhận" in notice
+            assert "chưa được công nhận" not in notice
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
+        await app.close()
+
+    async with sessionmaker() as session:
+        record = await session.get(ModelYear, record_id)
+        assert record is not None
+        assert record.review == "recognised"
+        assert record.results == "150 hộ tham gia, 2 tấn rác thu gom mỗi tháng"
+        statuses = (await session.scalars(select(OutboxMessage.status))).all()
+        assert len(statuses) >= 5
+        assert set(statuses) == {"sent"}
+        actions = (
+            await session.scalars(
+                select(AuditLog.action).where(AuditLog.entity_id == record_id).order_by(AuditLog.id)
+            )
+        ).all()
+    assert len([a for a in actions if "propos" in a or "review" in a]) >= 4, actions
+
+
+async def test_a_reminder_missed_while_down_is_sent_at_start_and_leftovers_too(
+    db_url: str,
+    servers: tuple[FakeTelegram, FakeZalo],
+    world: World,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+) -> None:
+    """The bot starts at 09:00 on 15/4, an hour after the deadline-day reminder time: the
+    officers of units without a model get it now; a message left unsent in the outbox by
+    the previous run goes out too; the reminders a week and days before are skipped."""
+    tg, zalo = servers
+    clock = Clock(datetime(2026, 4, 15, 9, 0, tzinfo=TZ).astimezone(UTC))
+    await link_zalo(sessionmaker, world, clock)
+    async with sessionmaker() as session, session.begin():
+        session.add(
+            OutboxMessage(
+                key="notice:left-over",
+                channel="zalo",
+                chat_id=ZALO_LAN,
+                person_id=world.officer.id,
+                kind="notice",
+                text="Tin nhắn còn lại từ lần chạy trước",
+                status="sending",
+                attempts=1,
+                not_before=clock(),
+                claimed_by="dead-process",
+                claimed_until=datetime(2026, 4, 15, 1, 0, tzinfo=UTC),
+                created_at=clock(),
+            )
+        )
+    app = await build_app(settings_for(db_url, tg, zalo, tmp_path), clock=clock, migrate=False)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run(app, False, io.StringIO(), stop))
+    try:
+        [reminder] = await tg.wait_for_messages(1001, 1)
+        got = await zalo.wait_for_messages(ZALO_LAN, 2)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
+        await app.close()
+    assert "15/04/2026" in reminder.plain_text
+    assert "/dangky" in reminder.plain_text
+    texts = sorted(m.text for m in got)
+    assert texts[1] == "Tin nhắn còn lại từ lần chạy trước"
+    assert "15/04/2026" in texts[0]
+    async with sessionmaker() as session:
+        runs = {
+            r.key.rsplit(":", 1)[0]: r.status
+            for r in (
+                await session.scalars(
+                    select(ReminderRun).where(ReminderRun.deadline_kind == "registration")
+                )
+            ).all()
+            if r.year == 2026
+        }
+    assert runs == {
+        "2026:registration:-7": "skipped",
+        "2026:registration:-3": "skipped",
+        "2026:registration:-1": "skipped",
+        "2026:registration:0": "done",
+    }
