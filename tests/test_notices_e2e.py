@@ -148,12 +148,24 @@ async def test_review_round_trip_notices_arrive_on_telegram_and_zalo(
         statuses = (await session.scalars(select(OutboxMessage.status))).all()
         assert len(statuses) >= 5
         assert set(statuses) == {"sent"}
-        actions = (
+        entries = (
             await session.scalars(
-                select(AuditLog.action).where(AuditLog.entity_id == record_id).order_by(AuditLog.id)
+                select(AuditLog).where(AuditLog.entity_id == record_id).order_by(AuditLog.id)
             )
         ).all()
-    assert len([a for a in actions if "propos" in a or "review" in a]) >= 4, actions
+    officer, leader = world.officer.id, world.leader.id
+    reason = "Chưa có minh chứng số hộ tham gia"
+    # Every step, in order, with who, on which platform, and why.
+    assert [
+        (e.entity, e.action, e.person_id, e.via_channel, e.details.get("decision")) for e in entries
+    ] == [
+        ("model_year", "propose", officer, "telegram", None),
+        ("model_year", "review", leader, "telegram", "not_recognised"),
+        ("model_year", "results", officer, "zalo", None),
+        ("model_year", "propose", officer, "zalo", None),
+        ("model_year", "review", leader, "telegram", "recognised"),
+    ]
+    assert entries[1].details["reason"] == reason
 
 
 async def test_a_reminder_missed_while_down_is_sent_at_start_and_leftovers_too(
