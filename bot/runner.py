@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from dataclasses import dataclass, field
@@ -138,6 +139,11 @@ async def start_reminders(app: App, channels: Channels) -> None:
         zalo_api=channels.zalo.api if channels.zalo is not None else None,
     )
     channels.deliverer = deliverer
+    # Replies to people take their slots of the same per-platform rate as the broadcasts.
+    if channels.telegram is not None:
+        channels.telegram.pace = functools.partial(deliverer.reserve, "telegram")
+    if channels.zalo is not None:
+        channels.zalo.pace = functools.partial(deliverer.reserve, "zalo")
     channels.delivery = asyncio.create_task(deliverer.run_forever(), name="delivery")
     channels.delivery.add_done_callback(_log_failure)
     planner = ReminderPlanner.from_settings(

@@ -105,6 +105,8 @@ class TelegramChannel:
         self.max_file_bytes = max_file_bytes or core.evidence.max_bytes
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
         self.bot = Bot(token, session=session)
+        # Set by `dvk run`: waits for a slot of the platform's rate that reminders share.
+        self.pace: Callable[[], Awaitable[None]] | None = None
         self.dp = Dispatcher()
         router = Router(name="dvk")
         router.message.register(self.on_message)
@@ -278,6 +280,8 @@ class TelegramChannel:
         """One Bot API call that waits out 429s and retries network failures with backoff."""
         delay = 0.5
         for attempt in range(1, MAX_TRIES + 1):
+            if self.pace is not None:
+                await self.pace()  # a slot of the bot's rate, shared with the broadcasts
             try:
                 return await make()
             except TelegramRetryAfter as err:

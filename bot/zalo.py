@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -164,6 +164,8 @@ class ZaloChannel:
         self.api = api
         self.files = files
         self.photo_dir = photo_dir
+        # Set by `dvk run`: waits for a slot of the platform's rate that reminders share.
+        self.pace: Callable[[], Awaitable[None]] | None = None
         self.max_photo_bytes = max_photo_bytes
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
@@ -296,6 +298,8 @@ class ZaloChannel:
         """sendMessage, waiting out 429 (quota) and retrying network and server errors."""
         delay = 1.0
         for attempt in range(1, MAX_TRIES + 1):
+            if self.pace is not None:
+                await self.pace()  # a slot of the bot's rate, shared with the broadcasts
             try:
                 await self.api.call("sendMessage", chat_id=chat_id, text=text)
                 return

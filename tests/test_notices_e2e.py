@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import build_app
 from bot.runner import run
+from scheduler.outbox import Outgoing, enqueue
 from storage.models import Account, AuditLog, ModelYear, OutboxMessage, ReminderRun
 from tests.conftest import TZ
 from tests.evaluation_helpers import add_record, passing_75
@@ -229,3 +230,46 @@ async def test_a_reminder_missed_while_down_is_sent_at_start_and_leftovers_too(
         "2026:registration:-1": "skipped",
         "2026:registration:0": "done",
     }
+
+
+async def test_replies_share_the_rate_with_a_broadcast(
+    db_url: str,
+    servers: tuple[FakeTelegram, FakeZalo],
+    world: World,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    tmp_path: Path,
+) -> None:
+    """While 40 reminders go out at the bot's whole rate, an officer's messages are answered
+    and the platform never sees more than the rate in a second: replies take their slots."""
+    tg, zalo = servers
+    rate = 10
+    tg.enforce_limits(rate, None)
+    async with sessionmaker() as session, session.begin():
+        await enqueue(
+            session,
+            [
+                Outgoing(f"test:{n}", "telegram", str(900_000 + n), f"Nhắc hạn số {n}")
+                for n in range(40)
+            ],
+            clock(),
+        )
+    settings = settings_for(db_url, tg, zalo, tmp_path)
+    settings.telegram_rate_per_second = rate
+    app = await build_app(settings, clock=clock, migrate=False)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run(app, False, io.StringIO(), stop))
+    try:
+        await tg.wait_for_call("getUpdates")
+        for _ in range(5):
+            await say_tg(tg, 1001, "/trogiup")
+        for n in range(40):
+            await tg.wait_for_messages(900_000 + n, 1)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 20)
+        await app.close()
+    assert tg.flood.refused() == []
+    reminders = sorted(a.chat_id for a in tg.flood.accepted if a.chat_id != "1001")
+    assert reminders == sorted(str(900_000 + n) for n in range(40))  # each once
+    assert len([a for a in tg.flood.accepted if a.chat_id == "1001"]) == 5
