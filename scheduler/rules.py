@@ -18,7 +18,7 @@ Each :class:`Lag` says, in Vietnamese, what is missing and which chat command do
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,17 +108,37 @@ def _scoped(query: Any, root: Unit | None, only: Unit | None) -> Any:
     return query
 
 
+@dataclass(frozen=True)
+class _Ask:
+    """What a rule is asked: the year, the quotas (None: the defaults), and which units: all,
+    ``root`` and every unit below it, or ``only`` that one."""
+
+    session: AsyncSession
+    year: int
+    quotas: Mapping[str, int] | None = None
+    root: Unit | None = None
+    only: Unit | None = None
+
+    async def rows(self, query: Any) -> Sequence[Any]:
+        """The rows of ``query`` (one per unit) for the units asked about, in tree-path order."""
+        scoped = _scoped(query.order_by(Unit.path), self.root, self.only)
+        return (await self.session.execute(scoped)).all()
+
+
+def _report_of(report: Any, unit_id: Any, year: int, kind: str) -> Any:
+    """``report`` (UnitReport or an alias) is ``unit_id``'s ``kind`` report of ``year``."""
+    return and_(report.unit_id == unit_id, report.year == year, report.kind == kind)
+
+
+def _reported(year: int, kind: str, unit_id: Any) -> Any:
+    return exists().where(_report_of(UnitReport, unit_id, year, kind))
+
+
 # --- the rules -------------------------------------------------------------------------
 
 
-async def registration_lags(
-    session: AsyncSession,
-    year: int,
-    quotas: Mapping[str, int] | None = None,
-    root: Unit | None = None,
-    only: Unit | None = None,
-) -> list[Lag]:
-    quotas = _default_quotas() if quotas is None else quotas
+async def _registration(ask: _Ask) -> list[Lag]:
+    quotas = _default_quotas() if ask.quotas is None else ask.quotas
     needed_by_kind = {k: required_models(k, quotas) for k in quotas}
     needed = (
         case(needed_by_kind, value=Unit.kind, else_=literal(1)) if needed_by_kind else literal(1)
@@ -132,17 +152,15 @@ async def registration_lags(
             ModelYear,
             and_(
                 ModelYear.model_id == DvkModel.id,
-                ModelYear.year == year,
+                ModelYear.year == ask.year,
                 ModelYear.state == RecordState.ACTIVE.value,
             ),
         )
         .group_by(Unit.id, Unit.name, Unit.path, Unit.kind)
         .having(count < needed)
-        .order_by(Unit.path)
     )
     lags = []
-    rows = (await session.execute(_scoped(query, root, only))).all()
-    for unit_id, name, path, kind, models in rows:
+    for unit_id, name, path, kind, models in await ask.rows(query):
         need = required_models(kind, quotas)
         if models == 0:
             text = "chưa đăng ký mô hình nào"
@@ -154,13 +172,7 @@ async def registration_lags(
     return lags
 
 
-async def evaluation_lags(
-    session: AsyncSession,
-    year: int,
-    quotas: Mapping[str, int] | None = None,
-    root: Unit | None = None,
-    only: Unit | None = None,
-) -> list[Lag]:
+async def _evaluation(ask: _Ask) -> list[Lag]:
     scored = (
         select(ModelScore.model_year_id.label("model_year_id"))
         .group_by(ModelScore.model_year_id)
@@ -175,15 +187,12 @@ async def evaluation_lags(
         .join(DvkModel, DvkModel.id == ModelYear.model_id)
         .join(Unit, Unit.id == DvkModel.unit_id)
         .outerjoin(scored, scored.c.model_year_id == ModelYear.id)
-        .where(ModelYear.year == year, ModelYear.state == RecordState.ACTIVE.value)
+        .where(ModelYear.year == ask.year, ModelYear.state == RecordState.ACTIVE.value)
         .group_by(Unit.id, Unit.name, Unit.path)
         .having(or_(no_results > 0, no_score > 0))
-        .order_by(Unit.path)
     )
     lags = []
-    for unit_id, name, path, missing_results, missing_score in (
-        await session.execute(_scoped(query, root, only))
-    ).all():
+    for unit_id, name, path, missing_results, missing_score in await ask.rows(query):
         owed = []
         if missing_results:
             text = f"{missing_results} mô hình chưa nhập kết quả"
@@ -194,38 +203,16 @@ async def evaluation_lags(
     return lags
 
 
-def _reported(year: int, kind: str, unit_id: Any) -> Any:
-    return exists().where(
-        UnitReport.unit_id == unit_id, UnitReport.year == year, UnitReport.kind == kind
-    )
-
-
-async def unit_report_lags(
-    session: AsyncSession,
-    year: int,
-    quotas: Mapping[str, int] | None = None,
-    root: Unit | None = None,
-    only: Unit | None = None,
-) -> list[Lag]:
-    query = (
-        select(Unit.id, Unit.name, Unit.path)
-        .where(~_reported(year, UNIT_REPORT, Unit.id))
-        .order_by(Unit.path)
-    )
+async def _unit_report(ask: _Ask) -> list[Lag]:
+    query = select(Unit.id, Unit.name, Unit.path).where(~_reported(ask.year, UNIT_REPORT, Unit.id))
     owed = (Owed("chưa đánh dấu đã gửi báo cáo kết quả năm", REPORT_CMD, "report"),)
     return [
-        Lag(UNIT_REPORT, unit_id, name, path, owed)
-        for unit_id, name, path in (await session.execute(_scoped(query, root, only))).all()
+        Lag(UNIT_REPORT, unit_id, name, path, owed) for unit_id, name, path in await ask.rows(query)
     ]
 
 
-async def consolidated_lags(
-    session: AsyncSession,
-    year: int,
-    quotas: Mapping[str, int] | None = None,
-    root: Unit | None = None,
-    only: Unit | None = None,
-) -> list[Lag]:
+async def _consolidated(ask: _Ask) -> list[Lag]:
+    year = ask.year
     child = aliased(Unit)
     child_report = aliased(UnitReport)
     own_report = aliased(UnitReport)
@@ -235,31 +222,16 @@ async def consolidated_lags(
         select(Unit.id, Unit.name, Unit.path, child_missing, own_missing)
         .select_from(Unit)
         .join(child, child.parent_id == Unit.id)
-        .outerjoin(
-            child_report,
-            and_(
-                child_report.unit_id == child.id,
-                child_report.year == year,
-                child_report.kind == UNIT_REPORT,
-            ),
-        )
-        .outerjoin(
-            own_report,
-            and_(
-                own_report.unit_id == Unit.id,
-                own_report.year == year,
-                own_report.kind == CONSOLIDATED,
-            ),
-        )
+        .outerjoin(child_report, _report_of(child_report, child.id, year, UNIT_REPORT))
+        .outerjoin(own_report, _report_of(own_report, Unit.id, year, CONSOLIDATED))
         .group_by(Unit.id, Unit.name, Unit.path, own_report.id)
         .having(or_(child_missing > 0, own_report.id.is_(None)))
-        .order_by(Unit.path)
     )
-    rows = (await session.execute(_scoped(query, root, only))).all()
+    rows = await ask.rows(query)
     waiting = [unit_id for unit_id, _, _, missing, _ in rows if missing]
     names: dict[int, list[str]] = defaultdict(list)
     for start in range(0, len(waiting), 500):
-        lower = await session.execute(
+        lower = await ask.session.execute(
             select(Unit.parent_id, Unit.name)
             .where(
                 Unit.parent_id.in_(waiting[start : start + 500]),
@@ -291,11 +263,18 @@ async def consolidated_lags(
     return lags
 
 
-RULES = {
-    REGISTRATION: registration_lags,
-    EVALUATION: evaluation_lags,
-    UNIT_REPORT: unit_report_lags,
-    CONSOLIDATED: consolidated_lags,
+async def consolidated_lags(
+    session: AsyncSession, year: int, root: Unit | None = None, only: Unit | None = None
+) -> list[Lag]:
+    """The units (all, below ``root``, or ``only`` that one) owing their consolidated report."""
+    return await _consolidated(_Ask(session, year, None, root, only))
+
+
+RULES: dict[str, Callable[[_Ask], Awaitable[list[Lag]]]] = {
+    REGISTRATION: _registration,
+    EVALUATION: _evaluation,
+    UNIT_REPORT: _unit_report,
+    CONSOLIDATED: _consolidated,
 }
 
 
@@ -311,7 +290,7 @@ async def lagging(
     rule = RULES.get(kind)
     if rule is None:
         return []
-    return await rule(session, year, quotas, root, None)
+    return await rule(_Ask(session, year, quotas, root))
 
 
 async def owed_by_unit(
@@ -326,7 +305,7 @@ async def owed_by_unit(
     for kind in kinds:
         rule = RULES.get(kind)
         if rule is not None:
-            lags += await rule(session, year, quotas, None, unit)
+            lags += await rule(_Ask(session, year, quotas, only=unit))
     return lags
 
 
