@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any, TypeVar
 
-from sqlalchemy import CTE, Select, String, Text, case, cast, func, literal_column, select
+from sqlalchemy import CTE, Row, Select, String, Text, case, cast, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -499,6 +499,46 @@ async def _workbook() -> AsyncIterator[tuple[Any, BytesIO]]:
     await asyncio.to_thread(wb.close)
 
 
+async def _model_rows(
+    session: AsyncSession, root: Unit, year: int, subtree: bool, *, kept_first: bool
+) -> AsyncIterator[Row[*tuple[Any, ...]]]:
+    """The rows of :func:`_rows_query`, read :data:`_PARTITION` at a time."""
+    result = await session.stream(_rows_query(root, year, subtree, kept_first=kept_first))
+    async for partition in result.partitions(_PARTITION):
+        for row in partition:
+            yield row
+
+
+class _Numbering:
+    """The running numbers of the model rows: a unit's sub-header row (numbered) is written
+    before its first model, and the models are numbered within their unit."""
+
+    def __init__(self, sheet: _Sheet) -> None:
+        self.sheet = sheet
+        self.unit_id: int | None = None
+        self.unit_no = self.model_no = 0
+
+    def restart(self) -> None:
+        """Units are numbered from 1 again (a new section)."""
+        self.unit_id, self.unit_no = None, 0
+
+    def model_cells(self, row: Row[*tuple[Any, ...]]) -> tuple[Any, ...]:
+        """The first six cells of a model's row: dash, name, number, place, lead body, field."""
+        unit_id, unit_name, _origin, name, fld, other, subject, person, place, lead, *_ = row
+        if unit_id != self.unit_id:
+            self.unit_id, self.unit_no, self.model_no = unit_id, self.unit_no + 1, 0
+            self.sheet.unit_row(self.unit_no, unit_name)
+        self.model_no += 1
+        return (
+            DASH,
+            _model_name(name, subject, person),
+            self.model_no,
+            place,
+            lead,
+            _field_text(fld, other),
+        )
+
+
 # --- the appendices ---------------------------------------------------------------------------
 
 
@@ -526,48 +566,23 @@ async def build_pl1(session: AsyncSession, root: Unit, year: int, subtree: bool 
             ("II", PL1_SECTION_NEW.format(year=year), False),
         )
         opened = 0  # sections whose header row is written
-        unit_id: int | None = None
-        unit_no = model_no = 0
-        result = await session.stream(_rows_query(root, year, subtree, kept_first=True))
-        async for partition in result.partitions(_PARTITION):
-            for (
-                row_unit,
-                unit_name,
-                origin,
-                name,
-                fld,
-                other,
-                subject,
-                person,
-                place,
-                lead,
-                scale,
-                _results,
-            ) in partition:
-                section = 0 if origin == kept_value else 1
-                while opened <= section:  # also writes an empty section I
-                    counts_row(*sections[opened])
-                    opened += 1
-                    unit_id, unit_no = None, 0
-                if row_unit != unit_id:
-                    unit_id, unit_no, model_no = row_unit, unit_no + 1, 0
-                    sheet.unit_row(unit_no, unit_name)
-                model_no += 1
-                individual = subject == indiv
-                sheet.table_row(
-                    (
-                        DASH,
-                        _model_name(name, subject, person),
-                        model_no,
-                        place,
-                        lead,
-                        _field_text(fld, other),
-                        scale,
-                        None if individual else MARK,
-                        MARK if individual else None,
-                    ),
-                    model_looks,
-                )
+        numbering = _Numbering(sheet)
+        async for row in _model_rows(session, root, year, subtree, kept_first=True):
+            section = 0 if row.origin == kept_value else 1
+            while opened <= section:  # also writes an empty section I
+                counts_row(*sections[opened])
+                opened += 1
+                numbering.restart()
+            individual = row.subject == indiv
+            sheet.table_row(
+                (
+                    *numbering.model_cells(row),
+                    row.scale,
+                    None if individual else MARK,
+                    MARK if individual else None,
+                ),
+                model_looks,
+            )
         while opened < len(sections):
             counts_row(*sections[opened])
             opened += 1
@@ -601,48 +616,24 @@ async def build_pl4(session: AsyncSession, root: Unit, year: int, subtree: bool 
             (text, bold, bold_center, text, text, text, text, *(bold_center,) * 4),
         )
         model_looks = (center, text, center, text, text, text, text, *(center,) * 4)
-        unit_id: int | None = None
-        unit_no = model_no = 0
-        result = await session.stream(_rows_query(root, year, subtree, kept_first=False))
-        async for partition in result.partitions(_PARTITION):
-            for (
-                row_unit,
-                unit_name,
-                origin,
-                name,
-                fld,
-                other,
-                subject,
-                person,
-                place,
-                lead,
-                scale,
-                results,
-            ) in partition:
-                if row_unit != unit_id:
-                    unit_id, unit_no, model_no = row_unit, unit_no + 1, 0
-                    sheet.unit_row(unit_no, unit_name)
-                model_no += 1
-                kept = origin == kept_value
-                individual = subject == indiv
-                # Column (7) is the year's results; a model whose results are not reported yet
-                # shows what it set out to do (its scale) rather than an empty cell.
-                sheet.table_row(
-                    (
-                        DASH,
-                        _model_name(name, subject, person),
-                        model_no,
-                        place,
-                        lead,
-                        _field_text(fld, other),
-                        results if results and results.strip() else scale,
-                        None if kept else MARK,
-                        MARK if kept else None,
-                        None if individual else MARK,
-                        MARK if individual else None,
-                    ),
-                    model_looks,
-                )
+        numbering = _Numbering(sheet)
+        async for row in _model_rows(session, root, year, subtree, kept_first=False):
+            kept = row.origin == kept_value
+            individual = row.subject == indiv
+            results = row.results
+            # Column (7) is the year's results; a model whose results are not reported yet
+            # shows what it set out to do (its scale) rather than an empty cell.
+            sheet.table_row(
+                (
+                    *numbering.model_cells(row),
+                    results if results and results.strip() else row.scale,
+                    None if kept else MARK,
+                    MARK if kept else None,
+                    None if individual else MARK,
+                    MARK if individual else None,
+                ),
+                model_looks,
+            )
         sheet.footer(totals, PL4_NOTES)
     return buffer.getvalue()
 
