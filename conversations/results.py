@@ -103,6 +103,16 @@ async def picked_record(ctx: Ctx, data: Data, key: str = "record") -> tuple[Mode
     return record, unit
 
 
+async def record_to_evaluate(ctx: Ctx, data: Data) -> tuple[ModelYear, Unit]:
+    """The chosen record and its unit (:func:`picked_record`), refused with the reason of
+    :func:`evaluation_block` when this person may not change its evaluation now."""
+    record, unit = await picked_record(ctx, data)
+    why = await evaluation_block(ctx, unit, record)
+    if why is not None:
+        raise InputError(why)
+    return record, unit
+
+
 def _when_multi_unit(data: Data) -> bool:
     return not data.get("_single_unit", False)
 
@@ -173,10 +183,7 @@ async def results_record_choices(ctx: Ctx, data: Data) -> list[Choice]:
 
 
 async def after_results_record(ctx: Ctx, data: Data) -> None:
-    record, unit = await picked_record(ctx, data)
-    why = await evaluation_block(ctx, unit, record)
-    if why is not None:
-        raise InputError(why)
+    record, _unit = await record_to_evaluate(ctx, data)
     data["_name"] = record.name
     data["_scale"] = record.scale
     # Start from what is saved: the next steps show it and offer to keep it.
@@ -224,10 +231,7 @@ async def finish_results(ctx: Ctx, data: Data) -> Outcome:
     assert ctx.person is not None
     if await repo.lock_record(ctx.session, data["record"]) is None:
         raise InputError("Mô hình này không còn trong danh sách.")
-    record, unit = await picked_record(ctx, data)
-    why = await evaluation_block(ctx, unit, record)
-    if why is not None:
-        raise InputError(why)
+    record, unit = await record_to_evaluate(ctx, data)
     values = {"results": data["results"], "origin": data["origin"]}
     before = {"results": record.results, "origin": record.origin}
     changes = repo.changed_fields(before, values, values)

@@ -20,8 +20,8 @@ from conversations.engine import Choice, Ctx, Data, Flow, InputError, Outcome, S
 from conversations.results import (
     evaluation_block,
     past_deadline_for_all,
-    picked_record,
     record_step,
+    record_to_evaluate,
     start_pick,
     unit_step,
 )
@@ -241,18 +241,12 @@ async def score_record_choices(ctx: Ctx, data: Data) -> list[Choice]:
 
 
 async def after_score_record(ctx: Ctx, data: Data) -> None:
-    record, unit = await picked_record(ctx, data)
-    why = await evaluation_block(ctx, unit, record)
-    if why is not None:
-        raise InputError(why)
+    record, _unit = await record_to_evaluate(ctx, data)
     data["_name"] = record.name
 
 
 async def finish_pick(ctx: Ctx, data: Data) -> Outcome:
-    record, unit = await picked_record(ctx, data)
-    why = await evaluation_block(ctx, unit, record)
-    if why is not None:
-        raise InputError(why)
+    record, unit = await record_to_evaluate(ctx, data)
     saved = (await repo.scores_of(ctx.session, [record.id])).get(record.id, {})
     start: Data = {
         "_record": record.id,
