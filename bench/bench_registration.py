@@ -49,14 +49,11 @@ import math
 import multiprocessing
 import os
 import random
-import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -64,10 +61,10 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Message
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench.common import PG_ADMIN_URL, pg_database, pg_problem, sqlite_database
 from bot.telegram import TelegramChannel
 from handlers.core import SORRY, Core
 from storage import repo
@@ -76,10 +73,6 @@ from storage.models import ModelYear
 from tests.fake_telegram import Document, FakeTelegram, JSONDict, SentMessage
 
 TOKEN = "424242:BENCH"
-PG_ADMIN_URL = os.environ.get(
-    "DVK_BENCH_POSTGRES_URL",
-    os.environ.get("DVK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
-)
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=TZ).astimezone(UTC)  # before the 15/4 deadline
 YEAR = 2026
@@ -391,44 +384,6 @@ async def saved_records(sm: async_sessionmaker[AsyncSession]) -> tuple[int, int]
             select(func.count(func.distinct(ModelYear.created_by))).where(ModelYear.year == YEAR)
         )
     return int(rows or 0), int(people or 0)
-
-
-async def pg_problem(url: str) -> str | None:
-    engine = make_engine(url, connect_args={"timeout": 3})
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        return None
-    except Exception as err:  # any failure to reach it is a reason to skip
-        return f"{type(err).__name__}: {err}"
-    finally:
-        await engine.dispose()
-
-
-async def _pg_admin(url: str, sql: str) -> None:
-    engine = make_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
-@contextlib.asynccontextmanager
-async def pg_database(admin_url: str) -> AsyncIterator[str]:
-    """A throw-away database on the server; dropped at the end."""
-    name = f"dvk_bench_{uuid.uuid4().hex[:10]}"
-    await _pg_admin(admin_url, f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextlib.asynccontextmanager
-async def sqlite_database() -> AsyncIterator[str]:
-    with tempfile.TemporaryDirectory(prefix="dvk_bench_") as folder:
-        yield f"sqlite+aiosqlite:///{Path(folder) / 'dvk_bench.sqlite3'}"
 
 
 # --------------------------------------------------------------------------- figures

@@ -40,21 +40,18 @@ import html
 import logging
 import multiprocessing
 import os
-import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
-from pathlib import Path
 
 from aiogram import Bot
 from aiogram.client.telegram import TelegramAPIServer
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
+from bench.common import database
 from bot.senders import TelegramSender
 from scheduler.delivery import Deliverer, Limits
 from scheduler.outbox import Outgoing, enqueue
@@ -64,10 +61,6 @@ from tests.fake_flood import Accepted, FloodControl, Rejection
 from tests.fake_telegram import FakeTelegram, LocalAiohttpSession
 
 TOKEN = "424242:BENCH"
-PG_ADMIN_URL = os.environ.get(
-    "DVK_BENCH_POSTGRES_URL",
-    os.environ.get("DVK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
-)
 FIRST_CHAT = 800_001
 RECIPIENTS = 10_000
 QUICK_RECIPIENTS = 600
@@ -207,29 +200,6 @@ class Side:
     report: ServerReport
     errors: Counter[str] = field(default_factory=Counter)  # sends given up, by error
     note: str = ""
-
-
-async def _pg_admin(url: str, sql: str) -> None:
-    engine = make_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
-@contextlib.asynccontextmanager
-async def database(kind: str) -> AsyncIterator[str]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="dvk_bench_") as folder:
-            yield f"sqlite+aiosqlite:///{Path(folder) / 'dvk_bench.sqlite3'}"
-        return
-    name = f"dvk_bench_{uuid.uuid4().hex[:10]}"
-    await _pg_admin(PG_ADMIN_URL, f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await _pg_admin(PG_ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def run_ours(

@@ -63,11 +63,9 @@ import random
 import resource
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -78,18 +76,14 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from sqlalchemy import func, insert, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bench.common import PG_ADMIN_URL, pg_database, pg_problem, sqlite_database
 from reports.exports import Scope, registration_deadline
 from storage import repo
 from storage.db import is_sqlite, make_engine, make_sessionmaker, upgrade
 from storage.models import DvkModel, Field, ModelYear, Origin, RecordState, Subject, Unit
 
-PG_ADMIN_URL = os.environ.get(
-    "DVK_BENCH_POSTGRES_URL",
-    os.environ.get("DVK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"),
-)
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 YEAR = 2026
 NOW = datetime(2026, 6, 1, 8, 0, tzinfo=TZ).astimezone(UTC)  # after the 15/4 deadline
@@ -877,44 +871,6 @@ async def bench_database(label: str, url: str, models: int, units: int, trace: b
 # --------------------------------------------------------------------------- databases
 
 
-async def pg_problem(url: str) -> str | None:
-    engine = make_engine(url, connect_args={"timeout": 3})
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        return None
-    except Exception as err:  # any failure to reach it is a reason to skip
-        return f"{type(err).__name__}: {err}"
-    finally:
-        await engine.dispose()
-
-
-async def _pg_admin(url: str, sql: str) -> None:
-    engine = make_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-    finally:
-        await engine.dispose()
-
-
-@contextlib.asynccontextmanager
-async def pg_database(admin_url: str) -> AsyncIterator[str]:
-    """A throw-away database on the server; dropped at the end."""
-    name = f"dvk_bench_reports_{uuid.uuid4().hex[:10]}"
-    await _pg_admin(admin_url, f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        await _pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextlib.asynccontextmanager
-async def sqlite_database() -> AsyncIterator[str]:
-    with tempfile.TemporaryDirectory(prefix="dvk_bench_reports_") as folder:
-        yield f"sqlite+aiosqlite:///{Path(folder) / 'dvk_bench.sqlite3'}"
-
-
 def load_average() -> str:
     """The 1-minute load average: other work on the machine slows every figure."""
     try:
@@ -930,14 +886,14 @@ async def run(models: int, units: int, db: str, trace: bool) -> None:
         flush=True,
     )
     if db in ("sqlite", "both"):
-        async with sqlite_database() as url:
+        async with sqlite_database("dvk_bench_reports_") as url:
             await bench_database("SQLite", url, models, units, trace)
     if db in ("postgresql", "both"):
         problem = await pg_problem(PG_ADMIN_URL)
         if problem is not None:
             print(f"\n== PostgreSQL skipped: not reachable at {PG_ADMIN_URL} ({problem}) ==")
         else:
-            async with pg_database(PG_ADMIN_URL) as url:
+            async with pg_database(PG_ADMIN_URL, "dvk_bench_reports_") as url:
                 await bench_database("PostgreSQL", url, models, units, trace)
 
 
