@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reports import rubric
 from storage import repo
-from storage.models import AuditLog, DvkModel, ModelYear, Unit
+from storage.models import AuditLog, ModelYear, Unit
+from tests.helpers import add_model_year
 
 YEAR = 2026
 
@@ -30,28 +31,17 @@ async def add_record(
 ) -> int:
     """A model of ``unit`` registered for ``year`` (optionally with results and points)."""
     async with sm() as session, session.begin():
-        model = DvkModel(unit_id=unit.id, created_at=now)
-        session.add(model)
-        await session.flush()
-        record = ModelYear(
-            model_id=model.id,
+        record = await add_model_year(
+            session,
+            unit,
+            name,
+            now=now,
             year=year,
-            origin="new",
-            name=name,
-            field="KT",
-            field_other=None,
             subject=subject,
             subject_name="Chi hội Phụ nữ Tổ dân phố 1",
-            place="Tổ dân phố 1",
-            lead_body="Chi bộ",
-            scale="120 hộ",
             results=results,
             review=review,
-            created_at=now,
-            updated_at=now,
         )
-        session.add(record)
-        await session.flush()
         if points is not None:
             await repo.replace_scores(session, record.id, points, None, now)
         return record.id

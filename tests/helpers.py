@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.core import Core
 from handlers.messages import IncomingMessage, Reply
 from storage import repo
-from storage.models import DvkModel, ModelYear, Person, Unit
+from storage.models import DvkModel, ModelYear, Person, RecordState, Unit
 
 
 class Clock:
@@ -62,6 +63,62 @@ async def add_person(
     return person
 
 
+async def add_model_year(
+    session: AsyncSession,
+    unit: Unit,
+    name: str,
+    *,
+    now: datetime,
+    year: int = 2026,
+    field: str = "KT",
+    origin: str = "new",
+    subject: str = "collective",
+    subject_name: str | None = None,
+    place: str = "Tổ dân phố 1",
+    lead_body: str = "Chi bộ",
+    scale: str = "120 hộ",
+    state: str = RecordState.ACTIVE.value,
+    model_id: int | None = None,
+    **values: Any,
+) -> ModelYear:
+    """A model of ``unit`` (a new one unless ``model_id``) registered for ``year``, flushed.
+    The subject's name is the unit's unless given; other columns (results, review, field_other…)
+    by keyword."""
+    if model_id is None:
+        model = DvkModel(unit_id=unit.id, created_at=now)
+        session.add(model)
+        await session.flush()
+        model_id = model.id
+    record = ModelYear(
+        model_id=model_id,
+        year=year,
+        origin=origin,
+        name=name,
+        field=field,
+        subject=subject,
+        subject_name=subject_name or unit.name,
+        place=place,
+        lead_body=lead_body,
+        scale=scale,
+        state=state,
+        created_at=now,
+        updated_at=now,
+        **values,
+    )
+    session.add(record)
+    await session.flush()
+    return record
+
+
+async def new_model(
+    sm: async_sessionmaker[AsyncSession], unit: Unit, name: str, clock: Clock, **values: Any
+) -> int:
+    """:func:`add_model_year` (20 hộ unless given) in a transaction of its own: the record id."""
+    async with sm() as session, session.begin():
+        values.setdefault("scale", "20 hộ")
+        return (await add_model_year(session, unit, name, now=clock(), **values)).id
+
+
 async def build_world(sm: async_sessionmaker[AsyncSession], now: datetime) -> World:
     async with sm() as session, session.begin():
         ward = await repo.add_unit(session, "Đảng bộ phường Minh Khai", "phuong", None, now)
@@ -98,26 +155,9 @@ async def build_world(sm: async_sessionmaker[AsyncSession], now: datetime) -> Wo
             [(other_cell, "officer")],
             now,
         )
-        model = DvkModel(unit_id=cell1.id, created_at=now)
-        session.add(model)
-        await session.flush()
-        kept = ModelYear(
-            model_id=model.id,
-            year=2025,
-            origin="new",
-            name="Tuyến phố văn minh",
-            field="VHXH",
-            field_other=None,
-            subject="collective",
-            subject_name="Chi bộ Tổ dân phố 1",
-            place="Tổ dân phố 1",
-            lead_body="Chi bộ",
-            scale="210 hộ",
-            created_at=now,
-            updated_at=now,
+        kept = await add_model_year(
+            session, cell1, "Tuyến phố văn minh", now=now, year=2025, field="VHXH", scale="210 hộ"
         )
-        session.add(kept)
-        await session.flush()
         invite = await repo.create_invite(session, cell2, "officer", 5, 7, now)
         return World(
             ward,

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from reports import appendix
 from reports.appendix import appendix_file_name, build_pl1, build_pl4
 from storage import repo
-from storage.models import DvkModel, ModelYear, Unit
+from storage.models import ModelYear, Unit
+from tests.helpers import add_model_year
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 YEAR = 2026
@@ -64,45 +65,11 @@ class Tree:
 
 
 async def add_model(
-    session: AsyncSession,
-    unit: Unit,
-    name: str,
-    *,
-    field: str,
-    origin: str = "new",
-    subject: str = "collective",
-    subject_name: str = "",
-    place: str = "Tổ dân phố 1",
-    lead_body: str = "Chi bộ",
-    scale: str = "",
-    results: str | None = None,
-    field_other: str | None = None,
-    year: int = YEAR,
-    state: str = "active",
+    session: AsyncSession, unit: Unit, name: str, *, field: str, scale: str = "", **values: Any
 ) -> ModelYear:
-    model = DvkModel(unit_id=unit.id, created_at=NOW)
-    session.add(model)
-    await session.flush()
-    record = ModelYear(
-        model_id=model.id,
-        year=year,
-        origin=origin,
-        name=name,
-        field=field,
-        field_other=field_other,
-        subject=subject,
-        subject_name=subject_name or unit.name,
-        place=place,
-        lead_body=lead_body,
-        scale=scale,
-        results=results,
-        state=state,
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    session.add(record)
-    await session.flush()
-    return record
+    """A model of ``unit`` for 2026 unless ``year`` (no scale unless given); other columns as
+    :func:`tests.helpers.add_model_year` takes them."""
+    return await add_model_year(session, unit, name, now=NOW, field=field, scale=scale, **values)
 
 
 @pytest.fixture

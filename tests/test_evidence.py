@@ -23,10 +23,10 @@ from bot.zalo import ZaloApi, ZaloChannel
 from conversations.evidence import fmt_size
 from handlers.core import Core
 from handlers.messages import Attachment, Reply
-from storage.models import AuditLog, ConversationState, DvkModel, Evidence, ModelYear, Unit
+from storage.models import AuditLog, ConversationState, Evidence
 from tests.fake_telegram import FakeTelegram
 from tests.fake_zalo import FakeZalo
-from tests.helpers import Chat, Clock, World
+from tests.helpers import Chat, Clock, World, new_model
 from tests.tg_harness import TgUser, running_bot
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00JFIF photo bytes" * 40
@@ -46,37 +46,11 @@ def core(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, files_dir
     return Core(sessionmaker, clock=clock, files_dir=files_dir, max_evidence_mb=MAX_MB)
 
 
-async def add_model(
-    sm: async_sessionmaker[AsyncSession], unit: Unit, name: str, clock: Clock
-) -> int:
-    async with sm() as s, s.begin():
-        model = DvkModel(unit_id=unit.id, created_at=clock())
-        s.add(model)
-        await s.flush()
-        record = ModelYear(
-            model_id=model.id,
-            year=2026,
-            origin="new",
-            name=name,
-            field="KT",
-            subject="collective",
-            subject_name=unit.name,
-            place="Tổ dân phố 1",
-            lead_body="Chi bộ",
-            scale="20 hộ",
-            created_at=clock(),
-            updated_at=clock(),
-        )
-        s.add(record)
-        await s.flush()
-        return record.id
-
-
 @pytest.fixture
 async def record_id(
     world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
 ) -> int:
-    return await add_model(sessionmaker, world.cell1, "Tuyến phố văn minh 2026", clock)
+    return await new_model(sessionmaker, world.cell1, "Tuyến phố văn minh 2026", clock)
 
 
 def upload(tmp_path: Path, name: str, content: bytes) -> str:
@@ -318,7 +292,7 @@ async def test_only_ones_own_evidence_or_a_leader_may_remove_it(
     )
 
     # The ward's leader may remove it: first the unit (those with models), then the model.
-    await add_model(sessionmaker, world.women, "Phụ nữ giúp nhau", clock)
+    await new_model(sessionmaker, world.women, "Phụ nữ giúp nhau", clock)
     hung = Chat(core, "hung")
     await hung.send("/minhchung")
     assert "Minh chứng cho mô hình của đơn vị nào?" in hung.last.text
@@ -475,7 +449,7 @@ async def test_zalo_photo_end_to_end_and_a_personal_download_link(
     clock: Clock,
     tmp_path: Path,
 ) -> None:
-    await add_model(sessionmaker, world.cell2, "Đèn đường tự quản", clock)
+    await new_model(sessionmaker, world.cell2, "Đèn đường tự quản", clock)
     async with zalo_running(core, tmp_path) as (fake, _channel, _links):
         user = "8000000001"
         fake.mark(user)
@@ -525,7 +499,7 @@ async def test_zalo_photo_over_the_limit_is_refused_with_the_limit_named(
     clock: Clock,
     tmp_path: Path,
 ) -> None:
-    await add_model(sessionmaker, world.cell2, "Đèn đường tự quản", clock)
+    await new_model(sessionmaker, world.cell2, "Đèn đường tự quản", clock)
     big = JPEG + b"\0" * 4096
     async with zalo_running(core, tmp_path, max_photo_bytes=2048) as (fake, _channel, _links):
         user = "8000000002"

@@ -23,7 +23,7 @@ from reports.appendix import build_pl1, build_pl4
 from reports.importer import WorkbookError, import_models, parse_field, split_person
 from storage import repo
 from storage.models import AuditLog, DvkModel, ModelYear, Unit
-from tests.helpers import World
+from tests.helpers import World, add_model_year
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 YEAR = 2026
@@ -31,48 +31,11 @@ Row = tuple[Any, ...]
 
 
 async def add(
-    s: AsyncSession,
-    unit: Unit,
-    name: str,
-    field: str,
-    *,
-    origin: str = "new",
-    subject: str = "collective",
-    subject_name: str | None = None,
-    place: str = "Tổ dân phố 1",
-    lead_body: str = "Chi bộ",
-    scale: str = "20 hộ",
-    results: str | None = None,
-    field_other: str | None = None,
-    year: int = YEAR,
-    state: str = "active",
-    model_id: int | None = None,
+    s: AsyncSession, unit: Unit, name: str, field: str, *, scale: str = "20 hộ", **values: Any
 ) -> ModelYear:
-    if model_id is None:
-        model = DvkModel(unit_id=unit.id, created_at=NOW)
-        s.add(model)
-        await s.flush()
-        model_id = model.id
-    record = ModelYear(
-        model_id=model_id,
-        year=year,
-        origin=origin,
-        name=name,
-        field=field,
-        field_other=field_other,
-        subject=subject,
-        subject_name=subject_name or unit.name,
-        place=place,
-        lead_body=lead_body,
-        scale=scale,
-        results=results,
-        state=state,
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    s.add(record)
-    await s.flush()
-    return record
+    """A model of ``unit`` for 2026 unless ``year`` (20 hộ unless given); other columns as
+    :func:`tests.helpers.add_model_year` takes them."""
+    return await add_model_year(s, unit, name, now=NOW, field=field, scale=scale, **values)
 
 
 @pytest.fixture

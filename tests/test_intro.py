@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from io import BytesIO
 from pathlib import Path
-from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -17,8 +16,8 @@ from bot.cli import run_command
 from bot.settings import Settings
 from handlers.core import Core
 from handlers.messages import Attachment
-from storage.models import AuditLog, DvkModel, ModelIntro, ModelYear, Unit
-from tests.helpers import Chat, Clock, World
+from storage.models import AuditLog, ModelIntro
+from tests.helpers import Chat, Clock, World, new_model
 
 SUMMARY_OPTIONS = [
     "✅ Lưu",
@@ -30,41 +29,11 @@ SUMMARY_OPTIONS = [
 ]
 
 
-async def add_model(
-    sm: async_sessionmaker[AsyncSession], unit: Unit, name: str, clock: Clock, **extra: Any
-) -> int:
-    async with sm() as s, s.begin():
-        model = DvkModel(unit_id=unit.id, created_at=clock())
-        s.add(model)
-        await s.flush()
-        values: dict[str, Any] = {
-            "origin": "new",
-            "field": "KT",
-            "subject": "collective",
-            "subject_name": unit.name,
-            "place": "Tổ dân phố 1",
-            "lead_body": "Chi bộ",
-            "scale": "20 hộ",
-            **extra,
-        }
-        record = ModelYear(
-            model_id=model.id,
-            year=2026,
-            name=name,
-            created_at=clock(),
-            updated_at=clock(),
-            **values,
-        )
-        s.add(record)
-        await s.flush()
-        return record.id
-
-
 @pytest.fixture
 async def record_id(
     world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
 ) -> int:
-    return await add_model(sessionmaker, world.cell1, "Nuôi ong lấy mật", clock)
+    return await new_model(sessionmaker, world.cell1, "Nuôi ong lấy mật", clock)
 
 
 async def intro_of(sm: async_sessionmaker[AsyncSession], record_id: int) -> ModelIntro | None:
@@ -153,8 +122,8 @@ async def test_a_leader_picks_the_unit_and_the_model_and_outsiders_reach_none(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
 ) -> None:
-    other = await add_model(sessionmaker, world.women, "Phụ nữ giúp nhau", clock)
-    await add_model(sessionmaker, world.other_cell, "Ngoài phường", clock)
+    other = await new_model(sessionmaker, world.women, "Phụ nữ giúp nhau", clock)
+    await new_model(sessionmaker, world.other_cell, "Ngoài phường", clock)
     hung = Chat(core, "hung")
     await hung.send("/gioithieu")
     assert "Giới thiệu mô hình của đơn vị nào?" in hung.last.text
@@ -183,7 +152,7 @@ async def test_introductions_workbook_in_chat_and_on_the_command_line(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    await add_model(sessionmaker, world.cell1, "Không giới thiệu", clock)
+    await new_model(sessionmaker, world.cell1, "Không giới thiệu", clock)
     lan = Chat(core, "lan")
     await lan.send("/gioithieu")
     await lan.send("1")  # of the two models

@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scheduler import rules
-from storage.models import DvkModel, ModelScore, ModelYear, RecordState, Unit, UnitReport
-from tests.helpers import Clock, World
+from storage.models import ModelScore, ModelYear, RecordState, Unit, UnitReport
+from tests.helpers import Clock, World, add_model_year
 
 
 async def add_model(
@@ -24,28 +24,9 @@ async def add_model(
     state: str = RecordState.ACTIVE.value,
     name: str = "Mô hình",
 ) -> ModelYear:
-    model = DvkModel(unit_id=unit.id, created_at=now)
-    session.add(model)
-    await session.flush()
-    record = ModelYear(
-        model_id=model.id,
-        year=year,
-        origin="new",
-        name=name,
-        field="KT",
-        field_other=None,
-        subject="collective",
-        subject_name=unit.name,
-        place="Tổ dân phố 1",
-        lead_body="Chi bộ",
-        scale="100 hộ",
-        results=results,
-        state=state,
-        created_at=now,
-        updated_at=now,
+    record = await add_model_year(
+        session, unit, name, now=now, year=year, scale="100 hộ", results=results, state=state
     )
-    session.add(record)
-    await session.flush()
     if scored:
         session.add(
             ModelScore(model_year_id=record.id, criterion=1, points=Decimal(5), scored_at=now)

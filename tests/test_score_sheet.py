@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reports import rubric
 from reports.score_sheet import build_score_sheet, sheet_name
-from storage.models import DvkModel, ModelScore, ModelYear, Unit
-from tests.helpers import World
+from storage.models import ModelScore, ModelYear, Unit
+from tests.helpers import World, add_model_year
 
 D = Decimal
 YEAR = 2026
@@ -42,27 +42,10 @@ async def add_model(
     points: dict[int, Decimal] | None = None,
     now: datetime,
 ) -> ModelYear:
-    model = DvkModel(unit_id=unit.id, created_at=now)
-    session.add(model)
-    await session.flush()
-    record = ModelYear(
-        model_id=model.id,
-        year=year,
-        origin="new",
-        name=name,
-        field="KT",
-        field_other=None,
-        subject=subject,
-        subject_name="Nguyễn Văn An" if subject == "individual" else unit.name,
-        place="Tổ dân phố 1",
-        lead_body="Chi bộ",
-        scale="120 hộ",
-        state=state,
-        created_at=now,
-        updated_at=now,
+    person = "Nguyễn Văn An" if subject == "individual" else None
+    record = await add_model_year(
+        session, unit, name, now=now, year=year, subject=subject, subject_name=person, state=state
     )
-    session.add(record)
-    await session.flush()
     await add_scores(session, record, points or {}, now)
     return record
 
