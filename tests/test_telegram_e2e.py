@@ -195,8 +195,10 @@ async def test_redelivered_update_is_handled_once(
     await user.tap("Xây dựng mới")
     # The same update delivered twice (as after a crash before the offset was confirmed):
     # both copies are queued before the bot's next poll, so they arrive in one batch.
+    fake.mark(1001)
     update_id = fake.send_text(1001, "Mô hình gửi hai lần")
     fake.queue_raw({"update_id": update_id, "message": fake.pending_updates[-1]["message"]})
-    await fake.wait_idle(quiet=0.3)
+    await fake.wait_for_messages(1001, 1)  # the answer to the first copy…
+    await fake.wait_idle(quiet=0.5)  # …and time for a second answer, which must not come
     replies = [m for m in fake.messages_to(1001) if "Bước 3/8" in m.plain_text]
     assert len(replies) == 1
