@@ -23,6 +23,8 @@ from tests.fake_telegram import FakeTelegram
 from tests.fake_zalo import FakeZalo
 from tests.helpers import Clock, World
 from tests.test_run import settings_for
+from tests.test_zalo_e2e import ZaloUser
+from tests.tg_harness import TgUser
 
 NAME = "Dân vận khéo thu gom rác thải"
 ZALO_LAN = "z-lan-0001"
@@ -47,20 +49,6 @@ async def link_zalo(sm: async_sessionmaker[AsyncSession], world: World, clock: C
         )
 
 
-async def say_tg(tg: FakeTelegram, user: int, text: str, replies: int = 1) -> str:
-    tg.mark(user)
-    tg.send_text(user, text)
-    got = await tg.wait_for_messages(user, replies)
-    return "\n".join("\n".join([m.plain_text, *m.button_texts]) for m in got)
-
-
-async def say_zalo(zalo: FakeZalo, user: str, text: str, replies: int = 1) -> str:
-    zalo.mark(user)
-    zalo.send_text(user, text)
-    got = await zalo.wait_for_messages(user, replies)
-    return "\n".join(m.text for m in got)
-
-
 async def test_review_round_trip_notices_arrive_on_telegram_and_zalo(
     db_url: str,
     servers: tuple[FakeTelegram, FakeZalo],
@@ -80,25 +68,26 @@ async def test_review_round_trip_notices_arrive_on_telegram_and_zalo(
     try:
         await tg.wait_for_call("getUpdates")
         await zalo.wait_for_call("getUpdates")
+        lan, leader, lan_zalo = TgUser(tg, 1001), TgUser(tg, 2001), ZaloUser(zalo, ZALO_LAN)
         # 1. The officer proposes on Telegram.
-        text = await say_tg(tg, 1001, "/dexuat")
-        assert NAME in text
-        text = await say_tg(tg, 1001, "1")
-        assert "Tổng điểm: 75/100" in text
-        text = await say_tg(tg, 1001, "co")
-        assert f"Đã đề xuất công nhận mô hình “{NAME}”" in text
+        await lan.say("/dexuat")
+        assert any(NAME in label for label in lan.last.button_texts)
+        await lan.say("1")
+        assert "Tổng điểm: 75/100" in lan.text
+        await lan.say("co")
+        assert f"Đã đề xuất công nhận mô hình “{NAME}”" in lan.text
 
         # 2. The leader rejects it with a reason; the notice reaches Lan on both platforms
         # (and her colleague on Telegram), without the leader waiting for it.
         tg.mark(1001)
         tg.mark(1002)
         zalo.mark(ZALO_LAN)
-        await say_tg(tg, 2001, "/duyet")
-        await say_tg(tg, 2001, "1")
-        await say_tg(tg, 2001, "khong cong nhan")
-        await say_tg(tg, 2001, "Chưa có minh chứng số hộ tham gia")
-        text = await say_tg(tg, 2001, "xac nhan")
-        assert "Đã ghi quyết định" in text
+        await leader.say("/duyet")
+        await leader.say("1")
+        await leader.say("khong cong nhan")
+        await leader.say("Chưa có minh chứng số hộ tham gia")
+        await leader.say("xac nhan")
+        assert "Đã ghi quyết định" in leader.text
         [on_tg] = await tg.wait_for_messages(1001, 1)
         [on_zalo] = await zalo.wait_for_messages(ZALO_LAN, 1)
         [colleague] = await tg.wait_for_messages(1002, 1)
@@ -106,31 +95,31 @@ async def test_review_round_trip_notices_arrive_on_telegram_and_zalo(
             assert "chưa được công nhận. Lý do: Chưa có minh chứng số hộ tham gia" in notice
 
         # 3. She fixes the results on Zalo and proposes again there.
-        text = await say_zalo(zalo, ZALO_LAN, "/ketqua")
-        assert "Chọn mô hình để nhập kết quả" in text
-        text = await say_zalo(zalo, ZALO_LAN, "1")
-        assert "Bước 2/3" in text
-        assert "(Hiện tại: 150 hộ tham gia)" in text
-        text = await say_zalo(zalo, ZALO_LAN, "thêm ảnh")  # no figure: asked again
-        assert "ít nhất một con số" in text
-        await say_zalo(zalo, ZALO_LAN, "150 hộ tham gia, 2 tấn rác thu gom mỗi tháng")
-        text = await say_zalo(zalo, ZALO_LAN, "xay dung moi")
-        assert "kiểm tra lại trước khi lưu" in text
-        text = await say_zalo(zalo, ZALO_LAN, "luu")
-        assert "Đã lưu" in text
-        await say_zalo(zalo, ZALO_LAN, "/dexuat")
-        await say_zalo(zalo, ZALO_LAN, "1")
-        text = await say_zalo(zalo, ZALO_LAN, "co")
-        assert "Đã đề xuất công nhận" in text
+        await lan_zalo.say("/ketqua")
+        assert "Chọn mô hình để nhập kết quả" in lan_zalo.last
+        await lan_zalo.say("1")
+        assert "Bước 2/3" in lan_zalo.last
+        assert "(Hiện tại: 150 hộ tham gia)" in lan_zalo.last
+        await lan_zalo.say("thêm ảnh")  # no figure: asked again
+        assert "ít nhất một con số" in lan_zalo.last
+        await lan_zalo.say("150 hộ tham gia, 2 tấn rác thu gom mỗi tháng")
+        await lan_zalo.say("xay dung moi")
+        assert "kiểm tra lại trước khi lưu" in lan_zalo.last
+        await lan_zalo.say("luu")
+        assert "Đã lưu" in lan_zalo.last
+        await lan_zalo.say("/dexuat")
+        await lan_zalo.say("1")
+        await lan_zalo.say("co")
+        assert "Đã đề xuất công nhận" in lan_zalo.last
 
         # 4. The leader recognises it; the notice arrives on both platforms again.
         tg.mark(1001)
         zalo.mark(ZALO_LAN)
-        await say_tg(tg, 2001, "/duyet")
-        await say_tg(tg, 2001, "1")
-        await say_tg(tg, 2001, "cong nhan")
-        text = await say_tg(tg, 2001, "xac nhan")
-        assert "Đã ghi quyết định" in text
+        await leader.say("/duyet")
+        await leader.say("1")
+        await leader.say("cong nhan")
+        await leader.say("xac nhan")
+        assert "Đã ghi quyết định" in leader.text
         [on_tg] = await tg.wait_for_messages(1001, 1)
         [on_zalo] = await zalo.wait_for_messages(ZALO_LAN, 1)
         for notice in (on_tg.plain_text, on_zalo.text):
@@ -154,17 +143,17 @@ async def test_review_round_trip_notices_arrive_on_telegram_and_zalo(
                 select(AuditLog).where(AuditLog.entity_id == record_id).order_by(AuditLog.id)
             )
         ).all()
-    officer, leader = world.officer.id, world.leader.id
+    officer_id, leader_id = world.officer.id, world.leader.id
     reason = "Chưa có minh chứng số hộ tham gia"
     # Every step, in order, with who, on which platform, and why.
     assert [
         (e.entity, e.action, e.person_id, e.via_channel, e.details.get("decision")) for e in entries
     ] == [
-        ("model_year", "propose", officer, "telegram", None),
-        ("model_year", "review", leader, "telegram", "not_recognised"),
-        ("model_year", "results", officer, "zalo", None),
-        ("model_year", "propose", officer, "zalo", None),
-        ("model_year", "review", leader, "telegram", "recognised"),
+        ("model_year", "propose", officer_id, "telegram", None),
+        ("model_year", "review", leader_id, "telegram", "not_recognised"),
+        ("model_year", "results", officer_id, "zalo", None),
+        ("model_year", "propose", officer_id, "zalo", None),
+        ("model_year", "review", leader_id, "telegram", "recognised"),
     ]
     assert entries[1].details["reason"] == reason
 
@@ -261,8 +250,9 @@ async def test_replies_share_the_rate_with_a_broadcast(
     task = asyncio.create_task(run(app, False, io.StringIO(), stop))
     try:
         await tg.wait_for_call("getUpdates")
+        lan = TgUser(tg, 1001)
         for _ in range(5):
-            await say_tg(tg, 1001, "/trogiup")
+            await lan.say("/trogiup")
         for n in range(40):
             await tg.wait_for_messages(900_000 + n, 1)
     finally:
