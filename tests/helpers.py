@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -216,3 +219,33 @@ class Chat:
         for t in texts:
             await self.send(t)
         return self.replies
+
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+async def assert_libreoffice_opens(tmp_path: Path, files: dict[str, bytes]) -> None:
+    """LibreOffice converts every workbook in ``files`` (name → content) to PDF, headless:
+    a file it would have to repair fails to load and leaves no PDF."""
+    assert SOFFICE is not None
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    process = await asyncio.create_subprocess_exec(
+        SOFFICE,
+        f"-env:UserInstallation=file://{tmp_path}/profile",
+        "--headless",
+        "--convert-to",
+        "pdf",
+        "--outdir",
+        str(tmp_path),
+        *files,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=300)
+    assert process.returncode == 0, output.decode(errors="replace")
+    for name in files:
+        pdf = tmp_path / name.replace(".xlsx", ".pdf")
+        assert pdf.exists(), output.decode(errors="replace")
+        assert pdf.read_bytes().startswith(b"%PDF")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
@@ -18,7 +16,7 @@ from reports import appendix
 from reports.appendix import appendix_file_name, build_pl1, build_pl4
 from storage import repo
 from storage.models import ModelYear, Unit
-from tests.helpers import add_model_year
+from tests.helpers import SOFFICE, add_model_year, assert_libreoffice_opens
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 YEAR = 2026
@@ -641,9 +639,6 @@ def test_file_name() -> None:
     assert appendix_file_name(4, unit, 2026) == "Phu_luc_4_Dang_bo_phuong_Minh_Khai_2026.xlsx"
 
 
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-
-
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
 async def test_libreoffice_opens_both(
     sessionmaker: async_sessionmaker[AsyncSession], tree: Tree, tmp_path: Path
@@ -653,24 +648,4 @@ async def test_libreoffice_opens_both(
             "pl1.xlsx": await build_pl1(session, tree.ward, YEAR),
             "pl4.xlsx": await build_pl4(session, tree.ward, YEAR),
         }
-    for name, data in files.items():
-        (tmp_path / name).write_bytes(data)
-    assert SOFFICE is not None
-    process = await asyncio.create_subprocess_exec(
-        SOFFICE,
-        f"-env:UserInstallation=file://{tmp_path}/profile",
-        "--headless",
-        "--convert-to",
-        "pdf",
-        "--outdir",
-        str(tmp_path),
-        *files,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=180)
-    assert process.returncode == 0, output.decode(errors="replace")
-    for name in files:
-        pdf = tmp_path / name.replace(".xlsx", ".pdf")
-        assert pdf.read_bytes().startswith(b"%PDF")
+    await assert_libreoffice_opens(tmp_path, files)

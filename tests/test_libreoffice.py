@@ -3,8 +3,6 @@ which fails on a file LibreOffice would have to repair). Skipped when it is not 
 
 from __future__ import annotations
 
-import asyncio
-import shutil
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,10 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from reports.exports import EXPORTS, Scope
 from storage.models import LeadDocument, ModelIntro, ModelScore, ModelYear
 from tests.conftest import TZ
-from tests.helpers import World
+from tests.helpers import SOFFICE, World, assert_libreoffice_opens
 from tests.test_exports import add_model
-
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
@@ -60,29 +56,8 @@ async def test_every_workbook_opens_in_libreoffice(
             )
         )
     scope = Scope(root=world.ward, subtree=True, year=2026, tz=TZ, now=now, quotas={"chi_bo": 1})
-    names = []
+    files = {}
     async with sessionmaker() as session:
         for code, export in EXPORTS.items():
-            name = f"{code}.xlsx"
-            (tmp_path / name).write_bytes(await export.build(session, scope))
-            names.append(name)
-    assert SOFFICE is not None
-    process = await asyncio.create_subprocess_exec(
-        SOFFICE,
-        f"-env:UserInstallation=file://{tmp_path}/profile",
-        "--headless",
-        "--convert-to",
-        "pdf",
-        "--outdir",
-        str(tmp_path),
-        *names,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=300)
-    assert process.returncode == 0, output.decode(errors="replace")
-    for name in names:
-        pdf = tmp_path / name.replace(".xlsx", ".pdf")
-        assert pdf.exists(), output.decode(errors="replace")
-        assert pdf.read_bytes().startswith(b"%PDF")
+            files[f"{code}.xlsx"] = await export.build(session, scope)
+    await assert_libreoffice_opens(tmp_path, files)
