@@ -229,16 +229,16 @@ class Core:
         return [Reply(SORRY)]
 
     def _after_commit(self, session: AsyncSession) -> None:
-        if session.info.pop(DEADLINES_CHANGED, False) and self.on_deadlines_changed is not None:
-            try:
-                self.on_deadlines_changed()
-            except Exception:
-                log.exception("the deadlines-changed hook failed")
-        if session.info.pop(outbox.WRITTEN, False) and self.on_outbox is not None:
-            try:
-                self.on_outbox()
-            except Exception:
-                log.exception("the outbox hook failed")
+        """Run the hooks a committed message asked for (flags in ``session.info``)."""
+        for flag, hook in (
+            (DEADLINES_CHANGED, self.on_deadlines_changed),
+            (outbox.WRITTEN, self.on_outbox),
+        ):
+            if session.info.pop(flag, False) and hook is not None:
+                try:
+                    hook()
+                except Exception:
+                    log.exception("the %s hook failed", flag)
 
     async def _drop_flow(self, msg: IncomingMessage) -> bool:
         """Last resort when an open flow cannot be handled at all: let the officer out of it."""
