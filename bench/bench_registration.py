@@ -64,11 +64,11 @@ from aiogram.types import Message
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bench.common import PG_ADMIN_URL, pg_database, pg_problem, sqlite_database
+from bench.common import PG_ADMIN_URL, pg_database, sqlite_database
 from bot.telegram import TelegramChannel
 from handlers.core import SORRY, Core
 from storage import repo
-from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.db import make_engine, make_sessionmaker, unreachable, upgrade
 from storage.models import ModelYear
 from tests.fake_telegram import Document, FakeTelegram, JSONDict, SentMessage
 
@@ -598,7 +598,7 @@ async def run(officers: int, db: str, reply_within: float, think: float) -> None
             compare(figures, echo, officers)
             results.append(figures)
         if db in ("postgresql", "both"):
-            problem = await pg_problem(PG_ADMIN_URL)
+            problem = await unreachable(PG_ADMIN_URL)
             if problem is not None:
                 print(f"\n== PostgreSQL skipped: not reachable at {PG_ADMIN_URL} ({problem}) ==")
             else:

@@ -78,10 +78,10 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bench.common import PG_ADMIN_URL, pg_database, pg_problem, sqlite_database
+from bench.common import PG_ADMIN_URL, pg_database, sqlite_database
 from reports.exports import Scope, registration_deadline
 from storage import repo
-from storage.db import is_sqlite, make_engine, make_sessionmaker, upgrade
+from storage.db import is_sqlite, make_engine, make_sessionmaker, unreachable, upgrade
 from storage.models import DvkModel, Field, ModelYear, Origin, RecordState, Subject, Unit
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -889,7 +889,7 @@ async def run(models: int, units: int, db: str, trace: bool) -> None:
         async with sqlite_database("dvk_bench_reports_") as url:
             await bench_database("SQLite", url, models, units, trace)
     if db in ("postgresql", "both"):
-        problem = await pg_problem(PG_ADMIN_URL)
+        problem = await unreachable(PG_ADMIN_URL)
         if problem is not None:
             print(f"\n== PostgreSQL skipped: not reachable at {PG_ADMIN_URL} ({problem}) ==")
         else:

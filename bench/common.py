@@ -23,19 +23,6 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
-async def pg_problem(url: str) -> str | None:
-    """Why the server at ``url`` cannot be reached, or None."""
-    engine = make_engine(url, connect_args={"timeout": 3})
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        return None
-    except Exception as err:  # any failure to reach it is a reason to skip
-        return f"{type(err).__name__}: {err}"
-    finally:
-        await engine.dispose()
-
-
 async def _pg_admin(url: str, sql: str) -> None:
     engine = make_engine(url, isolation_level="AUTOCOMMIT")
     try:

@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -101,3 +101,17 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as conn:
         return await conn.run_sync(_rev)
+
+
+async def unreachable(url: str, timeout: float = 3.0) -> str | None:  # noqa: ASYNC109
+    """Why the database at ``url`` cannot be reached (for a skip or a bench's note), or
+    None when it answers."""
+    engine = make_engine(url, connect_args={"timeout": timeout})
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return None
+    except Exception as err:  # any failure to reach it is the reason
+        return f"{type(err).__name__}: {err}"
+    finally:
+        await engine.dispose()

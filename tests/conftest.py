@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from handlers.core import Core
-from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.db import make_engine, make_sessionmaker, unreachable, upgrade
 from storage.models import Base
 from tests.helpers import Clock, World, build_world
 
@@ -33,22 +33,10 @@ REQUIRE_PG = os.environ.get("DVK_REQUIRE_POSTGRES") == "1"
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-async def _pg_probe(url: str) -> str | None:
-    engine = make_engine(url, connect_args={"timeout": 3})
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        return None
-    except Exception as err:  # any failure to reach it is a reason to skip
-        return f"{type(err).__name__}: {err}"
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str | None]:
     """A fresh database for this test session, migrated once; None when unreachable."""
-    problem = asyncio.run(_pg_probe(PG_URL))
+    problem = asyncio.run(unreachable(PG_URL))
     if problem is not None:
         yield None
         return
