@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -135,6 +135,17 @@ NAV_WORDS: Mapping[str, str] = {
 }
 NAV_LABELS = {"back": "Quay lại", "skip": "Bỏ qua", "keep": "Giữ nguyên", "cancel": "Hủy"}
 NAV_CODES = {"back": "b", "skip": "s", "keep": "k", "cancel": "x"}
+# Every answer saves the state: the statement is built once, the values bound each time.
+_SAVE_STATE = (
+    update(ConversationState)
+    .where(
+        ConversationState.channel == bindparam("channel_"),
+        ConversationState.chat_id == bindparam("chat_"),
+        ConversationState.version == bindparam("version_"),
+    )
+    .values(data=bindparam("data_"), version=bindparam("next_"), updated_at=bindparam("at_"))
+    .execution_options(synchronize_session=False)
+)
 _NON_WORD = re.compile(r"[^\w ]+")
 _PAREN = re.compile(r"\(([^)]*)\)")
 
@@ -200,17 +211,19 @@ class FlowEngine:
     @staticmethod
     async def _save(ctx: Ctx, row: ConversationState, state: Data) -> None:
         """Write the new state only if nobody changed it since we read it."""
-        result = await ctx.session.execute(
-            update(ConversationState)
-            .where(
-                ConversationState.channel == row.channel,
-                ConversationState.chat_id == row.chat_id,
-                ConversationState.version == row.version,
-            )
-            .values(data=state, version=row.version + 1, updated_at=ctx.now)
-            .execution_options(synchronize_session=False)
+        conn = await ctx.session.connection()  # Core: with values given, the ORM would bulk-update
+        result = await conn.execute(
+            _SAVE_STATE,
+            {
+                "channel_": row.channel,
+                "chat_": row.chat_id,
+                "version_": row.version,
+                "data_": state,
+                "next_": row.version + 1,
+                "at_": ctx.now,
+            },
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             raise StaleState
         # Keep the loaded row in step without marking it dirty (no second UPDATE at commit).
         set_committed_value(row, "data", state)

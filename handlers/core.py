@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -117,6 +117,15 @@ FLOW_COMMANDS = {
 }
 ALIASES = {"help": "trogiup", "cancel": "huy", "hdsd": "trogiup"}
 EVIDENCE_NAMES = {flow.name for flow in EVIDENCE_FLOWS}
+# Remember an update id, once: built for each dialect at import, values bound per message.
+_FIRST_DELIVERY = {
+    name: insert(ProcessedUpdate)
+    .values(
+        channel=bindparam("channel"), update_id=bindparam("update"), processed_at=bindparam("at")
+    )
+    .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+    for name, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
 
 
 def utcnow() -> datetime:
@@ -260,13 +269,12 @@ class Core:
         now = self.clock()
         # One statement: INSERT … ON CONFLICT DO NOTHING (SQLite and PostgreSQL alike); a
         # concurrent delivery of the same update waits on the row and then inserts nothing.
-        insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-        result = await session.execute(
-            insert(ProcessedUpdate)
-            .values(channel=msg.channel, update_id=msg.update_id, processed_at=now)
-            .on_conflict_do_nothing(index_elements=["channel", "update_id"])
+        conn = await session.connection()  # Core: with values given, the ORM would bulk-insert
+        result = await conn.execute(
+            _FIRST_DELIVERY[conn.dialect.name],
+            {"channel": msg.channel, "update": msg.update_id, "at": now},
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             return False
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
             # Platforms redeliver within a day at most: older ids need not be kept forever.
@@ -284,7 +292,7 @@ class Core:
     async def _handle(self, session: AsyncSession, msg: IncomingMessage) -> list[Reply]:
         text = clean(msg.text) if msg.text else None
         msg = replace(msg, text=text)
-        person = await repo.person_for_account(session, msg.channel, msg.user_id)
+        person, row = await repo.person_and_state(session, msg.channel, msg.user_id, msg.chat_id)
         ctx = Ctx(
             session=session,
             person=person,
@@ -296,7 +304,6 @@ class Core:
             display_name=msg.display_name,
             quotas=self.quotas,
         )
-        row = await self.engine.load(ctx)
         if text and text.startswith("/") and msg.choice is None:
             name, args = parse_command(text)
             return await self._command(ctx, name, args, row is not None)

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.text import fold
@@ -17,6 +17,7 @@ from storage.models import (
     Account,
     AuditLog,
     Campaign,
+    ConversationState,
     Deadline,
     DvkModel,
     Invite,
@@ -111,6 +112,48 @@ async def person_for_account(
     if row is None:
         return None
     person, account_id, unreachable_at = row
+    await _reached(session, account_id, unreachable_at)
+    return person
+
+
+# Every message needs both the person behind the account and the chat's open flow: one
+# statement reads them. Built once; the values are bound at each execution.
+_ONE_ROW = select(literal(1).label("one")).subquery()
+_PERSON_AND_STATE = (
+    select(Person, Account.id, Account.unreachable_at, ConversationState)
+    .select_from(_ONE_ROW)
+    .outerjoin(
+        Account,
+        and_(Account.channel == bindparam("channel"), Account.external_id == bindparam("user")),
+    )
+    .outerjoin(Person, Person.id == Account.person_id)
+    .outerjoin(
+        ConversationState,
+        and_(
+            ConversationState.channel == bindparam("channel"),
+            ConversationState.chat_id == bindparam("chat"),
+        ),
+    )
+    .execution_options(populate_existing=True)
+)
+
+
+async def person_and_state(
+    session: AsyncSession, channel: str, external_id: str, chat_id: str
+) -> tuple[Person | None, ConversationState | None]:
+    """The person behind an account (None: not invited) and the chat's open flow (None:
+    no flow open), read together."""
+    person, account_id, unreachable_at, state = (
+        await session.execute(
+            _PERSON_AND_STATE, {"channel": channel, "user": external_id, "chat": chat_id}
+        )
+    ).one()
+    if person is not None:
+        await _reached(session, account_id, unreachable_at)
+    return person, state
+
+
+async def _reached(session: AsyncSession, account_id: int, unreachable_at: datetime | None) -> None:
     if unreachable_at is not None:
         # A message from the account again: the person unblocked the bot.
         await session.execute(
@@ -118,7 +161,6 @@ async def person_for_account(
             .where(Account.id == account_id)
             .values(unreachable_at=None, unreachable_reason=None)
         )
-    return person
 
 
 async def create_person(
