@@ -62,7 +62,10 @@ def build_channels(app: App) -> Channels:
     channels = Channels(files=files)
     if settings.telegram_bot_token is not None:
         channels.telegram = TelegramChannel(
-            app.core, settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base
+            app.core,
+            settings.telegram_bot_token.get_secret_value(),
+            settings.telegram_api_base,
+            concurrency=settings.telegram_concurrency,
         )
     if settings.zalo_bot_token is not None:
         api = ZaloApi(settings.zalo_bot_token.get_secret_value(), settings.zalo_api_base)

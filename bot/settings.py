@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     telegram_api_base: str = "https://api.telegram.org"
     telegram_bot_username: str | None = None
 
+    # Telegram updates handled at once; more wait their turn (bot/telegram.py).
+    telegram_concurrency: int = Field(default=8, ge=1)
+
     zalo_bot_token: SecretStr | None = None
     zalo_api_base: str = "https://bot-api.zaloplatforms.com"
 

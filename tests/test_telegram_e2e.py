@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.settings import Settings
+from bot.telegram import DEFAULT_CONCURRENCY, TelegramChannel
 from handlers.core import COMMANDS, Core
+from handlers.messages import IncomingMessage, Reply
 from storage.models import Membership, ModelYear, Person
 from tests.fake_telegram import FakeTelegram
 from tests.helpers import Clock, World
@@ -202,3 +206,67 @@ async def test_redelivered_update_is_handled_once(
     await fake.wait_idle(quiet=0.5)  # …and time for a second answer, which must not come
     replies = [m for m in fake.messages_to(1001) if "Bước 3/8" in m.plain_text]
     assert len(replies) == 1
+
+
+class InFlight:
+    """Wraps ``core.handle`` to count the messages being handled at the same moment."""
+
+    def __init__(self, core: Core) -> None:
+        self.real = core.handle
+        self.now = 0
+        self.peak = 0
+        self.done = 0
+        core.handle = self.handle  # type: ignore[method-assign]
+
+    async def handle(self, msg: IncomingMessage) -> list[Reply]:
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+        try:
+            await asyncio.sleep(0.05)  # a slow database: the next updates pile up meanwhile
+            return await self.real(msg)
+        finally:
+            self.now -= 1
+            self.done += 1
+
+
+async def test_a_burst_of_updates_is_handled_a_few_at_a_time(
+    fake: FakeTelegram, core: Core, world: World
+) -> None:
+    assert Settings().telegram_concurrency == DEFAULT_CONCURRENCY  # `dvk run` and the bench
+    counter = InFlight(core)
+    async with running_bot(fake, core, concurrency=3):
+        users = [5001 + n for n in range(12)]  # people without an invite: one answer each
+        for user_id in users:
+            fake.send_text(user_id, "/start")
+        for user_id in users:
+            [reply] = await fake.wait_for_messages(user_id, 1)
+            assert "mã mời" in reply.plain_text
+    # Never more than the limit at once, and the limit was reached: not one at a time.
+    assert counter.done == 12
+    assert counter.peak == 3
+
+
+async def test_webhook_updates_wait_for_a_free_slot(
+    fake: FakeTelegram, core: Core, world: World
+) -> None:
+    counter = InFlight(core)
+    channel = TelegramChannel(core, fake.token, fake.base_url, concurrency=2)
+    try:
+        for n in range(6):
+            channel.dispatch(
+                {
+                    "update_id": 900 + n,
+                    "message": {
+                        "message_id": 900 + n,
+                        "date": 1_767_225_600,
+                        "chat": {"id": 6001 + n, "type": "private", "first_name": "Lan"},
+                        "from": {"id": 6001 + n, "is_bot": False, "first_name": "Lan"},
+                        "text": "/start",
+                    },
+                }
+            )
+        await channel.drain()
+    finally:
+        await channel.close()
+    assert (counter.done, counter.peak) == (6, 2)
+    assert all(fake.messages_to(6001 + n) for n in range(6))

@@ -6,15 +6,17 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from bot.telegram import TelegramChannel
+from bot.telegram import DEFAULT_CONCURRENCY, TelegramChannel
 from handlers.core import Core
 from tests.fake_telegram import FakeTelegram, SentMessage
 
 
 class RunningBot:
-    def __init__(self, fake: FakeTelegram, core: Core) -> None:
+    def __init__(
+        self, fake: FakeTelegram, core: Core, concurrency: int = DEFAULT_CONCURRENCY
+    ) -> None:
         self.fake = fake
-        self.channel = TelegramChannel(core, fake.token, fake.base_url)
+        self.channel = TelegramChannel(core, fake.token, fake.base_url, concurrency=concurrency)
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -31,8 +33,10 @@ class RunningBot:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(fake: FakeTelegram, core: Core) -> AsyncIterator[RunningBot]:
-    bot = RunningBot(fake, core)
+async def running_bot(
+    fake: FakeTelegram, core: Core, concurrency: int = DEFAULT_CONCURRENCY
+) -> AsyncIterator[RunningBot]:
+    bot = RunningBot(fake, core, concurrency)
     await bot.start()
     try:
         yield bot
