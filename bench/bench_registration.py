@@ -12,6 +12,11 @@ What runs where:
   and a throw-away PostgreSQL database that is dropped at the end).
 * Baseline, in this process too: a bare aiogram 3 echo bot polling the same kind of fake
   server, driven by the same N users sending the same messages.
+* Where the time goes, for each run: the core alone (the same messages handed straight to
+  ``Core.handle``: flows and database, no Telegram), and the channel alone (the real
+  ``TelegramChannel`` whose core replays, from memory, the replies the real core gave: the
+  Telegram side without flows or database).  The last section prints each one's CPU per
+  update and what the throughput target leaves for the core.
 
 Latency of one update: from queueing it in the fake server to the bot's reply to that chat
 arriving at the fake server (timestamped when ``sendMessage`` is stored; both ends on the
@@ -49,12 +54,15 @@ import math
 import multiprocessing
 import os
 import random
+import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
@@ -65,8 +73,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.common import PG_ADMIN_URL, pg_database, sqlite_database
-from bot.telegram import TelegramChannel
+from bot.telegram import DEFAULT_CONCURRENCY, TelegramChannel
 from handlers.core import SORRY, Core
+from handlers.messages import IncomingMessage, Reply, render_plain
 from storage import repo
 from storage.db import make_engine, make_sessionmaker, unreachable, upgrade
 from storage.models import ModelYear
@@ -510,10 +519,11 @@ async def run_echo(load: LoadGenerator, plan: Plan, errors: ErrorCounter) -> Fig
     return figures
 
 
-async def run_dvk(
-    load: LoadGenerator, label: str, url: str, plan: Plan, errors: ErrorCounter
-) -> Figures:
-    print(f"\n== Dân vận khéo bot on {label} ==", flush=True)
+@contextlib.asynccontextmanager
+async def fresh_core(
+    url: str, plan: Plan
+) -> AsyncIterator[tuple[Core, async_sessionmaker[AsyncSession]]]:
+    """A core on a freshly migrated database seeded with the plan's officers."""
     engine = make_engine(url)
     try:
         started = time.perf_counter()
@@ -525,14 +535,21 @@ async def run_dvk(
             f"in {time.perf_counter() - started:.1f} s",
             flush=True,
         )
+        yield Core(sm, clock=lambda: NOW), sm
+    finally:
+        await engine.dispose()
+
+
+async def run_dvk(
+    load: LoadGenerator, label: str, url: str, plan: Plan, errors: ErrorCounter
+) -> Figures:
+    print(f"\n== Dân vận khéo bot on {label} ==", flush=True)
+    async with fresh_core(url, plan) as (core, sm):
         errors.reset()
-        core = Core(sm, clock=lambda: NOW)
         result = await load.run(plan, dvk_bot(core))
         figures = Figures.of(label, plan, result)
         print("\n".join(figures.lines()))
         rows, people = await saved_records(sm)
-    finally:
-        await engine.dispose()
     expected = sum(registration_as_expected(result.replies.get(uid, [])) for uid, _ in plan.scripts)
     sorry = sum(SORRY in reply for replies in result.replies.values() for reply in replies)
     officers = len(plan.scripts)
@@ -549,6 +566,132 @@ async def run_dvk(
     for first in errors.first:
         print(f"    e.g. {first}")
     return figures
+
+
+# --------------------------------------------------------------------------- where the time goes
+
+Recorded = dict[str, deque[list[Reply]]]  # per Telegram user id: the core's replies, in order
+
+
+@dataclass(frozen=True)
+class CoreAlone:
+    label: str
+    messages: int
+    elapsed: float
+    cpu: float  # CPU seconds of this process (aiosqlite's thread included)
+    ok: int  # officers whose replies are the registration as expected
+
+    @property
+    def per_message_ms(self) -> float:
+        return self.cpu * 1000 / self.messages if self.messages else math.nan
+
+
+async def run_core_alone(label: str, url: str, plan: Plan) -> tuple[CoreAlone, Recorded]:
+    """The same officers and messages handed straight to ``Core.handle`` (no Telegram, no
+    HTTP), all at once and as many at a time as the channel lets through: what the flows
+    and the database cost per message."""
+    print(f"\n== Core alone on {label}: flows and database, no Telegram ==", flush=True)
+    recorded: Recorded = {}
+    async with fresh_core(url, plan) as (core, sm):
+        slots = asyncio.Semaphore(DEFAULT_CONCURRENCY)
+
+        async def officer(user_id: int, script: Sequence[str]) -> None:
+            chat = str(user_id)
+            replies = recorded.setdefault(chat, deque())
+            for n, text in enumerate(script):
+                incoming = IncomingMessage(
+                    "telegram", chat, chat, text=text, update_id=f"{user_id}.{n}"
+                )
+                async with slots:
+                    replies.append(await core.handle(incoming))
+
+        start, cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(officer(uid, script) for uid, script in plan.scripts))
+        figures = CoreAlone(
+            label,
+            plan.updates,
+            time.perf_counter() - start,
+            time.process_time() - cpu,
+            sum(
+                registration_as_expected([render_plain(r) for rs in recorded[str(uid)] for r in rs])
+                for uid, _ in plan.scripts
+            ),
+        )
+        rows, _people = await saved_records(sm)
+    print(
+        f"  {figures.messages} messages in {figures.elapsed:.2f} s "
+        f"({figures.messages / figures.elapsed:.0f}/s), CPU {figures.per_message_ms:.2f} "
+        f"ms/message; flows as expected {figures.ok}/{len(plan.scripts)}, "
+        f"ModelYear rows {rows}",
+        flush=True,
+    )
+    return figures, recorded
+
+
+class ReplayCore:
+    """Stands in for the core in the channel-only measurement: answers each officer's
+    message with the reply the real core gave to it (recorded by ``run_core_alone``), from
+    memory, so that only the Telegram side (aiogram, keyboards, HTTP) is measured."""
+
+    def __init__(self, recorded: Recorded) -> None:
+        self.recorded = {chat: deque(replies) for chat, replies in recorded.items()}
+
+    async def handle(self, msg: IncomingMessage) -> list[Reply]:
+        return self.recorded[msg.chat_id].popleft()
+
+
+def channel_only(recorded: Recorded) -> StartBot:
+    """The real ``TelegramChannel`` whose core answers from memory."""
+
+    async def start(base_url: str) -> Stop:
+        core = cast(Core, ReplayCore(recorded))
+        channel = TelegramChannel(
+            core, TOKEN, base_url, incoming_dir=Path(tempfile.gettempdir()), max_file_bytes=1
+        )
+        task = asyncio.create_task(channel.run_polling(handle_signals=False))
+
+        async def stop() -> None:
+            try:
+                await _stop_polling(channel.dp, task)
+            finally:
+                await channel.close()
+
+        return stop
+
+    return start
+
+
+async def run_channel_only(
+    load: LoadGenerator, plan: Plan, recorded: Recorded, errors: ErrorCounter
+) -> Figures:
+    print("\n== Channel alone: the bot's Telegram side, the core answering from memory ==")
+    errors.reset()
+    result = await load.run(plan, channel_only(recorded))
+    figures = Figures.of("channel", plan, result)
+    print("\n".join(figures.lines()))
+    expected = sum(registration_as_expected(result.replies.get(uid, [])) for uid, _ in plan.scripts)
+    print(f"  replies as recorded: {expected}/{len(plan.scripts)}; errors logged {errors.count}")
+    return figures
+
+
+def decompose(echo: Figures, channel: Figures, cores: Sequence[CoreAlone]) -> None:
+    """Where a bot update's CPU goes, and what the throughput target leaves for the core."""
+    echo_ms = echo.bot_cpu * 1000 / echo.updates
+    channel_ms = channel.bot_cpu * 1000 / channel.updates
+    budget = echo_ms / TARGET_THROUGHPUT_RATIO
+    print("\n== Where an update's CPU goes (bot process, one core) ==")
+    print(f"  echo bot: {echo_ms:.2f} ms/update")
+    print(
+        f"  channel alone: {channel_ms:.2f} ms/update ({channel_ms / echo_ms:.1f}x echo); "
+        f"with a core that cost nothing the bot would reach "
+        f"{channel.throughput / echo.throughput:.2f}x echo"
+    )
+    for core in cores:
+        print(f"  core alone on {core.label}: {core.per_message_ms:.2f} ms/message")
+    print(
+        f"  {TARGET_THROUGHPUT_RATIO}x echo allows {budget:.2f} ms/update in all: "
+        f"{budget - channel_ms:.2f} ms for the core after the channel's share"
+    )
 
 
 def compare(bot: Figures, echo: Figures, officers: int) -> None:
@@ -589,10 +732,15 @@ async def run(officers: int, db: str, reply_within: float, think: float) -> None
         flush=True,
     )
     load = LoadGenerator()
+    cores: list[CoreAlone] = []
+    recorded: Recorded | None = None
     try:
         echo = await run_echo(load, plan, errors)
         results: list[Figures] = [echo]
         if db in ("sqlite", "both"):
+            async with sqlite_database() as url:
+                core, recorded = await run_core_alone("SQLite", url, plan)
+                cores.append(core)
             async with sqlite_database() as url:
                 figures = await run_dvk(load, "SQLite", url, plan, errors)
             compare(figures, echo, officers)
@@ -603,9 +751,14 @@ async def run(officers: int, db: str, reply_within: float, think: float) -> None
                 print(f"\n== PostgreSQL skipped: not reachable at {PG_ADMIN_URL} ({problem}) ==")
             else:
                 async with pg_database(PG_ADMIN_URL) as url:
+                    core, replies = await run_core_alone("PostgreSQL", url, plan)
+                    cores.append(core)
+                    recorded = recorded or replies
+                async with pg_database(PG_ADMIN_URL) as url:
                     figures = await run_dvk(load, "PostgreSQL", url, plan, errors)
                 compare(figures, echo, officers)
                 results.append(figures)
+        channel = await run_channel_only(load, plan, recorded, errors) if recorded else None
     finally:
         await load.close()
 
@@ -621,6 +774,8 @@ async def run(officers: int, db: str, reply_within: float, think: float) -> None
             f"  {f.label:<12}{f.throughput:>10.0f}{f.p50:>9.1f}{f.p95:>9.1f}{f.p99:>9.1f}"
             f"{ratio:>8.2f}x{cpu:>12.2f}"
         )
+    if channel is not None:
+        decompose(echo, channel, cores)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
