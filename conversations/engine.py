@@ -245,13 +245,21 @@ class FlowEngine:
         ctx.session.expunge(row)
 
     async def start(
-        self, ctx: Ctx, flow_name: str, data: Data | None = None, at_summary: bool = False
+        self,
+        ctx: Ctx,
+        flow_name: str,
+        data: Data | None = None,
+        at_summary: bool = False,
+        none_open: bool = False,
     ) -> list[Reply]:
+        """Open a flow in the chat, closing the one open there unless the caller knows that
+        none is (``none_open``: it has just looked)."""
         flow = self.flows[flow_name]
-        old = await self.load(ctx)
-        if old is not None:
-            await self.close(ctx, old)
-        await ctx.session.flush()
+        if not none_open:
+            old = await self.load(ctx)
+            if old is not None:
+                await self.close(ctx, old)
+            await ctx.session.flush()
         state: Data = {"data": dict(data or {}), "step": None, "history": [], "edit": False}
         if at_summary and flow.confirm:
             state["step"] = SUMMARY

@@ -64,11 +64,6 @@ async def checked_unit(ctx: Ctx, unit_id: int) -> Unit:
     return unit
 
 
-async def unit_name(ctx: Ctx, data: Data) -> str:
-    unit = await ctx.session.get(Unit, data["unit"])
-    return unit.name if unit else "?"
-
-
 async def may_change(ctx: Ctx, unit: Unit, year: int) -> tuple[bool, str]:
     """Officers edit or withdraw until the registration deadline; leaders and admins always."""
     access = await repo.access_of(ctx.session, ctx.person)
@@ -178,13 +173,14 @@ def _when_kept(data: Data) -> bool:
     return _when_can_keep(data) and data.get("origin") == Origin.KEPT.value
 
 
-async def after_unit(ctx: Ctx, data: Data) -> None:
-    await checked_unit(ctx, data["unit"])
+async def _after_unit(ctx: Ctx, data: Data) -> Unit:
+    unit = await checked_unit(ctx, data["unit"])
     keepable = await repo.keepable_records(ctx.session, data["unit"], data["_year"])
     data["_keepable"] = len(keepable)
     if not keepable:
         data["origin"] = Origin.NEW.value
         data.pop("kept_from", None)
+    return unit
 
 
 async def origin_choices(_ctx: Ctx, _data: Data) -> list[Choice]:
@@ -263,8 +259,7 @@ def _show_kept(_value: Any, data: Data) -> str:
 
 
 async def after_unit_named(ctx: Ctx, data: Data) -> None:
-    await after_unit(ctx, data)
-    data["_unit_name"] = await unit_name(ctx, data)
+    data["_unit_name"] = (await _after_unit(ctx, data)).name
 
 
 async def after_kept_named(ctx: Ctx, data: Data) -> None:
@@ -368,12 +363,13 @@ REGISTER = Flow(
 
 async def start_register(ctx: Ctx) -> Data | Reply:
     """Initial data for /dangky, or a reply that says why it cannot start."""
-    choices = await unit_choices(ctx, {})
-    if not choices:
+    # The units stay referenced meanwhile, so the checks below find them in the session.
+    units = await repo.usable_units(ctx.session, await repo.access_of(ctx.session, ctx.person))
+    if not units:
         return Reply("Bạn chưa thuộc đơn vị nào nên chưa đăng ký được mô hình.")
     data: Data = {"_year": ctx.local_now.year}
-    if len(choices) == 1:
-        data["unit"] = choices[0].value
+    if len(units) == 1:
+        data["unit"] = units[0].id
         data["_single_unit"] = True
         await after_unit_named(ctx, data)
     return data

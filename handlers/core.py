@@ -367,7 +367,8 @@ class Core:
         initial = await starter(ctx, args)
         if isinstance(initial, Reply):
             return [initial]
-        return await self.engine.start(ctx, FLOW_COMMANDS[name], initial)
+        # No flow is open here: the message found none, or a resting one was just closed.
+        return await self.engine.start(ctx, FLOW_COMMANDS[name], initial, none_open=True)
 
     async def _close_resting(self, ctx: Ctx) -> bool:
         row = await self.engine.load(ctx)

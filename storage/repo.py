@@ -9,8 +9,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, literal, or_, select, update
+from sqlalchemy import and_, bindparam, delete, event, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from conversations.text import fold
 from storage.models import (
@@ -218,6 +219,7 @@ async def add_membership(
     elif ROLE_RANK[role] > ROLE_RANK[existing.role]:
         existing.role = role
     await session.flush()
+    session.info.get(_ACCESS, {}).pop(person.id, None)
     return existing
 
 
@@ -257,13 +259,28 @@ class Access:
         return max(self.direct.values(), key=lambda r: ROLE_RANK[r], default=None)
 
 
+# What a person may reach is asked several times while one message is handled (the list of
+# units, then the unit picked): it is read once per transaction and kept in the session.
+_ACCESS = "dvk.access"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_access(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_ACCESS, None)
+
+
 async def access_of(session: AsyncSession, person: Person | None) -> Access:
     if person is None:
         return Access({}, ())
-    pairs = await memberships(session, person)
-    direct = {u.id: m.role for m, u in pairs}
-    led = tuple(u.path for m, u in pairs if ROLE_RANK[m.role] >= ROLE_RANK[Role.LEADER])
-    return Access(direct, led)
+    known: dict[int, Access] = session.info.setdefault(_ACCESS, {})
+    access = known.get(person.id)
+    if access is None:
+        pairs = await memberships(session, person)
+        direct = {u.id: m.role for m, u in pairs}
+        led = tuple(u.path for m, u in pairs if ROLE_RANK[m.role] >= ROLE_RANK[Role.LEADER])
+        access = known[person.id] = Access(direct, led)
+    return access
 
 
 async def usable_units(session: AsyncSession, access: Access) -> list[Unit]:
