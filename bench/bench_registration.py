@@ -74,6 +74,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.common import PG_ADMIN_URL, pg_database, sqlite_database
 from bot.telegram import DEFAULT_CONCURRENCY, TelegramChannel
+from conversations.evidence import EvidenceStore
 from handlers.core import SORRY, Core
 from handlers.messages import IncomingMessage, Reply, render_plain
 from storage import repo
@@ -635,30 +636,12 @@ class ReplayCore:
 
     def __init__(self, recorded: Recorded) -> None:
         self.recorded = {chat: deque(replies) for chat, replies in recorded.items()}
+        # What TelegramChannel asks of a core besides handle(): where files would go.
+        self.files_dir = Path(tempfile.gettempdir()) / "dvk-bench-files"
+        self.evidence = EvidenceStore(self.files_dir)
 
     async def handle(self, msg: IncomingMessage) -> list[Reply]:
         return self.recorded[msg.chat_id].popleft()
-
-
-def channel_only(recorded: Recorded) -> StartBot:
-    """The real ``TelegramChannel`` whose core answers from memory."""
-
-    async def start(base_url: str) -> Stop:
-        core = cast(Core, ReplayCore(recorded))
-        channel = TelegramChannel(
-            core, TOKEN, base_url, incoming_dir=Path(tempfile.gettempdir()), max_file_bytes=1
-        )
-        task = asyncio.create_task(channel.run_polling(handle_signals=False))
-
-        async def stop() -> None:
-            try:
-                await _stop_polling(channel.dp, task)
-            finally:
-                await channel.close()
-
-        return stop
-
-    return start
 
 
 async def run_channel_only(
@@ -666,7 +649,7 @@ async def run_channel_only(
 ) -> Figures:
     print("\n== Channel alone: the bot's Telegram side, the core answering from memory ==")
     errors.reset()
-    result = await load.run(plan, channel_only(recorded))
+    result = await load.run(plan, dvk_bot(cast(Core, ReplayCore(recorded))))
     figures = Figures.of("channel", plan, result)
     print("\n".join(figures.lines()))
     expected = sum(registration_as_expected(result.replies.get(uid, [])) for uid, _ in plan.scripts)
