@@ -571,7 +571,8 @@ class FlowEngine:
         if outcome.then is not None:
             name, data, at_summary = outcome.then
             await ctx.session.flush()
-            replies += await self.start(ctx, name, data, at_summary=at_summary)
+            # The row was closed just above: nothing to look for before opening the next.
+            replies += await self.start(ctx, name, data, at_summary=at_summary, none_open=True)
         return replies
 
 
