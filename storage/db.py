@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.sqlite_driver import use_one_trip_cursors
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -37,6 +39,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            use_one_trip_cursors(dbapi_connection)
             cursor = dbapi_connection.cursor()
             # Foreign keys are off by default in SQLite; WAL lets readers run beside a writer.
             cursor.execute("PRAGMA foreign_keys=ON")
