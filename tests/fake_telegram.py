@@ -26,7 +26,6 @@ decodes by parameter name (see ``_STRING_FIELDS``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import copy
 import itertools
 import json
@@ -36,7 +35,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any, NamedTuple, Self
+from typing import Any, NamedTuple
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
@@ -44,9 +43,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
-from tests.fake_flood import FloodControl
-
-JSONDict = dict[str, Any]
+from tests.fake_server import FakeServer, JSONDict
 
 # Parameters that are strings in the Bot API: never JSON-decoded ("123" stays "123").
 _STRING_FIELDS = frozenset(
@@ -283,8 +280,10 @@ def _decode(name: str, value: Any) -> Any:
         return value
 
 
-class FakeTelegram:
+class FakeTelegram(FakeServer[int, int, SentMessage]):
     """Fake Telegram Bot API server; see the module docstring."""
+
+    server_name = "FakeTelegram"
 
     def __init__(
         self,
@@ -293,6 +292,7 @@ class FakeTelegram:
         bot_first_name: str = "Dân vận khéo",
         bot_username: str = "dvk_test_bot",
     ) -> None:
+        super().__init__()
         self.token = token
         bot_id = token.split(":", 1)[0]
         self.bot_id = int(bot_id) if bot_id.isdigit() else 123456
@@ -303,20 +303,12 @@ class FakeTelegram:
         # Validate parse_mode=HTML text like Telegram ("can't parse entities").
         self.validate_html = True
 
-        self.calls: list[tuple[str, JSONDict]] = []
-        self.sent: list[SentMessage] = []
         self.callback_answers: dict[str, JSONDict] = {}
         self.commands: dict[tuple[str, str], list[JSONDict]] = {}
         self.webhook_url = ""
         self.blocked: set[int] = set()
-        # Flood control (off until enforce_limits / inject_429); records every send accepted
-        # or refused, for counting duplicates and measuring the pace.
-        self.flood = FloodControl()
 
         self._pending: list[JSONDict] = []
-        self._messages: dict[int, SentMessage] = {}
-        self._by_chat: dict[int, list[SentMessage]] = {}
-        self._marks: dict[int, int] = {}
         self._files: dict[str, _StoredFile] = {}
         self._paths: dict[str, _StoredFile] = {}
         self._failures: dict[str, deque[_Failure]] = {}
@@ -328,13 +320,7 @@ class FakeTelegram:
         self._file_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
 
-        self._event = asyncio.Event()
         self._poll_generation = 0
-        self._inflight = 0
-        self._last_activity = time.monotonic()
-        self._closing = False
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
 
         handlers: dict[str, _Handler] = {
             "getMe": self._get_me,
@@ -361,44 +347,11 @@ class FakeTelegram:
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def start(self) -> None:
-        if self._runner is not None:
-            raise RuntimeError("FakeTelegram already started")
-        self._closing = False
-        self._event = asyncio.Event()
+    def _build_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{file_path:.+}", self._handle_file)
-        runner = web.AppRunner(
-            app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
-        )
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self._runner = runner
-        self._port = int(runner.addresses[0][1])
-        self._last_activity = time.monotonic()
-
-    async def stop(self) -> None:
-        runner, self._runner = self._runner, None
-        if runner is None:
-            return
-        self._closing = True  # wakes pending long polls so shutdown is immediate
-        self._notify()
-        await runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._port is None:
-            raise RuntimeError("FakeTelegram is not started")
-        return f"http://127.0.0.1:{self._port}"
+        return app
 
     @property
     def api_server(self) -> TelegramAPIServer:
@@ -595,110 +548,18 @@ class FakeTelegram:
         queue = self._failures.setdefault(name, deque())
         queue.extend(_Failure(error_code, description, retry_after) for _ in range(times))
 
-    # ------------------------------------------------------------------ inspection / waiting
+    # ------------------------------------------------------------------ FakeServer hooks
 
-    def messages_to(self, chat_id: int) -> list[SentMessage]:
-        return list(self._by_chat.get(chat_id, []))
+    def _describe(self, message: SentMessage) -> str:
+        return f"#{message.message_id} [{message.method}] {message.text!r} {message.buttons}"
 
-    def message(self, message_id: int) -> SentMessage:
-        return self._messages[message_id]
+    def _method_key(self, method: str) -> str:
+        return method.lower()  # Bot API method names are case-insensitive
 
-    def calls_of(self, method: str) -> list[JSONDict]:
-        return [params for name, params in self.calls if name.lower() == method.lower()]
-
-    @property
-    def pending_updates(self) -> list[JSONDict]:
-        """Updates not yet confirmed by the bot (via getUpdates offset)."""
-        return list(self._pending)
-
-    def mark(self, chat_id: int) -> None:
-        """Remember the current position: wait_for_messages counts from here."""
-        self._marks[chat_id] = len(self._by_chat.get(chat_id, []))
-
-    async def wait_for_messages(
-        self,
-        chat_id: int,
-        count: int,
-        timeout: float = 5.0,  # noqa: ASYNC109
-    ) -> list[SentMessage]:
-        """Wait until ``count`` messages were sent to ``chat_id`` since the last mark (or
-        start) and return all messages since then (possibly more than ``count``)."""
-        start = self._marks.get(chat_id, 0)
-
-        def enough() -> bool:
-            return len(self._by_chat.get(chat_id, [])) - start >= count
-
-        ok = await self._wait_until(enough, timeout)
-        got = self.messages_to(chat_id)[start:]
-        if not ok:
-            seen = "\n".join(f"  #{m.message_id} [{m.method}] {m.text!r} {m.buttons}" for m in got)
-            raise AssertionError(
-                f"expected {count} message(s) to chat {chat_id} within {timeout}s, "
-                f"got {len(got)}:\n{seen or '  (none)'}"
-            )
-        return got
-
-    async def wait_for_call(
-        self,
-        method: str,
-        count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109
-    ) -> list[JSONDict]:
-        """Wait until ``method`` has been called ``count`` times in total; return the params."""
-        ok = await self._wait_until(lambda: len(self.calls_of(method)) >= count, timeout)
-        found = self.calls_of(method)
-        if not ok:
-            raise AssertionError(
-                f"expected {count} call(s) of {method} within {timeout}s, got {len(found)}: {found}"
-            )
-        return found
-
-    async def wait_idle(
-        self,
-        quiet: float = 0.3,
-        timeout: float = 5.0,  # noqa: ASYNC109
-    ) -> None:
-        """Return once every queued update was confirmed by getUpdates and no other call (nor
-        confirmation) happened for ``quiet`` seconds; AssertionError after ``timeout``."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            now = loop.time()
-            wait = deadline - now
-            if not self._pending and self._inflight == 0:
-                idle_for = time.monotonic() - self._last_activity
-                if idle_for >= quiet:
-                    return
-                wait = min(wait, quiet - idle_for)
-            if now >= deadline:
-                raise AssertionError(
-                    f"not idle after {timeout}s: {len(self._pending)} unconfirmed update(s), "
-                    f"{self._inflight} request(s) in flight, last calls: "
-                    f"{[name for name, _ in self.calls[-5:]]}"
-                )
-            await self._changed(max(wait, 0.001))
+    def _busy_summary(self) -> str:
+        return f"{len(self._pending)} unconfirmed update(s), {self._inflight} request(s) in flight"
 
     # ------------------------------------------------------------------ internals
-
-    def _notify(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
-
-    async def _changed(self, seconds: float) -> None:
-        """Sleep until the next state change (_notify) or for ``seconds``."""
-        event = self._event
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), seconds)
-
-    async def _wait_until(self, predicate: Callable[[], bool], seconds: float) -> bool:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        while not predicate():
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False
-            await self._changed(remaining)
-        return True
 
     def _user(self, user_id: int, first_name: str | None = None) -> JSONDict:
         if first_name is not None:
@@ -730,10 +591,6 @@ class FakeTelegram:
             "from": user,
             **extra,
         }
-
-    def _touch(self) -> None:
-        self._last_activity = time.monotonic()
-        self._notify()
 
     async def _read_params(self, request: web.Request) -> JSONDict:
         params: JSONDict = {name: _decode(name, value) for name, value in request.query.items()}

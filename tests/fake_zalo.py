@@ -48,14 +48,12 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Self
+from typing import Any, Final
 
 import httpx
 from aiohttp import web
 
-from tests.fake_flood import FloodControl
-
-JSONDict = dict[str, Any]
+from tests.fake_server import FakeServer, JSONDict
 
 EVENT_TEXT: Final = "message.text.received"
 EVENT_IMAGE: Final = "message.image.received"
@@ -156,8 +154,10 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
-class FakeZalo:
+class FakeZalo(FakeServer[str, str, SentMessage]):
     """Fake Zalo Bot API server; see the module docstring."""
+
+    server_name = "FakeZalo"
 
     def __init__(
         self,
@@ -170,6 +170,7 @@ class FakeZalo:
         require_https_webhook: bool = False,
         webhook_timeout: float = 10.0,
     ) -> None:
+        super().__init__()
         self.token = token
         prefix = token.split(":", 1)[0]
         self.bot_id = prefix if prefix.isdigit() else "1459232241454765289"
@@ -183,35 +184,21 @@ class FakeZalo:
         self.require_https_webhook = require_https_webhook
         self.webhook_timeout = webhook_timeout
 
-        self.calls: list[tuple[str, JSONDict]] = []
-        self.sent: list[SentMessage] = []
         self.delivered: list[JSONDict] = []  # updates handed out (poll or webhook), in order
         self.deliveries: list[WebhookDelivery] = []
         self.photo_requests: list[tuple[str, int]] = []  # (photo URL, HTTP status served)
         self.blocked: set[str] = set()
-        # Flood control (off until enforce_limits / inject_429); records every send accepted
-        # or refused, for counting duplicates and measuring the pace.
-        self.flood = FloodControl()
         self.webhook_url = ""
         self.webhook_secret = ""
         self.webhook_updated_at = _now_ms()
 
         self._pending: deque[JSONDict] = deque()
         self._updates: dict[str, JSONDict] = {}  # message_id -> update as first queued
-        self._messages: dict[str, SentMessage] = {}
-        self._by_chat: dict[str, list[SentMessage]] = {}
-        self._marks: dict[str, int] = {}
         self._failures: dict[str, deque[_Failure]] = {}
         self._photos: dict[str, _Photo] = {}
         self._names: dict[str, str] = {}
 
-        self._event = asyncio.Event()
-        self._inflight = 0
-        self._delivering = 0
-        self._last_activity = time.monotonic()
-        self._closing = False
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
+        self._delivering = 0  # webhook deliveries in flight
         self._client: httpx.AsyncClient | None = None
         self._deliverer: asyncio.Task[None] | None = None
 
@@ -229,34 +216,21 @@ class FakeZalo:
 
     # ------------------------------------------------------------------ lifecycle
 
-    async def start(self) -> None:
-        if self._runner is not None:
-            raise RuntimeError("FakeZalo already started")
-        self._closing = False
-        self._event = asyncio.Event()
+    def _build_app(self) -> web.Application:
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.on_response_prepare.append(self._set_server_headers)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/photos/{name}", self._handle_photo)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown_path)
-        runner = web.AppRunner(
-            app, access_log=None, handler_cancellation=True, shutdown_timeout=1.0
-        )
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self._runner = runner
-        self._port = int(runner.addresses[0][1])
+        return app
+
+    async def _on_started(self) -> None:
+        """Open the webhook client and start pushing queued updates to a webhook."""
         self._client = httpx.AsyncClient(timeout=self.webhook_timeout, trust_env=False)
         self._deliverer = asyncio.create_task(self._deliver_loop(), name="fake-zalo-webhook")
-        self._last_activity = time.monotonic()
 
-    async def stop(self) -> None:
-        runner, self._runner = self._runner, None
-        if runner is None:
-            return
-        self._closing = True  # ends pending long polls at once (they answer 408)
-        self._notify()
+    async def _on_stopping(self) -> None:
+        # Pending long polls were woken and answer 408 (``_closing``).
         deliverer, self._deliverer = self._deliverer, None
         if deliverer is not None:
             deliverer.cancel()
@@ -265,21 +239,6 @@ class FakeZalo:
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
-        await runner.cleanup()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``; API calls go to ``<base_url>/bot<token>/<method>``."""
-        if self._port is None:
-            raise RuntimeError("FakeZalo is not started")
-        return f"http://127.0.0.1:{self._port}"
 
     def api_url(self, method: str) -> str:
         return f"{self.base_url}/bot{self.token}/{method}"
@@ -505,123 +464,25 @@ class FakeZalo:
         queue = self._failures.setdefault(method, deque())
         queue.extend(_Failure(error_code, description, body) for _ in range(times))
 
-    # ------------------------------------------------------------------ inspection / waiting
+    # ------------------------------------------------------------------ FakeServer hooks
 
-    def messages_to(self, chat_id: str) -> list[SentMessage]:
-        return list(self._by_chat.get(chat_id, []))
+    def _describe(self, message: SentMessage) -> str:
+        return (
+            f"{message.message_id} [{message.method}] {message.text!r}"
+            + (f" photo={message.photo}" if message.photo else "")
+            + (f" sticker={message.sticker}" if message.sticker else "")
+        )
 
-    def message(self, message_id: str) -> SentMessage:
-        return self._messages[message_id]
+    def _busy(self) -> bool:
+        return self._delivering > 0
 
-    def calls_of(self, method: str) -> list[JSONDict]:
-        return [params for name, params in self.calls if name == method]
-
-    @property
-    def pending_updates(self) -> list[JSONDict]:
-        """Updates queued and not yet handed out."""
-        return list(self._pending)
-
-    def mark(self, chat_id: str) -> None:
-        """Remember the current position: wait_for_messages counts from here."""
-        self._marks[chat_id] = len(self._by_chat.get(chat_id, []))
-
-    async def wait_for_messages(
-        self,
-        chat_id: str,
-        count: int,
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline for the whole wait, not one call
-    ) -> list[SentMessage]:
-        """Wait until ``count`` messages were sent to ``chat_id`` since the last mark (or the
-        start) and return all of them (possibly more than ``count``)."""
-        start = self._marks.get(chat_id, 0)
-
-        def enough() -> bool:
-            return len(self._by_chat.get(chat_id, [])) - start >= count
-
-        ok = await self._wait_until(enough, timeout)
-        got = self.messages_to(chat_id)[start:]
-        if not ok:
-            seen = "\n".join(
-                f"  {m.message_id} [{m.method}] {m.text!r}"
-                + (f" photo={m.photo}" if m.photo else "")
-                + (f" sticker={m.sticker}" if m.sticker else "")
-                for m in got
-            )
-            raise AssertionError(
-                f"expected {count} message(s) to chat {chat_id} within {timeout}s, "
-                f"got {len(got)}:\n{seen or '  (none)'}"
-            )
-        return got
-
-    async def wait_for_call(
-        self,
-        method: str,
-        count: int = 1,
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline for the whole wait, not one call
-    ) -> list[JSONDict]:
-        """Wait until ``method`` was called ``count`` times in total; return the params."""
-        ok = await self._wait_until(lambda: len(self.calls_of(method)) >= count, timeout)
-        found = self.calls_of(method)
-        if not ok:
-            raise AssertionError(
-                f"expected {count} call(s) of {method} within {timeout}s, got {len(found)}: {found}"
-            )
-        return found
-
-    async def wait_idle(
-        self,
-        quiet: float = 0.3,
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline for the whole wait, not one call
-    ) -> None:
-        """Return once every queued update was handed out, no request (other than a waiting
-        getUpdates) or webhook delivery is in flight, and nothing happened for ``quiet``
-        seconds; AssertionError after ``timeout``."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            now = loop.time()
-            wait = deadline - now
-            if not self._pending and self._inflight == 0 and self._delivering == 0:
-                idle_for = time.monotonic() - self._last_activity
-                if idle_for >= quiet:
-                    return
-                wait = min(wait, quiet - idle_for)
-            if now >= deadline:
-                raise AssertionError(
-                    f"not idle after {timeout}s: {len(self._pending)} queued update(s), "
-                    f"{self._inflight} request(s) and {self._delivering} webhook "
-                    f"delivery(ies) in flight, last calls: {[n for n, _ in self.calls[-5:]]}"
-                )
-            await self._changed(max(wait, 0.001))
+    def _busy_summary(self) -> str:
+        return (
+            f"{len(self._pending)} queued update(s), {self._inflight} request(s) and "
+            f"{self._delivering} webhook delivery(ies) in flight"
+        )
 
     # ------------------------------------------------------------------ internals
-
-    def _notify(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
-
-    def _touch(self) -> None:
-        self._last_activity = time.monotonic()
-        self._notify()
-
-    async def _changed(self, seconds: float) -> None:
-        """Sleep until the next state change (_notify) or for ``seconds``."""
-        event = self._event
-        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
-        # that races with the event being set (stop() does both to the webhook task).
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await event.wait()
-
-    async def _wait_until(self, predicate: Callable[[], bool], seconds: float) -> bool:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        while not predicate():
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return False
-            await self._changed(remaining)
-        return True
 
     def _take_update(self) -> JSONDict:
         update = self._pending.popleft()
