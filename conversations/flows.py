@@ -375,6 +375,9 @@ async def start_register(ctx: Ctx) -> Data | Reply:
     return data
 
 
+ALREADY_KEPT = "Mô hình năm trước này đã được duy trì rồi. Vui lòng kiểm tra /mohinh."
+
+
 async def finish_register(ctx: Ctx, data: Data) -> Outcome:
     assert ctx.person is not None
     unit = await checked_unit(ctx, data["unit"])
@@ -390,9 +393,8 @@ async def finish_register(ctx: Ctx, data: Data) -> Outcome:
         kept = await ctx.session.get(ModelYear, data.get("kept_from"))
         keepable = {r.id for r in await repo.keepable_records(ctx.session, unit.id, year)}
         if kept is None or kept.id not in keepable:
-            raise InputError(
-                "Mô hình năm trước này đã được duy trì rồi. Vui lòng kiểm tra /mohinh."
-            )
+            raise InputError(ALREADY_KEPT)
+    record = None
     if kept is None:
         model = DvkModel(unit_id=unit.id, created_at=ctx.now)
         ctx.session.add(model)
@@ -400,17 +402,30 @@ async def finish_register(ctx: Ctx, data: Data) -> Outcome:
         model_id = model.id
     else:
         model_id = kept.model_id
-    record = ModelYear(
-        model_id=model_id,
-        year=year,
-        origin=Origin.KEPT.value if kept else Origin.NEW.value,
-        state=RecordState.ACTIVE.value,
-        created_by=ctx.person.id,
-        created_at=ctx.now,
-        updated_at=ctx.now,
-        **values,
-    )
-    ctx.session.add(record)
+        # Kept this year already and then withdrawn: the same record comes back, with its
+        # evidence, holding the answers given now. Locked: another chat keeping it at the
+        # same moment waits here, then finds it active.
+        record = await repo.lock_record_of_year(ctx.session, model_id, year)
+        if record is not None and record.state != RecordState.WITHDRAWN.value:
+            raise InputError(ALREADY_KEPT)
+    if record is None:
+        record = ModelYear(
+            model_id=model_id,
+            year=year,
+            origin=Origin.KEPT.value if kept else Origin.NEW.value,
+            state=RecordState.ACTIVE.value,
+            created_by=ctx.person.id,
+            created_at=ctx.now,
+            updated_at=ctx.now,
+            **values,
+        )
+        ctx.session.add(record)
+    else:
+        for key, value in values.items():
+            setattr(record, key, value)
+        record.origin = Origin.KEPT.value
+        record.state = RecordState.ACTIVE.value
+        record.updated_at = ctx.now
     await ctx.session.flush()
     await repo.audit(
         ctx.session,

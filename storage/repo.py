@@ -466,9 +466,12 @@ async def records_of_unit(
 
 
 async def keepable_records(session: AsyncSession, unit_id: int, year: int) -> list[ModelYear]:
-    """Last year's active models of the unit not yet registered again this year; models
-    removed from the list (thanh loại) last year are not offered."""
-    taken = select(ModelYear.model_id).where(ModelYear.year == year)
+    """Last year's active models of the unit not yet registered again this year (one
+    withdrawn this year may be kept again); models removed from the list (thanh loại) last
+    year are not offered."""
+    taken = select(ModelYear.model_id).where(
+        ModelYear.year == year, ModelYear.state == RecordState.ACTIVE.value
+    )
     query = (
         select(ModelYear)
         .join(DvkModel, DvkModel.id == ModelYear.model_id)
@@ -482,6 +485,17 @@ async def keepable_records(session: AsyncSession, unit_id: int, year: int) -> li
         .order_by(ModelYear.id)
     )
     return list((await session.scalars(query)).all())
+
+
+async def lock_record_of_year(session: AsyncSession, model_id: int, year: int) -> ModelYear | None:
+    """The model's record of ``year`` (any state), read afresh and locked until the
+    transaction ends, like ``lock_record``; None when the model has none that year."""
+    return await session.scalar(
+        select(ModelYear)
+        .where(ModelYear.model_id == model_id, ModelYear.year == year)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 async def unit_of_record(session: AsyncSession, record: ModelYear) -> Unit:

@@ -1040,6 +1040,82 @@ async def test_a_twin_saved_meanwhile_stops_the_save_and_writes_nothing(
     assert len(await records(sessionmaker)) == 2
 
 
+async def keep_street_model(chat: Chat, unit: str | None = None, scale: str | None = None) -> None:
+    """/dangky keeping last year's "Tuyến phố văn minh" up to the summary: every answer kept,
+    or the scale changed to ``scale``."""
+    await chat.send("/dangky")
+    if unit is not None:
+        await chat.tap(unit)
+    await chat.tap("Duy trì từ năm trước")
+    await chat.tap("Tuyến phố văn minh")
+    for _ in range(6):
+        await chat.tap("Giữ nguyên")
+    if scale is None:
+        await chat.tap("Giữ nguyên")
+    else:
+        await chat.send(scale)
+    assert "kiểm tra lại trước khi lưu" in chat.last.text, chat.last.text
+
+
+async def withdraw(chat: Chat, name: str) -> None:
+    await open_record(chat, name)
+    await chat.tap("Rút mô hình")
+    await chat.tap("Có, rút mô hình")
+    assert chat.last.text.startswith(f"Đã rút mô hình “{name}”"), chat.last.text
+
+
+async def test_a_kept_model_withdrawn_by_mistake_can_be_kept_again(
+    core: Core, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    lan = Chat(core, "lan")
+    await keep_street_model(lan, scale="220 hộ")
+    await lan.tap("Lưu")
+    [first] = await records(sessionmaker)
+    await withdraw(lan, "Tuyến phố văn minh")
+    assert (await record(sessionmaker, first.id)).state == "withdrawn"
+    # Offered again, and saved again as the same record with the answers given now.
+    await keep_street_model(lan, scale="240 hộ")
+    await lan.tap("Lưu")
+    assert f"Đã lưu mô hình duy trì năm 2026 của Chi bộ Tổ dân phố 1 (mã số {first.id})" in (
+        lan.last.text
+    )
+    [again] = await records(sessionmaker)
+    assert (again.id, again.model_id, again.origin, again.state, again.scale) == (
+        first.id,
+        world.kept.model_id,
+        "kept",
+        "active",
+        "240 hộ",
+    )
+    await lan.send("/mohinh")
+    assert labels(lan.last) == ["Tuyến phố văn minh (Văn hóa - Xã hội (VHXH); Tập thể)"]
+    # Kept again, it is no longer offered.
+    await lan.send("/huy")
+    await lan.send("/dangky")
+    assert "Duy trì từ năm trước" not in labels(lan.last)
+    assert len(await audits(sessionmaker, "register")) == 2
+
+
+async def test_a_withdrawn_model_kept_from_two_chats_is_saved_once(
+    core: Core, world: World, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    lan = Chat(core, "lan")
+    minh = Chat(core, "minh")
+    await keep_street_model(lan)
+    await lan.tap("Lưu")
+    [first] = await records(sessionmaker)
+    await withdraw(lan, "Tuyến phố văn minh")
+    await keep_street_model(lan)
+    await keep_street_model(minh, unit="Chi bộ Tổ dân phố 1")
+    await minh.tap("Lưu")
+    assert "Đã lưu mô hình duy trì năm 2026" in minh.last.text
+    await lan.tap("Lưu")
+    assert "/mohinh" in lan.last.text
+    assert "Đã lưu" not in lan.last.text
+    [saved] = await records(sessionmaker)
+    assert (saved.id, saved.state) == (first.id, "active")
+
+
 async def test_last_years_model_kept_twice_is_saved_once(
     core: Core, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
