@@ -78,7 +78,7 @@ from conversations.evidence import EvidenceStore
 from handlers.core import SORRY, Core
 from handlers.messages import IncomingMessage, Reply, render_plain
 from storage import repo
-from storage.db import make_engine, make_sessionmaker, unreachable, upgrade
+from storage.db import make_engine, make_sessionmaker, open_connections, unreachable, upgrade
 from storage.models import ModelYear
 from tests.fake_telegram import Document, FakeTelegram, JSONDict, SentMessage
 
@@ -524,13 +524,16 @@ async def run_echo(load: LoadGenerator, plan: Plan, errors: ErrorCounter) -> Fig
 async def fresh_core(
     url: str, plan: Plan
 ) -> AsyncIterator[tuple[Core, async_sessionmaker[AsyncSession]]]:
-    """A core on a freshly migrated database seeded with the plan's officers."""
-    engine = make_engine(url)
+    """A core on a freshly migrated database seeded with the plan's officers, its pool
+    sized and opened as ``dvk run`` does."""
+    engine = make_engine(url, concurrency=DEFAULT_CONCURRENCY)
     try:
         started = time.perf_counter()
         await upgrade(engine)
         sm = make_sessionmaker(engine)
         await seed(sm, [uid for uid, _ in plan.scripts])
+        await engine.dispose()  # what migrating and seeding left open: dvk run starts afresh
+        await open_connections(engine, DEFAULT_CONCURRENCY)
         print(
             f"  fresh database migrated and seeded with {len(plan.scripts)} officers "
             f"in {time.perf_counter() - started:.1f} s",

@@ -57,7 +57,7 @@ class App:
 
 
 async def build_app(settings: Settings, clock: Clock = utcnow, migrate: bool | None = None) -> App:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, concurrency=settings.telegram_concurrency)
     if settings.auto_migrate if migrate is None else migrate:
         await upgrade(engine)
     sessionmaker = make_sessionmaker(engine)

@@ -22,6 +22,7 @@ from bot.web import build_web_app
 from bot.zalo import ZaloApi, ZaloChannel
 from scheduler.delivery import Deliverer
 from scheduler.reminders import ReminderPlanner
+from storage.db import open_connections
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,8 @@ async def start(app: App, webhook: bool) -> Channels:
             "Chế độ webhook cần PUBLIC_BASE_URL: địa chỉ https mà Telegram/Zalo gọi tới "
             "máy chủ này (ví dụ https://dvk.example.vn).\n"
         )
+    # Before the first update: connections set up now, not while the first officers wait.
+    await open_connections(app.engine, settings.telegram_concurrency)
     channels = build_channels(app)
     try:
         # Before the first update is taken: the hooks the core calls are in place by then.

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import SecretStr
+from sqlalchemy.pool import QueuePool
 
 from bot.app import build_app
 from bot.runner import run
@@ -22,6 +23,7 @@ from bot.settings import Settings
 from bot.telegram import TelegramChannel
 from bot.web import TELEGRAM_SECRET_HEADER, build_web_app
 from handlers.core import Core
+from storage.db import is_sqlite
 from tests.fake_telegram import FakeTelegram
 from tests.fake_zalo import FakeZalo
 from tests.helpers import World
@@ -87,6 +89,11 @@ async def test_both_channels_poll_in_one_process_and_stop(
         assert "Trợ lý đang chạy: Telegram, Zalo (polling)." in out.getvalue()
         assert tg.calls_of("deleteWebhook")
         assert zalo.calls_of("deleteWebhook")
+        # The pool's connections were opened before the first update (SQLite keeps one).
+        pool = app.engine.pool
+        assert isinstance(pool, QueuePool)
+        opened = pool.checkedin() + pool.checkedout()
+        assert opened >= (1 if is_sqlite(db_url) else app.settings.telegram_concurrency)
         tg.send_text(1001, "/trogiup")  # the officer's Telegram account
         zalo.send_text("z-1", "/trogiup")  # a stranger on Zalo
         [tg_reply] = await tg.wait_for_messages(1001, 1)
