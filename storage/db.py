@@ -68,8 +68,8 @@ def make_engine(url: str, *, concurrency: int | None = None, **kwargs: Any) -> A
 async def open_connections(engine: AsyncEngine, count: int) -> int:
     """Open up to ``count`` connections now and leave them in the pool (never more than it
     keeps): the first messages after a start then do not wait for connections to be set up
-    (bench/bench_registration.py at a human pace, PostgreSQL: p95 of the first three steps
-    100–134 ms → 27–66 ms). Returns how many the pool holds."""
+    (bench/bench_registration.py at a human pace, PostgreSQL: p95 of the second and third
+    steps 130 and 101 ms → 34–63 and 27–36 ms). Returns how many the pool holds."""
     pool = engine.pool
     keeps = pool.size() if isinstance(pool, QueuePool) else 1
     async with contextlib.AsyncExitStack() as stack:
