@@ -73,7 +73,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.common import PG_ADMIN_URL, pg_database, sqlite_database
-from bot.telegram import DEFAULT_CONCURRENCY, TelegramChannel
+from bot.settings import DEFAULT_TELEGRAM_CONCURRENCY
+from bot.telegram import TelegramChannel
 from conversations.evidence import EvidenceStore
 from handlers.core import SORRY, Core
 from handlers.messages import IncomingMessage, Reply, render_plain
@@ -526,14 +527,14 @@ async def fresh_core(
 ) -> AsyncIterator[tuple[Core, async_sessionmaker[AsyncSession]]]:
     """A core on a freshly migrated database seeded with the plan's officers, its pool
     sized and opened as ``dvk run`` does."""
-    engine = make_engine(url, concurrency=DEFAULT_CONCURRENCY)
+    engine = make_engine(url, concurrency=DEFAULT_TELEGRAM_CONCURRENCY)
     try:
         started = time.perf_counter()
         await upgrade(engine)
         sm = make_sessionmaker(engine)
         await seed(sm, [uid for uid, _ in plan.scripts])
         await engine.dispose()  # what migrating and seeding left open: dvk run starts afresh
-        await open_connections(engine, DEFAULT_CONCURRENCY)
+        await open_connections(engine, DEFAULT_TELEGRAM_CONCURRENCY)
         print(
             f"  fresh database migrated and seeded with {len(plan.scripts)} officers "
             f"in {time.perf_counter() - started:.1f} s",
@@ -597,7 +598,7 @@ async def run_core_alone(label: str, url: str, plan: Plan) -> tuple[CoreAlone, R
     print(f"\n== Core alone on {label}: flows and database, no Telegram ==", flush=True)
     recorded: Recorded = {}
     async with fresh_core(url, plan) as (core, sm):
-        slots = asyncio.Semaphore(DEFAULT_CONCURRENCY)
+        slots = asyncio.Semaphore(DEFAULT_TELEGRAM_CONCURRENCY)
 
         async def officer(user_id: int, script: Sequence[str]) -> None:
             chat = str(user_id)

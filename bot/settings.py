@@ -9,6 +9,12 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///dvk.sqlite3"
+# Telegram updates handled at once. More wait at Telegram (polling) or in line (webhook):
+# under a burst the database serves a few messages at a time instead of hundreds fighting
+# for its connections, and a poll fetches them in batches rather than one by one. Measured
+# by bench/bench_registration.py (PostgreSQL, 200 officers at once: 0.15–0.19x →
+# 0.27–0.29x the echo bot's throughput).
+DEFAULT_TELEGRAM_CONCURRENCY = 8
 
 
 class Settings(BaseSettings):
@@ -22,8 +28,7 @@ class Settings(BaseSettings):
     telegram_api_base: str = "https://api.telegram.org"
     telegram_bot_username: str | None = None
 
-    # Telegram updates handled at once; more wait their turn (bot/telegram.py).
-    telegram_concurrency: int = Field(default=8, ge=1)
+    telegram_concurrency: int = Field(default=DEFAULT_TELEGRAM_CONCURRENCY, ge=1)
 
     zalo_bot_token: SecretStr | None = None
     zalo_api_base: str = "https://bot-api.zaloplatforms.com"

@@ -40,6 +40,7 @@ from aiogram.types import (
     Update,
 )
 
+from bot.settings import DEFAULT_TELEGRAM_CONCURRENCY
 from conversations.evidence import too_large_text
 from handlers.core import COMMANDS, Core
 from handlers.messages import Attachment, IncomingMessage, Reply, split_text
@@ -57,12 +58,6 @@ PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 MAX_SEND_PHOTO = 10 * 1024 * 1024  # larger images go as documents
 _SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
 PRIVATE_ONLY = "Vui lòng nhắn riêng cho trợ lý (không dùng trong nhóm)."
-# Updates handled at once. More wait at Telegram (polling) or in line (webhook): under a
-# burst the database serves a few messages at a time instead of hundreds fighting for its
-# connections, and a poll fetches them in batches rather than one by one. Measured by
-# bench/bench_registration.py (PostgreSQL, 200 officers at once: 0.15–0.19x → 0.27–0.29x
-# the echo bot's throughput).
-DEFAULT_CONCURRENCY = 8
 
 
 class PinnedSession(AiohttpSession):
@@ -125,7 +120,7 @@ class TelegramChannel:
         api_base: str = "https://api.telegram.org",
         incoming_dir: Path | None = None,
         max_file_bytes: int | None = None,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        concurrency: int = DEFAULT_TELEGRAM_CONCURRENCY,
     ) -> None:
         self.core = core
         self.concurrency = concurrency

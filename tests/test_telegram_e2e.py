@@ -16,8 +16,7 @@ from aiogram.types import User
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.settings import Settings
-from bot.telegram import DEFAULT_CONCURRENCY, PinnedSession, TelegramChannel
+from bot.telegram import PinnedSession, TelegramChannel
 from handlers.core import COMMANDS, Core
 from handlers.messages import IncomingMessage, Reply
 from storage.models import Membership, ModelYear, Person
@@ -239,7 +238,6 @@ class InFlight:
 async def test_a_burst_of_updates_is_handled_a_few_at_a_time(
     fake: FakeTelegram, core: Core, world: World
 ) -> None:
-    assert Settings().telegram_concurrency == DEFAULT_CONCURRENCY  # `dvk run` and the bench
     counter = InFlight(core)
     async with running_bot(fake, core, concurrency=3):
         users = [5001 + n for n in range(12)]  # people without an invite: one answer each

@@ -6,14 +6,15 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from bot.telegram import DEFAULT_CONCURRENCY, TelegramChannel
+from bot.settings import DEFAULT_TELEGRAM_CONCURRENCY
+from bot.telegram import TelegramChannel
 from handlers.core import Core
 from tests.fake_telegram import FakeTelegram, SentMessage
 
 
 class RunningBot:
     def __init__(
-        self, fake: FakeTelegram, core: Core, concurrency: int = DEFAULT_CONCURRENCY
+        self, fake: FakeTelegram, core: Core, concurrency: int = DEFAULT_TELEGRAM_CONCURRENCY
     ) -> None:
         self.fake = fake
         self.channel = TelegramChannel(core, fake.token, fake.base_url, concurrency=concurrency)
@@ -34,7 +35,7 @@ class RunningBot:
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    fake: FakeTelegram, core: Core, concurrency: int = DEFAULT_CONCURRENCY
+    fake: FakeTelegram, core: Core, concurrency: int = DEFAULT_TELEGRAM_CONCURRENCY
 ) -> AsyncIterator[RunningBot]:
     bot = RunningBot(fake, core, concurrency)
     await bot.start()
