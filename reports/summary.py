@@ -546,7 +546,19 @@ async def build_summary(
     ws: WriteOnlyWorksheet = wb.create_sheet(SHEET)
     setup_sheet(
         ws,
-        {1: 6, 2: 42, **dict.fromkeys(range(3, 14), 9), 14: 10, 15: 13, 16: 9, 17: 9, 18: 11},
+        {
+            1: 6,
+            2: 42,
+            **dict.fromkeys(range(3, 14), 9),
+            # A field's short name is one word ("XDĐ&HTCT"): it cannot wrap, so it must fit.
+            **{3 + i: max(9, len(FIELD_SHORT[Field(f)]) + 3) for i, f in enumerate(FIELD_KEYS)},
+            14: 10,
+            15: 13,
+            16: 9,
+            17: 9,
+            18: 11,
+            19: 10,
+        },
         header_rows=(HEADER_TOP, HEADER_TOP + 1),
         freeze=f"C{HEADER_TOP + 2}",
     )

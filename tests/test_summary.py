@@ -608,6 +608,18 @@ async def test_workbook_has_a_bar_chart_of_fields(
     assert chart.type == "col"
 
 
+async def test_workbook_header_words_fit_their_columns(
+    sessionmaker: async_sessionmaker[AsyncSession], tree: Tree
+) -> None:
+    ws = load_workbook(io.BytesIO(await workbook_of(sessionmaker, tree.root)))["Tổng hợp"]
+    labels = {c.column_letter: c.value for c in ws[6] if isinstance(c.value, str)}
+    assert labels["F"] == "XDĐ&HTCT"
+    for column, label in labels.items():
+        # Header cells wrap at spaces; the longest word must fit (bold is wider: +2).
+        longest = max(len(word) for word in label.split())
+        assert ws.column_dimensions[column].width >= longest + 2, (column, label)
+
+
 # --- recognition ---------------------------------------------------------------------------
 
 
