@@ -512,10 +512,12 @@ async def _menu_record(ctx: Ctx, data: Data) -> tuple[ModelYear, Unit]:
 
 
 async def menu_action_prompt(ctx: Ctx, data: Data) -> str:
+    # The record as /duyet shows it: results, points and where it stands in review too.
+    # (conversations.review builds on this module, hence the import here.)
+    from conversations.review import detail_lines
+
     record, unit = await _menu_record(ctx, data)
-    origin = ORIGIN_LABELS[Origin(record.origin)]
-    lines = [f"Mô hình mã số {record.id} — {unit.name}, năm {record.year} ({origin}):"]
-    lines += record_lines(record)
+    lines = await detail_lines(ctx, record, unit)
     allowed, why = await may_change(ctx, unit, record.year)
     if not allowed:
         lines += ["", why]

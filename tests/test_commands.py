@@ -586,6 +586,9 @@ async def test_open_a_model_by_number(
         "• Địa điểm: Thôn 3\n"
         "• Chủ trì: Chi bộ\n"
         "• Quy mô: 100 hộ\n"
+        "• Kết quả đạt được: (chưa nhập)\n"
+        "• Điểm: chưa chấm\n"
+        "• Tình trạng: chưa đề xuất công nhận\n"
         "\n"
         "Bạn muốn làm gì?"
     )

@@ -303,3 +303,20 @@ async def test_models_not_recognised_are_still_offered_as_kept(
         async with sessionmaker() as session:
             kept = await repo.keepable_records(session, world.cell1.id, 2026)
         assert ([r.id for r in kept] == [world.kept.id]) == offered, review
+
+
+async def test_the_officers_model_view_shows_results_points_and_review(
+    core: Core, world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    await add_record(
+        sessionmaker, world.cell1, clock(), results="150 hộ tham gia", points=passing_75()
+    )
+    officer = Chat(core, "lan")
+    await propose(officer, f"{NAME} — chưa đề xuất công nhận")
+    await officer.send("/mohinh")
+    await officer.send("1")
+    text = officer.last.text
+    assert "• Kết quả đạt được: 150 hộ tham gia" in text
+    assert "• Tổng điểm: 75/100 — Đạt (tổng 75 điểm)" in text
+    assert "• Tình trạng: đề xuất công nhận bởi Nguyễn Thị Lan ngày " in text
+    assert text.endswith("Bạn muốn làm gì?")
