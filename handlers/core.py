@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from conversations.catalog import ROLE_LABELS
 from conversations.documents import DOCUMENT, start_document
@@ -146,6 +146,11 @@ def parse_command(text: str) -> tuple[str, str]:
     return ALIASES.get(name, name), rest.strip()
 
 
+def _is_sqlite(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
+    engine = sessionmaker.kw.get("bind")
+    return isinstance(engine, AsyncEngine) and engine.dialect.name == "sqlite"
+
+
 class Core:
     def __init__(
         self,
@@ -185,6 +190,10 @@ class Core:
         self.evidence = EvidenceStore(self.files_dir, int(max_evidence_mb * MB))
         # One message at a time per chat, in arrival order; entries live while in use.
         self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+        # SQLite writes one transaction at a time (and the pool keeps one connection):
+        # messages wait for their turn here, in arrival order, rather than each opening a
+        # session and waiting in the pool's queue.
+        self._database_turn = asyncio.Lock() if _is_sqlite(sessionmaker) else None
         self._pruned_at: datetime | None = None
 
     async def handle(self, msg: IncomingMessage) -> list[Reply]:
@@ -194,7 +203,10 @@ class Core:
         try:
             async with lock:
                 with using_store(self.evidence):
-                    return await self._handle_with_retry(msg)
+                    if self._database_turn is None:
+                        return await self._handle_with_retry(msg)
+                    async with self._database_turn:
+                        return await self._handle_with_retry(msg)
         finally:
             lock, users = self._locks[key]
             if users <= 1:
