@@ -8,6 +8,7 @@ the message caused is written, or nothing is.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
@@ -193,7 +194,9 @@ class Core:
         # SQLite writes one transaction at a time (and the pool keeps one connection):
         # messages wait for their turn here, in arrival order, rather than each opening a
         # session and waiting in the pool's queue.
-        self._database_turn = asyncio.Lock() if _is_sqlite(sessionmaker) else None
+        self._database_turn: contextlib.AbstractAsyncContextManager[object] = (
+            asyncio.Lock() if _is_sqlite(sessionmaker) else contextlib.nullcontext()
+        )
         self._pruned_at: datetime | None = None
 
     async def handle(self, msg: IncomingMessage) -> list[Reply]:
@@ -203,8 +206,6 @@ class Core:
         try:
             async with lock:
                 with using_store(self.evidence):
-                    if self._database_turn is None:
-                        return await self._handle_with_retry(msg)
                     async with self._database_turn:
                         return await self._handle_with_retry(msg)
         finally:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -73,48 +73,33 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     def close(self) -> None:
         self._rows.clear()
 
-    async def _run(self, work: Any) -> Any:
-        async with self._adapt_connection._execute_mutex:
-            # aiosqlite's own queue to its thread (Connection._execute): the function runs
-            # there with the sqlite3 connection, the result comes back as one future.
-            return await self._connection._execute(work)
+    async def _trip(self, statement: Callable[[sqlite3.Cursor], object]) -> Any:
+        """Open a cursor, run ``statement`` on it, read its rows and close it: all on
+        aiosqlite's thread, through its own queue (``Connection._execute``), in one trip."""
+        conn = self._connection
 
-    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        def work(conn: sqlite3.Connection) -> tuple[Description, int, int | None, list[Any]]:
-            cursor = conn.cursor()
+        def work() -> tuple[Description, int, int | None, list[Any]]:
+            cursor = conn._conn.cursor()
             try:
-                if parameters is None:
-                    cursor.execute(operation)
-                else:
-                    cursor.execute(operation, parameters)
+                statement(cursor)
                 # Rows first: with RETURNING, sqlite3 counts the rows only once they are read.
                 rows = cursor.fetchall() if cursor.description else []
                 return cursor.description, cursor.rowcount, cursor.lastrowid, rows
             finally:
                 cursor.close()
 
-        conn = self._connection
-        self._description, self._rowcount, self._lastrowid, rows = await self._run(
-            lambda: work(conn._conn)
-        )
+        async with self._adapt_connection._execute_mutex:
+            self._description, self._rowcount, self._lastrowid, rows = await conn._execute(work)
         self._rows = collections.deque(rows)
         return self
 
-    async def _executemany_async(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
-        def work(conn: sqlite3.Connection) -> tuple[Description, int, int | None]:
-            cursor = conn.cursor()
-            try:
-                cursor.executemany(operation, seq_of_parameters)
-                return cursor.description, cursor.rowcount, cursor.lastrowid
-            finally:
-                cursor.close()
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        if parameters is None:
+            return await self._trip(lambda cursor: cursor.execute(operation))
+        return await self._trip(lambda cursor: cursor.execute(operation, parameters))
 
-        conn = self._connection
-        self._description, self._rowcount, self._lastrowid = await self._run(
-            lambda: work(conn._conn)
-        )
-        self._rows = collections.deque()
-        return self
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
+        return await self._trip(lambda cursor: cursor.executemany(operation, seq_of_parameters))
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
