@@ -178,6 +178,33 @@ async def build_world(sm: async_sessionmaker[AsyncSession], now: datetime) -> Wo
         )
 
 
+class InFlight:
+    """Wraps one of the core's message handlers (``core.handle`` by default) to count the
+    messages inside it at the same moment; each waits ``delay`` first, a slow database
+    while the next messages pile up."""
+
+    def __init__(self, core: Core, method: str = "handle", delay: float = 0.05) -> None:
+        self.real = getattr(core, method)
+        self.delay = delay
+        self.now = 0
+        self.peak = 0
+        self.done = 0
+        self.started: list[str] = []  # chat ids, in the order the messages came in
+        setattr(core, method, self.handle)
+
+    async def handle(self, msg: IncomingMessage) -> list[Reply]:
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+        self.started.append(msg.chat_id)
+        try:
+            await asyncio.sleep(self.delay)
+            reply: list[Reply] = await self.real(msg)
+            return reply
+        finally:
+            self.now -= 1
+            self.done += 1
+
+
 class Chat:
     """Drive the core as one person would: send text, tap a button by its label."""
 

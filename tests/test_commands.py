@@ -1124,18 +1124,8 @@ async def test_last_years_model_kept_twice_is_saved_once(
 ) -> None:
     lan = Chat(core, "lan")
     minh = Chat(core, "minh")
-    await lan.send("/dangky")
-    await lan.tap("Duy trì từ năm trước")
-    await lan.tap("Tuyến phố văn minh")
-    await minh.send("/dangky")
-    await minh.tap("Chi bộ Tổ dân phố 1")
-    await minh.tap("Duy trì từ năm trước")
-    await minh.tap("Tuyến phố văn minh")
-    for chat in (lan, minh):
-        for _ in range(6):
-            await chat.tap("Giữ nguyên")
-        await chat.send("220 hộ")
-        assert "kiểm tra lại trước khi lưu" in chat.last.text
+    await keep_street_model(lan, scale="220 hộ")
+    await keep_street_model(minh, unit="Chi bộ Tổ dân phố 1", scale="220 hộ")
     await minh.tap("Lưu")
     assert "Đã lưu mô hình duy trì năm 2026" in minh.last.text
     await lan.tap("Lưu")

@@ -6,34 +6,15 @@ from __future__ import annotations
 import asyncio
 
 from handlers.core import Core
-from handlers.messages import IncomingMessage, Reply
+from handlers.messages import IncomingMessage
 from storage.db import is_sqlite
-from tests.helpers import World
-
-
-class Transactions:
-    """Wraps the core's per-message transaction to record overlap and order."""
-
-    def __init__(self, core: Core) -> None:
-        self.real = core._handle_with_retry
-        self.now = 0
-        self.peak = 0
-        self.started: list[str] = []
-        core._handle_with_retry = self.run  # type: ignore[method-assign]
-
-    async def run(self, msg: IncomingMessage) -> list[Reply]:
-        self.now += 1
-        self.peak = max(self.peak, self.now)
-        self.started.append(msg.chat_id)
-        try:
-            await asyncio.sleep(0.01)  # a slow statement: the others would start meanwhile
-            return await self.real(msg)
-        finally:
-            self.now -= 1
+from tests.helpers import InFlight, World
 
 
 async def test_messages_take_turns_on_sqlite_only(core: Core, world: World, db_url: str) -> None:
-    turns = Transactions(core)
+    # Inside the turn: the transaction of each message, slowed down so that the others
+    # would start meanwhile if nothing held them.
+    turns = InFlight(core, "_handle_with_retry", delay=0.01)
     chats = [f"stranger-{n}" for n in range(6)]
     replies = await asyncio.gather(
         *(

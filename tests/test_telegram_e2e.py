@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import json
 import weakref
@@ -18,10 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.telegram import PinnedSession, TelegramChannel
 from handlers.core import COMMANDS, Core
-from handlers.messages import IncomingMessage, Reply
 from storage.models import Membership, ModelYear, Person
 from tests.fake_telegram import FakeTelegram
-from tests.helpers import Clock, World
+from tests.helpers import Clock, InFlight, World
 from tests.tg_harness import RunningBot, TgUser, running_bot
 
 
@@ -212,27 +210,6 @@ async def test_redelivered_update_is_handled_once(
     await fake.wait_idle(quiet=0.5)  # …and time for a second answer, which must not come
     replies = [m for m in fake.messages_to(1001) if "Bước 3/8" in m.plain_text]
     assert len(replies) == 1
-
-
-class InFlight:
-    """Wraps ``core.handle`` to count the messages being handled at the same moment."""
-
-    def __init__(self, core: Core) -> None:
-        self.real = core.handle
-        self.now = 0
-        self.peak = 0
-        self.done = 0
-        core.handle = self.handle  # type: ignore[method-assign]
-
-    async def handle(self, msg: IncomingMessage) -> list[Reply]:
-        self.now += 1
-        self.peak = max(self.peak, self.now)
-        try:
-            await asyncio.sleep(0.05)  # a slow database: the next updates pile up meanwhile
-            return await self.real(msg)
-        finally:
-            self.now -= 1
-            self.done += 1
 
 
 async def test_a_burst_of_updates_is_handled_a_few_at_a_time(
