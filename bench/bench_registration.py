@@ -76,8 +76,8 @@ from bench.common import PG_ADMIN_URL, pg_database, sqlite_database
 from bot.settings import DEFAULT_TELEGRAM_CONCURRENCY
 from bot.telegram import TelegramChannel
 from conversations.evidence import EvidenceStore
+from domain.messages import IncomingMessage, Reply, render_plain
 from handlers.core import SORRY, Core
-from handlers.messages import IncomingMessage, Reply, render_plain
 from storage import repo
 from storage.db import make_engine, make_sessionmaker, open_connections, unreachable, upgrade
 from storage.models import ModelYear

@@ -79,10 +79,11 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bench.common import PG_ADMIN_URL, pg_database, sqlite_database
+from domain.catalog import Field, Origin, RecordState, Subject
 from reports.exports import Scope, registration_deadline
 from storage import repo
 from storage.db import is_sqlite, make_engine, make_sessionmaker, unreachable, upgrade
-from storage.models import DvkModel, Field, ModelYear, Origin, RecordState, Subject, Unit
+from storage.models import DvkModel, ModelYear, Unit
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 YEAR = 2026

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
+from domain.catalog import DEFAULT_QUOTAS, parse_quotas
 from handlers.core import Clock, Core, utcnow
 from storage.db import make_engine, make_sessionmaker, upgrade
 
@@ -61,8 +62,6 @@ async def build_app(settings: Settings, clock: Clock = utcnow, migrate: bool | N
     if settings.auto_migrate if migrate is None else migrate:
         await upgrade(engine)
     sessionmaker = make_sessionmaker(engine)
-    from reports.summary import DEFAULT_QUOTAS, parse_quotas
-
     quotas = {**DEFAULT_QUOTAS, **parse_quotas(settings.quotas)} if settings.quotas else None
     core = Core(
         sessionmaker,

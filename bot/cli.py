@@ -17,13 +17,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App, build_app, setup_logging
+from bot.demo import load_demo
+from bot.runner import ConfigError, run
 from bot.settings import Settings
-from conversations.catalog import ROLE_LABELS
-from conversations.text import clean, fold
+from bot.terminal import chat
+from domain.catalog import ROLE_LABELS, Role
+from domain.text import clean, fold
 from handlers.core import utcnow
+from reports.bieu1 import add_document
+from reports.exports import EXPORTS, Scope, make_export
+from reports.importer import WorkbookError, import_models
+from scheduler.rules import KIND_ALIASES, kind_from_text
 from storage import repo
 from storage.db import current_revision, make_revision, upgrade
-from storage.models import LeadDocument, Role, Unit
+from storage.models import LeadDocument, Unit
 
 
 class CliError(Exception):
@@ -216,8 +223,6 @@ def parse_assignment(text: str) -> tuple[str, date]:
 
 
 def _deadline_kind(word: str, given: str, ok: bool = True) -> str:
-    from scheduler.rules import KIND_ALIASES, kind_from_text
-
     kind = kind_from_text(word) if ok else None
     if kind is None or kind not in repo.DEADLINE_KINDS:
         kinds = ", ".join(f"{k} ({KIND_ALIASES[k][0]})" for k in repo.DEADLINE_KINDS)
@@ -251,8 +256,6 @@ def parse_changes(words: Sequence[str], year: int) -> dict[str, date]:
 
 
 async def cmd_demo(app: App, args: argparse.Namespace, out: TextIO) -> None:
-    from bot.demo import load_demo
-
     async with app.sessionmaker() as session, session.begin():
         result = await load_demo(session, utcnow(), app.core.tz)
     if not result.created:
@@ -271,14 +274,10 @@ async def cmd_demo(app: App, args: argparse.Namespace, out: TextIO) -> None:
 
 
 async def cmd_chat(app: App, args: argparse.Namespace, out: TextIO) -> None:
-    from bot.terminal import chat
-
     await chat(app.core, args.as_name, stdin=sys.stdin, stdout=out)
 
 
 async def cmd_run(app: App, args: argparse.Namespace, out: TextIO) -> None:
-    from bot.runner import ConfigError, run
-
     try:
         await run(app, args.webhook, out)
     except ConfigError as err:
@@ -287,8 +286,6 @@ async def cmd_run(app: App, args: argparse.Namespace, out: TextIO) -> None:
 
 
 async def cmd_export(app: App, args: argparse.Namespace, out: TextIO) -> None:
-    from reports.exports import EXPORTS, Scope, make_export
-
     now = utcnow()
     year = args.year or now.astimezone(app.core.tz).year
     async with app.sessionmaker() as session:
@@ -311,8 +308,6 @@ async def cmd_export(app: App, args: argparse.Namespace, out: TextIO) -> None:
 
 
 async def cmd_doc(app: App, args: argparse.Namespace, out: TextIO) -> None:
-    from reports.bieu1 import add_document
-
     now = utcnow()
     async with app.sessionmaker() as session, session.begin():
         unit = await resolve_unit(session, args.unit)
@@ -342,8 +337,6 @@ async def cmd_doc(app: App, args: argparse.Namespace, out: TextIO) -> None:
 
 async def cmd_import(app: App, args: argparse.Namespace, out: TextIO) -> None:
     """``dvk import models FILE.xlsx``: a filled Phụ lục 1 or 4 into the database."""
-    from reports.importer import WorkbookError, import_models
-
     path = Path(args.file)
     async with app.sessionmaker() as session:
         if args.unit:

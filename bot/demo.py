@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.catalog import Field, Origin, Subject
 from storage import repo
-from storage.models import DvkModel, Field, ModelYear, Origin, Subject, Unit
+from storage.models import DvkModel, ModelYear, Unit
 
 WARD = "Đảng bộ phường Minh Khai"
 CHILDREN = (

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from handlers.messages import Document
+from domain.messages import Document
 
 log = logging.getLogger(__name__)
 

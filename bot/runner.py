@@ -21,7 +21,7 @@ from bot.telegram import TelegramChannel
 from bot.web import build_web_app
 from bot.zalo import ZaloApi, ZaloChannel
 from scheduler.delivery import Deliverer
-from scheduler.reminders import ReminderPlanner
+from scheduler.reminders import ReminderPlanner, parse_days
 from storage.db import open_connections
 
 log = logging.getLogger(__name__)
@@ -152,9 +152,14 @@ async def start_reminders(app: App, channels: Channels) -> None:
         channels.zalo.pace = functools.partial(deliverer.reserve, "zalo")
     channels.delivery = asyncio.create_task(deliverer.run_forever(), name="delivery")
     channels.delivery.add_done_callback(_log_failure)
-    planner = ReminderPlanner.from_settings(
-        app.settings,
+    settings = app.settings
+    planner = ReminderPlanner(
         app.sessionmaker,
+        timezone=settings.timezone,
+        hour=settings.reminder_hour,
+        days=parse_days(settings.reminder_days),
+        grace_hours=settings.reminder_grace_hours,
+        resync_seconds=settings.reminder_resync_seconds,
         quotas=app.core.quotas,
         clock=app.core.clock,
         on_enqueued=deliverer.wake,

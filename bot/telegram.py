@@ -42,8 +42,8 @@ from aiogram.types import (
 
 from bot.settings import DEFAULT_TELEGRAM_CONCURRENCY
 from conversations.evidence import too_large_text
+from domain.messages import Attachment, IncomingMessage, Reply, split_text
 from handlers.core import COMMANDS, Core
-from handlers.messages import Attachment, IncomingMessage, Reply, split_text
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from domain.messages import IncomingMessage, Reply, render_plain
 from handlers.core import Core
-from handlers.messages import IncomingMessage, Reply, render_plain
 
 EXIT_WORDS = {"/thoat", "/exit", "/quit"}
 

@@ -26,8 +26,8 @@ import httpx
 
 from bot.files import FileLinks
 from conversations.evidence import too_large_text
+from domain.messages import Attachment, IncomingMessage, Reply, render_plain, split_text
 from handlers.core import Core
-from handlers.messages import Attachment, IncomingMessage, Reply, render_plain, split_text
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ from datetime import date
 
 from conversations.engine import Ctx, Data, Flow, InputError, Outcome, Step, text_parser
 from conversations.exports import export_unit_choices, roots_of, scope_for
-from handlers.messages import Reply
+from domain.messages import Reply
+from reports.bieu1 import add_document
 from storage import repo
 
 DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
@@ -35,8 +36,6 @@ def _show_date(value: object, _data: Data) -> str:
 
 
 async def finish_document(ctx: Ctx, data: Data) -> Outcome:
-    from reports.bieu1 import add_document
-
     issued = date.fromisoformat(data["issued_on"])
     scope = await scope_for(ctx, data["unit"], issued.year)
     assert ctx.person is not None

@@ -22,8 +22,8 @@ from sqlalchemy import bindparam, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from conversations.text import fold
-from handlers.messages import IncomingMessage, Option, Reply
+from domain.messages import IncomingMessage, Option, Reply
+from domain.text import fold
 from storage.models import ConversationState, Person
 
 Data = dict[str, Any]

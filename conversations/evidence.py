@@ -42,17 +42,10 @@ from conversations.engine import (
     Step,
     text_parser,
 )
-from handlers.messages import Attachment, Document, IncomingMessage, Reply
+from domain.catalog import RecordState
+from domain.messages import Attachment, Document, IncomingMessage, Reply
 from storage import repo
-from storage.models import (
-    ConversationState,
-    DvkModel,
-    Evidence,
-    ModelYear,
-    Person,
-    RecordState,
-    Unit,
-)
+from storage.models import ConversationState, DvkModel, Evidence, ModelYear, Person, Unit
 
 MB = 1024 * 1024
 DEFAULT_MAX_MB = 20.0

@@ -6,11 +6,13 @@ import re
 from dataclasses import dataclass
 
 from conversations.engine import Choice, Ctx, Data, Flow, InputError, Outcome, Step
-from conversations.text import fold
-from handlers.messages import Reply
+from domain.catalog import Role
+from domain.messages import Reply
+from domain.text import fold
 from reports.exports import EXPORTS, Scope, make_export, registration_deadline
+from reports.summary import summary_of, summary_text
 from storage import repo
-from storage.models import Role, Unit
+from storage.models import Unit
 
 YEAR = re.compile(r"^(19|20)\d\d$")
 
@@ -149,8 +151,6 @@ async def tonghop(ctx: Ctx, args: str) -> list[Reply]:
             year = parse_year(args.split()[0], ctx.local_now.year)
         except InputError as err:
             return [Reply(err.message)]
-    from reports.summary import summary_of, summary_text
-
     replies = []
     for root in roots:
         scope = Scope(root.unit, True, year, ctx.tz, ctx.now, ctx.quotas)

@@ -4,17 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from conversations.catalog import (
-    FIELD_ALIASES,
-    FIELD_LABELS,
-    FIELD_ORDER,
-    LEAD_BODIES,
-    NAME_MAX,
-    ORIGIN_LABELS,
-    ROLE_LABELS,
-    SUBJECT_LABELS,
-    field_label,
-)
 from conversations.engine import (
     Choice,
     Ctx,
@@ -25,73 +14,36 @@ from conversations.engine import (
     Step,
     text_parser,
 )
-from conversations.text import fold
-from handlers.messages import Reply
-from storage import repo
-from storage.models import DvkModel, Field, ModelYear, Origin, RecordState, Subject, Unit
-
-# Fields of a record a person fills in, in the order of Phụ lục 1.
-RECORD_FIELDS = (
-    "name",
-    "field",
-    "field_other",
-    "subject",
-    "subject_name",
-    "place",
-    "lead_body",
-    "scale",
+from conversations.records import (
+    RECORD_FIELDS,
+    checked_unit,
+    detail_lines,
+    may_change,
+    record_data,
+    record_lines,
+    unit_choices,
 )
-
-
-def fmt_date(d: Any) -> str:
-    return d.strftime("%d/%m/%Y")
-
+from domain.catalog import (
+    FIELD_ALIASES,
+    FIELD_LABELS,
+    FIELD_ORDER,
+    LEAD_BODIES,
+    NAME_MAX,
+    ORIGIN_LABELS,
+    ROLE_LABELS,
+    SUBJECT_LABELS,
+    Field,
+    Origin,
+    RecordState,
+    Subject,
+    field_label,
+)
+from domain.messages import Reply
+from domain.text import fold
+from storage import repo
+from storage.models import DvkModel, ModelYear, Unit
 
 # --- shared helpers ----------------------------------------------------------
-
-
-async def unit_choices(ctx: Ctx, _data: Data) -> list[Choice]:
-    access = await repo.access_of(ctx.session, ctx.person)
-    return [Choice(u.name, u.id) for u in await repo.usable_units(ctx.session, access)]
-
-
-async def checked_unit(ctx: Ctx, unit_id: int) -> Unit:
-    """The unit, if this person may act for it; otherwise a refusal that reveals nothing."""
-    unit = await ctx.session.get(Unit, unit_id)
-    access = await repo.access_of(ctx.session, ctx.person)
-    if unit is None or not access.can_use(unit):
-        raise InputError("Bạn không có quyền với đơn vị này.")
-    return unit
-
-
-async def may_change(ctx: Ctx, unit: Unit, year: int) -> tuple[bool, str]:
-    """Officers edit or withdraw until the registration deadline; leaders and admins always."""
-    access = await repo.access_of(ctx.session, ctx.person)
-    if access.can_manage(unit):
-        return True, ""
-    deadline = await repo.deadline_of(ctx.session, year, "registration", ctx.now)
-    if access.can_use(unit) and ctx.local_now.date() <= deadline.due_on:
-        return True, ""
-    return False, (
-        f"Đã quá hạn đăng ký ({fmt_date(deadline.due_on)}): chỉ lãnh đạo hoặc quản trị "
-        "mới sửa hoặc rút được mô hình."
-    )
-
-
-def record_data(record: ModelYear) -> Data:
-    return {k: getattr(record, k) for k in RECORD_FIELDS}
-
-
-def record_lines(record: ModelYear | Data) -> list[str]:
-    d = record_data(record) if isinstance(record, ModelYear) else record
-    return [
-        f"• Tên mô hình: {d['name']}",
-        f"• Lĩnh vực: {field_label(d['field'], d.get('field_other'))}",
-        f"• Chủ thể: {SUBJECT_LABELS[Subject(d['subject'])]} — {d['subject_name']}",
-        f"• Địa điểm: {d['place']}",
-        f"• Chủ trì: {d['lead_body']}",
-        f"• Quy mô: {d['scale']}",
-    ]
 
 
 # --- join (/start CODE) --------------------------------------------------------
@@ -514,8 +466,6 @@ async def _menu_record(ctx: Ctx, data: Data) -> tuple[ModelYear, Unit]:
 async def menu_action_prompt(ctx: Ctx, data: Data) -> str:
     # The record as /duyet shows it: results, points and where it stands in review too.
     # (conversations.review builds on this module, hence the import here.)
-    from conversations.review import detail_lines
-
     record, unit = await _menu_record(ctx, data)
     lines = await detail_lines(ctx, record, unit)
     allowed, why = await may_change(ctx, unit, record.year)

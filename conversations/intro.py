@@ -11,52 +11,16 @@ from __future__ import annotations
 
 from conversations.engine import Ctx, Data, Flow, InputError, Outcome, Step, text_parser
 from conversations.evidence import checked_record, record_step, start_picking, unit_step
-from handlers.messages import Reply
+from domain.catalog import INTRO_PART_KEYS, INTRO_PARTS
+from domain.messages import Reply
 from storage import repo
 from storage.models import ModelIntro
 
-# (key, label in the summary and the report, question, optional); wording of seed 001.
-PARTS: tuple[tuple[str, str, str, bool], ...] = (
-    (
-        "basis",
-        "Cơ sở xây dựng",
-        "Cơ sở xây dựng mô hình: mô hình ra đời từ chủ trương, nhu cầu thực tế nào "
-        "của địa phương, đơn vị?",
-        False,
-    ),
-    (
-        "scope",
-        "Phạm vi tác động, ảnh hưởng",
-        "Phạm vi tác động, ảnh hưởng của mô hình (địa bàn, số hộ, số người được hưởng lợi…)?",
-        True,
-    ),
-    (
-        "method",
-        "Phương thức triển khai",
-        "Phương thức triển khai: mô hình được thực hiện thế nào (các bước, cách làm, "
-        "lực lượng tham gia)?",
-        False,
-    ),
-    (
-        "results",
-        "Hiệu quả trong quá trình thực hiện",
-        "Hiệu quả trong quá trình thực hiện (kết quả cụ thể, có số liệu)?",
-        False,
-    ),
-    (
-        "replication",
-        "Các giải pháp nhân rộng",
-        "Các giải pháp nhân rộng mô hình, điển hình?",
-        True,
-    ),
-)
-PART_KEYS = tuple(key for key, *_ in PARTS)
-PART_LABELS = {key: label for key, label, *_ in PARTS}
 PART_MAX = 1000
 
 
 def intro_data(intro: ModelIntro | None) -> Data:
-    return {key: getattr(intro, key) if intro else None for key in PART_KEYS}
+    return {key: getattr(intro, key) if intro else None for key in INTRO_PART_KEYS}
 
 
 # --- picking the model ------------------------------------------------------------------------
@@ -101,10 +65,10 @@ def intro_title(data: Data) -> str:
 async def finish_intro(ctx: Ctx, data: Data) -> Outcome:
     assert ctx.person is not None
     record, _unit = await checked_record(ctx, data)
-    values = {key: (data.get(key) or None) for key in PART_KEYS}
+    values = {key: (data.get(key) or None) for key in INTRO_PART_KEYS}
     intro = await ctx.session.get(ModelIntro, record.id)
     before = intro_data(intro)
-    changes = repo.changed_fields(before, values, PART_KEYS)
+    changes = repo.changed_fields(before, values, INTRO_PART_KEYS)
     if intro is not None and not changes:
         return Outcome([Reply("Không có thay đổi nào. Phần giới thiệu giữ nguyên như cũ.")])
     if not any(values.values()):
@@ -150,7 +114,7 @@ INTRO = Flow(
             parse=text_parser(PART_MAX, label.lower()),
             optional=optional,
         )
-        for key, label, question, optional in PARTS
+        for key, label, question, optional in INTRO_PARTS
     ),
     finish=finish_intro,
 )
@@ -162,4 +126,4 @@ async def start_intro(ctx: Ctx, _args: str = "") -> Data | Reply:
     return await start_picking(ctx, "giới thiệu")
 
 
-__all__ = ["INTRO_FLOWS", "PARTS", "PART_LABELS", "start_intro"]
+__all__ = ["INTRO_FLOWS", "start_intro"]

@@ -13,11 +13,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from conversations.engine import Choice, Ctx, Data, Flow, InputError, Outcome, Step
 from conversations.exports import parse_year
-from conversations.text import fold
-from handlers.messages import Reply
+from domain.catalog import Role
+from domain.messages import Reply
+from domain.text import fold
 from scheduler import rules
 from storage import repo
-from storage.models import Deadline, Role, Unit, UnitReport
+from storage.models import Deadline, Unit, UnitReport
 
 # Set in the message's session when a deadline changed; Core calls its reschedule hook
 # once the transaction has committed (a planner reading before the commit sees the old date).

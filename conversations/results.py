@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from conversations.catalog import ORIGIN_LABELS
 from conversations.engine import (
     MAX_TEXT,
     Choice,
@@ -24,83 +23,22 @@ from conversations.engine import (
     Step,
     text_parser,
 )
-from conversations.flows import after_menu_unit, fmt_date, origin_choices, start_menu, unit_choices
-from handlers.messages import Reply
+from conversations.flows import after_menu_unit, origin_choices, start_menu
+from conversations.records import (
+    evaluation_block,
+    past_deadline_for_all,
+    picked_record,
+    unit_choices,
+)
+from domain.catalog import ORIGIN_LABELS, Origin
+from domain.messages import Reply
 from storage import repo
-from storage.models import ModelYear, Origin, RecordState, Review, Unit
-
-NO_RIGHT = "Bạn không có quyền với mô hình này."
-
-# Where a model stands in recognition, as a phrase: "Mô hình … {status}".
-REVIEW_STATUS: dict[str | None, str] = {
-    None: "chưa đề xuất công nhận",
-    Review.PROPOSED.value: "đang chờ lãnh đạo duyệt",
-    Review.RECOGNISED.value: "đã được công nhận",
-    Review.NOT_RECOGNISED.value: "không được công nhận",
-    Review.REMOVED.value: "đã bị thanh loại",
-}
-# Under review or decided: the officer's figures are what the leader saw; they stay as they are.
-LOCKED_FOR_OFFICERS = (Review.PROPOSED.value, Review.RECOGNISED.value, Review.REMOVED.value)
-
-
-def review_status(record: ModelYear) -> str:
-    return REVIEW_STATUS.get(record.review, str(record.review))
-
+from storage.models import ModelYear, Unit
 
 # --- who may change a model's evaluation ------------------------------------------
 
 
-async def evaluation_block(ctx: Ctx, unit: Unit, record: ModelYear) -> str | None:
-    """Why this person may not change the record's results or scores now, or None."""
-    access = await repo.access_of(ctx.session, ctx.person)
-    if access.can_manage(unit):
-        return None
-    if not access.can_use(unit):
-        return NO_RIGHT
-    if record.review in LOCKED_FOR_OFFICERS:
-        return (
-            f"Mô hình “{record.name}” {review_status(record)} nên cán bộ phụ trách không sửa "
-            "được kết quả và điểm nữa. Nếu cần sửa, vui lòng liên hệ lãnh đạo đơn vị."
-        )
-    deadline = await repo.deadline_of(ctx.session, record.year, "evaluation", ctx.now)
-    if ctx.local_now.date() > deadline.due_on:
-        return (
-            f"Đã quá hạn đánh giá mô hình năm {record.year} ({fmt_date(deadline.due_on)}): "
-            "chỉ lãnh đạo hoặc quản trị mới sửa được kết quả và điểm."
-        )
-    return None
-
-
-async def past_deadline_for_all(ctx: Ctx) -> str | None:
-    """A refusal when the evaluation deadline of this year has passed and the person leads no
-    unit (then nothing can be changed anywhere); None otherwise."""
-    access = await repo.access_of(ctx.session, ctx.person)
-    if access.led_paths:
-        return None
-    year = ctx.local_now.year
-    deadline = await repo.deadline_of(ctx.session, year, "evaluation", ctx.now)
-    if ctx.local_now.date() <= deadline.due_on:
-        return None
-    return (
-        f"Đã quá hạn đánh giá mô hình năm {year} ({fmt_date(deadline.due_on)}): chỉ lãnh đạo "
-        "hoặc quản trị mới sửa được kết quả và điểm. Gõ /mohinh để xem các mô hình."
-    )
-
-
 # --- picking one of the year's models ----------------------------------------------
-
-
-async def picked_record(ctx: Ctx, data: Data, key: str = "record") -> tuple[ModelYear, Unit]:
-    """The chosen record and its unit, if it is still active, belongs to the chosen unit and
-    the person may act for that unit; otherwise a refusal that reveals nothing."""
-    record = await ctx.session.get(ModelYear, data[key])
-    if record is None or record.state != RecordState.ACTIVE.value:
-        raise InputError("Mô hình này không còn trong danh sách.")
-    unit = await repo.unit_of_record(ctx.session, record)
-    access = await repo.access_of(ctx.session, ctx.person)
-    if unit.id != data.get("unit", unit.id) or not access.can_use(unit):
-        raise InputError(NO_RIGHT)
-    return record, unit
 
 
 async def record_to_evaluate(ctx: Ctx, data: Data) -> tuple[ModelYear, Unit]:

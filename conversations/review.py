@@ -17,10 +17,8 @@ accounts.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
-from conversations.catalog import ORIGIN_LABELS
 from conversations.engine import (
     MAX_TEXT,
     Choice,
@@ -32,23 +30,23 @@ from conversations.engine import (
     Step,
     text_parser,
 )
-from conversations.flows import fmt_date, record_lines
-from conversations.results import (
+from conversations.records import (
+    NEEDS_REASON,
     NO_RIGHT,
-    RESULTS,
+    detail_lines,
     evaluation_block,
+    fmt_date,
     picked_record,
-    record_step,
     review_status,
-    start_pick,
-    unit_step,
 )
+from conversations.results import RESULTS, record_step, start_pick, unit_step
 from conversations.scoring import SCORE, SCORE_PICK
-from handlers.messages import Reply
-from reports import rubric
+from domain import rubric
+from domain.catalog import RecordState, Review
+from domain.messages import Reply
 from scheduler.outbox import Outgoing, enqueue
 from storage import repo
-from storage.models import ModelYear, Origin, Person, RecordState, Review, Unit
+from storage.models import ModelYear, Person, Unit
 
 DECISION_LABELS = {
     Review.RECOGNISED.value: "Công nhận",
@@ -68,46 +66,10 @@ DECISION_CHOICES = (
         ("thanh loai", "loai", "dua ra khoi danh sach"),
     ),
 )
-NEEDS_REASON = (Review.NOT_RECOGNISED.value, Review.REMOVED.value)
 NO_NOTICE_CHANNELS = ("terminal",)  # nobody is waiting at a terminal for a notice
 
 
 # --- the record as a leader reads it -----------------------------------------------------
-
-
-def points_line(points: dict[int, Decimal]) -> str:
-    return " · ".join(f"{n}: {rubric.format_points(p)}" for n, p in sorted(points.items()))
-
-
-async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
-    """The record, its results, its points and verdict, and where it stands in review."""
-    origin = ORIGIN_LABELS[Origin(record.origin)]
-    lines = [f"Mô hình mã số {record.id} — {unit.name}, năm {record.year} ({origin}):"]
-    lines += record_lines(record)
-    lines.append(f"• Kết quả đạt được: {record.results or '(chưa nhập)'}")
-    points = (await repo.scores_of(ctx.session, [record.id])).get(record.id, {})
-    if points:
-        result = rubric.verdict(points, record.subject)
-        lines.append(f"• Điểm từng tiêu chí: {points_line(points)}")
-        lines.append(
-            f"• Tổng điểm: {rubric.format_points(result.total)}/"
-            f"{rubric.format_points(rubric.TOTAL_MAX)} — {rubric.verdict_text(result)}"
-        )
-        missing = rubric.missing_text(result)
-        if missing:
-            lines.append(f"  {missing}")
-    else:
-        lines.append("• Điểm: chưa chấm")
-    status = review_status(record)
-    if record.review == Review.PROPOSED.value and record.proposed_at is not None:
-        proposer = await ctx.session.get(Person, record.proposed_by) if record.proposed_by else None
-        who = f" bởi {proposer.full_name}" if proposer else ""
-        when = fmt_date(record.proposed_at.astimezone(ctx.tz))
-        status = f"đề xuất công nhận{who} ngày {when}, {status}"
-    lines.append(f"• Tình trạng: {status}")
-    if record.review_reason and record.review in NEEDS_REASON:
-        lines.append(f"• Lý do: {record.review_reason}")
-    return lines
 
 
 # --- /dexuat -----------------------------------------------------------------------------

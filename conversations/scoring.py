@@ -17,19 +17,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from conversations.engine import Choice, Ctx, Data, Flow, InputError, Outcome, Step
-from conversations.results import (
-    evaluation_block,
-    past_deadline_for_all,
-    record_step,
-    record_to_evaluate,
-    start_pick,
-    unit_step,
-)
-from conversations.text import fold
-from handlers.messages import Reply
-from reports import rubric
+from conversations.records import evaluation_block, past_deadline_for_all
+from conversations.results import record_step, record_to_evaluate, start_pick, unit_step
+from domain import rubric
+from domain.catalog import RecordState, Subject
+from domain.messages import Reply
+from domain.text import fold
 from storage import repo
-from storage.models import RecordState, Subject
 
 # Every subject's criteria are numbered 1–15 (rubric._check); the wording and maxima of the
 # model's own subject are read when a step is shown.

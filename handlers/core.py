@@ -22,7 +22,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from conversations.catalog import ROLE_LABELS
 from conversations.documents import DOCUMENT, start_document
 from conversations.engine import Ctx, Data, FlowEngine, StaleState
 from conversations.evidence import (
@@ -49,8 +48,9 @@ from conversations.reminders import (
 from conversations.results import start_results
 from conversations.review import EVALUATION_FLOWS, start_propose, start_review
 from conversations.scoring import start_scoring
-from conversations.text import clean, fold
-from handlers.messages import IncomingMessage, Reply
+from domain.catalog import ROLE_LABELS
+from domain.messages import IncomingMessage, Reply
+from domain.text import clean, fold
 from scheduler import outbox
 from storage import repo
 from storage.models import ConversationState, ProcessedUpdate, Unit

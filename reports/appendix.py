@@ -29,7 +29,7 @@ from sqlalchemy import CTE, Row, Select, String, Text, case, cast, func, literal
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from conversations.catalog import FIELD_LABELS
+from domain.catalog import FIELD_LABELS, Field, Origin, RecordState, Subject
 from reports.style import XLSX_MIME, file_name
 from reports.xlsx_style import (
     Formats,
@@ -41,7 +41,7 @@ from reports.xlsx_style import (
     setup_sheet,
     start_row,
 )
-from storage.models import DvkModel, Field, ModelYear, Origin, RecordState, Subject, Unit
+from storage.models import DvkModel, ModelYear, Unit
 
 __all__ = ["XLSX_MIME", "appendix_file_name", "build_pl1", "build_pl4"]
 

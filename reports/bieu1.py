@@ -16,7 +16,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.text import clean, fold
+from domain.text import clean, fold
 from reports.style import cell, merge, setup_sheet, title
 from reports.summary import name_key, units_in_scope
 from storage.models import LeadDocument, Unit

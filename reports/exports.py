@@ -9,8 +9,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.messages import Document
+from domain.messages import Document
+from reports.appendix import build_pl1, build_pl4
+from reports.bieu1 import build_bieu1
+from reports.intro import build_intro
+from reports.score_sheet import build_score_sheet
 from reports.style import XLSX_MIME, file_name
+from reports.summary import build_summary
 from storage import repo
 from storage.models import Unit
 
@@ -47,32 +52,22 @@ async def registration_deadline(session: AsyncSession, scope: Scope) -> datetime
 
 
 async def _pl1(session: AsyncSession, scope: Scope) -> bytes:
-    from reports.appendix import build_pl1
-
     return await build_pl1(session, scope.root, scope.year, scope.subtree)
 
 
 async def _pl4(session: AsyncSession, scope: Scope) -> bytes:
-    from reports.appendix import build_pl4
-
     return await build_pl4(session, scope.root, scope.year, scope.subtree)
 
 
 async def _score(session: AsyncSession, scope: Scope) -> bytes:
-    from reports.score_sheet import build_score_sheet
-
     return await build_score_sheet(session, scope.root, scope.year, scope.subtree)
 
 
 async def _bieu1(session: AsyncSession, scope: Scope) -> bytes:
-    from reports.bieu1 import build_bieu1
-
     return await build_bieu1(session, scope.root, scope.year, scope.subtree)
 
 
 async def _summary(session: AsyncSession, scope: Scope) -> bytes:
-    from reports.summary import build_summary
-
     deadline = await registration_deadline(session, scope)
     return await build_summary(
         session, scope.root, scope.year, deadline, scope.quotas, scope.subtree
@@ -80,8 +75,6 @@ async def _summary(session: AsyncSession, scope: Scope) -> bytes:
 
 
 async def _intro(session: AsyncSession, scope: Scope) -> bytes:
-    from reports.intro import build_intro
-
     return await build_intro(session, scope.root, scope.year, scope.subtree)
 
 

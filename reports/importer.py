@@ -32,10 +32,18 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.catalog import FIELD_ALIASES, FIELD_LABELS, FIELD_SHORT
-from conversations.text import clean, fold
+from domain.catalog import (
+    FIELD_ALIASES,
+    FIELD_LABELS,
+    FIELD_SHORT,
+    Field,
+    Origin,
+    RecordState,
+    Subject,
+)
+from domain.text import clean, fold
 from storage import repo
-from storage.models import DvkModel, Field, ModelYear, Origin, RecordState, Subject, Unit
+from storage.models import DvkModel, ModelYear, Unit
 
 PL1, PL4 = "pl1", "pl4"
 LABELS = {PL1: "Phụ lục 1", PL4: "Phụ lục 4"}

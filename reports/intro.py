@@ -17,20 +17,10 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.catalog import SUBJECT_LABELS, field_label
-from conversations.intro import PARTS
+from domain.catalog import INTRO_PARTS, SUBJECT_LABELS, Field, RecordState, Subject, field_label
 from reports.style import cell, merge, setup_sheet, title
 from storage import repo
-from storage.models import (
-    DvkModel,
-    Evidence,
-    Field,
-    ModelIntro,
-    ModelYear,
-    RecordState,
-    Subject,
-    Unit,
-)
+from storage.models import DvkModel, Evidence, ModelIntro, ModelYear, Unit
 
 SHEET = "Giới thiệu mô hình"
 TITLE = "GIỚI THIỆU MÔ HÌNH, ĐIỂN HÌNH “DÂN VẬN KHÉO” TIÊU BIỂU NĂM {year}"
@@ -146,7 +136,7 @@ async def build_intro(session: AsyncSession, root: Unit, year: int, subtree: boo
         ]
         parts = [
             (f"{i}. {label}", getattr(intro, key) or EMPTY)
-            for i, (key, label, _q, _o) in enumerate(PARTS, 1)
+            for i, (key, label, _q, _o) in enumerate(INTRO_PARTS, 1)
         ]
         name = f"Tên mô hình: {record.name}"
         first = append(

@@ -24,10 +24,10 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.catalog import SUBJECT_LABELS
-from reports import rubric
+from domain import rubric
+from domain.catalog import SUBJECT_LABELS, RecordState, Subject
 from reports.style import cell, merge, setup_sheet, title
-from storage.models import DvkModel, ModelScore, ModelYear, RecordState, Subject, Unit
+from storage.models import DvkModel, ModelScore, ModelYear, Unit
 
 WIDTHS = {1: 7, 2: 60, 3: 9, 4: 10, 5: 14}
 LAST_COL = "E"

@@ -27,61 +27,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.types import TypeEngine
 
-from conversations.catalog import FIELD_ORDER, FIELD_SHORT, UNIT_KINDS
-from conversations.text import fold
-from reports.style import cell, merge, setup_sheet, title
-from storage.models import (
-    DvkModel,
+from domain.catalog import (
+    DEFAULT_QUOTAS,
+    FIELD_ORDER,
+    FIELD_SHORT,
+    UNIT_KINDS,
     Field,
-    ModelYear,
     Origin,
     RecordState,
     Review,
     Subject,
-    Unit,
 )
+from domain.text import fold
+from reports.style import cell, merge, setup_sheet, title
+from storage.models import DvkModel, ModelYear, Unit
 
-# Models expected of a unit per year by its kind (seed 002): a party cell at least 1, a
-# grassroots party committee at least 2, each mass organisation at least 5. 0 = no quota.
-DEFAULT_QUOTAS: dict[str, int] = dict.fromkeys(UNIT_KINDS, 0) | {
-    "chi_bo": 1,
-    "dang_uy": 2,
-    "doan_the": 5,
-}
 DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 FIELD_KEYS: tuple[str, ...] = tuple(f.value for f in FIELD_ORDER)
 NAME_SHOWN_MAX = 60  # characters of one unit name in the phone text
-_QUOTA_ITEM = re.compile(r"^([a-z_]+)\s*=\s*(-?\d+)$")
 _DIGITS = re.compile(r"(\d+)")
-
-
-def parse_quotas(text: str) -> dict[str, int]:
-    """The quotas of a setting such as ``"chi_bo=1,dang_uy=2,doan_the=5"`` (``,`` or ``;``
-    between items, spaces allowed). Only the kinds named are returned; merge them over
-    :data:`DEFAULT_QUOTAS` to keep the defaults of the others. An empty text gives ``{}``.
-
-    Raises ValueError naming the bad item: no ``=``, an unknown unit kind, a count that is
-    not a whole number from 0 to 1000, or a kind given twice."""
-    quotas: dict[str, int] = {}
-    for raw in re.split(r"[,;]", text):
-        item = raw.strip()
-        if not item:
-            continue
-        match = _QUOTA_ITEM.match(item)
-        if match is None:
-            raise ValueError(
-                f"Chỉ tiêu “{item}” không đúng dạng loại_đơn_vị=số, ví dụ chi_bo=1,doan_the=5."
-            )
-        kind, number = match.group(1), int(match.group(2))
-        if kind not in UNIT_KINDS:
-            known = ", ".join(UNIT_KINDS)
-            raise ValueError(f"Loại đơn vị “{kind}” không có. Các loại: {known}.")
-        if not 0 <= number <= 1000:
-            raise ValueError(f"Chỉ tiêu của {kind} phải từ 0 đến 1000, không phải {number}.")
-        if kind in quotas:
-            raise ValueError(f"Chỉ tiêu của {kind} được ghi hai lần.")
-        quotas[kind] = number
-    return quotas
 
 
 @dataclass
@@ -685,12 +649,10 @@ def _missing_sheet(wb: Workbook, summary: Summary, where: str) -> None:
 
 
 __all__ = [
-    "DEFAULT_QUOTAS",
     "Summary",
     "UnitLine",
     "build_summary",
     "name_key",
-    "parse_quotas",
     "summary_of",
     "summary_text",
     "tree_order",

@@ -54,7 +54,7 @@ from typing import Any, Protocol, cast
 from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.messages import split_text
+from domain.messages import split_text
 from scheduler.outbox import FAILED, PENDING, SENDING, SENT, UNREACHABLE
 from storage.models import Account, OutboxMessage
 

@@ -34,7 +34,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -46,22 +45,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.catalog import Role
 from scheduler import rules
 from scheduler.outbox import Outgoing, enqueue
 from storage import repo
-from storage.models import (
-    Account,
-    Campaign,
-    Deadline,
-    Membership,
-    Person,
-    ReminderRun,
-    Role,
-    Unit,
-)
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
+from storage.models import Account, Campaign, Deadline, Membership, Person, ReminderRun, Unit
 
 log = logging.getLogger(__name__)
 
@@ -460,28 +448,6 @@ class ReminderPlanner:
         self._tasks: set[asyncio.Task[None]] = set()
         self._known: set[str] = set()  # slot keys seen by the last sync
         self._started = False
-
-    @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        *,
-        quotas: Mapping[str, int] | None = None,
-        clock: Clock = utcnow,
-        on_enqueued: Callable[[], None] | None = None,
-    ) -> ReminderPlanner:
-        return cls(
-            sessionmaker,
-            timezone=settings.timezone,
-            hour=settings.reminder_hour,
-            days=parse_days(settings.reminder_days),
-            grace_hours=settings.reminder_grace_hours,
-            resync_seconds=settings.reminder_resync_seconds,
-            quotas=quotas,
-            clock=clock,
-            on_enqueued=on_enqueued,
-        )
 
     # --- lifecycle ---------------------------------------------------------------------
 

@@ -26,8 +26,9 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from conversations.text import fold
-from storage.models import DvkModel, ModelScore, ModelYear, RecordState, Unit, UnitReport
+from domain.catalog import DEFAULT_QUOTAS, RecordState
+from domain.text import fold
+from storage.models import DvkModel, ModelScore, ModelYear, Unit, UnitReport
 
 REGISTRATION = "registration"
 EVALUATION = "evaluation"
@@ -89,12 +90,6 @@ def kind_from_text(text: str) -> str | None:
     return None
 
 
-def _default_quotas() -> Mapping[str, int]:
-    from reports.summary import DEFAULT_QUOTAS
-
-    return DEFAULT_QUOTAS
-
-
 def required_models(kind: str, quotas: Mapping[str, int]) -> int:
     """Models a unit of ``kind`` needs for the year: its quota, at least one."""
     return max(int(quotas.get(kind, 0)), 1)
@@ -138,7 +133,7 @@ def _reported(year: int, kind: str, unit_id: Any) -> Any:
 
 
 async def _registration(ask: _Ask) -> list[Lag]:
-    quotas = _default_quotas() if ask.quotas is None else ask.quotas
+    quotas = DEFAULT_QUOTAS if ask.quotas is None else ask.quotas
     needed_by_kind = {k: required_models(k, quotas) for k in quotas}
     needed = (
         case(needed_by_kind, value=Unit.kind, else_=literal(1)) if needed_by_kind else literal(1)

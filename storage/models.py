@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -23,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from domain.catalog import RecordState
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -57,46 +58,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, datetime: UTCDateTime()}
-
-
-class Role(enum.StrEnum):
-    OFFICER = "officer"
-    LEADER = "leader"
-    ADMIN = "admin"
-
-
-class Field(enum.StrEnum):
-    """Lĩnh vực of a model, in the order the official forms list them."""
-
-    KT = "KT"
-    VHXH = "VHXH"
-    QPAN = "QPAN"
-    XDD = "XDD"
-    OTHER = "OTHER"
-
-
-class Subject(enum.StrEnum):
-    COLLECTIVE = "collective"
-    INDIVIDUAL = "individual"
-
-
-class Origin(enum.StrEnum):
-    NEW = "new"
-    KEPT = "kept"
-
-
-class RecordState(enum.StrEnum):
-    ACTIVE = "active"
-    WITHDRAWN = "withdrawn"
-
-
-class Review(enum.StrEnum):
-    """Where a model's year stands in recognition (seed 003)."""
-
-    PROPOSED = "proposed"  # the unit proposes it for recognition
-    RECOGNISED = "recognised"  # công nhận
-    NOT_RECOGNISED = "not_recognised"  # không công nhận: may be fixed and proposed again
-    REMOVED = "removed"  # thanh loại: off the list, not offered as "kept" next year
 
 
 class Unit(Base):

@@ -13,7 +13,8 @@ from sqlalchemy import and_, bindparam, delete, event, func, literal, or_, selec
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
-from conversations.text import fold
+from domain.catalog import RecordState, Review, Role
+from domain.text import fold
 from storage.models import (
     Account,
     AuditLog,
@@ -27,9 +28,6 @@ from storage.models import (
     ModelScore,
     ModelYear,
     Person,
-    RecordState,
-    Review,
-    Role,
     Unit,
 )
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from reports import rubric
+from domain import rubric
 from storage import repo
 from storage.models import AuditLog, ModelYear, Unit
 from tests.helpers import add_model_year

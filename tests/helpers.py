@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.catalog import RecordState
+from domain.messages import IncomingMessage, Reply
 from handlers.core import Core
-from handlers.messages import IncomingMessage, Reply
 from storage import repo
-from storage.models import DvkModel, ModelYear, Person, RecordState, Unit
+from storage.models import Account, DvkModel, ModelYear, Person, Unit
 
 
 class Clock:
@@ -53,8 +54,6 @@ async def add_person(
 ) -> Person:
     channel, ext = next(iter(accounts.items()))
     person = await repo.create_person(session, name, channel, ext, None, now)
-    from storage.models import Account
-
     for other_channel, other_ext in list(accounts.items())[1:]:
         session.add(
             Account(

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.messages import Attachment, Reply, render_plain
 from handlers.core import COMMANDS, NOT_INVITED, Core, short_help
-from handlers.messages import Attachment, Reply, render_plain
 from storage import repo
 from storage.models import (
     AuditLog,

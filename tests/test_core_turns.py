@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+from domain.messages import IncomingMessage
 from handlers.core import Core
-from handlers.messages import IncomingMessage
 from storage.db import is_sqlite
 from tests.helpers import InFlight, World
 

@@ -30,9 +30,9 @@ from conversations.engine import (
     text_parser,
 )
 from conversations.flows import FIELD_CHOICES, LEAD_CHOICES
-from conversations.text import clean, fold
+from domain.messages import Attachment, IncomingMessage, Reply, render_plain
+from domain.text import clean, fold
 from handlers.core import Core
-from handlers.messages import Attachment, IncomingMessage, Reply, render_plain
 from storage.db import make_engine, make_sessionmaker
 from storage.models import ConversationState, DvkModel, ModelYear
 from tests.conftest import TZ

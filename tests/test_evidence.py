@@ -21,8 +21,8 @@ from bot.files import FileLinks
 from bot.web import build_web_app
 from bot.zalo import ZaloApi, ZaloChannel
 from conversations.evidence import fmt_size
+from domain.messages import Attachment, Reply
 from handlers.core import Core
-from handlers.messages import Attachment, Reply
 from storage.models import AuditLog, ConversationState, Evidence
 from tests.fake_telegram import FakeTelegram
 from tests.fake_zalo import FakeZalo

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli import run_command
 from bot.settings import Settings
+from domain.messages import Reply
 from handlers.core import Core
-from handlers.messages import Reply
 from reports.style import XLSX_MIME
 from storage.models import DvkModel, ModelYear, Unit
 from tests.conftest import TZ

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli import run_command
 from bot.settings import Settings
+from domain.messages import Attachment
 from handlers.core import Core
-from handlers.messages import Attachment
 from storage.models import AuditLog, ModelIntro
 from tests.helpers import Chat, Clock, World, new_model
 

@@ -7,8 +7,8 @@ import re
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.messages import Reply
 from handlers.core import LINK_PROBLEMS, NOT_INVITED, Core
-from handlers.messages import Reply
 from storage.models import Account, AuditLog
 from tests.helpers import Chat, Clock, World
 

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli import run_command
 from bot.settings import Settings
+from domain.messages import Reply
 from handlers.core import NOT_INVITED, Core
-from handlers.messages import Reply
 from storage import repo
 from storage.models import AuditLog, ConversationState, Person, UnitReport
 from tests.helpers import Chat, Clock, World, add_person

@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.catalog import RecordState
 from scheduler import rules
-from storage.models import ModelScore, ModelYear, RecordState, Unit, UnitReport
+from storage.models import ModelScore, ModelYear, Unit, UnitReport
 from tests.helpers import Clock, World, add_model_year
 
 

@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import TokenFilter
+from domain.messages import split_text
 from handlers.core import Core
-from handlers.messages import split_text
 from storage import repo
 from storage.db import alembic_config, current_revision
 from storage.models import Account, Base, Invite, Membership

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reports import rubric
-from reports.rubric import (
+from domain import rubric
+from domain.catalog import Subject
+from domain.rubric import (
     COLLECTIVE,
     COMMON,
     INDIVIDUAL,
@@ -21,7 +22,6 @@ from reports.rubric import (
     verdict,
     verdict_text,
 )
-from storage.models import Subject
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "002_118bac312b72b995.txt"
 D = Decimal

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from reports import rubric
+from domain import rubric
 from reports.score_sheet import build_score_sheet, sheet_name
 from storage.models import ModelScore, ModelYear, Unit
 from tests.helpers import World, add_model_year

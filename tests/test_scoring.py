@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations.engine import InputError
 from conversations.scoring import parse_points
+from domain import rubric
 from handlers.core import Core
-from reports import rubric
 from tests.conftest import TZ
 from tests.evaluation_helpers import (
     add_record,

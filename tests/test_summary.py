@@ -12,16 +12,8 @@ from openpyxl import load_workbook
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from reports.summary import (
-    DEFAULT_QUOTAS,
-    Summary,
-    UnitLine,
-    build_summary,
-    parse_quotas,
-    summary_of,
-    summary_text,
-    tree_order,
-)
+from domain.catalog import DEFAULT_QUOTAS, parse_quotas
+from reports.summary import Summary, UnitLine, build_summary, summary_of, summary_text, tree_order
 from storage import repo
 from storage.models import DvkModel, ModelYear, Unit
 from tests.conftest import TZ

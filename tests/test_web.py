@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.files import FileLinks, ascii_name
 from bot.web import TELEGRAM_SECRET_HEADER, ZALO_SECRET_HEADER, build_web_app
-from handlers.messages import Document
+from domain.messages import Document
 from tests.helpers import Clock
 
 SECRET = "s3cret-Webhook_value"

@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.files import FileLinks
 from bot.web import build_web_app
 from bot.zalo import TEXT_LIMIT, ZaloApi, ZaloChannel
+from domain.messages import Document, Reply
 from handlers.core import Core
-from handlers.messages import Document, Reply
 from storage.models import ModelYear
 from tests.fake_zalo import FakeZalo, SentMessage
 from tests.helpers import World

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from storage.models import Subject
+from domain.catalog import Subject
 
 SHEET_TITLE = "BIỂU CHẤM ĐIỂM MÔ HÌNH"
 

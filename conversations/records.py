@@ -1,0 +1,195 @@
+"""A model's record as chat shows it, and who may act on it: shared by every flow that picks
+a unit and a model (registration, the models menu, results, scoring, proposal, review)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from conversations.engine import (
+    Choice,
+    Ctx,
+    Data,
+    InputError,
+)
+from domain import rubric
+from domain.catalog import (
+    ORIGIN_LABELS,
+    SUBJECT_LABELS,
+    Origin,
+    RecordState,
+    Review,
+    Subject,
+    field_label,
+)
+from storage import repo
+from storage.models import ModelYear, Person, Unit
+
+# Fields of a record a person fills in, in the order of Phụ lục 1.
+RECORD_FIELDS = (
+    "name",
+    "field",
+    "field_other",
+    "subject",
+    "subject_name",
+    "place",
+    "lead_body",
+    "scale",
+)
+
+
+def fmt_date(d: Any) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+async def unit_choices(ctx: Ctx, _data: Data) -> list[Choice]:
+    access = await repo.access_of(ctx.session, ctx.person)
+    return [Choice(u.name, u.id) for u in await repo.usable_units(ctx.session, access)]
+
+
+async def checked_unit(ctx: Ctx, unit_id: int) -> Unit:
+    """The unit, if this person may act for it; otherwise a refusal that reveals nothing."""
+    unit = await ctx.session.get(Unit, unit_id)
+    access = await repo.access_of(ctx.session, ctx.person)
+    if unit is None or not access.can_use(unit):
+        raise InputError("Bạn không có quyền với đơn vị này.")
+    return unit
+
+
+async def may_change(ctx: Ctx, unit: Unit, year: int) -> tuple[bool, str]:
+    """Officers edit or withdraw until the registration deadline; leaders and admins always."""
+    access = await repo.access_of(ctx.session, ctx.person)
+    if access.can_manage(unit):
+        return True, ""
+    deadline = await repo.deadline_of(ctx.session, year, "registration", ctx.now)
+    if access.can_use(unit) and ctx.local_now.date() <= deadline.due_on:
+        return True, ""
+    return False, (
+        f"Đã quá hạn đăng ký ({fmt_date(deadline.due_on)}): chỉ lãnh đạo hoặc quản trị "
+        "mới sửa hoặc rút được mô hình."
+    )
+
+
+def record_data(record: ModelYear) -> Data:
+    return {k: getattr(record, k) for k in RECORD_FIELDS}
+
+
+def record_lines(record: ModelYear | Data) -> list[str]:
+    d = record_data(record) if isinstance(record, ModelYear) else record
+    return [
+        f"• Tên mô hình: {d['name']}",
+        f"• Lĩnh vực: {field_label(d['field'], d.get('field_other'))}",
+        f"• Chủ thể: {SUBJECT_LABELS[Subject(d['subject'])]} — {d['subject_name']}",
+        f"• Địa điểm: {d['place']}",
+        f"• Chủ trì: {d['lead_body']}",
+        f"• Quy mô: {d['scale']}",
+    ]
+
+
+NO_RIGHT = "Bạn không có quyền với mô hình này."
+
+
+# Where a model stands in recognition, as a phrase: "Mô hình … {status}".
+REVIEW_STATUS: dict[str | None, str] = {
+    None: "chưa đề xuất công nhận",
+    Review.PROPOSED.value: "đang chờ lãnh đạo duyệt",
+    Review.RECOGNISED.value: "đã được công nhận",
+    Review.NOT_RECOGNISED.value: "không được công nhận",
+    Review.REMOVED.value: "đã bị thanh loại",
+}
+
+
+# Under review or decided: the officer's figures are what the leader saw; they stay as they are.
+LOCKED_FOR_OFFICERS = (Review.PROPOSED.value, Review.RECOGNISED.value, Review.REMOVED.value)
+
+
+def review_status(record: ModelYear) -> str:
+    return REVIEW_STATUS.get(record.review, str(record.review))
+
+
+async def evaluation_block(ctx: Ctx, unit: Unit, record: ModelYear) -> str | None:
+    """Why this person may not change the record's results or scores now, or None."""
+    access = await repo.access_of(ctx.session, ctx.person)
+    if access.can_manage(unit):
+        return None
+    if not access.can_use(unit):
+        return NO_RIGHT
+    if record.review in LOCKED_FOR_OFFICERS:
+        return (
+            f"Mô hình “{record.name}” {review_status(record)} nên cán bộ phụ trách không sửa "
+            "được kết quả và điểm nữa. Nếu cần sửa, vui lòng liên hệ lãnh đạo đơn vị."
+        )
+    deadline = await repo.deadline_of(ctx.session, record.year, "evaluation", ctx.now)
+    if ctx.local_now.date() > deadline.due_on:
+        return (
+            f"Đã quá hạn đánh giá mô hình năm {record.year} ({fmt_date(deadline.due_on)}): "
+            "chỉ lãnh đạo hoặc quản trị mới sửa được kết quả và điểm."
+        )
+    return None
+
+
+async def past_deadline_for_all(ctx: Ctx) -> str | None:
+    """A refusal when the evaluation deadline of this year has passed and the person leads no
+    unit (then nothing can be changed anywhere); None otherwise."""
+    access = await repo.access_of(ctx.session, ctx.person)
+    if access.led_paths:
+        return None
+    year = ctx.local_now.year
+    deadline = await repo.deadline_of(ctx.session, year, "evaluation", ctx.now)
+    if ctx.local_now.date() <= deadline.due_on:
+        return None
+    return (
+        f"Đã quá hạn đánh giá mô hình năm {year} ({fmt_date(deadline.due_on)}): chỉ lãnh đạo "
+        "hoặc quản trị mới sửa được kết quả và điểm. Gõ /mohinh để xem các mô hình."
+    )
+
+
+async def picked_record(ctx: Ctx, data: Data, key: str = "record") -> tuple[ModelYear, Unit]:
+    """The chosen record and its unit, if it is still active, belongs to the chosen unit and
+    the person may act for that unit; otherwise a refusal that reveals nothing."""
+    record = await ctx.session.get(ModelYear, data[key])
+    if record is None or record.state != RecordState.ACTIVE.value:
+        raise InputError("Mô hình này không còn trong danh sách.")
+    unit = await repo.unit_of_record(ctx.session, record)
+    access = await repo.access_of(ctx.session, ctx.person)
+    if unit.id != data.get("unit", unit.id) or not access.can_use(unit):
+        raise InputError(NO_RIGHT)
+    return record, unit
+
+
+NEEDS_REASON = (Review.NOT_RECOGNISED.value, Review.REMOVED.value)
+
+
+def points_line(points: dict[int, Decimal]) -> str:
+    return " · ".join(f"{n}: {rubric.format_points(p)}" for n, p in sorted(points.items()))
+
+
+async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
+    """The record, its results, its points and verdict, and where it stands in review."""
+    origin = ORIGIN_LABELS[Origin(record.origin)]
+    lines = [f"Mô hình mã số {record.id} — {unit.name}, năm {record.year} ({origin}):"]
+    lines += record_lines(record)
+    lines.append(f"• Kết quả đạt được: {record.results or '(chưa nhập)'}")
+    points = (await repo.scores_of(ctx.session, [record.id])).get(record.id, {})
+    if points:
+        result = rubric.verdict(points, record.subject)
+        lines.append(f"• Điểm từng tiêu chí: {points_line(points)}")
+        lines.append(
+            f"• Tổng điểm: {rubric.format_points(result.total)}/"
+            f"{rubric.format_points(rubric.TOTAL_MAX)} — {rubric.verdict_text(result)}"
+        )
+        missing = rubric.missing_text(result)
+        if missing:
+            lines.append(f"  {missing}")
+    else:
+        lines.append("• Điểm: chưa chấm")
+    status = review_status(record)
+    if record.review == Review.PROPOSED.value and record.proposed_at is not None:
+        proposer = await ctx.session.get(Person, record.proposed_by) if record.proposed_by else None
+        who = f" bởi {proposer.full_name}" if proposer else ""
+        when = fmt_date(record.proposed_at.astimezone(ctx.tz))
+        status = f"đề xuất công nhận{who} ngày {when}, {status}"
+    lines.append(f"• Tình trạng: {status}")
+    if record.review_reason and record.review in NEEDS_REASON:
+        lines.append(f"• Lý do: {record.review_reason}")
+    return lines
