@@ -75,11 +75,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bench.common import PG_ADMIN_URL, pg_database, sqlite_database
 from bot.settings import DEFAULT_TELEGRAM_CONCURRENCY
 from bot.telegram import TelegramChannel
-from conversations.evidence import EvidenceStore
 from domain.messages import IncomingMessage, Reply, render_plain
-from handlers.core import SORRY, Core
+from handlers.core import Core
+from handlers.texts import SORRY
 from storage import repo
 from storage.db import make_engine, make_sessionmaker, open_connections, unreachable, upgrade
+from storage.evidence import EvidenceStore
 from storage.models import ModelYear
 from tests.fake_telegram import Document, FakeTelegram, JSONDict, SentMessage
 

@@ -41,9 +41,9 @@ from aiogram.types import (
 )
 
 from bot.settings import DEFAULT_TELEGRAM_CONCURRENCY
-from conversations.evidence import too_large_text
 from domain.messages import Attachment, IncomingMessage, Reply, split_text
-from handlers.core import COMMANDS, Core
+from handlers.core import MENU, Core
+from storage.evidence import too_large_text
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ class TelegramChannel:
         # Photos and files are downloaded before the core sees them (evidence is kept as a
         # file under FILES_DIR); the copy here is removed once the message is handled.
         self.incoming_dir = incoming_dir or core.files_dir / "incoming" / "telegram"
-        self.max_file_bytes = max_file_bytes or core.evidence.max_bytes
+        self.max_file_bytes = max_file_bytes or core.files.max_bytes
         session = PinnedSession(api=TelegramAPIServer.from_base(api_base))
         self.bot = Bot(token, session=session)
         # Set by `dvk run`: waits for a slot of the platform's rate that reminders share.
@@ -150,7 +150,7 @@ class TelegramChannel:
                     webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES
                 )
             )
-        commands = [BotCommand(command=name, description=desc) for name, desc in COMMANDS]
+        commands = [BotCommand(command=name, description=desc) for name, desc in MENU]
         await self._call(lambda: self.bot.set_my_commands(commands))
 
     def dispatch(self, data: dict[str, Any]) -> None:

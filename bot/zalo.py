@@ -25,9 +25,9 @@ from typing import Any
 import httpx
 
 from bot.files import FileLinks
-from conversations.evidence import too_large_text
 from domain.messages import Attachment, IncomingMessage, Reply, render_plain, split_text
 from handlers.core import Core
+from storage.evidence import too_large_text
 
 log = logging.getLogger(__name__)
 
@@ -282,7 +282,7 @@ class ZaloChannel:
                     hours = round(self.files.ttl.total_seconds() / 3600)
                     text += (
                         f"\n\nTải tệp {reply.document.file_name} (hiệu lực {hours} giờ, "
-                        f"chỉ dành cho bạn):\n{url}"
+                        f"chỉ dành cho đồng chí):\n{url}"
                     )
             for part in split_text(text, TEXT_LIMIT):
                 try:

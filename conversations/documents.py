@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from conversations.engine import Ctx, Data, Flow, InputError, Outcome, Step, text_parser
-from conversations.exports import export_unit_choices, roots_of, scope_for
+from conversations.answers import InputError, text_parser
+from conversations.commands import Command
+from conversations.context import Ctx, Data
+from conversations.engine import Flow, Outcome, Step
+from conversations.widgets import unit_picker
+from conversations.workbooks import root_units, roots_of, scope_for
 from domain.messages import Reply
 from reports.bieu1 import add_document
 from storage import repo
@@ -78,14 +82,7 @@ DOCUMENT = Flow(
     title="Văn bản chỉ đạo",
     confirm=True,
     steps=(
-        Step(
-            key="unit",
-            label="Đơn vị ban hành",
-            prompt="Văn bản của đơn vị nào?",
-            choices=export_unit_choices,
-            when=lambda d: not d.get("_single_unit", False),
-            keep_hidden=True,
-        ),
+        unit_picker("Văn bản của đơn vị nào?", units=root_units, label="Đơn vị ban hành"),
         Step(
             key="number",
             label="Số hiệu",
@@ -113,7 +110,18 @@ DOCUMENT = Flow(
 async def start_document(ctx: Ctx, _args: str = "") -> Data | Reply:
     roots = await roots_of(ctx)
     if not roots:
-        return Reply("Bạn chưa thuộc đơn vị nào.")
-    if len(roots) == 1:
-        return {"unit": roots[0].unit.id, "_single_unit": True}
+        return Reply("Đồng chí chưa thuộc đơn vị nào.")
     return {}
+
+
+FLOWS = (DOCUMENT,)
+COMMANDS = (
+    Command(
+        "vanban",
+        "Ghi văn bản chỉ đạo phong trào (Biểu 1)",
+        order=50,
+        flow="document",
+        start=start_document,
+        phrases=("vanban", "van ban", "ghi van ban", "van ban chi dao", "nhap van ban"),
+    ),
+)

@@ -1,5 +1,6 @@
-"""/gioithieu: the introduction of a typical model (seed 001, part II “Giới thiệu các mô hình,
-điển hình”): basis, scope of impact, how it is carried out, results, how to replicate.
+"""/gioithieu: the introduction of a typical model (Hướng dẫn giới thiệu mô hình (Quảng
+Ngãi), part II “Giới thiệu các mô hình, điển hình”): basis, scope of impact, how it is carried
+out, results, how to replicate.
 
 Two flows: the first picks the model (unit, then model of this year; skipped when there is
 only one), the second asks the five parts and saves them in ``model_intros``. A model already
@@ -9,8 +10,13 @@ introduced opens at the summary with its saved answers, so any part can be edite
 
 from __future__ import annotations
 
-from conversations.engine import Ctx, Data, Flow, InputError, Outcome, Step, text_parser
-from conversations.evidence import checked_record, record_step, start_picking, unit_step
+from conversations.answers import InputError, text_parser
+from conversations.commands import Command
+from conversations.context import Ctx, Data
+from conversations.engine import Flow, Outcome, Step
+from conversations.records import checked_record
+from conversations.results import start_evaluating
+from conversations.widgets import Picked, model_picker, unit_picker
 from domain.catalog import INTRO_PART_KEYS, INTRO_PARTS
 from domain.messages import Reply
 from storage import repo
@@ -30,16 +36,15 @@ async def finish_pick(ctx: Ctx, data: Data) -> Outcome:
     record, unit = await checked_record(ctx, data)
     intro = await ctx.session.get(ModelIntro, record.id)
     initial: Data = {
-        "_year": record.year,
+        "year": record.year,
         "unit": unit.id,
-        "_unit_name": unit.name,
+        "unit_name": unit.name,
         "record": record.id,
-        "_name": record.name,
+        "record_name": record.name,
     }
     if intro is None:
         return Outcome([], then=("intro", initial, False))
     initial.update(intro_data(intro))
-    initial["_saved"] = True
     return Outcome(
         [Reply(f"Mô hình “{record.name}” đã có phần giới thiệu; sửa mục nào cũng được.")],
         then=("intro", initial, True),
@@ -50,7 +55,10 @@ INTRO_PICK = Flow(
     name="intro_pick",
     title="Giới thiệu mô hình",
     confirm=False,
-    steps=(unit_step("Giới thiệu mô hình của đơn vị nào?"), record_step()),
+    steps=(
+        unit_picker("Giới thiệu mô hình của đơn vị nào?"),
+        model_picker("Chọn mô hình để giới thiệu"),
+    ),
     finish=finish_pick,
 )
 
@@ -59,7 +67,8 @@ INTRO_PICK = Flow(
 
 
 def intro_title(data: Data) -> str:
-    return f"Giới thiệu mô hình — {data['_name']}" if data.get("_name") else "Giới thiệu mô hình"
+    name = data.get("record_name")
+    return f"Giới thiệu mô hình — {name}" if name else "Giới thiệu mô hình"
 
 
 async def finish_intro(ctx: Ctx, data: Data) -> Outcome:
@@ -105,7 +114,6 @@ INTRO = Flow(
     name="intro",
     title="Giới thiệu mô hình",
     title_for=intro_title,
-    summary_title="kiểm tra lại trước khi lưu:",
     steps=tuple(
         Step(
             key=key,
@@ -119,11 +127,19 @@ INTRO = Flow(
     finish=finish_intro,
 )
 
-INTRO_FLOWS = (INTRO_PICK, INTRO)
+
+async def start_intro(ctx: Ctx, _args: str = "") -> Picked | Reply:
+    return await start_evaluating(ctx, "giới thiệu")
 
 
-async def start_intro(ctx: Ctx, _args: str = "") -> Data | Reply:
-    return await start_picking(ctx, "giới thiệu")
-
-
-__all__ = ["INTRO_FLOWS", "start_intro"]
+FLOWS = (INTRO_PICK, INTRO)
+COMMANDS = (
+    Command(
+        "gioithieu",
+        "Giới thiệu mô hình điển hình (cơ sở, cách làm, hiệu quả)",
+        order=150,
+        flow="intro_pick",
+        start=start_intro,
+        phrases=("gioithieu", "gioi thieu", "gioi thieu mo hinh", "mo hinh dien hinh"),
+    ),
+)

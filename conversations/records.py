@@ -1,17 +1,15 @@
 """A model's record as chat shows it, and who may act on it: shared by every flow that picks
-a unit and a model (registration, the models menu, results, scoring, proposal, review)."""
+a unit and a model (registration, the models menu, results, scoring, proposal, review,
+evidence, introduction)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from conversations.engine import (
-    Choice,
-    Ctx,
-    Data,
-    InputError,
-)
+from conversations.answers import Choice, InputError
+from conversations.context import Ctx, Data
+from conversations.texts import common as C
 from domain import rubric
 from domain.catalog import (
     ORIGIN_LABELS,
@@ -36,15 +34,28 @@ RECORD_FIELDS = (
     "lead_body",
     "scale",
 )
+ORIGIN_CHOICES = (
+    Choice(ORIGIN_LABELS[Origin.NEW], Origin.NEW.value, ("moi", "xd moi")),
+    Choice(ORIGIN_LABELS[Origin.KEPT], Origin.KEPT.value, ("duy tri",)),
+)
+# Under review or decided: the officer's figures are what the leader saw; they stay as they are.
+LOCKED_FOR_OFFICERS = (Review.PROPOSED.value, Review.RECOGNISED.value, Review.REMOVED.value)
+NEEDS_REASON = (Review.NOT_RECOGNISED.value, Review.REMOVED.value)
 
 
 def fmt_date(d: Any) -> str:
     return d.strftime("%d/%m/%Y")
 
 
-async def unit_choices(ctx: Ctx, _data: Data) -> list[Choice]:
+async def usable_units(ctx: Ctx) -> list[Unit]:
+    """Every unit this person may act for: their own, and every unit below one they lead."""
+    return await repo.usable_units(ctx.session, await repo.access_of(ctx.session, ctx.person))
+
+
+async def units_with_models(ctx: Ctx, year: int) -> list[Unit]:
+    """The units this person may act for that have active models in ``year``."""
     access = await repo.access_of(ctx.session, ctx.person)
-    return [Choice(u.name, u.id) for u in await repo.usable_units(ctx.session, access)]
+    return await repo.units_with_models(ctx.session, access, year)
 
 
 async def checked_unit(ctx: Ctx, unit_id: int) -> Unit:
@@ -52,8 +63,21 @@ async def checked_unit(ctx: Ctx, unit_id: int) -> Unit:
     unit = await ctx.session.get(Unit, unit_id)
     access = await repo.access_of(ctx.session, ctx.person)
     if unit is None or not access.can_use(unit):
-        raise InputError("Bạn không có quyền với đơn vị này.")
+        raise InputError(C.NO_RIGHT_UNIT)
     return unit
+
+
+async def checked_record(ctx: Ctx, data: Any, key: str = "record") -> tuple[ModelYear, Unit]:
+    """The chosen record and its unit, if it is still active, belongs to the chosen unit and
+    the person may act for that unit; otherwise a refusal that reveals nothing."""
+    record = await ctx.session.get(ModelYear, data[key])
+    if record is None or record.state != RecordState.ACTIVE.value:
+        raise InputError(C.GONE)
+    unit = await repo.unit_of_record(ctx.session, record)
+    access = await repo.access_of(ctx.session, ctx.person)
+    if unit.id != data.get("unit", unit.id) or not access.can_use(unit):
+        raise InputError(C.NO_RIGHT)
+    return record, unit
 
 
 async def may_change(ctx: Ctx, unit: Unit, year: int) -> tuple[bool, str]:
@@ -64,10 +88,7 @@ async def may_change(ctx: Ctx, unit: Unit, year: int) -> tuple[bool, str]:
     deadline = await repo.deadline_of(ctx.session, year, "registration", ctx.now)
     if access.can_use(unit) and ctx.local_now.date() <= deadline.due_on:
         return True, ""
-    return False, (
-        f"Đã quá hạn đăng ký ({fmt_date(deadline.due_on)}): chỉ lãnh đạo hoặc quản trị "
-        "mới sửa hoặc rút được mô hình."
-    )
+    return False, C.registration_closed(fmt_date(deadline.due_on))
 
 
 def record_data(record: ModelYear) -> Data:
@@ -86,25 +107,8 @@ def record_lines(record: ModelYear | Data) -> list[str]:
     ]
 
 
-NO_RIGHT = "Bạn không có quyền với mô hình này."
-
-
-# Where a model stands in recognition, as a phrase: "Mô hình … {status}".
-REVIEW_STATUS: dict[str | None, str] = {
-    None: "chưa đề xuất công nhận",
-    Review.PROPOSED.value: "đang chờ lãnh đạo duyệt",
-    Review.RECOGNISED.value: "đã được công nhận",
-    Review.NOT_RECOGNISED.value: "không được công nhận",
-    Review.REMOVED.value: "đã bị thanh loại",
-}
-
-
-# Under review or decided: the officer's figures are what the leader saw; they stay as they are.
-LOCKED_FOR_OFFICERS = (Review.PROPOSED.value, Review.RECOGNISED.value, Review.REMOVED.value)
-
-
 def review_status(record: ModelYear) -> str:
-    return REVIEW_STATUS.get(record.review, str(record.review))
+    return C.REVIEW_STATUS.get(record.review, str(record.review))
 
 
 async def evaluation_block(ctx: Ctx, unit: Unit, record: ModelYear) -> str | None:
@@ -113,18 +117,12 @@ async def evaluation_block(ctx: Ctx, unit: Unit, record: ModelYear) -> str | Non
     if access.can_manage(unit):
         return None
     if not access.can_use(unit):
-        return NO_RIGHT
+        return C.NO_RIGHT
     if record.review in LOCKED_FOR_OFFICERS:
-        return (
-            f"Mô hình “{record.name}” {review_status(record)} nên cán bộ phụ trách không sửa "
-            "được kết quả và điểm nữa. Nếu cần sửa, vui lòng liên hệ lãnh đạo đơn vị."
-        )
+        return C.evaluation_locked(record.name, review_status(record))
     deadline = await repo.deadline_of(ctx.session, record.year, "evaluation", ctx.now)
     if ctx.local_now.date() > deadline.due_on:
-        return (
-            f"Đã quá hạn đánh giá mô hình năm {record.year} ({fmt_date(deadline.due_on)}): "
-            "chỉ lãnh đạo hoặc quản trị mới sửa được kết quả và điểm."
-        )
+        return C.evaluation_closed(record.year, fmt_date(deadline.due_on))
     return None
 
 
@@ -138,26 +136,7 @@ async def past_deadline_for_all(ctx: Ctx) -> str | None:
     deadline = await repo.deadline_of(ctx.session, year, "evaluation", ctx.now)
     if ctx.local_now.date() <= deadline.due_on:
         return None
-    return (
-        f"Đã quá hạn đánh giá mô hình năm {year} ({fmt_date(deadline.due_on)}): chỉ lãnh đạo "
-        "hoặc quản trị mới sửa được kết quả và điểm. Gõ /mohinh để xem các mô hình."
-    )
-
-
-async def picked_record(ctx: Ctx, data: Data, key: str = "record") -> tuple[ModelYear, Unit]:
-    """The chosen record and its unit, if it is still active, belongs to the chosen unit and
-    the person may act for that unit; otherwise a refusal that reveals nothing."""
-    record = await ctx.session.get(ModelYear, data[key])
-    if record is None or record.state != RecordState.ACTIVE.value:
-        raise InputError("Mô hình này không còn trong danh sách.")
-    unit = await repo.unit_of_record(ctx.session, record)
-    access = await repo.access_of(ctx.session, ctx.person)
-    if unit.id != data.get("unit", unit.id) or not access.can_use(unit):
-        raise InputError(NO_RIGHT)
-    return record, unit
-
-
-NEEDS_REASON = (Review.NOT_RECOGNISED.value, Review.REMOVED.value)
+    return C.evaluation_closed(year, fmt_date(deadline.due_on)) + " Gõ /mohinh để xem các mô hình."
 
 
 def points_line(points: dict[int, Decimal]) -> str:
@@ -167,9 +146,9 @@ def points_line(points: dict[int, Decimal]) -> str:
 async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
     """The record, its results, its points and verdict, and where it stands in review."""
     origin = ORIGIN_LABELS[Origin(record.origin)]
-    lines = [f"Mô hình mã số {record.id} — {unit.name}, năm {record.year} ({origin}):"]
+    lines = [f"Mô hình “{record.name}” — {unit.name}, năm {record.year} ({origin}):"]
     lines += record_lines(record)
-    lines.append(f"• Kết quả đạt được: {record.results or '(chưa nhập)'}")
+    lines.append(f"• Kết quả đạt được: {record.results or C.NO_RESULTS}")
     points = (await repo.scores_of(ctx.session, [record.id])).get(record.id, {})
     if points:
         result = rubric.verdict(points, record.subject)
@@ -182,7 +161,7 @@ async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
         if missing:
             lines.append(f"  {missing}")
     else:
-        lines.append("• Điểm: chưa chấm")
+        lines.append(C.NOT_SCORED)
     status = review_status(record)
     if record.review == Review.PROPOSED.value and record.proposed_at is not None:
         proposer = await ctx.session.get(Person, record.proposed_by) if record.proposed_by else None
@@ -193,3 +172,13 @@ async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
     if record.review_reason and record.review in NEEDS_REASON:
         lines.append(f"• Lý do: {record.review_reason}")
     return lines
+
+
+async def record_to_evaluate(ctx: Ctx, data: Any) -> tuple[ModelYear, Unit]:
+    """The chosen record and its unit (:func:`checked_record`), refused with the reason of
+    :func:`evaluation_block` when this person may not change its evaluation now."""
+    record, unit = await checked_record(ctx, data)
+    why = await evaluation_block(ctx, unit, record)
+    if why is not None:
+        raise InputError(why)
+    return record, unit

@@ -1,10 +1,4 @@
-"""Recognition: /dexuat (an officer proposes a model) and /duyet (a leader decides).
-
-A model may be proposed when its results are entered (/ketqua) and it passes the rubric's
-rule on its saved self-score (/chamdiem): total at least 75 and criteria 2, 7, 9, 11 and 15
-at their maximum. Proposing a model that fails would only ask the leader to refuse it, so it
-is refused at once, naming what blocks it. A model not recognised may be fixed and proposed
-again; one recognised, removed or waiting for a decision may not.
+"""/duyet: a leader decides on the models proposed for recognition (/dexuat).
 
 A leader or admin sees in /duyet the proposed models of their subtree only, opens one (record,
 results, points, verdict) and decides: recognised, not recognised (with a reason) or removed
@@ -19,28 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from conversations.engine import (
-    MAX_TEXT,
-    Choice,
-    Ctx,
-    Data,
-    Flow,
-    InputError,
-    Outcome,
-    Step,
-    text_parser,
-)
-from conversations.records import (
-    NEEDS_REASON,
-    NO_RIGHT,
-    detail_lines,
-    evaluation_block,
-    fmt_date,
-    picked_record,
-    review_status,
-)
-from conversations.results import RESULTS, record_step, start_pick, unit_step
-from conversations.scoring import SCORE, SCORE_PICK
+from conversations.answers import MAX_TEXT, Choice, InputError, text_parser
+from conversations.commands import Audience, Command
+from conversations.context import Ctx, Data
+from conversations.engine import Flow, Outcome, Step
+from conversations.records import NEEDS_REASON, detail_lines, fmt_date, review_status
+from conversations.texts import common as C
 from domain import rubric
 from domain.catalog import RecordState, Review
 from domain.messages import Reply
@@ -69,127 +47,6 @@ DECISION_CHOICES = (
 NO_NOTICE_CHANNELS = ("terminal",)  # nobody is waiting at a terminal for a notice
 
 
-# --- the record as a leader reads it -----------------------------------------------------
-
-
-# --- /dexuat -----------------------------------------------------------------------------
-
-
-async def proposal_block(ctx: Ctx, record: ModelYear, unit: Unit) -> str | None:
-    """Why this record cannot be proposed now, or None."""
-    if record.review == Review.PROPOSED.value:
-        return f"Mô hình “{record.name}” đã được đề xuất và đang chờ lãnh đạo duyệt."
-    if record.review == Review.RECOGNISED.value:
-        return f"Mô hình “{record.name}” đã được công nhận, không cần đề xuất lại."
-    if record.review == Review.REMOVED.value:
-        return f"Mô hình “{record.name}” đã bị thanh loại nên không đề xuất được."
-    why = await evaluation_block(ctx, unit, record)
-    if why is not None:
-        return why
-    if not (record.results or "").strip():
-        return (
-            f"Mô hình “{record.name}” chưa có kết quả đạt được (Phụ lục 4). "
-            "Gõ /ketqua để nhập kết quả trước khi đề xuất."
-        )
-    points = (await repo.scores_of(ctx.session, [record.id])).get(record.id, {})
-    if not points:
-        return f"Mô hình “{record.name}” chưa được chấm điểm. Gõ /chamdiem để tự chấm điểm."
-    result = rubric.verdict(points, record.subject)
-    if result.missing:
-        return f"Mô hình “{record.name}”: {rubric.missing_text(result)} Gõ /chamdiem để chấm đủ."
-    if not result.passed:
-        return (
-            f"Mô hình “{record.name}” chưa đủ điều kiện đề xuất công nhận: "
-            f"{rubric.verdict_text(result)}.\n{rubric.RULE_TEXT}"
-        )
-    return None
-
-
-async def propose_record_choices(ctx: Ctx, data: Data) -> list[Choice]:
-    records = await repo.records_of_unit(ctx.session, data["unit"], data["_year"])
-    return [Choice(f"{r.name} — {review_status(r)}", r.id) for r in records]
-
-
-async def after_propose_record(ctx: Ctx, data: Data) -> None:
-    record, unit = await picked_record(ctx, data)
-    why = await proposal_block(ctx, record, unit)
-    if why is not None:
-        raise InputError(why)
-    data["_name"] = record.name
-
-
-async def confirm_prompt(ctx: Ctx, data: Data) -> str:
-    record, unit = await picked_record(ctx, data)
-    lines = await detail_lines(ctx, record, unit)
-    return "\n".join([*lines, "", "Gửi đề xuất công nhận mô hình này lên lãnh đạo?"])
-
-
-CONFIRM_CHOICES = (
-    Choice("Có, gửi đề xuất", True, ("co", "gui", "dong y", "de xuat")),
-    Choice("Không", False, ("khong", "thoi")),
-)
-
-
-async def finish_propose(ctx: Ctx, data: Data) -> Outcome:
-    assert ctx.person is not None
-    if not data.get("confirm"):
-        return Outcome([Reply("Chưa gửi đề xuất. Gõ /dexuat khi sẵn sàng.")])
-    if await repo.lock_record(ctx.session, data["record"]) is None:
-        raise InputError("Mô hình này không còn trong danh sách.")
-    record, unit = await picked_record(ctx, data)
-    why = await proposal_block(ctx, record, unit)
-    if why is not None:
-        return Outcome([Reply(why)])
-    previous = record.review
-    record.review = Review.PROPOSED.value
-    record.proposed_at = ctx.now
-    record.proposed_by = ctx.person.id
-    record.review_reason = None
-    record.reviewed_at = None
-    record.reviewed_by = None
-    record.updated_at = ctx.now
-    await repo.audit(
-        ctx.session,
-        ctx.person.id,
-        "propose",
-        "model_year",
-        record.id,
-        {"unit": unit.id, "previous": previous},
-        ctx.now,
-        ctx.channel,
-    )
-    return Outcome(
-        [
-            Reply(
-                f"✅ Đã đề xuất công nhận mô hình “{record.name}” ({unit.name}, năm "
-                f"{record.year}). Lãnh đạo sẽ xem xét; bạn sẽ nhận thông báo khi có quyết định."
-            )
-        ]
-    )
-
-
-PROPOSE = Flow(
-    name="propose",
-    title="Đề xuất công nhận",
-    confirm=False,
-    steps=(
-        unit_step(),
-        record_step(
-            "Chọn mô hình để đề xuất công nhận", propose_record_choices, after_propose_record
-        ),
-        Step(key="confirm", label="Xác nhận", prompt=confirm_prompt, choices=CONFIRM_CHOICES),
-    ),
-    finish=finish_propose,
-)
-
-
-async def start_propose(ctx: Ctx, _args: str = "") -> Data | Reply:
-    return await start_pick(ctx)
-
-
-# --- /duyet ------------------------------------------------------------------------------
-
-
 async def _pending(ctx: Ctx) -> list[tuple[ModelYear, Unit]]:
     access = await repo.access_of(ctx.session, ctx.person)
     return await repo.proposed_records(ctx.session, access.led_paths)
@@ -213,11 +70,11 @@ async def _reviewable(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
     """The record, if it is still proposed and in this leader's subtree."""
     record = await ctx.session.get(ModelYear, record_id)
     if record is None or record.state != RecordState.ACTIVE.value:
-        raise InputError("Mô hình này không còn trong danh sách.")
+        raise InputError(C.GONE)
     unit = await repo.unit_of_record(ctx.session, record)
     access = await repo.access_of(ctx.session, ctx.person)
     if not access.can_manage(unit):
-        raise InputError("Bạn không có quyền duyệt mô hình của đơn vị này.")
+        raise InputError("Đồng chí không có quyền duyệt mô hình của đơn vị này.")
     if record.review != Review.PROPOSED.value:
         raise InputError(f"Mô hình “{record.name}” không còn chờ duyệt ({review_status(record)}).")
     return record, unit
@@ -225,18 +82,18 @@ async def _reviewable(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
 
 async def after_review_record(ctx: Ctx, data: Data) -> None:
     record, unit = await _reviewable(ctx, data["record"])
-    data["_name"] = record.name
-    data["_unit_name"] = unit.name
+    data["record_name"] = record.name
+    data["unit_name"] = unit.name
 
 
 def _show_reviewed(_value: Any, data: Data) -> str:
-    return f"{data.get('_name')} — {data.get('_unit_name')}"
+    return f"{data.get('record_name')} — {data.get('unit_name')}"
 
 
 async def decision_prompt(ctx: Ctx, data: Data) -> str:
     record, unit = await _reviewable(ctx, data["record"])
     lines = await detail_lines(ctx, record, unit)
-    return "\n".join([*lines, "", "Quyết định của bạn?"])
+    return "\n".join([*lines, "", "Quyết định của đồng chí?"])
 
 
 async def reason_prompt(_ctx: Ctx, data: Data) -> str:
@@ -323,7 +180,7 @@ async def finish_review(ctx: Ctx, data: Data) -> Outcome:
     access = await repo.access_of(ctx.session, ctx.person)
     if not access.can_manage(unit):
         # Checked again on saving: a list seen earlier grants nothing.
-        return Outcome([Reply("Bạn không có quyền duyệt mô hình của đơn vị này.")])
+        return Outcome([Reply("Đồng chí không có quyền duyệt mô hình của đơn vị này.")])
     if record.review != Review.PROPOSED.value:
         return Outcome(
             [
@@ -395,6 +252,8 @@ REVIEW = Flow(
             after=after_review_record,
             show=_show_reviewed,
             editable=False,
+            auto_single=True,
+            auto_note=lambda c, _d: f"Mô hình chờ duyệt duy nhất: {c.label}.",
         ),
         Step(
             key="decision",
@@ -409,6 +268,7 @@ REVIEW = Flow(
             prompt=reason_prompt,
             parse=text_parser(MAX_TEXT, "lý do"),
             when=lambda d: d.get("decision") in NEEDS_REASON,
+            follow_up=True,
         ),
     ),
     finish=finish_review,
@@ -416,15 +276,23 @@ REVIEW = Flow(
 
 
 async def start_review(ctx: Ctx, _args: str = "") -> Data | Reply:
-    access = await repo.access_of(ctx.session, ctx.person)
-    if not access.led_paths:
-        return Reply("Chỉ lãnh đạo hoặc quản trị mới duyệt được mô hình đề xuất công nhận.")
     if not await _pending(ctx):
-        return Reply("Hiện không có mô hình nào đang chờ duyệt trong các đơn vị bạn phụ trách.")
+        return Reply(
+            "Hiện không có mô hình nào đang chờ duyệt trong các đơn vị đồng chí phụ trách."
+        )
     return {}
 
 
-# Every flow of the year's evaluation (/ketqua, /chamdiem, /dexuat, /duyet), for the engine.
-EVALUATION_FLOWS: tuple[Flow, ...] = (RESULTS, SCORE_PICK, SCORE, PROPOSE, REVIEW)
-
-__all__ = ["EVALUATION_FLOWS", "NO_RIGHT", "PROPOSE", "REVIEW", "start_propose", "start_review"]
+FLOWS = (REVIEW,)
+COMMANDS = (
+    Command(
+        "duyet",
+        "Lãnh đạo: duyệt mô hình được đề xuất công nhận",
+        order=90,
+        audience=Audience.LEADERS,
+        flow="review",
+        start=start_review,
+        refusal="Chỉ lãnh đạo hoặc quản trị mới duyệt được mô hình đề xuất công nhận.",
+        phrases=("duyet mo hinh", "xet duyet", "mo hinh cho duyet"),
+    ),
+)

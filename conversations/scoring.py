@@ -1,4 +1,4 @@
-"""/chamdiem: self-scoring a model on the rubric of seed 002 (``reports/rubric.py``).
+"""/chamdiem: self-scoring a model on the Biểu chấm điểm mô hình (``domain/rubric.py``).
 
 Two flows: ``score_pick`` chooses the model (unit, then one of its models of the year) and
 opens ``score``, whose steps are the 15 criteria of the rubric for the model's subject
@@ -16,14 +16,20 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from conversations.engine import Choice, Ctx, Data, Flow, InputError, Outcome, Step
-from conversations.records import evaluation_block, past_deadline_for_all
-from conversations.results import record_step, record_to_evaluate, start_pick, unit_step
+from conversations.answers import Choice, InputError
+from conversations.commands import Command
+from conversations.context import Ctx, Data
+from conversations.engine import Flow, Outcome, Step
+from conversations.records import evaluation_block, past_deadline_for_all, record_to_evaluate
+from conversations.results import start_evaluating
+from conversations.texts import common as C
+from conversations.widgets import Picked, model_picker, unit_picker
 from domain import rubric
 from domain.catalog import RecordState, Subject
 from domain.messages import Reply
 from domain.text import fold
 from storage import repo
+from storage.models import ModelYear
 
 # Every subject's criteria are numbered 1–15 (rubric._check); the wording and maxima of the
 # model's own subject are read when a step is shown.
@@ -38,7 +44,7 @@ def key_of(number: int) -> str:
 
 
 def criterion_of(data: Data, number: int) -> rubric.Criterion:
-    for c in rubric.criteria_for(data["_subject"]):
+    for c in rubric.criteria_for(data["subject"]):
         if c.number == number:
             return c
     raise KeyError(number)
@@ -94,7 +100,7 @@ def _prompt(number: int) -> Any:
     async def prompt(_ctx: Ctx, data: Data) -> str:
         c = criterion_of(data, number)
         lines = [
-            f"Tiêu chí {c.number} — {_part_heading(c, data['_subject'])}",
+            f"Tiêu chí {c.number} — {_part_heading(c, data['subject'])}",
             c.text,
             f"Điểm tối đa: {fmt(c.maximum)}.",
         ]
@@ -129,7 +135,7 @@ def _show(number: int) -> Any:
         if number == LAST:
             # The summary ends with the last criterion: the total and the verdict close it.
             # (A step of their own would count in "Bước k/n" while a criterion is edited.)
-            result = rubric.verdict(points_in(data), data["_subject"])
+            result = rubric.verdict(points_in(data), data["subject"])
             text += (
                 f"\n\nTổng cộng: {fmt(result.total)}/{fmt(rubric.TOTAL_MAX)} điểm"
                 f"\nKết quả: {rubric.verdict_text(result)}"
@@ -153,19 +159,20 @@ def criterion_step(number: int) -> Step:
 
 
 def score_title(data: Data) -> str:
-    return f"Chấm điểm “{data['_name']}”" if data.get("_name") else "Chấm điểm mô hình"
+    name = data.get("record_name")
+    return f"Chấm điểm “{name}”" if name else "Chấm điểm mô hình"
 
 
 async def finish_score(ctx: Ctx, data: Data) -> Outcome:
     assert ctx.person is not None
-    record = await repo.lock_record(ctx.session, data["_record"])
+    record = await repo.lock_record(ctx.session, data["record"])
     if record is None or record.state != RecordState.ACTIVE.value:
-        raise InputError("Mô hình này không còn trong danh sách.")
+        raise InputError(C.GONE)
     unit = await repo.unit_of_record(ctx.session, record)
     why = await evaluation_block(ctx, unit, record)
     if why is not None:
         raise InputError(why)
-    if record.subject != data["_subject"]:
+    if record.subject != data["subject"]:
         raise InputError(
             "Chủ thể của mô hình (tập thể / cá nhân) vừa được sửa nên bộ tiêu chí đã khác. "
             "Vui lòng gõ /huy rồi /chamdiem để chấm lại."
@@ -209,7 +216,6 @@ SCORE = Flow(
     name="score",
     title="Chấm điểm mô hình",
     title_for=score_title,
-    summary_title="kiểm tra lại trước khi lưu:",
     steps=tuple(criterion_step(n) for n in NUMBERS),
     finish=finish_score,
 )
@@ -218,8 +224,7 @@ SCORE = Flow(
 # --- choosing the model ------------------------------------------------------------------
 
 
-async def score_record_choices(ctx: Ctx, data: Data) -> list[Choice]:
-    records = await repo.records_of_unit(ctx.session, data["unit"], data["_year"])
+async def score_record_choices(ctx: Ctx, _data: Picked, records: list[ModelYear]) -> list[Choice]:
     saved = await repo.scores_of(ctx.session, (r.id for r in records))
     choices = []
     for r in records:
@@ -234,20 +239,19 @@ async def score_record_choices(ctx: Ctx, data: Data) -> list[Choice]:
     return choices
 
 
-async def after_score_record(ctx: Ctx, data: Data) -> None:
-    record, _unit = await record_to_evaluate(ctx, data)
-    data["_name"] = record.name
+async def after_score_record(ctx: Ctx, data: Picked) -> None:
+    await record_to_evaluate(ctx, data)
 
 
 async def finish_pick(ctx: Ctx, data: Data) -> Outcome:
     record, unit = await record_to_evaluate(ctx, data)
     saved = (await repo.scores_of(ctx.session, [record.id])).get(record.id, {})
     start: Data = {
-        "_record": record.id,
-        "_name": record.name,
-        "_unit_name": unit.name,
-        "_year": record.year,
-        "_subject": record.subject,
+        "record": record.id,
+        "record_name": record.name,
+        "unit_name": unit.name,
+        "year": record.year,
+        "subject": record.subject,
     }
     numbers = [c.number for c in rubric.criteria_for(record.subject)]
     for number in numbers:
@@ -271,15 +275,28 @@ SCORE_PICK = Flow(
     title="Chấm điểm mô hình",
     confirm=False,
     steps=(
-        unit_step(),
-        record_step("Chọn mô hình để chấm điểm", score_record_choices, after_score_record),
+        unit_picker("Chấm điểm mô hình của đơn vị nào?"),
+        model_picker("Chọn mô hình để chấm điểm", score_record_choices, after_score_record),
     ),
     finish=finish_pick,
 )
 
 
-async def start_scoring(ctx: Ctx, _args: str = "") -> Data | Reply:
+async def start_scoring(ctx: Ctx, _args: str = "") -> Picked | Reply:
     refusal = await past_deadline_for_all(ctx)
     if refusal is not None:
         return Reply(refusal)
-    return await start_pick(ctx)
+    return await start_evaluating(ctx, "chấm điểm")
+
+
+FLOWS = (SCORE_PICK, SCORE)
+COMMANDS = (
+    Command(
+        "chamdiem",
+        "Tự chấm điểm mô hình theo biểu chấm điểm",
+        order=70,
+        flow="score_pick",
+        start=start_scoring,
+        phrases=("chamdiem", "cham diem", "tu cham diem", "cham diem mo hinh"),
+    ),
+)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_WORD_START = re.compile(r"^\W+")  # an emoji before a label is not typed
 
 
 @dataclass(frozen=True)
@@ -48,19 +51,25 @@ class Reply:
     options: tuple[Option, ...] = ()  # numbered choices
     nav: tuple[Option, ...] = ()  # back / skip / cancel: buttons, or a typed-word hint
     document: Document | None = None
+    # The text already lists the options under their numbers (a summary): a channel without
+    # buttons does not list them again.
+    listed: bool = False
 
 
 def render_plain(reply: Reply) -> str:
     """Text for channels without buttons: options as a numbered list, nav as typed words."""
     lines = [reply.text]
-    if reply.options:
+    n = len(reply.options)
+    if reply.options and reply.listed:
+        lines.append("")
+        lines.append("(Gõ số 1 để sửa mục đó)" if n == 1 else f"(Gõ số 1–{n} để sửa mục đó)")
+    elif reply.options:
         lines.append("")
         lines.extend(f"{i}. {opt.label}" for i, opt in enumerate(reply.options, 1))
-        n = len(reply.options)
         hint = "Trả lời số 1" if n == 1 else f"Trả lời số 1–{n}"
         lines.append(f"({hint} hoặc gõ tên lựa chọn)")
     if reply.nav:
-        words = " · ".join(f"“{opt.label.lower()}”" for opt in reply.nav)
+        words = " · ".join(f"“{_WORD_START.sub('', opt.label).lower()}”" for opt in reply.nav)
         lines.append(f"Gõ {words}")
     return "\n".join(lines)
 

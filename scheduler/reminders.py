@@ -170,7 +170,7 @@ def reminder_text(slot: Slot, lags: Sequence[rules.Lag], paused: bool) -> str:
         lines += [f"• {owed.line()}" for owed in lag.owed]
     if paused:
         lines.append(
-            "Bạn đang tạm dừng nhắc trước hạn; tin nhắc vào ngày hạn chót vẫn được gửi. "
+            "Đồng chí đang tạm dừng nhắc trước hạn; tin nhắc vào ngày hạn chót vẫn được gửi. "
             "Gõ /nhacnho bat để nhận lại."
         )
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -289,6 +290,42 @@ async def usable_units(session: AsyncSession, access: Access) -> list[Unit]:
     conditions += [Unit.path.startswith(p, autoescape=True) for p in access.led_paths]
     units = (await session.scalars(select(Unit).where(or_(*conditions)))).all()
     return sort_tree(list(units))
+
+
+async def unit_labels(session: AsyncSession, units: Sequence[Unit]) -> dict[int, str]:
+    """How to name each unit in a list a person picks from: its name, and for names that
+    appear twice (a cell of the same name in two wards) its parent's name as well."""
+    counts = Counter(fold(u.name) for u in units)
+    twins = {u.id: u.parent_id for u in units if counts[fold(u.name)] > 1 and u.parent_id}
+    parents: dict[int, str] = {}
+    if twins:
+        rows = await session.execute(
+            select(Unit.id, Unit.name).where(Unit.id.in_(set(twins.values())))
+        )
+        parents = dict(rows.tuples().all())
+    return {u.id: f"{u.name} — {parents[twins[u.id]]}" if u.id in twins else u.name for u in units}
+
+
+async def units_with_models(session: AsyncSession, access: Access, year: int) -> list[Unit]:
+    """The units ``access`` may act for that have active models in ``year``, in tree order."""
+    units = await usable_units(session, access)
+    if not units:
+        return []
+    having = set(
+        (
+            await session.scalars(
+                select(DvkModel.unit_id)
+                .join(ModelYear, ModelYear.model_id == DvkModel.id)
+                .where(
+                    ModelYear.year == year,
+                    ModelYear.state == RecordState.ACTIVE.value,
+                    DvkModel.unit_id.in_([u.id for u in units]),
+                )
+                .distinct()
+            )
+        ).all()
+    )
+    return [u for u in units if u.id in having]
 
 
 # --- invites -----------------------------------------------------------------

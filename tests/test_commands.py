@@ -11,8 +11,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from conversations.texts.account import NOT_INVITED
+from conversations.texts.hints import short_help
 from domain.messages import Attachment, Reply, render_plain
-from handlers.core import COMMANDS, NOT_INVITED, Core, short_help
+from handlers.core import Core
+from handlers.help import MENU
 from storage import repo
 from storage.models import (
     AuditLog,
@@ -157,16 +160,27 @@ async def add_record(
         return row.id
 
 
-async def open_record(chat: Chat, name: str, unit: str | None = None) -> None:
-    """/mohinh, the unit if asked, then the record named ``name``."""
+async def open_record(chat: Chat, name: str, unit: str | None = None, menu: bool = True) -> None:
+    """/mohinh, the unit if asked, then the record named ``name`` (picked for the person, and
+    said, when it is the unit's only model of the year). ``menu``: the person may change it,
+    so the record ends with what to do next; otherwise it is shown and the flow ends."""
     await chat.send("/mohinh")
-    if unit is not None:
-        assert "Xem mô hình của đơn vị nào?" in chat.last.text
+    if "Xem mô hình của đơn vị nào?" in chat.last.text:
+        assert unit is not None, chat.last.text
         await chat.tap(unit)
-    assert "Chọn một mô hình để xem:" in chat.last.text, chat.last.text
-    [label] = [o for o in labels(chat.last) if o.startswith(f"{name} (")]
-    await chat.tap(label)
-    assert "Bạn muốn làm gì?" in chat.last.text
+    elif unit is not None:  # the only unit with models this year: picked and said
+        assert chat.text.startswith(f"Đơn vị: {unit} ("), chat.text
+    if "Chọn một mô hình để xem (năm 2026, " in chat.last.text:
+        [label] = [o for o in labels(chat.last) if o.startswith(f"{name} (")]
+        await chat.tap(label)
+    else:  # the unit's only model: picked and said
+        assert f"\nMô hình: “{name} (" in chat.text, chat.text
+        assert "(mô hình duy nhất năm 2026 của " in chat.text, chat.text
+    assert f"Mô hình “{name}” — " in chat.last.text, chat.last.text
+    if menu:
+        assert chat.last.text.endswith("\n\nĐồng chí muốn làm gì?"), chat.last.text
+    else:
+        assert chat.last.text.endswith("\nGõ /mohinh để xem mô hình khác."), chat.last.text
 
 
 # --- /start and invites -----------------------------------------------------------------
@@ -181,7 +195,7 @@ async def test_start_with_valid_invite_asks_the_name_then_joins(
     await hoa.send(f"/start {code}")
     assert hoa.last.text == (
         "Tham gia — Bước 1/1\n"
-        "Xin chào! Vui lòng cho biết họ và tên đầy đủ của bạn (ví dụ: Nguyễn Thị Lan)."
+        "Xin chào! Vui lòng cho biết họ và tên đầy đủ của đồng chí (ví dụ: Nguyễn Thị Lan)."
     )
     # Nothing is taken before the name is given.
     assert (await invite(sessionmaker, code)).uses_left == 5
@@ -190,8 +204,8 @@ async def test_start_with_valid_invite_asks_the_name_then_joins(
     await hoa.send("  Đỗ   Thị Hoa ")
     assert hoa.replies == [
         Reply(
-            "Chào Đỗ Thị Hoa! Bạn đã tham gia Chi bộ Tổ dân phố 2 với vai trò cán bộ phụ trách.\n"
-            + WELCOME_HELP
+            "Chào Đỗ Thị Hoa! Đồng chí đã tham gia Chi bộ Tổ dân phố 2 với vai trò "
+            "cán bộ phụ trách.\n" + WELCOME_HELP
         )
     ]
     person = await person_of(sessionmaker, "hoa")
@@ -222,7 +236,7 @@ async def test_start_code_is_read_in_any_case(
     await hoa.send(f"/start   {code.lower()}  ")
     assert "họ và tên đầy đủ" in hoa.last.text
     await hoa.send("Đỗ Thị Hoa")
-    assert hoa.last.text.startswith("Chào Đỗ Thị Hoa! Bạn đã tham gia Chi bộ Tổ dân phố 2")
+    assert hoa.last.text.startswith("Chào Đỗ Thị Hoa! Đồng chí đã tham gia Chi bộ Tổ dân phố 2")
 
 
 async def test_start_name_may_not_be_empty_or_too_long(
@@ -245,7 +259,7 @@ async def test_start_by_a_member_joins_another_unit_at_once(
     await lan.send(f"/start {world.invites['cell2']}")
     assert lan.replies == [
         Reply(
-            "Chào Nguyễn Thị Lan! Bạn đã tham gia Chi bộ Tổ dân phố 2 với vai trò "
+            "Chào Nguyễn Thị Lan! Đồng chí đã tham gia Chi bộ Tổ dân phố 2 với vai trò "
             "cán bộ phụ trách.\n" + WELCOME_HELP
         )
     ]
@@ -279,7 +293,7 @@ async def test_start_with_a_used_up_code(
     first = Chat(core, "hoa")
     await first.send(f"/start {code}")
     await first.send("Đỗ Thị Hoa")
-    assert "Bạn đã tham gia Hội LHPN phường" in first.last.text
+    assert "Đồng chí đã tham gia Hội LHPN phường" in first.last.text
     assert (await invite(sessionmaker, code)).uses_left == 0
 
     second = Chat(core, "mai")
@@ -311,8 +325,9 @@ async def test_invite_that_expires_while_the_name_is_asked_adds_no_one(
     core: Core, world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
 ) -> None:
     hoa = Chat(core, "hoa")
+    clock.advance(days=6)  # the invite (7 days) expires while the name is asked
     await hoa.send(f"/start {world.invites['cell2']}")
-    clock.advance(days=8)
+    clock.advance(days=2)
     await hoa.send("Đỗ Thị Hoa")
     assert hoa.replies == [Reply("Mã mời đã hết hạn. Vui lòng xin mã mới từ cán bộ quản trị.")]
     assert await person_of(sessionmaker, "hoa") is None
@@ -329,7 +344,7 @@ async def test_a_member_using_an_invite_of_their_own_unit_keeps_its_use(
     minh = Chat(core, "minh")  # already an officer of cell2
     await minh.send(f"/start {world.invites['cell2']}")
     assert minh.last.text.startswith(
-        "Bạn đã là cán bộ phụ trách của Chi bộ Tổ dân phố 2, không cần dùng mã mời này."
+        "Đồng chí đã là cán bộ phụ trách của Chi bộ Tổ dân phố 2, không cần dùng mã mời này."
     )
     assert (await invite(sessionmaker, world.invites["cell2"])).uses_left == 5
 
@@ -380,16 +395,20 @@ async def test_an_unknown_person_only_gets_the_invite_explanation(
 
 async def test_help_for_an_officer(core: Core, world: World) -> None:
     # Every command with its description, in menu order (the list grows with each issue).
-    assert [name for name, _ in COMMANDS][:5] == ["dangky", "mohinh", "tonghop", "xuat", "vanban"]
-    assert [name for name, _ in COMMANDS][-3:] == ["lienket", "huy", "trogiup"]
+    assert [name for name, _ in MENU][:5] == ["dangky", "mohinh", "tonghop", "xuat", "vanban"]
+    assert [name for name, _ in MENU][-3:] == ["lienket", "huy", "trogiup"]
+    # Only the commands an officer may use: not the leaders' (/tonghop, /duyet) nor the
+    # admins' (/hanchot).
+    officer_menu = [(n, d) for n, d in MENU if n not in {"tonghop", "duyet", "hanchot"}]
+    assert len(officer_menu) == len(MENU) - 3
     lan = Chat(core, "lan")
     await lan.send("/trogiup")
     assert lan.replies == [
         Reply(
-            "Chào Nguyễn Thị Lan. Bạn là:\n"
+            "Chào Nguyễn Thị Lan. Đồng chí là:\n"
             "• cán bộ phụ trách — Chi bộ Tổ dân phố 1\n"
             "\n"
-            "Các lệnh:\n" + "".join(f"/{name} — {desc}\n" for name, desc in COMMANDS) + "\n"
+            "Các lệnh:\n" + "".join(f"/{name} — {desc}\n" for name, desc in officer_menu) + "\n"
             "Trong lúc trả lời: gõ “quay lại” để trở lại bước trước, “hủy” để dừng."
         )
     ]
@@ -401,12 +420,16 @@ async def test_help_for_a_leader_mentions_units_below_and_late_changes(
     hung = Chat(core, "hung")
     await hung.send("/help")
     text = hung.last.text
-    assert "Chào Trần Văn Hùng. Bạn là:\n• lãnh đạo — Đảng bộ phường Minh Khai\n" in text
+    assert "Chào Trần Văn Hùng. Đồng chí là:\n• lãnh đạo — Đảng bộ phường Minh Khai\n" in text
     assert (
-        "Với vai trò lãnh đạo, bạn dùng được các lệnh trên cho mọi đơn vị trực thuộc, "
+        "Với vai trò lãnh đạo, đồng chí dùng được các lệnh trên cho mọi đơn vị trực thuộc, "
         "kể cả sửa hoặc rút mô hình sau hạn đăng ký."
     ) in text
     assert "/mohinh — Xem, sửa hoặc rút mô hình đã đăng ký" in text
+    # A leader sees the leaders' commands, not the admins'.
+    assert "\n/tonghop — " in text
+    assert "\n/duyet — " in text
+    assert "/hanchot" not in text
     # An officer is not told so.
     minh = Chat(core, "minh")
     await minh.send("/hdsd")
@@ -423,8 +446,8 @@ async def test_help_during_a_flow_shows_where_one_is(
     await lan.send("xay dung moi")
     await lan.send("/trogiup")
     assert len(lan.replies) == 2
-    assert lan.replies[0].text.startswith("Chào Nguyễn Thị Lan. Bạn là:")
-    assert lan.replies[1].text.startswith("Bạn đang làm dở:\n\nĐăng ký mô hình — Bước 2/8")
+    assert lan.replies[0].text.startswith("Chào Nguyễn Thị Lan. Đồng chí là:")
+    assert lan.replies[1].text.startswith("Đồng chí đang làm dở:\n\nĐăng ký mô hình — Bước 2/8")
     await lan.send("Mô hình A")  # the flow goes on
     assert "Mô hình thuộc lĩnh vực nào?" in lan.last.text
 
@@ -497,12 +520,32 @@ async def test_another_command_during_a_flow_keeps_the_flow(
     await lan.send("xay dung moi")
     await lan.send("/mohinh")
     assert lan.last.text.startswith(
-        "Bạn đang làm dở “Đăng ký mô hình”. Hãy trả lời tiếp, hoặc gõ /huy để hủy rồi "
+        "Đồng chí đang làm dở “Đăng ký mô hình”. Hãy trả lời tiếp, hoặc gõ /huy để hủy rồi "
         "dùng lệnh /mohinh.\n\nĐăng ký mô hình — Bước 2/8"
     )
     row = await open_flow(sessionmaker, "lan")
     assert row is not None
     assert (row.flow, row.data["step"]) == ("register", "name")
+
+
+async def test_a_flow_left_for_over_seven_days_is_closed_with_a_note(
+    core: Core, world: World, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    lan = Chat(core, "lan")
+    await lan.send("/dangky")
+    await lan.send("xay dung moi")
+    clock.advance(days=6)
+    await lan.send("Mô hình A")  # within 7 days: the flow goes on
+    assert "Mô hình thuộc lĩnh vực nào?" in lan.last.text
+    clock.advance(days=7, minutes=1)
+    await lan.send("kinh te")
+    assert [r.text for r in lan.replies] == [
+        "Thao tác “Đăng ký mô hình” bỏ dở từ 08/03/2026 đã quá 7 ngày nên đã được hủy; "
+        "những gì đã lưu trước đó vẫn còn.",
+        f"Trợ lý chưa hiểu tin nhắn này.\n{short_help()}",
+    ]
+    assert await open_flow(sessionmaker, "lan") is None
+    assert await records(sessionmaker) == []
 
 
 # --- which unit --------------------------------------------------------------------------
@@ -512,23 +555,37 @@ async def test_officer_of_several_units_is_asked_the_unit_first(
     core: Core, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_record(sessionmaker, world.cell1, "Mô hình A")
+    await add_record(sessionmaker, world.cell1, "Mô hình B")
     minh = Chat(core, "minh")
+    # Only units with models this year are offered: cell2 has none, so cell1 is picked.
+    await minh.send("/mohinh")
+    assert "đơn vị nào" not in minh.last.text
+    assert minh.last.text.startswith("Đơn vị: Chi bộ Tổ dân phố 1 (")
+    assert "Chọn một mô hình để xem (năm 2026, Chi bộ Tổ dân phố 1):" in minh.last.text
+    await minh.send("/huy")
+
+    await add_record(sessionmaker, world.cell2, "Mô hình của tổ 2")
     await minh.send("/mohinh")
     assert "Xem mô hình của đơn vị nào?" in minh.last.text
     assert labels(minh.last) == ["Chi bộ Tổ dân phố 1", "Chi bộ Tổ dân phố 2"]
-    await minh.send("2")
+    await minh.send("2")  # its only model is picked for him
     assert minh.last.text.startswith(
-        "Chi bộ Tổ dân phố 2 chưa có mô hình nào năm 2026. Chọn đơn vị khác, "
-        "hoặc gõ /huy rồi /dangky để đăng ký."
+        "Mô hình: “Mô hình của tổ 2 (Kinh tế (KT); Tập thể)” (mô hình duy nhất năm 2026 của "
+        "Chi bộ Tổ dân phố 2 nên trợ lý chọn sẵn).\n\n"
     )
+    assert "Mô hình “Mô hình của tổ 2” — Chi bộ Tổ dân phố 2, năm 2026" in minh.last.text
+    await minh.send("quay lại")
     assert "Xem mô hình của đơn vị nào?" in minh.last.text
     await minh.send("chi bo to dan pho 1")
-    assert "Các mô hình năm 2026 của Chi bộ Tổ dân phố 1" in minh.last.text
+    assert "Chọn một mô hình để xem (năm 2026, Chi bộ Tổ dân phố 1):" in minh.last.text
 
     lan = Chat(core, "lan")
     await lan.send("/mohinh")
     assert "đơn vị nào" not in lan.last.text
-    assert "Các mô hình năm 2026 của Chi bộ Tổ dân phố 1" in lan.last.text
+    assert lan.last.text.startswith(
+        "Đơn vị: Chi bộ Tổ dân phố 1 (chỉ có một đơn vị phù hợp nên trợ lý chọn sẵn).\n\n"
+    )
+    assert "Chọn một mô hình để xem (năm 2026, Chi bộ Tổ dân phố 1):" in lan.last.text
 
 
 # --- /mohinh ------------------------------------------------------------------------------
@@ -544,8 +601,10 @@ async def test_model_list_shows_this_years_models_numbered(
     lan = Chat(core, "lan")
     await lan.send("/mohinh")
     assert lan.last.text == (
-        "Mô hình đã đăng ký — Bước 1/2\n"
-        "Các mô hình năm 2026 của Chi bộ Tổ dân phố 1. Chọn một mô hình để xem:"
+        "Đơn vị: Chi bộ Tổ dân phố 1 (chỉ có một đơn vị phù hợp nên trợ lý chọn sẵn).\n"
+        "\n"
+        "Mô hình đã đăng ký\n"
+        "Chọn một mô hình để xem (năm 2026, Chi bộ Tổ dân phố 1):"
     )
     assert labels(lan.last) == [
         "Mô hình A (Kinh tế (KT); Tập thể)",
@@ -563,9 +622,7 @@ async def test_model_list_when_the_unit_has_none(
 ) -> None:
     lan = Chat(core, "lan")
     await lan.send("/mohinh")
-    assert lan.replies == [
-        Reply("Chi bộ Tổ dân phố 1 chưa có mô hình nào năm 2026. Gõ /dangky để đăng ký mô hình.")
-    ]
+    assert lan.replies == [Reply("Chưa có mô hình nào năm 2026. Gõ /dangky để đăng ký mô hình.")]
     assert await open_flow(sessionmaker, "lan") is None
 
 
@@ -573,13 +630,14 @@ async def test_open_a_model_by_number(
     core: Core, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_record(sessionmaker, world.cell1, "Mô hình A")
-    b = await add_record(sessionmaker, world.cell1, "Mô hình B", place="Thôn 3")
+    await add_record(sessionmaker, world.cell1, "Mô hình B", place="Thôn 3")
     lan = Chat(core, "lan")
     await lan.send("/mohinh")
     await lan.send("2")
+    # The menu is asked because of the model picked: it shares the model's number.
     assert lan.last.text == (
-        "Mô hình đã đăng ký — Bước 2/2\n"
-        f"Mô hình mã số {b} — Chi bộ Tổ dân phố 1, năm 2026 (Xây dựng mới):\n"
+        "Mô hình đã đăng ký\n"
+        "Mô hình “Mô hình B” — Chi bộ Tổ dân phố 1, năm 2026 (Xây dựng mới):\n"
         "• Tên mô hình: Mô hình B\n"
         "• Lĩnh vực: Kinh tế (KT)\n"
         "• Chủ thể: Tập thể — Chi bộ\n"
@@ -590,7 +648,7 @@ async def test_open_a_model_by_number(
         "• Điểm: chưa chấm\n"
         "• Tình trạng: chưa đề xuất công nhận\n"
         "\n"
-        "Bạn muốn làm gì?"
+        "Đồng chí muốn làm gì?"
     )
     assert labels(lan.last) == ["Sửa thông tin", "Rút mô hình", "Xong"]
     await lan.send("xong")
@@ -611,15 +669,16 @@ async def test_edit_a_model_writes_an_audit_row(
     await open_record(lan, "Mô hình A")
     await lan.tap("Sửa thông tin")
     assert lan.last.text.startswith("Sửa mô hình — kiểm tra lại trước khi lưu:\n")
-    assert "• Địa điểm: Tổ dân phố 1" in lan.last.text
-    assert "Quay lại" not in [o.label for o in lan.last.nav]
+    assert "\n5. Địa điểm: Tổ dân phố 1\n" in lan.last.text
+    assert [o.label for o in lan.last.nav] == ["✅ Lưu", "Hủy"]  # nothing to go back to
     clock.advance(hours=1)
     await lan.tap("Sửa: Địa điểm")
+    assert lan.last.text.startswith("Sửa mô hình — Sửa: Địa điểm\n")
     assert "(Hiện tại: Tổ dân phố 1)" in lan.last.text
     await lan.send("Tổ dân phố 3")
-    assert "• Địa điểm: Tổ dân phố 3" in lan.last.text
+    assert "\n5. Địa điểm: Tổ dân phố 3\n" in lan.last.text
     await lan.tap("Lưu")
-    assert lan.last.text.startswith(f"✅ Đã lưu thay đổi của mô hình (mã số {a}):\n")
+    assert lan.last.text.startswith("✅ Đã lưu thay đổi của mô hình “Mô hình A”:\n")
     assert "• Địa điểm: Tổ dân phố 3" in lan.last.text
     saved = await record(sessionmaker, a)
     assert saved.place == "Tổ dân phố 3"
@@ -658,7 +717,7 @@ async def test_edit_a_models_field_to_other_asks_for_its_name(
     await lan.tap("Lĩnh vực khác")
     assert "Lĩnh vực khác là gì?" in lan.last.text
     await lan.send("Đô thị văn minh")
-    assert "• Tên lĩnh vực khác: Đô thị văn minh" in lan.last.text
+    assert "\n3. Tên lĩnh vực khác: Đô thị văn minh\n" in lan.last.text
     await lan.tap("Lưu")
     assert "• Lĩnh vực: Đô thị văn minh" in lan.last.text
     saved = await record(sessionmaker, a)
@@ -707,7 +766,7 @@ async def test_withdraw_a_model(
     await open_record(lan, "Mô hình A")
     await lan.tap("Rút mô hình")
     assert (
-        "Mô hình đã đăng ký — Bước 3/3\n"
+        "Mô hình đã đăng ký\n"
         "Rút mô hình “Mô hình A” khỏi danh sách năm 2026? Thao tác này được ghi lại."
     ) in lan.last.text
     assert labels(lan.last) == ["Có, rút mô hình", "Không"]
@@ -722,9 +781,11 @@ async def test_withdraw_a_model(
         a,
         {"name": "Mô hình A"},
     )
-    # It is no longer listed.
+    # It is no longer listed: the unit's only model left is picked.
     await lan.send("/mohinh")
-    assert labels(lan.last) == ["Mô hình B (Kinh tế (KT); Tập thể)"]
+    assert "\nMô hình: “Mô hình B (Kinh tế (KT); Tập thể)” (mô hình duy nhất" in lan.last.text
+    assert "Mô hình A" not in lan.last.text
+    assert labels(lan.last) == ["Sửa thông tin", "Rút mô hình", "Xong"]
     # Its name is free again for a new registration.
     await lan.send("/huy")
     await lan.send("/dangky")
@@ -742,7 +803,7 @@ async def test_withdraw_the_only_model_empties_the_list(
     await lan.send("co")
     assert lan.last.text == "Đã rút mô hình “Mô hình A” khỏi danh sách năm 2026."
     await lan.send("/mohinh")
-    assert lan.last.text.startswith("Chi bộ Tổ dân phố 1 chưa có mô hình nào năm 2026.")
+    assert lan.replies == [Reply("Chưa có mô hình nào năm 2026. Gõ /dangky để đăng ký mô hình.")]
 
 
 async def test_withdraw_answered_no_keeps_the_model(
@@ -775,7 +836,7 @@ async def test_model_withdrawn_from_another_chat_while_open(
     assert await open_flow(sessionmaker, "lan") is None
     assert (await record(sessionmaker, a)).state == "withdrawn"
     await lan.send("/mohinh")
-    assert lan.last.text.startswith("Chi bộ Tổ dân phố 1 chưa có mô hình nào năm 2026.")
+    assert lan.replies == [Reply("Chưa có mô hình nào năm 2026. Gõ /dangky để đăng ký mô hình.")]
 
 
 # --- the registration deadline -------------------------------------------------------
@@ -787,14 +848,15 @@ async def test_after_the_deadline_an_officer_can_only_look(
     a = await add_record(sessionmaker, world.cell1, "Mô hình A")
     clock.now = local(2026, 4, 16, 0, 30)  # still 15/4 in UTC: the local date counts
     lan = Chat(core, "lan")
-    await open_record(lan, "Mô hình A")
-    assert f"\n\n{PAST_DEADLINE}\n\nBạn muốn làm gì?" in lan.last.text
-    assert labels(lan.last) == ["Xong"]
+    await open_record(lan, "Mô hình A", menu=False)
+    # No menu: the model, why it cannot be changed now, and the flow is closed.
+    assert lan.last.text.startswith("Mô hình “Mô hình A” — Chi bộ Tổ dân phố 1, năm 2026")
+    assert lan.last.text.endswith(f"\n\n{PAST_DEADLINE}\nGõ /mohinh để xem mô hình khác.")
+    assert (lan.last.options, lan.last.nav) == ((), ())
+    assert await open_flow(sessionmaker, "lan") is None
     for typed in ("sua", "Sửa thông tin", "rút", "2"):
         await lan.send(typed)
-        assert lan.last.text.startswith(f"Chưa nhận ra lựa chọn “{typed}”."), typed
-    await lan.send(choice=f"{tag_of(lan.last)}.c1")
-    assert lan.last.text.startswith("Lựa chọn này không còn hiệu lực.")
+        assert lan.last.text.startswith("Trợ lý chưa hiểu tin nhắn này."), typed
     unchanged = await record(sessionmaker, a)
     assert (unchanged.state, unchanged.name) == ("active", "Mô hình A")
     assert await audits(sessionmaker, "edit") == []
@@ -855,9 +917,10 @@ async def test_the_deadline_is_data_of_the_year(
     async with sessionmaker() as session, session.begin():
         await repo.set_deadline(session, 2026, "registration", date(2026, 3, 1), clock())
     lan = Chat(core, "lan")
-    await open_record(lan, "Mô hình A")
+    await open_record(lan, "Mô hình A", menu=False)
     assert "Đã quá hạn đăng ký (01/03/2026)" in lan.last.text
-    assert labels(lan.last) == ["Xong"]
+    assert labels(lan.last) == []
+    assert await open_flow(sessionmaker, "lan") is None
 
 
 async def test_after_the_deadline_the_leader_may_edit_and_withdraw(
@@ -874,7 +937,7 @@ async def test_after_the_deadline_the_leader_may_edit_and_withdraw(
     await hung.tap("Sửa: Quy mô")
     await hung.send("300 hộ")
     await hung.tap("Lưu")
-    assert hung.last.text.startswith(f"✅ Đã lưu thay đổi của mô hình (mã số {a}):")
+    assert hung.last.text.startswith("✅ Đã lưu thay đổi của mô hình “Mô hình A”:")
     assert (await record(sessionmaker, a)).scale == "300 hộ"
     [edit] = await audits(sessionmaker, "edit")
     assert (edit.person_id, edit.details) == (world.leader.id, {"scale": ["100 hộ", "300 hộ"]})
@@ -894,19 +957,20 @@ async def test_leader_sees_every_unit_below_and_nothing_beside(
     core: Core, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     await add_record(sessionmaker, world.cell1, "Mô hình của tổ 1")
+    await add_record(sessionmaker, world.cell1, "Mô hình thứ hai của tổ 1")
+    await add_record(sessionmaker, world.women, "Mô hình của Hội Phụ nữ")
     await add_record(sessionmaker, world.other_cell, "Mô hình của thôn Đồng Tâm")
     hung = Chat(core, "hung")
     await hung.send("/mohinh")
-    assert labels(hung.last) == [
-        "Đảng bộ phường Minh Khai",
-        "Chi bộ Tổ dân phố 1",
-        "Chi bộ Tổ dân phố 2",
-        "Hội LHPN phường",
-    ]
+    # /mohinh offers the units below him that have models this year, none beside.
+    assert labels(hung.last) == ["Chi bộ Tổ dân phố 1", "Hội LHPN phường"]
     await hung.send("chi bo thon dong tam")
     assert hung.last.text.startswith("Chưa nhận ra lựa chọn “chi bo thon dong tam”.")
-    await hung.send("2")
-    assert labels(hung.last) == ["Mô hình của tổ 1 (Kinh tế (KT); Tập thể)"]
+    await hung.send("1")
+    assert labels(hung.last) == [
+        "Mô hình của tổ 1 (Kinh tế (KT); Tập thể)",
+        "Mô hình thứ hai của tổ 1 (Kinh tế (KT); Tập thể)",
+    ]
     await hung.send("/huy")
     await hung.send("/dangky")
     assert labels(hung.last) == [
@@ -928,6 +992,7 @@ async def test_officer_of_two_cells_sees_only_those(core: Core, world: World) ->
 async def test_outsider_cannot_reach_another_wards_records(
     core: Core, world: World, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
+    await add_record(sessionmaker, world.cell1, "Mô hình khác của tổ 1")
     secret = await add_record(sessionmaker, world.cell1, "Mô hình bí mật của tổ 1")
     lan = Chat(core, "lan")
     await lan.send("/mohinh")
@@ -941,9 +1006,7 @@ async def test_outsider_cannot_reach_another_wards_records(
         seen.extend(render_plain(r) for r in tuan.replies)
 
     await say(text="/mohinh")
-    assert tuan.last.text == (
-        "Chi bộ thôn Đồng Tâm chưa có mô hình nào năm 2026. Gõ /dangky để đăng ký mô hình."
-    )
+    assert tuan.last.text == "Chưa có mô hình nào năm 2026. Gõ /dangky để đăng ký mô hình."
     for data in lan_buttons:  # lan's buttons, copied into tuan's chat
         await say(choice=data)
     await say(text="/dangky")
@@ -956,13 +1019,21 @@ async def test_outsider_cannot_reach_another_wards_records(
     )
     await say(text="lưu")
     assert "của Chi bộ thôn Đồng Tâm" in tuan.last.text
+    # A second model of his, so that he is shown the list of his models (one would be
+    # picked for him).
+    await add_record(sessionmaker, world.other_cell, "Mô hình thứ hai của thôn")
     await say(text="/mohinh")
-    assert labels(tuan.last) == ["Mô hình của thôn (Kinh tế (KT); Tập thể)"]
-    for typed in ("Mô hình bí mật của tổ 1", "2", str(secret)):
+    his = [
+        "Mô hình của thôn (Kinh tế (KT); Tập thể)",
+        "Mô hình thứ hai của thôn (Kinh tế (KT); Tập thể)",
+    ]
+    assert labels(tuan.last) == his
+    assert secret > len(his)  # its id is no number of his list
+    for typed in ("Mô hình bí mật của tổ 1", "3", str(secret)):
         await tuan.send(typed)  # not collected: the refusal quotes what he typed
         assert tuan.last.text.startswith(f"Chưa nhận ra lựa chọn “{typed}”."), typed
-        assert labels(tuan.last) == ["Mô hình của thôn (Kinh tế (KT); Tập thể)"]
-    await say(choice=f"{tag_of(tuan.last)}.c1")
+        assert labels(tuan.last) == his
+    await say(choice=f"{tag_of(tuan.last)}.c2")
     assert tuan.last.text.startswith("Lựa chọn này không còn hiệu lực.")
     await say(text="/huy")
     await say(text="/trogiup")
@@ -1079,9 +1150,7 @@ async def test_a_kept_model_withdrawn_by_mistake_can_be_kept_again(
     # Offered again, and saved again as the same record with the answers given now.
     await keep_street_model(lan, scale="240 hộ")
     await lan.tap("Lưu")
-    assert f"Đã lưu mô hình duy trì năm 2026 của Chi bộ Tổ dân phố 1 (mã số {first.id})" in (
-        lan.last.text
-    )
+    assert lan.last.text.startswith("✅ Đã lưu mô hình duy trì năm 2026 của Chi bộ Tổ dân phố 1:\n")
     [again] = await records(sessionmaker)
     assert (again.id, again.model_id, again.origin, again.state, again.scale) == (
         first.id,
@@ -1090,8 +1159,12 @@ async def test_a_kept_model_withdrawn_by_mistake_can_be_kept_again(
         "active",
         "240 hộ",
     )
-    await lan.send("/mohinh")
-    assert labels(lan.last) == ["Tuyến phố văn minh (Văn hóa - Xã hội (VHXH); Tập thể)"]
+    await lan.send("/mohinh")  # the only model of the year: picked for her
+    assert (
+        "\nMô hình: “Tuyến phố văn minh (Văn hóa - Xã hội (VHXH); Tập thể)” (mô hình duy nhất "
+        "năm 2026 của Chi bộ Tổ dân phố 1 nên trợ lý chọn sẵn).\n\n"
+    ) in lan.last.text
+    assert labels(lan.last) == ["Sửa thông tin", "Rút mô hình", "Xong"]
     # Kept again, it is no longer offered.
     await lan.send("/huy")
     await lan.send("/dangky")

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from conversations.answers import MAX_TEXT, nav_word, text_parser
 from conversations.engine import (
-    MAX_TEXT,
     SUMMARY,
     Choice,
     Ctx,
@@ -25,11 +25,9 @@ from conversations.engine import (
     StaleState,
     Step,
     match_choice,
-    nav_word,
     progress,
-    text_parser,
 )
-from conversations.flows import FIELD_CHOICES, LEAD_CHOICES
+from conversations.registration import FIELD_CHOICES, LEAD_CHOICES
 from domain.messages import Attachment, IncomingMessage, Reply, render_plain
 from domain.text import clean, fold
 from handlers.core import Core
@@ -41,6 +39,7 @@ from tests.helpers import Chat, Clock, World
 # --- small helpers ---------------------------------------------------------------
 
 _STEP = re.compile(r"Bước (\d+)/(\d+)")
+_WHERE = re.compile(r"Bước \d+/\d+(?: \(tiếp\))?")
 
 
 def step_of(reply: Reply) -> tuple[int, int]:
@@ -49,6 +48,13 @@ def step_of(reply: Reply) -> tuple[int, int]:
     assert found, f"no step number in {reply.text!r}"
     i, n = found[-1]
     return int(i), int(n)
+
+
+def where_of(reply: Reply) -> str:
+    """The whole "Bước k/n", with " (tiếp)" on a follow-up step."""
+    found = _WHERE.findall(reply.text)
+    assert found, f"no step number in {reply.text!r}"
+    return str(found[-1])
 
 
 def tag_of(reply: Reply) -> str:
@@ -208,21 +214,23 @@ async def _never(_ctx: Ctx, _data: Data) -> Outcome:
     raise AssertionError("not finished in this test")
 
 
-def test_progress_counts_only_visible_steps() -> None:
+def test_progress_is_fixed_when_the_flow_opens() -> None:
     flow = Flow(
         name="p",
         title="P",
         steps=(
             Step("a", "A", "a?"),
-            Step("b", "B", "b?", when=lambda d: d.get("a") == "yes"),
+            Step("b", "B", "b?", when=lambda d: d.get("a") == "yes", follow_up=True),
             Step("c", "C", "c?"),
         ),
         finish=_never,
     )
-    assert progress(flow, {}, "a") == (1, 2)
-    assert progress(flow, {}, "c") == (2, 2)
-    assert progress(flow, {"a": "yes"}, "b") == (2, 3)
-    assert progress(flow, {"a": "yes"}, "c") == (3, 3)
+    # The steps counted are those the flow opened with; a follow-up shares the number of the
+    # step that called for it, so "n" never changes on the way.
+    state = {"counted": ["a", "c"]}
+    assert progress(flow, state, "a") == (1, 2, False)
+    assert progress(flow, state, "b") == (1, 2, True)
+    assert progress(flow, state, "c") == (2, 2, False)
 
 
 async def test_text_parser_limits() -> None:
@@ -254,14 +262,15 @@ def make_toy(saved: list[Data]) -> Flow:
         name="toy",
         title="Phiếu thử",
         steps=(
-            Step("name", "Tên", "Tên của bạn?", parse=text_parser(20, "tên")),
-            Step("color", "Màu", "Bạn thích màu nào?", choices=COLORS, show=_show_color),
+            Step("name", "Tên", "Tên của đồng chí?", parse=text_parser(20, "tên")),
+            Step("color", "Màu", "Đồng chí thích màu nào?", choices=COLORS, show=_show_color),
             Step(
                 "shade",
                 "Sắc độ",
                 "Đậm hay nhạt?",
                 choices=SHADES,
                 when=lambda d: d.get("color") == "green",
+                follow_up=True,
             ),
             Step("note", "Ghi chú", "Ghi chú thêm?", parse=text_parser(), optional=True),
         ),
@@ -356,31 +365,29 @@ async def test_toy_walk_numbers_steps_and_saves_after_summary(
     toy: ToyChat, saved: list[Data]
 ) -> None:
     await toy.start()
-    assert toy.last.text == "Phiếu thử — Bước 1/3\nTên của bạn?"
+    assert toy.last.text == "Phiếu thử — Bước 1/3\nTên của đồng chí?"
     assert nav_labels(toy.last) == ["Hủy"]  # no Back on the first step, no Skip: required
     await toy.send("An")
     assert step_of(toy.last) == (2, 3)
     assert labels(toy.last) == ["Đỏ", "Xanh lá cây", "Vàng (màu nắng)"]
     assert nav_labels(toy.last) == ["Quay lại", "Hủy"]
     await toy.tap("Xanh lá cây")
-    # Choosing green shows one more step: the total grows.
-    assert "Đậm hay nhạt?" in toy.last.text
-    assert step_of(toy.last) == (3, 4)
+    # Choosing green asks one more step: a follow-up sharing the number of the colour, so the
+    # total set when the flow opened does not change.
+    assert toy.last.text == "Phiếu thử — Bước 2/3 (tiếp)\nĐậm hay nhạt?"
     await toy.send("nhat")
-    assert step_of(toy.last) == (4, 4)
+    assert step_of(toy.last) == (3, 3)
+    assert "(tiếp)" not in toy.last.text
     assert nav_labels(toy.last) == ["Quay lại", "Bỏ qua", "Hủy"]
     await toy.send("Thích màu lá non")
+    # Editable lines are numbered; values read by their labels, never the value stored.
     assert toy.last.text == (
-        "Phiếu thử — Kiểm tra lại trước khi lưu:\n"
-        "• Tên: An\n• Màu: Xanh lá cây\n• Sắc độ: light\n• Ghi chú: Thích màu lá non"
+        "Phiếu thử — kiểm tra lại trước khi lưu:\n"
+        "1. Tên: An\n2. Màu: Xanh lá cây\n3. Sắc độ: Nhạt\n4. Ghi chú: Thích màu lá non"
     )
-    assert labels(toy.last) == [
-        "✅ Lưu",
-        "Sửa: Tên",
-        "Sửa: Màu",
-        "Sửa: Sắc độ",
-        "Sửa: Ghi chú",
-    ]
+    assert labels(toy.last) == ["Sửa: Tên", "Sửa: Màu", "Sửa: Sắc độ", "Sửa: Ghi chú"]
+    assert nav_labels(toy.last) == ["✅ Lưu", "Quay lại", "Hủy"]
+    assert toy.last.listed
     assert saved == []
     await toy.tap("Lưu")
     assert toy.last.text == "Đã lưu phiếu của An."
@@ -406,13 +413,18 @@ async def test_toy_skip_optional_step_by_word_and_by_button(
     await toy.send("do")
     assert "Ghi chú thêm?" in toy.last.text
     await toy.send("bỏ qua")
-    assert "• Ghi chú: (bỏ trống)" in toy.last.text
+    assert "3. Ghi chú: (bỏ trống)" in toy.last.text
     # Back to the optional step, then the Skip button.
     await toy.send("quay lại")
     assert "Ghi chú thêm?" in toy.last.text
     await toy.tap("Bỏ qua")
-    assert "• Ghi chú: (bỏ trống)" in toy.last.text
-    await toy.send("1")  # typed "1" at the summary saves
+    assert "3. Ghi chú: (bỏ trống)" in toy.last.text
+    await toy.send("1")  # typed "1" at the summary edits line 1, it does not save
+    assert toy.last.text.startswith("Phiếu thử — Sửa: Tên\nTên của đồng chí?")
+    assert saved == []
+    await toy.send("giữ nguyên")
+    assert "kiểm tra lại trước khi lưu" in toy.last.text
+    await toy.send("lưu")
     assert saved == [{"name": "An", "color": "red", "note": None}]
 
 
@@ -422,7 +434,7 @@ async def test_toy_required_step_cannot_be_skipped(toy: ToyChat) -> None:
     before = await toy.state()
     await toy.send("bo qua")
     assert toy.last.text.startswith("Bước này bắt buộc, không bỏ qua được.\n\n")
-    assert "Bạn thích màu nào?" in toy.last.text
+    assert "Đồng chí thích màu nào?" in toy.last.text
     assert step_of(toy.last) == (2, 3)
     assert "Bỏ qua" not in nav_labels(toy.last)
     # A forged Skip button is refused the same way.
@@ -473,11 +485,11 @@ async def test_toy_back_from_summary_and_answer_changes_hidden_step(
     await toy.send("xanh")
     await toy.send("dam")
     await toy.send("bỏ qua")
-    assert "• Sắc độ: dark" in toy.last.text
+    assert "3. Sắc độ: Đậm" in toy.last.text
     await toy.send("quay lại")  # summary -> note
     assert "Ghi chú thêm?" in toy.last.text
     await toy.send("quay lại")  # note -> shade
-    assert "(Hiện tại: dark)" in toy.last.text
+    assert "(Hiện tại: Đậm)" in toy.last.text
     await toy.send("quay lại")  # shade -> color
     await toy.send("đỏ")  # red: the shade is no longer asked and its answer is dropped
     assert "Ghi chú thêm?" in toy.last.text
@@ -515,16 +527,16 @@ async def test_toy_cancel_from_the_summary(toy: ToyChat, saved: list[Data]) -> N
 async def _to_summary(toy: ToyChat) -> None:
     await toy.start()
     await toy.answers("An", "do", "Ghi chú đầu")
-    assert "Kiểm tra lại trước khi lưu" in toy.last.text
+    assert "kiểm tra lại trước khi lưu" in toy.last.text
 
 
 @pytest.mark.parametrize(
     ("button", "answer", "expected_line"),
     [
-        ("Sửa: Tên", "Bình", "• Tên: Bình"),
-        ("Sửa: Màu", "vang", "• Màu: Vàng (màu nắng)"),
-        ("Sửa: Ghi chú", "Ghi chú mới", "• Ghi chú: Ghi chú mới"),
-        ("Sửa: Ghi chú", "bỏ qua", "• Ghi chú: (bỏ trống)"),
+        ("Sửa: Tên", "Bình", "1. Tên: Bình"),
+        ("Sửa: Màu", "vang", "2. Màu: Vàng (màu nắng)"),
+        ("Sửa: Ghi chú", "Ghi chú mới", "3. Ghi chú: Ghi chú mới"),
+        ("Sửa: Ghi chú", "bỏ qua", "3. Ghi chú: (bỏ trống)"),
     ],
 )
 async def test_toy_edit_any_field_from_summary_returns_to_summary(
@@ -532,9 +544,11 @@ async def test_toy_edit_any_field_from_summary_returns_to_summary(
 ) -> None:
     await _to_summary(toy)
     await toy.tap(button)
+    # While editing, the header names the field instead of "Bước k/n".
+    assert toy.last.text.startswith(f"Phiếu thử — {button}\n")
     assert "(Hiện tại:" in toy.last.text
     await toy.send(answer)
-    assert "Kiểm tra lại trước khi lưu" in toy.last.text
+    assert "kiểm tra lại trước khi lưu" in toy.last.text
     assert expected_line in toy.last.text.split("\n")
     await toy.tap("Lưu")
     assert len(saved) == 1
@@ -548,11 +562,11 @@ async def test_toy_edit_that_reveals_a_step_asks_it_then_returns_to_summary(
     await toy.send("Xanh lá cây")
     assert "Đậm hay nhạt?" in toy.last.text  # newly needed
     await toy.send("1")
-    assert "Kiểm tra lại trước khi lưu" in toy.last.text
-    assert "• Sắc độ: dark" in toy.last.text
+    assert "kiểm tra lại trước khi lưu" in toy.last.text
+    assert "3. Sắc độ: Đậm" in toy.last.text
     await toy.tap("Sửa: Màu")
     await toy.send("đỏ")
-    assert "Kiểm tra lại trước khi lưu" in toy.last.text
+    assert "kiểm tra lại trước khi lưu" in toy.last.text
     assert "Sắc độ" not in toy.last.text
     await toy.tap("Lưu")
     assert saved == [{"name": "An", "color": "red", "note": "Ghi chú đầu"}]
@@ -568,22 +582,22 @@ async def test_toy_edit_asks_a_required_step_whose_value_is_empty(
     await toy.send("xanh")
     assert "Đậm hay nhạt?" in toy.last.text
     await toy.send("nhạt")
-    assert "Kiểm tra lại trước khi lưu" in toy.last.text
+    assert "kiểm tra lại trước khi lưu" in toy.last.text
     await toy.tap("Lưu")
     assert saved == [{"name": "An", "color": "green", "shade": "light", "note": None}]
 
 
 async def test_toy_summary_by_typed_number_and_label(toy: ToyChat, saved: list[Data]) -> None:
     await _to_summary(toy)
-    await toy.send("3")  # 1 = Lưu, 2 = Sửa: Tên, 3 = Sửa: Màu
-    assert "Bạn thích màu nào?" in toy.last.text
+    await toy.send("2")  # typing N edits line N: 1. Tên, 2. Màu, 3. Ghi chú
+    assert "Đồng chí thích màu nào?" in toy.last.text
     await toy.send("giữ nguyên")
-    assert "Kiểm tra lại trước khi lưu" in toy.last.text
+    assert "kiểm tra lại trước khi lưu" in toy.last.text
     await toy.send("sửa ghi chú")
     assert "Ghi chú thêm?" in toy.last.text
     await toy.send("Ghi chú sau")
     await toy.send("Tên")
-    assert "Tên của bạn?" in toy.last.text
+    assert "Tên của đồng chí?" in toy.last.text
     await toy.send("Cường")
     await toy.send("xác nhận")
     assert saved == [{"name": "Cường", "color": "red", "note": "Ghi chú sau"}]
@@ -593,7 +607,7 @@ async def test_toy_summary_refuses_unknown_answers(toy: ToyChat, saved: list[Dat
     await _to_summary(toy)
     await toy.send("không biết")
     assert toy.last.text.startswith(
-        "Chưa rõ lựa chọn. Trả lời 1 để lưu, hoặc số của mục cần sửa.\n\n"
+        "Chưa rõ lựa chọn. Gõ “lưu” để xác nhận, hoặc số của mục cần sửa (1–3).\n\n"
     )
     await toy.send("9")
     assert toy.last.text.startswith("Chưa rõ lựa chọn.")
@@ -603,11 +617,47 @@ async def test_toy_summary_refuses_unknown_answers(toy: ToyChat, saved: list[Dat
         assert toy.last.text.startswith("Ở bước này chỉ có thể lưu hoặc chọn mục để sửa.\n\n"), (
             forged
         )
-        assert "Kiểm tra lại trước khi lưu" in toy.last.text
+        assert "kiểm tra lại trước khi lưu" in toy.last.text
     assert saved == []
     state = await toy.state()
     assert state is not None
     assert state["step"] == SUMMARY
+
+
+async def test_a_summary_without_editable_lines_confirms_on_1_or_yes(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+) -> None:
+    """With nothing to edit, the numbers edit nothing: "1" or "có" confirm."""
+    saved: list[Data] = []
+
+    async def finish(_ctx: Ctx, data: Data) -> Outcome:
+        saved.append(dict(data))
+        return Outcome([Reply("Xong.")])
+
+    flow = Flow(
+        name="toy",
+        title="Phiếu thử",
+        steps=(Step("a", "A", "A?", parse=text_parser(), editable=False),),
+        finish=finish,
+        confirm_label="Xác nhận",
+    )
+    for typed in ("1", "có"):
+        chat = ToyChat(sessionmaker, FlowEngine([flow]), clock(), chat_id=f"c-{typed}")
+        await chat.start({"a": "một"}, at_summary=True)
+        assert chat.last.text == "Phiếu thử — kiểm tra lại trước khi lưu:\n• A: một"
+        assert labels(chat.last) == []
+        assert nav_labels(chat.last) == ["✅ Xác nhận", "Hủy"]
+        assert render_plain(chat.last) == f"{chat.last.text}\nGõ “xác nhận” · “hủy”"
+        before = len(saved)
+        await chat.send("2")
+        assert chat.last.text.startswith(
+            "Chưa rõ lựa chọn. Gõ “xác nhận” để xác nhận, hoặc “hủy” để dừng.\n\n"
+        )
+        assert len(saved) == before
+        await chat.send(typed)
+        assert chat.replies == [Reply("Xong.")]
+        assert await chat.state() is None
+    assert saved == [{"a": "một"}, {"a": "một"}]
 
 
 @pytest.mark.parametrize("typed", ["tím", "0", "4", "12", "va"])
@@ -650,7 +700,7 @@ async def test_toy_attachments_and_empty_messages_stay_on_step(
     else:
         await toy.send(kind)
     assert toy.last.text.startswith(expected)
-    assert "Bạn thích màu nào?" in toy.last.text
+    assert "Đồng chí thích màu nào?" in toy.last.text
     assert await toy.state() == before
 
 
@@ -679,8 +729,10 @@ async def test_toy_stale_and_forged_buttons_change_nothing(toy: ToyChat) -> None
     assert "Ghi chú thêm?" in toy.last.text
     before = await toy.state()
     tag = tag_of(toy.last)
-    stale = "Nút bấm này thuộc một tin nhắn cũ nên không còn hiệu lực. Bạn đang ở bước dưới đây:"
-    invalid = "Nút bấm này không hợp lệ. Bạn đang ở bước dưới đây:"
+    stale = (
+        "Nút bấm này thuộc một tin nhắn cũ nên không còn hiệu lực. Đồng chí đang ở bước dưới đây:"
+    )
+    invalid = "Nút bấm này không hợp lệ. Đồng chí đang ở bước dưới đây:"
     cases = [
         (old.options[1].data, stale),  # "Xanh lá cây" of the previous message
         (old.nav[-1].data, stale),  # its "Hủy" too
@@ -809,20 +861,34 @@ async def _to_register_summary(chat: Chat, name: str = "Mô hình thu gom rác")
 async def test_register_progress_numbers(core: Core, world: World) -> None:
     chat = Chat(core, "lan")
     await chat.send("/dangky")
-    assert step_of(chat.last) == (1, 8)  # origin asked: cell1 has last year's model
+    # The only unit is picked for her and not counted; origin asked: cell1 has last year's
+    # model. The total is fixed when the flow opens.
+    assert where_of(chat.last) == "Bước 1/8"
     await chat.send("duy tri")
-    assert step_of(chat.last) == (2, 9)  # which model is kept: one more step
+    # Which model is kept follows from the origin: it shares its number.
+    assert "Chọn mô hình năm trước muốn duy trì" in chat.last.text
+    assert where_of(chat.last) == "Bước 1/8 (tiếp)"
     await chat.send("quay lại")
+    assert where_of(chat.last) == "Bước 1/8"
     await chat.send("xay dung moi")
-    seen = [step_of(chat.last)]
+    seen = [where_of(chat.last)]
     for answer in ("Mô hình A", "linh vuc khac"):
         await chat.send(answer)
-        seen.append(step_of(chat.last))
+        seen.append(where_of(chat.last))
     assert "Lĩnh vực khác là gì?" in chat.last.text
     for answer in ("Đô thị văn minh", "ca nhan", "Bà Mận", "Thôn 3", "UBND"):
         await chat.send(answer)
-        seen.append(step_of(chat.last))
-    assert seen == [(2, 8), (3, 8), (4, 9), (5, 9), (6, 9), (7, 9), (8, 9), (9, 9)]
+        seen.append(where_of(chat.last))
+    assert seen == [
+        "Bước 2/8",
+        "Bước 3/8",
+        "Bước 3/8 (tiếp)",  # the other field's name follows the field
+        "Bước 4/8",
+        "Bước 5/8",
+        "Bước 6/8",
+        "Bước 7/8",
+        "Bước 8/8",
+    ]
     assert "Quy mô thực hiện" in chat.last.text
 
 
@@ -831,19 +897,26 @@ async def test_register_unit_asked_first_only_with_several_units(core: Core, wor
     await minh.send("/dangky")
     assert "Mô hình của đơn vị nào? (năm 2026)" in minh.last.text
     assert labels(minh.last) == ["Chi bộ Tổ dân phố 1", "Chi bộ Tổ dân phố 2"]
-    assert step_of(minh.last) == (1, 8)
-    await minh.send("2")  # cell2: nothing to keep, so no origin step
+    assert step_of(minh.last) == (1, 9)
+    await minh.send("2")  # cell2: nothing to keep, so the origin is answered for him, and said
+    assert minh.last.text.startswith(
+        "Loại: Xây dựng mới (đơn vị chưa có mô hình năm trước để duy trì).\n\n"
+    )
     assert "Tên mô hình là gì?" in minh.last.text
-    assert step_of(minh.last) == (2, 8)
+    assert where_of(minh.last) == "Bước 3/9"  # the origin's number is skipped
     await minh.send("quay lại")
     assert "(Hiện tại: Chi bộ Tổ dân phố 2)" in minh.last.text
     await minh.send("chi bo to dan pho 1")
     assert "xây dựng mới trong năm, hay duy trì" in minh.last.text
-    assert step_of(minh.last) == (2, 9)
+    assert where_of(minh.last) == "Bước 2/9"
 
     lan = Chat(core, "lan")
     await lan.send("/dangky")
     assert "đơn vị nào" not in lan.last.text
+    assert lan.last.text.startswith(
+        "Đơn vị: Chi bộ Tổ dân phố 1 (chỉ có một đơn vị phù hợp nên trợ lý chọn sẵn)."
+        "\n\nĐăng ký mô hình — Bước 1/8\n"
+    )
     assert "xây dựng mới trong năm, hay duy trì" in lan.last.text
 
 
@@ -865,8 +938,8 @@ async def test_register_back_by_word_and_button_keeps_answers(
     await chat.tap("Giữ nguyên")
     assert "Mô hình do tập thể hay cá nhân" in chat.last.text
     await chat.answers("tap the", "Chi bộ", "Tổ 1", "chi bo", "10 hộ")
-    assert "• Tên mô hình: Mô hình A" in chat.last.text
-    assert "• Lĩnh vực: Kinh tế (KT)" in chat.last.text
+    assert "1. Tên mô hình: Mô hình A" in chat.last.text
+    assert "2. Lĩnh vực: Kinh tế (KT)" in chat.last.text
     await chat.tap("Quay lại")
     assert "Quy mô thực hiện" in chat.last.text
     assert "(Hiện tại: 10 hộ)" in chat.last.text
@@ -921,6 +994,17 @@ async def test_register_required_step_cannot_be_skipped(
     assert "name" not in row.data["data"]
 
 
+EDITABLE_FIELDS = [
+    "Tên mô hình",
+    "Lĩnh vực",
+    "Chủ thể",
+    "Tên tập thể / cá nhân",
+    "Địa điểm",
+    "Chủ trì",
+    "Quy mô",
+]
+
+
 @pytest.mark.parametrize(
     ("label", "answer", "shown", "column", "stored"),
     [
@@ -947,10 +1031,12 @@ async def test_register_edit_each_field_from_summary(
     chat = Chat(core, "lan")
     await _to_register_summary(chat)
     await chat.tap(f"Sửa: {label}")
+    assert chat.last.text.startswith(f"Đăng ký mô hình — Sửa: {label}\n")
     assert "(Hiện tại:" in chat.last.text
     await chat.send(answer)
     assert "Đăng ký mô hình — kiểm tra lại trước khi lưu:" in chat.last.text
-    assert f"• {label}: {shown}" in chat.last.text.split("\n")
+    number = EDITABLE_FIELDS.index(label) + 1
+    assert f"{number}. {label}: {shown}" in chat.last.text.split("\n")
     await chat.tap("Lưu")
     assert "✅ Đã lưu mô hình xây dựng mới năm 2026" in chat.last.text
     [record] = await records(sessionmaker)
@@ -960,19 +1046,21 @@ async def test_register_edit_each_field_from_summary(
 async def test_register_summary_offers_only_editable_fields(core: Core, world: World) -> None:
     chat = Chat(core, "lan")
     await _to_register_summary(chat)
-    assert labels(chat.last) == [
-        "✅ Lưu",
-        "Sửa: Tên mô hình",
-        "Sửa: Lĩnh vực",
-        "Sửa: Chủ thể",
-        "Sửa: Tên tập thể / cá nhân",
-        "Sửa: Địa điểm",
-        "Sửa: Chủ trì",
-        "Sửa: Quy mô",
+    assert labels(chat.last) == [f"Sửa: {label}" for label in EDITABLE_FIELDS]
+    assert nav_labels(chat.last) == ["✅ Lưu", "Quay lại", "Hủy"]
+    # Steps that cannot be edited are shown without a number.
+    assert chat.last.text.split("\n")[1:3] == [
+        "• Đơn vị: Chi bộ Tổ dân phố 1",
+        "• Loại: Xây dựng mới",
     ]
-    assert "• Loại: Xây dựng mới" in chat.last.text
+    assert [line.split(":")[0] for line in chat.last.text.split("\n")[3:]] == [
+        f"{n}. {label}" for n, label in enumerate(EDITABLE_FIELDS, 1)
+    ]
     await chat.send("sua dia diem")
     assert "Địa điểm xây dựng, triển khai" in chat.last.text
+    await chat.send("giữ nguyên")
+    await chat.send("5")  # line 5: Địa điểm
+    assert chat.last.text.startswith("Đăng ký mô hình — Sửa: Địa điểm\n")
 
 
 async def test_register_edit_field_to_other_asks_its_name(
@@ -984,8 +1072,8 @@ async def test_register_edit_field_to_other_asks_its_name(
     await chat.send("khac")
     assert "Lĩnh vực khác là gì?" in chat.last.text
     await chat.send("Đô thị văn minh")
-    assert "• Lĩnh vực: Lĩnh vực khác" in chat.last.text
-    assert "• Tên lĩnh vực khác: Đô thị văn minh" in chat.last.text
+    assert "2. Lĩnh vực: Lĩnh vực khác" in chat.last.text
+    assert "3. Tên lĩnh vực khác: Đô thị văn minh" in chat.last.text
     await chat.tap("Sửa: Lĩnh vực")
     await chat.send("kinh tế")
     assert "Tên lĩnh vực khác" not in chat.last.text
@@ -1071,7 +1159,7 @@ async def test_register_lead_body_free_text_is_kept(
     await chat.answers(
         "Mô hình A", "kinh te", "tap the", "Chi bộ", "Tổ 1", "Ban công tác Mặt trận", "5 hộ"
     )
-    assert "• Chủ trì: Ban công tác Mặt trận" in chat.last.text
+    assert "6. Chủ trì: Ban công tác Mặt trận" in chat.last.text
     await chat.send("lưu")
     [record] = await records(sessionmaker)
     assert record.lead_body == "Ban công tác Mặt trận"
@@ -1097,7 +1185,7 @@ async def test_register_input_is_stored_in_nfc(
         unicodedata.normalize("NFD", "Hội LHPN"),
         unicodedata.normalize("NFD", "40 hộ, 3 tuyến đường"),
     )
-    assert f"• Tên mô hình: {name}" in chat.last.text
+    assert f"1. Tên mô hình: {name}" in chat.last.text
     await chat.send("lưu")
     [record] = await records(sessionmaker)
     assert record.name == name
@@ -1169,7 +1257,7 @@ async def test_register_stale_and_forged_buttons(
     tag = tag_of(chat.last)
     await chat.send(choice=first.options[1].data)  # "Duy trì" from the first message
     assert chat.last.text.startswith(
-        "Nút bấm này thuộc một tin nhắn cũ nên không còn hiệu lực. Bạn đang ở bước dưới đây:"
+        "Nút bấm này thuộc một tin nhắn cũ nên không còn hiệu lực. Đồng chí đang ở bước dưới đây:"
     )
     assert "Mô hình thuộc lĩnh vực nào?" in chat.last.text
     await chat.send(choice=f"{tag}.c9")
@@ -1201,7 +1289,8 @@ async def test_register_buttons_of_a_cancelled_flow_do_not_act_later(
     assert "Mô hình của đơn vị nào?" in minh.last.text
     row = await open_flow(sessionmaker, "minh")
     assert row is not None
-    assert "_unit_name" not in row.data["data"]
+    assert "unit" not in row.data["data"]
+    assert "unit_name" not in row.data["data"]
 
 
 async def test_register_plain_rendering_numbers_choices(core: Core, world: World) -> None:

@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.files import FileLinks
 from bot.web import build_web_app
 from bot.zalo import ZaloApi, ZaloChannel
-from conversations.evidence import fmt_size
 from domain.messages import Attachment, Reply
 from handlers.core import Core
+from storage.evidence import fmt_size
 from storage.models import AuditLog, ConversationState, Evidence
 from tests.fake_telegram import FakeTelegram
 from tests.fake_zalo import FakeZalo
@@ -92,9 +92,13 @@ async def test_a_photo_with_its_caption_and_a_file_captioned_next(
 ) -> None:
     lan = Chat(core, "lan")
     await lan.send("/minhchung")
-    # One unit, one model: straight to its (empty) list.
+    # One unit, one model: both picked for her, and said; straight to its (empty) list.
     assert lan.last.text.startswith(
-        "Minh chứng — Tuyến phố văn minh 2026 — Bước 2/2\n"
+        "Đơn vị: Chi bộ Tổ dân phố 1 (chỉ có một đơn vị phù hợp nên trợ lý chọn sẵn).\n"
+        "Mô hình: “Tuyến phố văn minh 2026 (0 minh chứng)” (mô hình duy nhất năm 2026 của "
+        "Chi bộ Tổ dân phố 1 nên trợ lý chọn sẵn).\n"
+        "\n"
+        "Minh chứng — Tuyến phố văn minh 2026\n"
         "Mô hình “Tuyến phố văn minh 2026” — Chi bộ Tổ dân phố 1, năm 2026.\n"
         "Chưa có minh chứng nào. Gửi ngay ảnh hoặc tệp để thêm.\n"
         f"(Nhận {LIMITS}.)"
@@ -214,9 +218,7 @@ async def test_over_size_and_wrong_type_are_refused_on_the_step(
     for message, note in cases:
         await lan.send(**message)
         assert lan.last.text.startswith(note), lan.last.text
-        assert "Minh chứng — Tuyến phố văn minh 2026 — Bước 3/4\nGửi ảnh hoặc tệp" in (
-            lan.last.text
-        )
+        assert "Minh chứng — Tuyến phố văn minh 2026\nGửi ảnh hoặc tệp" in (lan.last.text)
         assert await flow_state(sessionmaker, "lan") == before  # nothing moved
     assert await evidence_rows(sessionmaker) == []
     assert not (files_dir / "evidence" / "pending").exists() or not list(
@@ -256,6 +258,21 @@ async def test_cancelled_upload_saves_nothing(
     await lan.send("hủy")
     assert lan.last.text == "Đã hủy “Minh chứng — Tuyến phố văn minh 2026”. Không có gì được lưu."
     assert await evidence_rows(sessionmaker) == []
+    # Cancelled after evidence was saved (the list reopens after each), the saved stays and
+    # the officer is told so.
+    await lan.send("/minhchung")
+    await lan.send(attachment=Attachment("photo", path=upload(tmp_path, "b.png", PNG)))
+    await lan.send("bỏ qua")
+    assert lan.replies[0].text.startswith("✅ Đã lưu minh chứng số 1 (ảnh,")
+    assert "Minh chứng đã có (1):" in lan.last.text
+    await lan.send("hủy")
+    assert lan.replies == [
+        Reply(
+            "Đã hủy “Minh chứng — Tuyến phố văn minh 2026”. "
+            "1 minh chứng đã gửi trước đó vẫn được lưu."
+        )
+    ]
+    assert len(await evidence_rows(sessionmaker)) == 1
 
 
 async def test_only_ones_own_evidence_or_a_leader_may_remove_it(
@@ -298,9 +315,12 @@ async def test_only_ones_own_evidence_or_a_leader_may_remove_it(
     assert "Minh chứng cho mô hình của đơn vị nào?" in hung.last.text
     assert [o.label for o in hung.last.options] == ["Chi bộ Tổ dân phố 1", "Hội LHPN phường"]
     await hung.send("chi bo to dan pho 1")
-    assert "Mô hình nào của Chi bộ Tổ dân phố 1? (năm 2026)" in hung.last.text
-    assert [o.label for o in hung.last.options] == ["Tuyến phố văn minh 2026 (1 minh chứng)"]
-    await hung.send("1")  # the model
+    # The unit's only model is picked for him, and said: straight to its evidence.
+    assert hung.last.text.startswith(
+        "Mô hình: “Tuyến phố văn minh 2026 (1 minh chứng)” (mô hình duy nhất năm 2026 của "
+        "Chi bộ Tổ dân phố 1 nên trợ lý chọn sẵn).\n\n"
+    )
+    assert "Minh chứng đã có (1):" in hung.last.text
     await hung.send("1")  # its evidence 1
     await hung.tap("Xóa minh chứng này")
     assert "Xóa minh chứng số 1 (📷 Ảnh — “Lễ ra quân” — 02/03/2026 — 1 KB)" in hung.last.text
@@ -337,13 +357,14 @@ async def test_the_officer_removes_their_own_and_the_list_does_not_block_command
     assert await evidence_rows(sessionmaker) == []
     # Left at the list: another command just works (nothing half-written is lost) …
     await lan.send("/mohinh")
-    assert "Các mô hình năm 2026 của Chi bộ Tổ dân phố 1" in lan.last.text
+    assert "Mô hình “Tuyến phố văn minh 2026” — Chi bộ Tổ dân phố 1, năm 2026" in lan.last.text
+    assert lan.last.text.endswith("Đồng chí muốn làm gì?")
     await lan.send("/huy")
     # … but not in the middle of an upload.
     await lan.send("/minhchung")
     await lan.send("them")
     await lan.send("/mohinh")
-    assert lan.last.text.startswith("Bạn đang làm dở “Minh chứng — Tuyến phố văn minh 2026”.")
+    assert lan.last.text.startswith("Đồng chí đang làm dở “Minh chứng — Tuyến phố văn minh 2026”.")
 
 
 # --- end to end ---------------------------------------------------------------------------------
@@ -474,7 +495,7 @@ async def test_zalo_photo_end_to_end_and_a_personal_download_link(
         fake.send_text(user, "1")
         view, _menu = await fake.wait_for_messages(user, 2)
         assert "Tải tệp minh_chung_" in view.text
-        assert "(hiệu lực 24 giờ, chỉ dành cho bạn)" in (view.text)
+        assert "(hiệu lực 24 giờ, chỉ dành cho đồng chí)" in (view.text)
         url = view.text.rsplit("\n", 1)[-1]
         async with httpx.AsyncClient() as http:
             got = await http.get(url)

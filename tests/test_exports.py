@@ -64,6 +64,11 @@ def sheet_text(content: bytes) -> str:
     return "\n".join(values)
 
 
+def only_unit(name: str) -> str:
+    """What the assistant says when it picks the person's only unit."""
+    return f"Đơn vị: {name} (chỉ có một đơn vị phù hợp nên trợ lý chọn sẵn)."
+
+
 @pytest.fixture
 async def models(sessionmaker: async_sessionmaker[AsyncSession], world: World) -> None:
     await add_model(sessionmaker, world.cell1, "Tuyến phố xanh", "VHXH")
@@ -108,7 +113,9 @@ async def test_an_officer_exports_their_own_unit_directly(
     core: Core, world: World, models: None
 ) -> None:
     officer = Chat(core, "lan")
-    [reply] = await officer.send("/xuat pl1 2026")
+    # Her only unit is picked for her and said; the file follows at once.
+    note, reply = await officer.send("/xuat pl1 2026")
+    assert note.text == only_unit("Chi bộ Tổ dân phố 1")
     assert reply.document is not None
     assert reply.document.file_name == "Phu_luc_1_Chi_bo_To_dan_pho_1_2026.xlsx"
     assert reply.text == "Phụ lục 1 — Đăng ký mô hình năm 2026 — Chi bộ Tổ dân phố 1."
@@ -123,7 +130,7 @@ async def test_export_by_buttons_and_a_leaders_subtree(
 ) -> None:
     leader = Chat(core, "hung")
     await leader.send("/xuat")
-    assert "Bạn cần biểu nào?" in leader.last.text
+    assert "Đồng chí cần biểu nào?" in leader.last.text
     await leader.tap("Phụ lục 1 — Đăng ký mô hình")
     await leader.tap("Năm 2026")
     document = leader.last.document
@@ -152,7 +159,8 @@ async def test_nobody_gets_a_workbook_outside_their_reach(
     assert minh.last.document is None
     await minh.send("/huy")
     outsider = Chat(core, "tuan")
-    [reply] = await outsider.send("/xuat pl1 2026")
+    note, reply = await outsider.send("/xuat pl1 2026")
+    assert note.text == only_unit("Chi bộ thôn Đồng Tâm")
     assert reply.document is not None
     assert "Tuyến phố xanh" not in sheet_text(reply.document.content)
     assert "Mô hình xã khác" in sheet_text(reply.document.content)  # their own cell's model
@@ -168,7 +176,8 @@ async def test_bad_export_arguments_are_explained(core: Core, world: World) -> N
     ]
     [reply] = await lan.send("/xuat pl1 1890")
     assert reply.document is None
-    [reply] = await lan.send("/xuat pl4")  # the current year when none is given
+    note, reply = await lan.send("/xuat pl4")  # the current year when none is given
+    assert note.text == only_unit("Chi bộ Tổ dân phố 1")
     assert reply.document is not None
     assert reply.document.file_name == "Phu_luc_4_Chi_bo_To_dan_pho_1_2026.xlsx"
     await lan.send("/xuat")
@@ -191,10 +200,11 @@ async def test_a_document_recorded_in_chat_appears_in_bieu1(
     assert "không đúng" in leader.last.text
     await leader.send("1/3/2026")
     await leader.send("Kế hoạch thực hiện phong trào thi đua “Dân vận khéo” năm 2026")
-    assert "• Ngày ban hành: 01/03/2026" in leader.last.text
+    assert "\n2. Ngày ban hành: 01/03/2026\n" in leader.last.text
     await leader.send("luu")
     assert leader.last.text.startswith("Đã ghi văn bản 15-KH/ĐU ngày 01/03/2026")
-    [reply] = await leader.send("/xuat bieu1 2026")
+    note, reply = await leader.send("/xuat bieu1 2026")
+    assert note.text == only_unit("Đảng bộ phường Minh Khai")
     assert reply.document is not None
     content = sheet_text(reply.document.content)
     assert "15-KH/ĐU" in content

@@ -19,8 +19,12 @@ from handlers.core import Core
 from storage.models import AuditLog, ModelIntro
 from tests.helpers import Chat, Clock, World, new_model
 
+ONLY_ONE = (
+    "Đơn vị: Chi bộ Tổ dân phố 1 (chỉ có một đơn vị phù hợp nên trợ lý chọn sẵn).\n"
+    "Mô hình: “Nuôi ong lấy mật” (mô hình duy nhất năm 2026 của Chi bộ Tổ dân phố 1 nên "
+    "trợ lý chọn sẵn)."
+)
 SUMMARY_OPTIONS = [
-    "✅ Lưu",
     "Sửa: Cơ sở xây dựng",
     "Sửa: Phạm vi tác động, ảnh hưởng",
     "Sửa: Phương thức triển khai",
@@ -50,6 +54,8 @@ async def test_introduction_saved_then_reopened_from_the_saved_answers(
 ) -> None:
     lan = Chat(core, "lan")
     await lan.send("/gioithieu")
+    # Her only unit and its only model are picked for her, and said.
+    assert lan.replies[0].text == ONLY_ONE
     assert lan.last.text.startswith(
         "Giới thiệu mô hình — Nuôi ong lấy mật — Bước 1/5\n"
         "Cơ sở xây dựng mô hình: mô hình ra đời từ chủ trương, nhu cầu thực tế nào"
@@ -67,13 +73,14 @@ async def test_introduction_saved_then_reopened_from_the_saved_answers(
     await lan.send("bo qua")
     assert lan.last.text == (
         "Giới thiệu mô hình — Nuôi ong lấy mật — kiểm tra lại trước khi lưu:\n"
-        "• Cơ sở xây dựng: Nghị quyết của Đảng ủy phường về giảm nghèo bền vững\n"
-        "• Phạm vi tác động, ảnh hưởng: (bỏ trống)\n"
-        "• Phương thức triển khai: Chi bộ vận động, Hội Nông dân hướng dẫn kỹ thuật\n"
-        "• Hiệu quả trong quá trình thực hiện: 15 hộ thoát nghèo, thu 300 triệu đồng mỗi năm\n"
-        "• Các giải pháp nhân rộng: (bỏ trống)"
+        "1. Cơ sở xây dựng: Nghị quyết của Đảng ủy phường về giảm nghèo bền vững\n"
+        "2. Phạm vi tác động, ảnh hưởng: (bỏ trống)\n"
+        "3. Phương thức triển khai: Chi bộ vận động, Hội Nông dân hướng dẫn kỹ thuật\n"
+        "4. Hiệu quả trong quá trình thực hiện: 15 hộ thoát nghèo, thu 300 triệu đồng mỗi năm\n"
+        "5. Các giải pháp nhân rộng: (bỏ trống)"
     )
     assert [o.label for o in lan.last.options] == SUMMARY_OPTIONS
+    assert [o.label for o in lan.last.nav] == ["✅ Lưu", "Quay lại", "Hủy"]
     await lan.tap("Lưu")
     assert lan.last.text == (
         "✅ Đã lưu phần giới thiệu mô hình “Nuôi ong lấy mật”.\n"
@@ -91,13 +98,14 @@ async def test_introduction_saved_then_reopened_from_the_saved_answers(
     # Reopened: the summary with the saved answers; one part edited.
     clock.advance(days=1)
     await lan.send("/gioithieu")
-    assert lan.replies[0].text == (
-        "Mô hình “Nuôi ong lấy mật” đã có phần giới thiệu; sửa mục nào cũng được."
-    )
-    assert "• Cơ sở xây dựng: Nghị quyết của Đảng ủy phường" in lan.last.text
+    assert [r.text for r in lan.replies[:2]] == [
+        ONLY_ONE,
+        "Mô hình “Nuôi ong lấy mật” đã có phần giới thiệu; sửa mục nào cũng được.",
+    ]
+    assert "\n1. Cơ sở xây dựng: Nghị quyết của Đảng ủy phường" in lan.last.text
     await lan.tap("Sửa: Các giải pháp nhân rộng")
     await lan.send("Nhân rộng ra các tổ dân phố 3, 4, 5")
-    assert "• Các giải pháp nhân rộng: Nhân rộng ra các tổ dân phố 3, 4, 5" in lan.last.text
+    assert "\n5. Các giải pháp nhân rộng: Nhân rộng ra các tổ dân phố 3, 4, 5" in lan.last.text
     await lan.send("luu")
     intro = await intro_of(sessionmaker, record_id)
     assert intro is not None
@@ -111,7 +119,10 @@ async def test_introduction_saved_then_reopened_from_the_saved_answers(
 
     # Saved again without a change: nothing written.
     await lan.send("/gioithieu")
-    await lan.send("1")
+    await lan.send("1")  # edits line 1, it does not save
+    assert lan.last.text.startswith("Giới thiệu mô hình — Nuôi ong lấy mật — Sửa: Cơ sở xây dựng\n")
+    await lan.send("giữ nguyên")
+    await lan.send("lưu")
     assert lan.last.text == "Không có thay đổi nào. Phần giới thiệu giữ nguyên như cũ."
 
 
@@ -129,8 +140,11 @@ async def test_a_leader_picks_the_unit_and_the_model_and_outsiders_reach_none(
     assert "Giới thiệu mô hình của đơn vị nào?" in hung.last.text
     assert [o.label for o in hung.last.options] == ["Chi bộ Tổ dân phố 1", "Hội LHPN phường"]
     await hung.send("hoi lhpn")
-    assert [o.label for o in hung.last.options] == ["Phụ nữ giúp nhau (0 minh chứng)"]
-    await hung.send("1")
+    # The unit's only model is picked for him, and said.
+    assert hung.replies[0].text == (
+        "Mô hình: “Phụ nữ giúp nhau” (mô hình duy nhất năm 2026 của Hội LHPN phường nên "
+        "trợ lý chọn sẵn)."
+    )
     assert "Giới thiệu mô hình — Phụ nữ giúp nhau — Bước 1/5" in hung.last.text
     for answer in ("Cơ sở", "bỏ qua", "Cách làm", "Hiệu quả", "bỏ qua", "Lưu"):
         await hung.send(answer)
@@ -166,7 +180,8 @@ async def test_introductions_workbook_in_chat_and_on_the_command_line(
     ):
         await lan.send(answer)
     await lan.send("/xuat intro")
-    [reply] = lan.replies
+    note, reply = lan.replies  # her only unit, picked for her and said, then the file
+    assert note.text == ONLY_ONE.split("\n")[0]
     assert reply.text == "Giới thiệu mô hình điển hình năm 2026 — Chi bộ Tổ dân phố 1."
     assert reply.document is not None
     assert reply.document.file_name == "Gioi_thieu_mo_hinh_Chi_bo_To_dan_pho_1_2026.xlsx"

@@ -7,15 +7,16 @@ import re
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from conversations.texts.account import LINK_PROBLEMS, NOT_INVITED
 from domain.messages import Reply
-from handlers.core import LINK_PROBLEMS, NOT_INVITED, Core
+from handlers.core import Core
 from storage.models import Account, AuditLog
 from tests.helpers import Chat, Clock, World
 
 
 async def link_code(chat: Chat) -> str:
     await chat.send("/lienket")
-    match = re.search(r"Mã liên kết của bạn: (\w+)\n", chat.last.text)
+    match = re.search(r"Mã liên kết của đồng chí: (\w+)\n", chat.last.text)
     assert match is not None, chat.last.text
     return match.group(1)
 
@@ -41,7 +42,7 @@ async def test_a_telegram_officer_links_a_zalo_account(
     assert zalo.replies == [Reply(NOT_INVITED)]
     await zalo.send(f"/lienket {code.lower()}")
     assert zalo.last.text.startswith(
-        "Đã liên kết tài khoản Zalo này với Nguyễn Thị Lan. Các đơn vị và vai trò của bạn "
+        "Đã liên kết tài khoản Zalo này với Nguyễn Thị Lan. Các đơn vị và vai trò của đồng chí "
         "dùng được ở đây."
     )
     assert await accounts_of(sessionmaker, world.officer.id) == {
@@ -87,7 +88,7 @@ async def test_link_codes_are_one_time_short_lived_and_personal(
     assert other.replies == [Reply(LINK_PROBLEMS["used_up"])]
     again = await link_code(telegram)
     await zalo.send(f"/lienket {again}")
-    assert zalo.last.text.startswith("Tài khoản này đã được liên kết với bạn.")
+    assert zalo.last.text.startswith("Tài khoản này đã được liên kết với đồng chí.")
     assert ("zalo", "z-2") not in await accounts_of(sessionmaker, world.officer.id)
 
 

@@ -69,11 +69,11 @@ async def test_review_round_trip_notices_arrive_on_telegram_and_zalo(
         await tg.wait_for_call("getUpdates")
         await zalo.wait_for_call("getUpdates")
         lan, leader, lan_zalo = TgUser(tg, 1001), TgUser(tg, 2001), ZaloUser(zalo, ZALO_LAN)
-        # 1. The officer proposes on Telegram.
+        # 1. The officer proposes on Telegram (the unit's only model: picked for her).
         await lan.say("/dexuat")
-        assert any(NAME in label for label in lan.last.button_texts)
-        await lan.say("1")
+        assert f"Mô hình: “{NAME} — chưa đề xuất công nhận” (mô hình duy nhất" in lan.text
         assert "Tổng điểm: 75/100" in lan.text
+        assert lan.last.button_texts[:2] == ["Có, gửi đề xuất", "Không"]
         await lan.say("co")
         assert f"Đã đề xuất công nhận mô hình “{NAME}”" in lan.text
 
@@ -83,7 +83,7 @@ async def test_review_round_trip_notices_arrive_on_telegram_and_zalo(
         tg.mark(1002)
         zalo.mark(ZALO_LAN)
         await leader.say("/duyet")
-        await leader.say("1")
+        assert f"Mô hình chờ duyệt duy nhất: {NAME} — " in leader.text
         await leader.say("khong cong nhan")
         await leader.say("Chưa có minh chứng số hộ tham gia")
         await leader.say("xac nhan")
@@ -96,9 +96,8 @@ async def test_review_round_trip_notices_arrive_on_telegram_and_zalo(
 
         # 3. She fixes the results on Zalo and proposes again there.
         await lan_zalo.say("/ketqua")
-        assert "Chọn mô hình để nhập kết quả" in lan_zalo.last
-        await lan_zalo.say("1")
-        assert "Bước 2/3" in lan_zalo.last
+        assert f"Mô hình: “{NAME} — đã có kết quả” (mô hình duy nhất" in lan_zalo.last
+        assert "Bước 1/2" in lan_zalo.last
         assert "(Hiện tại: 150 hộ tham gia)" in lan_zalo.last
         await lan_zalo.say("thêm ảnh")  # no figure: asked again
         assert "ít nhất một con số" in lan_zalo.last
@@ -108,7 +107,7 @@ async def test_review_round_trip_notices_arrive_on_telegram_and_zalo(
         await lan_zalo.say("luu")
         assert "Đã lưu" in lan_zalo.last
         await lan_zalo.say("/dexuat")
-        await lan_zalo.say("1")
+        assert "Gửi đề xuất công nhận mô hình này lên lãnh đạo?" in lan_zalo.last
         await lan_zalo.say("co")
         assert "Đã đề xuất công nhận" in lan_zalo.last
 
@@ -116,7 +115,7 @@ async def test_review_round_trip_notices_arrive_on_telegram_and_zalo(
         tg.mark(1001)
         zalo.mark(ZALO_LAN)
         await leader.say("/duyet")
-        await leader.say("1")
+        assert f"Mô hình chờ duyệt duy nhất: {NAME} — " in leader.text
         await leader.say("cong nhan")
         await leader.say("xac nhan")
         assert "Đã ghi quyết định" in leader.text

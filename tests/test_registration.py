@@ -34,8 +34,8 @@ async def test_register_by_typed_answers_without_diacritics(
         "30 đoàn viên, 2 tấn rác",
     )
     assert "kiểm tra lại trước khi lưu" in chat.last.text
-    assert "• Lĩnh vực: Văn hóa - Xã hội (VHXH)" in chat.last.text
-    assert "• Chủ trì: Đoàn Thanh niên" in chat.last.text
+    assert "\n2. Lĩnh vực: Văn hóa - Xã hội (VHXH)\n" in chat.last.text
+    assert "\n6. Chủ trì: Đoàn Thanh niên\n" in chat.last.text
     await chat.send("luu")
     assert "Đã lưu mô hình xây dựng mới năm 2026 của Chi bộ Tổ dân phố 1" in chat.last.text
     saved = await records(sessionmaker)
@@ -60,7 +60,8 @@ async def test_keep_last_years_model_starts_from_its_answers(
     for _ in range(6):
         await chat.tap("Giữ nguyên")
     await chat.send("250 hộ")  # the scale changed this year
-    assert "• Quy mô: 250 hộ" in chat.last.text
+    assert chat.last.text.endswith("\n7. Quy mô: 250 hộ")
+    assert "\n• Duy trì từ: Tuyến phố văn minh\n" in chat.last.text
     await chat.tap("Lưu")
     saved = await records(sessionmaker)
     assert [(r.name, r.origin, r.model_id, r.scale) for r in saved] == [

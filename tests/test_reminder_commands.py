@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli import run_command
 from bot.settings import Settings
+from conversations.texts.account import NOT_INVITED
 from domain.messages import Reply
-from handlers.core import NOT_INVITED, Core
+from handlers.core import Core
 from storage import repo
 from storage.models import AuditLog, ConversationState, Person, UnitReport
 from tests.helpers import Chat, Clock, World, add_person
@@ -115,7 +116,9 @@ async def test_nhacnho_pauses_and_resumes_early_reminders(
     await lan.send("/nhacnho")
     assert lan.last.text.startswith("Nhắc hạn: đang bật")
     await lan.send("/nhacnho tat")
-    assert lan.last.text.startswith("Đã tạm dừng nhắc trước hạn. Bạn vẫn nhận tin nhắc vào đúng")
+    assert lan.last.text.startswith(
+        "Đã tạm dừng nhắc trước hạn. Đồng chí vẫn nhận tin nhắc vào đúng"
+    )
     async with sessionmaker() as session:
         person = await session.get(Person, world.officer.id)
         assert person is not None
@@ -165,7 +168,7 @@ async def test_hanchot_changes_a_deadline_and_calls_the_reschedule_hook(
     changed: list[int] = []
     admin.core = Core(sessionmaker, clock=clock, on_deadlines_changed=lambda: changed.append(1))
     await admin.send("/hanchot")
-    assert admin.last.text == ("Đổi hạn — Bước 1/2\nCác hạn năm 2026. Bạn muốn đổi hạn nào?")
+    assert admin.last.text == ("Đổi hạn — Bước 1/2\nCác hạn năm 2026. Đồng chí muốn đổi hạn nào?")
     assert [o.label for o in admin.last.options] == [
         "Đăng ký mô hình — 15/04/2026",
         "Đánh giá, đề nghị công nhận mô hình — 15/11/2026",
@@ -192,10 +195,12 @@ async def test_hanchot_changes_a_deadline_and_calls_the_reschedule_hook(
         assert admin.last.text == f"{message}\n\nĐổi hạn — Bước 2/2\n{prompt}"
     await admin.send("20/11/2026")
     assert admin.last.text == (
-        "Đổi hạn — Kiểm tra lại trước khi lưu:\n"
-        "• Hạn: Đánh giá, đề nghị công nhận mô hình\n"
-        "• Ngày mới: 20/11/2026"
+        "Đổi hạn — kiểm tra lại trước khi lưu:\n"
+        "1. Hạn: Đánh giá, đề nghị công nhận mô hình\n"
+        "2. Ngày mới: 20/11/2026"
     )
+    assert [o.label for o in admin.last.options] == ["Sửa: Hạn", "Sửa: Ngày mới"]
+    assert [o.label for o in admin.last.nav] == ["✅ Lưu", "Quay lại", "Hủy"]
     assert changed == []
     await admin.tap("Lưu")
     assert admin.replies == [
@@ -230,12 +235,19 @@ async def test_baocao_marks_the_units_yearly_report(
 ) -> None:
     lan = Chat(core, "lan")
     await lan.send("/baocao")
+    # Her only unit and its only report left are picked for her, and said.
     assert lan.last.text == (
+        "Đơn vị: Chi bộ Tổ dân phố 1 (chỉ có một đơn vị phù hợp nên trợ lý chọn sẵn).\n"
+        "Báo cáo: Báo cáo kết quả năm 2026 (hạn 25/11/2026).\n"
+        "\n"
         "Đánh dấu đã gửi báo cáo kết quả năm 2026 — Chi bộ Tổ dân phố 1 — "
-        "Xác nhận đơn vị đã gửi báo cáo này?"
+        "Xác nhận đơn vị đã gửi báo cáo này?\n"
+        "• Đơn vị: Chi bộ Tổ dân phố 1\n"
+        "• Báo cáo: Báo cáo kết quả"
     )
-    assert [o.label for o in lan.last.options] == ["✅ Đã gửi"]
-    await lan.send("1")
+    assert [o.label for o in lan.last.options] == []  # nothing to edit: the report was picked
+    assert [o.label for o in lan.last.nav] == ["✅ Đã gửi", "Hủy"]
+    await lan.send("đã gửi")  # the confirm label, typed
     assert lan.replies == [
         Reply(
             "Đã ghi nhận: Chi bộ Tổ dân phố 1 đã gửi báo cáo kết quả năm 2026 (hạn 25/11/2026). "
@@ -267,6 +279,8 @@ async def test_baocao_of_a_unit_with_lower_units_offers_the_consolidated_report(
     hung = Chat(core, "hung")
     await hung.send("/baocao")
     assert hung.last.text == (
+        "Đơn vị: Đảng bộ phường Minh Khai (chỉ có một đơn vị phù hợp nên trợ lý chọn sẵn).\n"
+        "\n"
         "Đánh dấu đã gửi báo cáo năm 2026 — Đảng bộ phường Minh Khai — Bước 1/1\n"
         "Đơn vị đã gửi báo cáo nào?"
     )
@@ -278,6 +292,7 @@ async def test_baocao_of_a_unit_with_lower_units_offers_the_consolidated_report(
     assert hung.last.text == (
         "Đánh dấu đã gửi báo cáo tổng hợp năm 2026 — Đảng bộ phường Minh Khai — "
         "Xác nhận đơn vị đã gửi báo cáo này?\n"
+        "• Đơn vị: Đảng bộ phường Minh Khai\n"
         "• Báo cáo: Báo cáo tổng hợp"
     )
     await hung.tap("Đã gửi")
@@ -289,9 +304,13 @@ async def test_baocao_of_a_unit_with_lower_units_offers_the_consolidated_report(
             "Chi bộ Tổ dân phố 2, Hội LHPN phường."
         )
     ]
-    # Only the yearly report is left: straight to the confirmation.
+    # Only the yearly report is left: picked for him, and said; straight to the confirmation.
     await hung.send("/baocao")
-    assert hung.last.text.startswith("Đánh dấu đã gửi báo cáo kết quả năm 2026 — Đảng bộ")
+    assert (
+        "\nBáo cáo: Báo cáo kết quả năm 2026 (hạn 25/11/2026).\n\n"
+        "Đánh dấu đã gửi báo cáo kết quả năm 2026 — Đảng bộ phường Minh Khai — "
+        "Xác nhận đơn vị đã gửi báo cáo này?\n"
+    ) in hung.last.text
 
 
 async def test_baocao_asks_the_unit_when_there_are_several(core: Core, world: World) -> None:

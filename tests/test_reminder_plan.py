@@ -283,7 +283,7 @@ async def test_a_whole_year_of_reminders(
         "Chi bộ Tổ dân phố 1 còn thiếu:\n"
         "• 1 mô hình chưa nhập kết quả — gõ /ketqua\n"
         "• 1 mô hình chưa chấm điểm — gõ /chamdiem\n"
-        "Bạn đang tạm dừng nhắc trước hạn; tin nhắc vào ngày hạn chót vẫn được gửi. "
+        "Đồng chí đang tạm dừng nhắc trước hạn; tin nhắc vào ngày hạn chót vẫn được gửi. "
         "Gõ /nhacnho bat để nhận lại."
     )
     assert text("15/04", HUNG, ZL, "dig") == (

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from handlers.core import SORRY, Core
+from handlers.core import Core
+from handlers.texts import SORRY
 from storage import repo
 from storage.models import ConversationState, ModelYear, ProcessedUpdate
 from tests.helpers import Chat, Clock, World
@@ -69,12 +70,12 @@ async def test_a_broken_saved_state_can_always_be_cancelled(
     chat = Chat(core, "lan")
     await chat.send("/dangky")
     await chat.send("xay dung moi")
-    # A state the code cannot read any more (as after a bad deployment).
+    # A state of this version the code cannot read any more (as after a bad deployment).
     async with sessionmaker() as session, session.begin():
         await session.execute(
             update(ConversationState)
             .where(ConversationState.chat_id == "lan")
-            .values(data={"unexpected": True})
+            .values(data={"v": 2, "unexpected": True})
         )
     await chat.send("Tên mô hình")
     assert chat.last.text == SORRY
@@ -87,6 +88,25 @@ async def test_a_broken_saved_state_can_always_be_cancelled(
     await chat.send("/dangky")
     assert "Bước 1/8" in chat.last.text
     assert await count_records(sessionmaker) == 0
+
+    # A state written by an older version (no "v": 2) is closed on the next message, with a
+    # note; the message is then taken as outside a flow.
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            update(ConversationState)
+            .where(ConversationState.chat_id == "lan")
+            .values(data={"unexpected": True})
+        )
+    await chat.send("Tên mô hình")
+    assert [r.text for r in chat.replies] == [
+        "Thao tác đang làm dở “Đăng ký mô hình” được tạo từ phiên bản trước của trợ lý nên đã "
+        "được hủy; những gì đã lưu trước đó vẫn còn. Vui lòng bắt đầu lại.",
+        "Trợ lý chưa hiểu tin nhắn này.\n"
+        "Gõ /dangky để đăng ký mô hình, /mohinh để xem mô hình, /trogiup để xem mọi lệnh.",
+    ]
+    async with sessionmaker() as session:
+        left = await session.scalar(select(func.count()).select_from(ConversationState))
+    assert left == 0
 
 
 async def test_old_update_ids_are_forgotten_recent_ones_kept(

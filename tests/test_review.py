@@ -30,9 +30,15 @@ async def outbox(sm: async_sessionmaker[AsyncSession]) -> list[OutboxMessage]:
         return list(rows.all())
 
 
+def only_model(label: str) -> str:
+    """What the assistant says when the unit's only model (its choice ``label``) is picked."""
+    return f"Mô hình: “{label}” (mô hình duy nhất năm 2026 của {CELL1} nên trợ lý chọn sẵn)."
+
+
 async def propose(chat: Chat, label: str) -> None:
+    """/dexuat for the unit's only model, shown as ``label``, confirmed."""
     await chat.send("/dexuat")
-    await chat.tap(label)
+    assert f"\n{only_model(label)}\n\n" in chat.last.text, chat.last.text
     assert "Gửi đề xuất công nhận mô hình này lên lãnh đạo?" in chat.last.text
     await chat.tap("Có, gửi đề xuất")
 
@@ -46,10 +52,10 @@ async def test_review_round_trip_with_notices_and_audit(
     officer = Chat(core, "lan")
     leader = Chat(core, "hung")
 
-    # 1. The officer proposes.
+    # 1. The officer proposes (the unit's only model: picked for her).
     await officer.send("/dexuat")
-    await officer.tap(f"{NAME} — chưa đề xuất công nhận")
     text = officer.last.text
+    assert f"\n{only_model(f'{NAME} — chưa đề xuất công nhận')}\n\n" in text
     assert "• Kết quả đạt được: 150 hộ tham gia" in text
     assert "• Tổng điểm: 75/100 — Đạt (tổng 75 điểm)" in text
     await officer.tap("Có, gửi đề xuất")
@@ -64,20 +70,21 @@ async def test_review_round_trip_with_notices_and_audit(
     # 2. The leader rejects it with a reason.
     clock.advance(days=1)
     await leader.send("/duyet")
-    assert "Mô hình đang chờ duyệt (1)" in leader.last.text
-    await leader.tap(f"{NAME} — {CELL1}")
+    # The only model waiting: picked for him, and said.
     text = leader.last.text
+    assert text.startswith(f"Mô hình chờ duyệt duy nhất: {NAME} — {CELL1}.\n\n")
     assert "• Tổng điểm: 75/100 — Đạt (tổng 75 điểm)" in text
     assert "• Điểm từng tiêu chí: 1: 5 · 2: 10 · 3: 10" in text
     assert "đề xuất công nhận bởi Nguyễn Thị Lan ngày 02/03/2026" in text
-    assert "Quyết định của bạn?" in text
+    assert "Quyết định của đồng chí?" in text
     await leader.send("khong cong nhan")
     assert "Lý do không công nhận?" in leader.last.text
     await leader.send("bỏ qua")
     assert "Bước này bắt buộc" in leader.last.text
     await leader.send("Chưa có minh chứng số hộ tham gia")
-    assert "• Quyết định: Không công nhận" in leader.last.text
-    assert "• Lý do: Chưa có minh chứng số hộ tham gia" in leader.last.text
+    assert f"\n• Mô hình: {NAME} — {CELL1}\n" in leader.last.text
+    assert "\n1. Quyết định: Không công nhận\n" in leader.last.text
+    assert "\n2. Lý do: Chưa có minh chứng số hộ tham gia" in leader.last.text
     await leader.tap("Xác nhận")
     assert "✅ Đã ghi quyết định" in leader.last.text
     assert "Đã gửi thông báo cho: Nguyễn Thị Lan, Phạm Văn Minh." in leader.last.text
@@ -100,7 +107,7 @@ async def test_review_round_trip_with_notices_and_audit(
 
     # 3. The officer fixes the results and proposes again.
     await officer.send("/ketqua")
-    await officer.tap(f"{NAME} — đã có kết quả")
+    assert f"\n{only_model(f'{NAME} — đã có kết quả')}\n\n" in officer.last.text
     await officer.send("150 hộ tham gia, có danh sách ký nhận của 150 hộ")
     await officer.tap("Giữ nguyên")
     await officer.tap("Lưu")
@@ -111,7 +118,7 @@ async def test_review_round_trip_with_notices_and_audit(
 
     # 4. The leader recognises it.
     await leader.send("/duyet")
-    await leader.tap(f"{NAME} — {CELL1}")
+    assert leader.last.text.startswith(f"Mô hình chờ duyệt duy nhất: {NAME} — {CELL1}.\n\n")
     await leader.tap("Công nhận")
     assert "Lý do" not in leader.last.text
     await leader.tap("Xác nhận")
@@ -142,10 +149,12 @@ async def test_review_round_trip_with_notices_and_audit(
         "proposed_by": world.officer.id,
     }
 
-    # Decided: not proposed again, and nothing is left to review.
+    # Decided: not proposed again (its only model: the command answers at once), and nothing
+    # is left to review.
     await officer.send("/dexuat")
-    await officer.tap(f"{NAME} — đã được công nhận")
-    assert "đã được công nhận, không cần đề xuất lại" in officer.last.text
+    assert [r.text for r in officer.replies] == [
+        f"Mô hình “{NAME}” đã được công nhận, không cần đề xuất lại."
+    ]
     await leader.send("/duyet")
     assert "Hiện không có mô hình nào đang chờ duyệt" in leader.last.text
 
@@ -205,8 +214,11 @@ async def test_a_leader_of_another_subtree_can_neither_list_nor_decide(
     )
     other = Chat(core, "binh")
     await other.send("/duyet")
-    assert [o.label for o in other.last.options] == ["Mô hình thôn Đồng Tâm — Chi bộ thôn Đồng Tâm"]
-    await other.send("1")
+    # Only the model of his subtree waits for him: picked for him, and said.
+    assert other.last.text.startswith(
+        "Mô hình chờ duyệt duy nhất: Mô hình thôn Đồng Tâm — Chi bộ thôn Đồng Tâm.\n\n"
+    )
+    assert NAME not in other.last.text
     await other.tap("Công nhận")
     assert "kiểm tra lại trước khi xác nhận" in other.last.text
     # Meanwhile the model moves to a unit outside this leader's subtree: checked on saving.
@@ -216,7 +228,7 @@ async def test_a_leader_of_another_subtree_can_neither_list_nor_decide(
             update(DvkModel).where(DvkModel.id == model_id).values(unit_id=world.cell1.id)
         )
     await other.tap("Xác nhận")
-    assert "Bạn không có quyền duyệt mô hình của đơn vị này." in other.last.text
+    assert "Đồng chí không có quyền duyệt mô hình của đơn vị này." in other.last.text
     assert (await get_record(sessionmaker, theirs)).review == "proposed"
     assert await audit_actions(sessionmaker, theirs) == []
     assert await outbox(sessionmaker) == []
@@ -241,7 +253,7 @@ async def test_recognition_refused_when_the_score_no_longer_passes(
     )
     leader = Chat(core, "hung")
     await leader.send("/duyet")
-    await leader.send("1")
+    assert leader.last.text.startswith(f"Mô hình chờ duyệt duy nhất: {NAME} — {CELL1}.\n\n")
     await leader.tap("Công nhận")
     await leader.tap("Xác nhận")
     assert "Không công nhận được: điểm tự chấm hiện tại Không đạt (tiêu chí 15" in leader.last.text
@@ -265,7 +277,9 @@ async def test_removed_models_are_not_offered_as_kept_next_year(
         )
     leader = Chat(core, "hung")
     await leader.send("/duyet")
-    await leader.tap("Tuyến phố văn minh — Chi bộ Tổ dân phố 1, năm 2025")
+    assert leader.last.text.startswith(
+        "Mô hình chờ duyệt duy nhất: Tuyến phố văn minh — Chi bộ Tổ dân phố 1, năm 2025.\n\n"
+    )
     await leader.send("3")
     assert "Lý do thanh loại mô hình?" in leader.last.text
     await leader.send("Không duy trì được hoạt động")
@@ -313,10 +327,9 @@ async def test_the_officers_model_view_shows_results_points_and_review(
     )
     officer = Chat(core, "lan")
     await propose(officer, f"{NAME} — chưa đề xuất công nhận")
-    await officer.send("/mohinh")
-    await officer.send("1")
+    await officer.send("/mohinh")  # the only model: picked for her
     text = officer.last.text
     assert "• Kết quả đạt được: 150 hộ tham gia" in text
     assert "• Tổng điểm: 75/100 — Đạt (tổng 75 điểm)" in text
     assert "• Tình trạng: đề xuất công nhận bởi Nguyễn Thị Lan ngày " in text
-    assert text.endswith("Bạn muốn làm gì?")
+    assert text.endswith("Đồng chí muốn làm gì?")

@@ -98,7 +98,7 @@ async def test_both_channels_poll_in_one_process_and_stop(
         zalo.send_text("z-1", "/trogiup")  # a stranger on Zalo
         [tg_reply] = await tg.wait_for_messages(1001, 1)
         [zalo_reply] = await zalo.wait_for_messages("z-1", 1)
-        assert tg_reply.plain_text.startswith("Chào Nguyễn Thị Lan. Bạn là:")
+        assert tg_reply.plain_text.startswith("Chào Nguyễn Thị Lan. Đồng chí là:")
         assert "mã mời" in zalo_reply.text
     finally:
         stop.set()

@@ -29,9 +29,27 @@ def typed(value: Decimal) -> str:
     return rubric.format_points(value)
 
 
-async def open_scoring(chat: Chat, name: str = "Dân vận khéo thu gom rác thải") -> None:
+NAME = "Dân vận khéo thu gom rác thải"
+ONLY_UNIT = "Đơn vị: Chi bộ Tổ dân phố 1 (chỉ có một đơn vị phù hợp nên trợ lý chọn sẵn)."
+
+
+def only_model(label: str) -> str:
+    return (
+        f"Mô hình: “{label}” (mô hình duy nhất năm 2026 của Chi bộ Tổ dân phố 1 nên trợ lý "
+        "chọn sẵn)."
+    )
+
+
+async def open_scoring(chat: Chat, name: str = NAME) -> None:
+    """/chamdiem, then the model ``name`` not scored yet: tapped in the list, or picked for
+    the person (and said) when it is the unit's only model."""
     await chat.send("/chamdiem")
-    await chat.tap(f"{name} — chưa chấm")
+    label = f"{name} — chưa chấm"
+    if any(o.label == label for o in chat.last.options):
+        await chat.tap(label)
+    else:
+        assert only_model(label) in chat.text, chat.text
+    assert f"Chấm điểm “{name}” — Bước 1/15\n" in chat.last.text, chat.last.text
 
 
 async def score_all(chat: Chat, points: dict[int, Decimal]) -> None:
@@ -45,8 +63,8 @@ async def test_each_criterion_shows_wording_maximum_and_progress(
     await add_record(sessionmaker, world.cell1, clock())
     chat = Chat(core, "lan")
     await chat.send("/chamdiem")
-    assert "Chọn mô hình để chấm điểm (năm 2026, Chi bộ Tổ dân phố 1):" in chat.last.text
-    await chat.tap("Dân vận khéo thu gom rác thải — chưa chấm")
+    # Her only unit and its only model are picked for her, and said.
+    assert chat.replies[0].text == f"{ONLY_UNIT}\n{only_model(f'{NAME} — chưa chấm')}"
     for c in rubric.criteria_for("collective"):
         text = chat.last.text
         assert f"Chấm điểm “Dân vận khéo thu gom rác thải” — Bước {c.number}/15" in text
@@ -205,17 +223,17 @@ async def test_rescoring_starts_from_saved_points_and_replaces_them(
     assert await saved_points(sessionmaker, record_id) == failing
 
     await chat.send("/chamdiem")
-    await chat.tap("Dân vận khéo thu gom rác thải — đã chấm 95 điểm, chưa đạt")
-    assert "đã được chấm điểm. Dưới đây là điểm đã lưu" in chat.replies[0].text
+    assert only_model(f"{NAME} — đã chấm 95 điểm, chưa đạt") in chat.replies[0].text
+    assert "đã được chấm điểm. Dưới đây là điểm đã lưu" in chat.replies[1].text
     summary = chat.last.text
     assert summary.endswith(
-        "• Tiêu chí 15: 5/5\n\nTổng cộng: 95/100 điểm\n"
+        "\n15. Tiêu chí 15: 5/5\n\nTổng cộng: 95/100 điểm\n"
         "Kết quả: Không đạt (tiêu chí 9 chưa đạt điểm tối đa)"
     )
-    assert "• Tiêu chí 9: 9/10 — chưa đạt điểm tối đa (bắt buộc)" in summary
-    assert "• Tiêu chí 10: 6/10" in summary
+    assert "\n9. Tiêu chí 9: 9/10 — chưa đạt điểm tối đa (bắt buộc)\n" in summary
+    assert "\n10. Tiêu chí 10: 6/10\n" in summary
     await chat.tap("Sửa: Tiêu chí 9")
-    assert "Bước 9/15" in chat.last.text
+    assert chat.last.text.startswith(f"Chấm điểm “{NAME}” — Sửa: Tiêu chí 9\n")
     assert "(Hiện tại: 9/10 — chưa đạt điểm tối đa (bắt buộc))" in chat.last.text
     await chat.send("10")
     assert "Kết quả: Đạt (tổng 96 điểm)" in chat.last.text
@@ -238,8 +256,9 @@ async def test_only_units_of_the_person_and_the_evaluation_deadline(
     await add_record(sessionmaker, world.cell1, clock())
     chat = Chat(core, "lan")
     await chat.send("/chamdiem")
-    labels = [o.label for o in chat.last.options]
-    assert labels == ["Dân vận khéo thu gom rác thải — chưa chấm"]
+    # Her unit's only model is picked for her; another ward's is never offered.
+    assert chat.replies[0].text == f"{ONLY_UNIT}\n{only_model(f'{NAME} — chưa chấm')}"
+    assert "Mô hình xã khác" not in chat.text
     await chat.send("/huy")
 
     clock.now = datetime(2026, 11, 16, 8, 0, tzinfo=TZ).astimezone(UTC)  # after 15/11
@@ -248,7 +267,7 @@ async def test_only_units_of_the_person_and_the_evaluation_deadline(
     assert not chat.last.options
     # A leader may still score after the deadline.
     leader = Chat(core, "hung")
-    await leader.send("/chamdiem")
-    await leader.tap("Chi bộ Tổ dân phố 1")
-    await leader.tap("Dân vận khéo thu gom rác thải — chưa chấm")
+    await leader.send("/chamdiem")  # the only unit below him with models, its only model
+    assert leader.replies[0].text.startswith("Đơn vị: Chi bộ Tổ dân phố 1 (")
+    assert only_model(f"{NAME} — chưa chấm") in leader.replies[0].text
     assert "Bước 1/15" in leader.last.text

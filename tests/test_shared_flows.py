@@ -69,7 +69,7 @@ async def person_on(channel: str, core: Core, tmp_path: Path) -> AsyncIterator[P
 # (what the person types, what the assistant must answer)
 SCENARIO = (
     ("/start {code}", "Vui lòng cho biết họ và tên đầy đủ"),
-    ("Đinh Thị Hạnh", "Chào Đinh Thị Hạnh! Bạn đã tham gia Chi bộ Tổ dân phố 2"),
+    ("Đinh Thị Hạnh", "Chào Đinh Thị Hạnh! Đồng chí đã tham gia Chi bộ Tổ dân phố 2"),
     ("/dangky", "Đăng ký mô hình — Bước 1/7\nTên mô hình là gì?"),
     ("Bếp ăn yêu thương", "Bước 2/7\nMô hình thuộc lĩnh vực nào?"),
     ("van hoa xa hoi", "Bước 3/7"),
@@ -81,7 +81,7 @@ SCENARIO = (
     ("hoi lhpn", "Bước 7/7"),
     ("30 suất ăn mỗi tuần", "kiểm tra lại trước khi lưu"),
     ("Sửa: Quy mô", "(Hiện tại: 30 suất ăn mỗi tuần)"),
-    ("40 suất ăn mỗi tuần", "• Quy mô: 40 suất ăn mỗi tuần"),
+    ("40 suất ăn mỗi tuần", "7. Quy mô: 40 suất ăn mỗi tuần"),
     ("luu", "Đã lưu mô hình xây dựng mới năm 2026 của Chi bộ Tổ dân phố 2"),
     ("/mohinh", "Bếp ăn yêu thương"),
     ("/huy", "Đã hủy"),

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.telegram import PinnedSession, TelegramChannel
-from handlers.core import COMMANDS, Core
+from handlers.core import Core
+from handlers.help import MENU
 from storage.models import Membership, ModelYear, Person
 from tests.fake_telegram import FakeTelegram
 from tests.helpers import Clock, InFlight, World
@@ -48,7 +49,7 @@ async def test_invited_officer_joins_and_registers_by_buttons(
 ) -> None:
     commands = fake.calls_of("setMyCommands")
     menu = [c["command"] for c in commands[0]["commands"]]
-    assert menu == [name for name, _ in COMMANDS]
+    assert menu == [name for name, _ in MENU]
     assert menu[:5] == ["dangky", "mohinh", "tonghop", "xuat", "vanban"]
     assert {"lich", "baocao", "nhacnho", "hanchot"} <= set(menu)
     assert menu[-3:] == ["lienket", "huy", "trogiup"]
@@ -56,7 +57,7 @@ async def test_invited_officer_joins_and_registers_by_buttons(
     await user.say(f"/start {world.invites['cell2']}")
     assert "họ và tên" in user.last.plain_text
     await user.say("Đỗ Thị Hoa")
-    assert "Chào Đỗ Thị Hoa! Bạn đã tham gia Chi bộ Tổ dân phố 2" in user.last.plain_text
+    assert "Chào Đỗ Thị Hoa! Đồng chí đã tham gia Chi bộ Tổ dân phố 2" in user.last.plain_text
 
     await user.say("/dangky")
     assert "Bước 1/7" in user.last.plain_text  # one unit, nothing to keep: 7 steps
@@ -127,12 +128,12 @@ async def test_edit_a_field_from_the_summary(
     assert "(Hiện tại: Tên cũ)" in user.last.plain_text
     await user.say("Tên mới")
     assert "kiểm tra lại trước khi lưu" in user.last.plain_text
-    assert "• Tên mô hình: Tên mới" in user.last.plain_text
+    assert "\n1. Tên mô hình: Tên mới\n" in user.last.plain_text
     await user.tap("Sửa: Lĩnh vực")
     await user.tap("Lĩnh vực khác")
     assert "Lĩnh vực khác là gì?" in user.last.plain_text
     await user.say("Xây dựng đô thị văn minh")
-    assert "• Tên lĩnh vực khác: Xây dựng đô thị văn minh" in user.last.plain_text
+    assert "\n3. Tên lĩnh vực khác: Xây dựng đô thị văn minh\n" in user.last.plain_text
     await user.tap("Lưu")
     records = await saved(sessionmaker)
     assert [(r.name, r.field, r.field_other) for r in records] == [
@@ -160,7 +161,7 @@ async def test_restart_mid_flow_resumes_where_the_officer_stopped(
         assert "Bước 5/8" in user.last.plain_text
         for answer in ("Chi bộ Tổ dân phố 1", "Tổ dân phố 1", "Chi bộ", "50 hộ"):
             await user.say(answer)
-        assert "• Tên mô hình: Mô hình trước khi khởi động lại" in user.last.plain_text
+        assert "\n1. Tên mô hình: Mô hình trước khi khởi động lại\n" in user.last.plain_text
         await user.tap("Lưu")
     records = await saved(sessionmaker)
     assert [(r.name, r.field, r.subject) for r in records] == [

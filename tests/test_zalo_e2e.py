@@ -105,7 +105,7 @@ async def join(user: ZaloUser, world: World, full_name: str) -> None:
     await user.say(f"/start {world.invites['cell2']}")
     assert "họ và tên" in user.last
     await user.say(full_name)
-    assert f"Chào {full_name}! Bạn đã tham gia Chi bộ Tổ dân phố 2" in user.last
+    assert f"Chào {full_name}! Đồng chí đã tham gia Chi bộ Tổ dân phố 2" in user.last
 
 
 async def test_registration_answered_by_numbers(
@@ -132,9 +132,18 @@ async def test_registration_answered_by_numbers(
         await user.say("1")
         await user.say("15 hộ, 2 ha")
         assert "kiểm tra lại trước khi lưu" in user.last
-        assert "• Chủ thể: Cá nhân\n• Tên tập thể / cá nhân: Ông Nguyễn Văn Bình" in user.last
-        assert "1. ✅ Lưu\n2. Sửa: Tên mô hình" in user.last
-        await user.say("1")  # ✅ Lưu
+        assert "3. Chủ thể: Cá nhân\n4. Tên tập thể / cá nhân: Ông Nguyễn Văn Bình" in user.last
+        # The summary's lines are the numbers to type; saving is a word.
+        assert user.last.endswith(
+            "7. Quy mô: 15 hộ, 2 ha\n\n(Gõ số 1–7 để sửa mục đó)\nGõ “lưu” · “quay lại” · “hủy”"
+        )
+        assert "Sửa: Tên mô hình" not in user.last
+        await user.say("1")  # edits line 1
+        assert "Đăng ký mô hình — Sửa: Tên mô hình\n" in user.last
+        assert "(Hiện tại: Dân vận khéo trong xây dựng nông thôn mới)" in user.last
+        await user.say("giữ nguyên")
+        assert "kiểm tra lại trước khi lưu" in user.last
+        await user.say("lưu")
         assert "Đã lưu mô hình xây dựng mới năm 2026 của Chi bộ Tổ dân phố 2" in user.last
     [record] = await saved(sessionmaker)
     assert (record.name, record.field, record.subject) == (
@@ -201,13 +210,13 @@ async def test_a_long_summary_arrives_in_order_in_parts(
     assert all(0 < len(p.text) <= TEXT_LIMIT for p in parts)
     whole = "\n".join(p.text for p in parts)
     # Every line arrives whole and in the order of the summary.
-    labels = ("Tên mô hình", "Chủ thể", "Tên tập thể / cá nhân", "Địa điểm", "Quy mô")
-    order = [whole.index(f"• {label}:") for label in labels]
+    lines = ("1. Tên mô hình", "3. Chủ thể", "4. Tên tập thể / cá nhân", "5. Địa điểm", "7. Quy mô")
+    order = [whole.index(f"\n{line}:") for line in lines]
     assert order == sorted(order)
     assert long["scale"].strip() in whole
-    assert whole.endswith(
-        "8. Sửa: Quy mô\n(Trả lời số 1–8 hoặc gõ tên lựa chọn)\nGõ “quay lại” · “hủy”"
-    )
+    # The options are the numbered lines: not listed again.
+    assert "Sửa: Quy mô" not in whole
+    assert whole.endswith("\n\n(Gõ số 1–7 để sửa mục đó)\nGõ “lưu” · “quay lại” · “hủy”")
 
 
 async def test_a_photo_is_fetched_at_once_and_the_officer_stays_on_the_step(
@@ -277,7 +286,7 @@ async def test_a_document_becomes_a_personal_download_link(
         await channel.send("8000000006", "8000000006", [Reply("Biểu tổng hợp:", document=doc)])
         [message] = fake.messages_to("8000000006")
         assert message.text.startswith("Biểu tổng hợp:\n\nTải tệp Phụ lục 1 - năm 2026.xlsx")
-        assert "hiệu lực 24 giờ, chỉ dành cho bạn" in message.text
+        assert "hiệu lực 24 giờ, chỉ dành cho đồng chí" in message.text
         url = message.text.rsplit("\n", 1)[-1]
         async with httpx.AsyncClient() as http:
             ok = await http.get(url)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from conversations.engine import Choice, Ctx, Data, Flow, InputError, Outcome, Step
+from conversations.answers import Choice, InputError
+from conversations.commands import Audience, Command
+from conversations.context import Ctx, Data
+from conversations.engine import Flow, Outcome, Step
+from conversations.widgets import unit_picker
 from domain.catalog import Role
 from domain.messages import Reply
 from domain.text import fold
@@ -47,7 +51,7 @@ async def scope_for(ctx: Ctx, unit_id: int, year: int) -> Scope:
     for root in await roots_of(ctx):
         if root.unit.id == unit_id:
             return Scope(root.unit, root.subtree, year, ctx.tz, ctx.now, ctx.quotas)
-    raise InputError("Bạn không có quyền lấy biểu của đơn vị này.")
+    raise InputError("Đồng chí không có quyền lấy biểu của đơn vị này.")
 
 
 # --- /xuat -----------------------------------------------------------------------
@@ -55,8 +59,8 @@ async def scope_for(ctx: Ctx, unit_id: int, year: int) -> Scope:
 KIND_CHOICES = tuple(Choice(e.label, e.code, (e.code, *e.aliases)) for e in EXPORTS.values())
 
 
-async def export_unit_choices(ctx: Ctx, _data: Data) -> list[Choice]:
-    return [Choice(r.unit.name, r.unit.id) for r in await roots_of(ctx)]
+async def root_units(ctx: Ctx, _data: object) -> list[Unit]:
+    return [r.unit for r in await roots_of(ctx)]
 
 
 async def year_choices(ctx: Ctx, _data: Data) -> list[Choice]:
@@ -84,15 +88,8 @@ EXPORT = Flow(
     title="Xuất biểu",
     confirm=False,
     steps=(
-        Step(key="kind", label="Biểu", prompt="Bạn cần biểu nào?", choices=KIND_CHOICES),
-        Step(
-            key="unit",
-            label="Đơn vị",
-            prompt="Biểu của đơn vị nào?",
-            choices=export_unit_choices,
-            when=lambda d: not d.get("_single_unit", False),
-            keep_hidden=True,
-        ),
+        Step(key="kind", label="Biểu", prompt="Đồng chí cần biểu nào?", choices=KIND_CHOICES),
+        unit_picker("Biểu của đơn vị nào?", units=root_units),
         Step(
             key="year",
             label="Năm",
@@ -110,11 +107,8 @@ async def start_export(ctx: Ctx, args: str = "") -> Data | Reply:
     """``/xuat``, or ``/xuat pl1 2026`` straight to the file."""
     roots = await roots_of(ctx)
     if not roots:
-        return Reply("Bạn chưa thuộc đơn vị nào nên chưa lấy được biểu.")
+        return Reply("Đồng chí chưa thuộc đơn vị nào nên chưa lấy được biểu.")
     data: Data = {}
-    if len(roots) == 1:
-        data["unit"] = roots[0].unit.id
-        data["_single_unit"] = True
     for word in args.split():
         if YEAR.match(word):
             try:
@@ -138,13 +132,6 @@ async def start_export(ctx: Ctx, args: str = "") -> Data | Reply:
 
 async def tonghop(ctx: Ctx, args: str) -> list[Reply]:
     roots = await roots_of(ctx, leaders_only=True)
-    if not roots:
-        return [
-            Reply(
-                "Lệnh /tonghop dành cho lãnh đạo và quản trị. Bạn có thể dùng /xuat để lấy "
-                "biểu của đơn vị mình."
-            )
-        ]
     year = ctx.local_now.year
     if args.strip():
         try:
@@ -160,3 +147,49 @@ async def tonghop(ctx: Ctx, args: str) -> list[Reply]:
         replies.append(Reply(summary_text(summary)))
         replies.append(Reply(f"Bảng tổng hợp năm {year} — {root.unit.name}.", document=document))
     return replies
+
+
+FLOWS = (EXPORT,)
+COMMANDS = (
+    Command(
+        "tonghop",
+        "Lãnh đạo: tình hình các đơn vị và bảng tổng hợp",
+        order=30,
+        audience=Audience.LEADERS,
+        run=tonghop,
+        during_flow=True,
+        refusal=(
+            "Lệnh /tonghop dành cho lãnh đạo và quản trị. Đồng chí có thể dùng /xuat để lấy "
+            "biểu của đơn vị mình."
+        ),
+        phrases=(
+            "tonghop",
+            "tong hop",
+            "tinh hinh",
+            "tinh hinh cac don vi",
+            "bao cao tinh hinh",
+            "thong ke",
+            "tien do",
+        ),
+    ),
+    Command(
+        "xuat",
+        "Lấy biểu: Phụ lục 1, Phụ lục 4, chấm điểm, Biểu 1, tổng hợp",
+        order=40,
+        flow="export",
+        start=start_export,
+        phrases=(
+            "xuat bieu",
+            "lay bieu",
+            "tai bieu",
+            "xuat file",
+            "file excel",
+            "phu luc",
+            "phu luc 1",
+            "phu luc 4",
+            "bieu cham diem",
+            "bieu 1",
+            "bang tong hop",
+        ),
+    ),
+)

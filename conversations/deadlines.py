@@ -1,24 +1,23 @@
 """Deadlines in chat: /lich (the year's deadlines and what one's units still owe),
-/nhacnho (pause or resume early reminders), /hanchot (admins change a deadline) and
-/baocao (a unit marks its yearly or consolidated report as sent)."""
+/nhacnho (pause or resume early reminders) and /hanchot (admins change a deadline)."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-from conversations.engine import Choice, Ctx, Data, Flow, InputError, Outcome, Step
-from conversations.exports import parse_year
+from conversations.answers import Choice, InputError
+from conversations.commands import Audience, Command
+from conversations.context import Ctx, Data
+from conversations.engine import Flow, Outcome, Step
+from conversations.records import fmt_date
+from conversations.workbooks import parse_year
 from domain.catalog import Role
 from domain.messages import Reply
 from domain.text import fold
 from scheduler import rules
 from storage import repo
-from storage.models import Deadline, Unit, UnitReport
+from storage.models import Deadline, Unit
 
 # Set in the message's session when a deadline changed; Core calls its reschedule hook
 # once the transaction has committed (a planner reading before the commit sees the old date).
@@ -27,16 +26,6 @@ DEADLINES_CHANGED = "deadlines_changed"
 DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 PAUSE_WORDS = {"tat", "off", "dung", "tam dung", "ngung", "tat nhac"}
 RESUME_WORDS = {"bat", "on", "mo", "tiep tuc", "bat nhac", "bat lai"}
-REPORT_KINDS = (rules.UNIT_REPORT, rules.CONSOLIDATED)
-# Followed by "năm 2026" wherever they are shown.
-REPORT_LABELS = {
-    rules.UNIT_REPORT: "báo cáo kết quả",
-    rules.CONSOLIDATED: "báo cáo tổng hợp",
-}
-
-
-def fmt_date(d: date) -> str:
-    return d.strftime("%d/%m/%Y")
 
 
 def days_text(due_on: date, today: date) -> str:
@@ -50,7 +39,7 @@ def days_text(due_on: date, today: date) -> str:
     return "đã qua"
 
 
-async def _own_units(ctx: Ctx) -> list[tuple[Unit, str]]:
+async def own_units(ctx: Ctx) -> list[tuple[Unit, str]]:
     """The units the person belongs to directly, with the role held, in tree order."""
     if ctx.person is None:
         return []
@@ -71,9 +60,9 @@ async def lich(ctx: Ctx, args: str) -> list[Reply]:
         year = _year_arg(ctx, args)
     except InputError as err:
         return [Reply(err.message)]
-    units = await _own_units(ctx)
+    units = await own_units(ctx)
     if not units:
-        return [Reply("Bạn chưa thuộc đơn vị nào.")]
+        return [Reply("Đồng chí chưa thuộc đơn vị nào.")]
     campaign = await repo.ensure_campaign(ctx.session, year, ctx.now)
     deadlines = sorted(campaign.deadlines, key=lambda d: (d.due_on, d.id))
     by_kind = {d.kind: d for d in deadlines}
@@ -134,7 +123,7 @@ async def nhacnho(ctx: Ctx, args: str) -> list[Reply]:
         )
         return [
             Reply(
-                "Đã tạm dừng nhắc trước hạn. Bạn vẫn nhận tin nhắc vào đúng ngày hạn chót "
+                "Đã tạm dừng nhắc trước hạn. Đồng chí vẫn nhận tin nhắc vào đúng ngày hạn chót "
                 "của những việc đơn vị còn thiếu. Gõ /nhacnho bat để nhận lại, /lich để xem "
                 "các hạn."
             )
@@ -155,7 +144,7 @@ async def nhacnho(ctx: Ctx, args: str) -> list[Reply]:
         )
         return [
             Reply(
-                "Đã bật lại nhắc hạn: trợ lý nhắc bạn trước mỗi hạn và vào ngày hạn chót "
+                "Đã bật lại nhắc hạn: trợ lý nhắc đồng chí trước mỗi hạn và vào ngày hạn chót "
                 "khi đơn vị còn thiếu việc."
             )
         ]
@@ -175,7 +164,7 @@ ADMINS_ONLY = (
 
 
 async def _is_admin(ctx: Ctx) -> bool:
-    return any(role == Role.ADMIN.value for _, role in await _own_units(ctx))
+    return any(role == Role.ADMIN.value for _, role in await own_units(ctx))
 
 
 async def _deadlines(ctx: Ctx, year: int) -> list[Deadline]:
@@ -200,7 +189,7 @@ async def deadline_choices(ctx: Ctx, data: Data) -> list[Choice]:
 
 
 async def kind_prompt(_ctx: Ctx, data: Data) -> str:
-    return f"Các hạn năm {data['year']}. Bạn muốn đổi hạn nào?"
+    return f"Các hạn năm {data['year']}. Đồng chí muốn đổi hạn nào?"
 
 
 async def due_prompt(ctx: Ctx, data: Data) -> str:
@@ -312,8 +301,6 @@ DEADLINE = Flow(
 
 
 async def start_deadline(ctx: Ctx, args: str = "") -> Data | Reply:
-    if not await _is_admin(ctx):
-        return Reply(ADMINS_ONLY)
     try:
         year = _year_arg(ctx, args)
     except InputError as err:
@@ -322,165 +309,40 @@ async def start_deadline(ctx: Ctx, args: str = "") -> Data | Reply:
     return {"year": year}
 
 
-# --- /baocao -------------------------------------------------------------------------------
-
-
-async def _marked(ctx: Ctx, unit_id: int, year: int) -> dict[str, UnitReport]:
-    rows = await ctx.session.scalars(
-        select(UnitReport).where(UnitReport.unit_id == unit_id, UnitReport.year == year)
-    )
-    return {r.kind: r for r in rows.all()}
-
-
-async def report_unit_choices(ctx: Ctx, _data: Data) -> list[Choice]:
-    return [Choice(u.name, u.id) for u, _ in await _own_units(ctx)]
-
-
-async def _checked(ctx: Ctx, unit_id: int) -> Unit:
-    for unit, _role in await _own_units(ctx):
-        if unit.id == unit_id:
-            return unit
-    raise InputError("Bạn không thuộc đơn vị này nên không báo cáo thay được.")
-
-
-async def after_report_unit(ctx: Ctx, data: Data) -> None:
-    unit = await _checked(ctx, data["unit"])
-    year = data["year"]
-    kinds = [rules.UNIT_REPORT]
-    if await rules.has_lower_units(ctx.session, unit.id):
-        kinds.append(rules.CONSOLIDATED)
-    marked = await _marked(ctx, unit.id, year)
-    left = [k for k in kinds if k not in marked]
-    if not left:
-        done = "; ".join(
-            f"{REPORT_LABELS[k]} ngày {fmt_date(marked[k].sent_at.astimezone(ctx.tz).date())}"
-            for k in kinds
-        )
-        raise InputError(f"{unit.name} đã đánh dấu gửi mọi báo cáo năm {year}: {done}.")
-    data["_unit_name"] = unit.name
-    data["_kinds"] = left
-    if len(left) == 1:
-        data["report"] = left[0]
-    else:
-        data.pop("report", None)
-
-
-async def report_choices(ctx: Ctx, data: Data) -> list[Choice]:
-    campaign = await repo.ensure_campaign(ctx.session, data["year"], ctx.now)
-    due = {d.kind: d.due_on for d in campaign.deadlines}
-    return [
-        Choice(
-            f"{REPORT_LABELS[k].capitalize()} năm {data['year']} (hạn {fmt_date(due[k])})",
-            k,
-            rules.KIND_ALIASES.get(k, ()),
-        )
-        for k in data.get("_kinds", [])
-        if k in due
-    ]
-
-
-def _show_report(value: object, _data: Data) -> str:
-    return REPORT_LABELS.get(str(value), str(value)).capitalize()
-
-
-def _show_unit(_value: object, data: Data) -> str:
-    return str(data.get("_unit_name", "?"))
-
-
-def report_title(data: Data) -> str:
-    kind = data.get("report")
-    what = REPORT_LABELS.get(str(kind), "báo cáo")
-    where = f" — {data['_unit_name']}" if data.get("_unit_name") else ""
-    return f"Đánh dấu đã gửi {what} năm {data['year']}{where}"
-
-
-async def finish_report(ctx: Ctx, data: Data) -> Outcome:
-    assert ctx.person is not None
-    unit = await _checked(ctx, data["unit"])
-    year, kind = data["year"], data["report"]
-    deadline = await repo.deadline_of(ctx.session, year, kind, ctx.now)
-    insert = sqlite_insert if ctx.session.get_bind().dialect.name == "sqlite" else pg_insert
-    result = await ctx.session.execute(
-        insert(UnitReport)
-        .values(unit_id=unit.id, year=year, kind=kind, sent_at=ctx.now, sent_by=ctx.person.id)
-        .on_conflict_do_nothing(index_elements=["unit_id", "year", "kind"])
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return Outcome(
-            [Reply(f"{unit.name} đã được đánh dấu gửi {REPORT_LABELS[kind]} năm {year} rồi.")]
-        )
-    report_id = await ctx.session.scalar(
-        select(UnitReport.id).where(
-            UnitReport.unit_id == unit.id, UnitReport.year == year, UnitReport.kind == kind
-        )
-    )
-    await repo.audit(
-        ctx.session,
-        ctx.person.id,
-        "mark_report",
-        "unit_report",
-        report_id,
-        {"unit": unit.id, "year": year, "kind": kind},
-        ctx.now,
-        ctx.channel,
-    )
-    lines = [
-        f"Đã ghi nhận: {unit.name} đã gửi {REPORT_LABELS[kind]} năm {year} "
-        f"(hạn {fmt_date(deadline.due_on)}). Trợ lý không nhắc việc này nữa."
-    ]
-    if kind == rules.CONSOLIDATED:
-        lags = await rules.consolidated_lags(ctx.session, year, only=unit)
-        lower = [o.text for lag in lags for o in lag.owed if o.what == "lower_reports"]
-        if lower:
-            lines.append(f"Lưu ý: {lower[0]}.")
-    return Outcome([Reply("\n".join(lines))])
-
-
-REPORT = Flow(
-    name="report",
-    title="Báo cáo",
-    confirm=True,
-    confirm_label="Đã gửi",
-    summary_title="Xác nhận đơn vị đã gửi báo cáo này?",
-    title_for=report_title,
-    steps=(
-        Step(
-            key="unit",
-            label="Đơn vị",
-            prompt="Báo cáo của đơn vị nào?",
-            choices=report_unit_choices,
-            when=lambda d: not d.get("_single_unit", False),
-            keep_hidden=True,
-            show=_show_unit,
-            after=after_report_unit,
-        ),
-        Step(
-            key="report",
-            label="Báo cáo",
-            prompt="Đơn vị đã gửi báo cáo nào?",
-            choices=report_choices,
-            when=lambda d: len(d.get("_kinds", [])) > 1,
-            keep_hidden=True,
-            show=_show_report,
+FLOWS = (DEADLINE,)
+COMMANDS = (
+    Command(
+        "lich",
+        "Xem các hạn trong năm và việc đơn vị còn thiếu",
+        order=100,
+        run=lich,
+        during_flow=True,
+        phrases=("xem lich", "cac han", "lich nam", "cac moc thoi gian"),
+    ),
+    Command(
+        "nhacnho",
+        "Tạm dừng hoặc bật lại nhắc hạn",
+        order=120,
+        run=nhacnho,
+        during_flow=True,
+        phrases=(
+            "nhacnho",
+            "nhac nho",
+            "tat nhac",
+            "bat nhac",
+            "nhac han",
+            "tat nhac nho",
+            "bat nhac nho",
         ),
     ),
-    finish=finish_report,
+    Command(
+        "hanchot",
+        "Quản trị: đổi ngày các hạn",
+        order=130,
+        audience=Audience.ADMINS,
+        flow="deadline",
+        start=start_deadline,
+        refusal=ADMINS_ONLY,
+        phrases=("hanchot", "doi han", "doi han chot", "sua han", "dat han"),
+    ),
 )
-
-
-async def start_report(ctx: Ctx, _args: str = "") -> Data | Reply:
-    units = await _own_units(ctx)
-    if not units:
-        return Reply("Bạn chưa thuộc đơn vị nào.")
-    data: Data = {"year": ctx.local_now.year}
-    if len(units) == 1:
-        data["unit"] = units[0][0].id
-        data["_single_unit"] = True
-        try:
-            await after_report_unit(ctx, data)
-        except InputError as err:
-            return Reply(err.message)
-    return data
-
-
-FLOWS = (DEADLINE, REPORT)

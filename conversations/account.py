@@ -1,0 +1,154 @@
+"""Joining with an invite (``/start CODE``: the full name on first contact, then the unit and
+role of the invite) and using the assistant on another platform as the same person
+(``/lienket``)."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from conversations.answers import text_parser
+from conversations.commands import Audience, Command
+from conversations.context import Ctx
+from conversations.engine import Flow, Outcome, Step
+from conversations.texts import account as T
+from conversations.texts.hints import short_help
+from domain.catalog import NAME_MAX
+from domain.messages import Reply
+from storage import repo
+from storage.models import Invite, Unit
+
+
+class JoinState(TypedDict, total=False):
+    code: str
+    full_name: str
+
+
+async def _join(ctx: Ctx, invite: Invite) -> Reply:
+    """Make the person a member of the invite's unit with its role (audited): the welcome."""
+    assert ctx.person is not None
+    unit = await ctx.session.get(Unit, invite.unit_id)
+    assert unit is not None
+    membership = await repo.add_membership(ctx.session, ctx.person, unit, invite.role, ctx.now)
+    await repo.audit(
+        ctx.session,
+        ctx.person.id,
+        "join",
+        "unit",
+        unit.id,
+        {"role": membership.role, "invite": invite.id},
+        ctx.now,
+        ctx.channel,
+    )
+    return Reply(T.welcome(ctx.person.full_name, unit.name, membership.role))
+
+
+async def finish_join(ctx: Ctx, data: JoinState) -> Outcome:
+    try:
+        invite = await repo.consume_invite(ctx.session, data["code"], ctx.now)
+    except repo.InviteProblem as err:
+        # The code expired or ran out while the name was asked: asking again cannot help.
+        return Outcome([Reply(T.INVITE_PROBLEMS[err.reason])])
+    if ctx.person is None:
+        ctx.person = await repo.create_person(
+            ctx.session, data["full_name"], ctx.channel, ctx.user_id, ctx.display_name, ctx.now
+        )
+    return Outcome([await _join(ctx, invite)])
+
+
+JOIN = Flow(
+    name="join",
+    title="Tham gia",
+    confirm=False,
+    steps=(
+        Step(
+            key="full_name",
+            label="Họ và tên",
+            prompt=T.ASK_NAME,
+            parse=text_parser(NAME_MAX, "họ và tên"),
+        ),
+    ),
+    finish=finish_join,
+)
+
+
+async def start_command(ctx: Ctx, args: str) -> JoinState | Reply:
+    """``/start``: a greeting; ``/start CODE``: join (asking the name on first contact)."""
+    code = args.split()[0] if args else ""
+    if not code:
+        if ctx.person is None:
+            return Reply(T.NOT_INVITED)
+        return Reply(T.greeting(ctx.person.full_name, short_help()))
+    try:
+        pending = await repo.check_invite(ctx.session, code, ctx.now)
+    except repo.InviteProblem as err:
+        return Reply(T.INVITE_PROBLEMS[err.reason])
+    if ctx.person is None:
+        return {"code": code}
+    held = await repo.role_held(ctx.session, ctx.person, pending.unit_id)
+    if held is not None and repo.ROLE_RANK[held] >= repo.ROLE_RANK[pending.role]:
+        # Already a member with this role: the invite keeps its use for someone else.
+        unit = await ctx.session.get(Unit, pending.unit_id)
+        assert unit is not None
+        return Reply(T.already_member(held, unit.name, short_help()))
+    return await _join(ctx, await repo.consume_invite(ctx.session, code, ctx.now))
+
+
+async def link_command(ctx: Ctx, args: str) -> list[Reply]:
+    """``/lienket``: a one-time code; ``/lienket CODE`` on the other platform uses it."""
+    code = args.split()[0] if args else ""
+    if not code:
+        if ctx.person is None:
+            return [Reply(T.NOT_INVITED)]
+        link = await repo.create_link_code(ctx.session, ctx.person, ctx.now)
+        minutes = int(repo.LINK_CODE_TTL.total_seconds() // 60)
+        others = " hoặc ".join(
+            label for channel, label in T.CHANNEL_LABELS.items() if channel != ctx.channel
+        )
+        return [Reply(T.link_code(link.code, others, minutes))]
+    try:
+        person = await repo.use_link_code(ctx.session, code, ctx.channel, ctx.user_id, ctx.now)
+    except repo.InviteProblem as err:
+        return [Reply(T.LINK_PROBLEMS[err.reason])]
+    if ctx.person is not None and ctx.person.id == person.id:
+        return [Reply(T.already_linked(short_help()))]
+    await repo.audit(
+        ctx.session,
+        person.id,
+        "link",
+        "person",
+        person.id,
+        {"channel": ctx.channel},
+        ctx.now,
+        ctx.channel,
+    )
+    return [Reply(T.linked(ctx.channel, person.full_name, short_help()))]
+
+
+FLOWS = (JOIN,)
+COMMANDS = (
+    Command(
+        "start",
+        "Tham gia bằng mã mời",
+        order=0,
+        audience=Audience.EVERYONE,
+        flow="join",
+        start=start_command,
+        during_flow=True,
+        in_menu=False,
+    ),
+    Command(
+        "lienket",
+        "Dùng chung tài khoản trên Telegram và Zalo",
+        order=160,
+        audience=Audience.EVERYONE,
+        run=link_command,
+        during_flow=True,
+        phrases=(
+            "lienket",
+            "lien ket",
+            "lien ket tai khoan",
+            "dung tren zalo",
+            "dung tren telegram",
+        ),
+    ),
+)

@@ -1,0 +1,36 @@
+"""What a step or a command may use while handling one message."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.messages import IncomingMessage
+from storage.evidence import EvidenceStore
+from storage.models import Person
+
+Data = dict[str, Any]
+
+
+@dataclass
+class Ctx:
+    session: AsyncSession
+    person: Person | None
+    channel: str
+    chat_id: str
+    user_id: str
+    now: datetime  # timezone-aware
+    tz: ZoneInfo
+    display_name: str | None = None
+    quotas: Mapping[str, int] | None = None  # models expected per unit kind (QUOTAS)
+    files: EvidenceStore = field(default_factory=EvidenceStore)  # FILES_DIR and its limits
+    message: IncomingMessage | None = None  # the message being handled
+
+    @property
+    def local_now(self) -> datetime:
+        return self.now.astimezone(self.tz)

@@ -1,0 +1,165 @@
+"""/mohinh: the models of the year of a unit the person may act for — open one to read it as
+/duyet shows it (answers, results, points and verdict, where it stands in review), edit it or
+withdraw it (officers until the registration deadline, leaders and admins always)."""
+
+from __future__ import annotations
+
+from conversations.answers import Choice, InputError
+from conversations.commands import Command
+from conversations.context import Ctx
+from conversations.engine import Flow, Outcome, Step
+from conversations.records import (
+    checked_record,
+    detail_lines,
+    may_change,
+    record_data,
+    units_with_models,
+    usable_units,
+)
+from conversations.texts import common as C
+from conversations.texts import models_menu as T
+from conversations.widgets import Picked, model_picker, unit_picker, yes_no
+from domain.catalog import SUBJECT_LABELS, RecordState, Subject, field_label
+from domain.messages import Reply
+from storage import repo
+from storage.models import ModelYear
+
+
+class MenuState(Picked, total=False):
+    can_change: bool
+    action: str
+    confirm_withdraw: bool
+
+
+async def record_choices(ctx: Ctx, _data: MenuState, records: list[ModelYear]) -> list[Choice]:
+    return [
+        Choice(
+            f"{r.name} ({field_label(r.field, r.field_other)}; "
+            f"{SUBJECT_LABELS[Subject(r.subject)]})",
+            r.id,
+        )
+        for r in records
+    ]
+
+
+async def after_record(ctx: Ctx, data: MenuState) -> None:
+    record, unit = await checked_record(ctx, data)
+    data["can_change"], _why = await may_change(ctx, unit, record.year)
+
+
+async def action_prompt(ctx: Ctx, data: MenuState) -> str:
+    record, unit = await checked_record(ctx, data)
+    return "\n".join([*await detail_lines(ctx, record, unit), "", T.WHAT_NEXT])
+
+
+ACTIONS = (
+    Choice("Sửa thông tin", "edit", ("sua",)),
+    Choice("Rút mô hình", "withdraw", ("rut", "rut dang ky", "xoa")),
+    Choice("Xong", "done", ("dong", "xong roi")),
+)
+
+
+async def withdraw_prompt(ctx: Ctx, data: MenuState) -> str:
+    record, _ = await checked_record(ctx, data)
+    return T.withdraw_question(record.name, record.year)
+
+
+async def finish_menu(ctx: Ctx, data: MenuState) -> Outcome:
+    assert ctx.person is not None
+    record, unit = await checked_record(ctx, data)
+    action = data.get("action")
+    if action is None:
+        # Read only: the record, and why it cannot be changed now.
+        _allowed, why = await may_change(ctx, unit, record.year)
+        lines = await detail_lines(ctx, record, unit)
+        return Outcome([Reply("\n".join([*lines, "", why, T.MORE]))])
+    if action == "done":
+        return Outcome([Reply(T.DONE)])
+    allowed, why = await may_change(ctx, unit, record.year)
+    if not allowed:
+        raise InputError(why)
+    if action == "edit":
+        edit: dict[str, object] = {
+            "year": record.year,
+            "editing": record.id,
+            "unit": unit.id,
+            "unit_name": unit.name,
+            **record_data(record),
+        }
+        return Outcome([], then=("register", edit, True))
+    if not data.get("confirm_withdraw"):
+        return Outcome([Reply(T.KEPT)])
+    record.state = RecordState.WITHDRAWN.value
+    record.updated_at = ctx.now
+    await repo.audit(
+        ctx.session,
+        ctx.person.id,
+        "withdraw",
+        "model_year",
+        record.id,
+        {"name": record.name},
+        ctx.now,
+        ctx.channel,
+    )
+    return Outcome([Reply(T.withdrawn(record.name, record.year))])
+
+
+MENU = Flow(
+    name="menu",
+    numbered=False,
+    title="Mô hình đã đăng ký",
+    confirm=False,
+    steps=(
+        unit_picker(T.UNIT),
+        model_picker(T.PICK, record_choices, after_record),
+        Step(
+            key="action",
+            label="Thao tác",
+            prompt=action_prompt,
+            choices=ACTIONS,
+            when=lambda d: bool(d.get("can_change")),
+        ),
+        yes_no(
+            "confirm_withdraw",
+            "Xác nhận rút",
+            withdraw_prompt,
+            yes="Có, rút mô hình",
+            yes_words=("rut",),
+            when=lambda d: d.get("action") == "withdraw",
+            follow_up=True,
+        ),
+    ),
+    finish=finish_menu,
+)
+
+
+async def start_menu(ctx: Ctx, _args: str = "") -> MenuState | Reply:
+    year = ctx.local_now.year
+    if not await usable_units(ctx):
+        return Reply(C.NOT_A_MEMBER)
+    if not await units_with_models(ctx, year):
+        return Reply(T.no_models(year))
+    return {"year": year}
+
+
+FLOWS = (MENU,)
+COMMANDS = (
+    Command(
+        "mohinh",
+        "Xem, sửa hoặc rút mô hình đã đăng ký",
+        order=20,
+        flow="menu",
+        start=start_menu,
+        phrases=(
+            "mohinh",
+            "mo hinh",
+            "xem mo hinh",
+            "danh sach mo hinh",
+            "cac mo hinh",
+            "mo hinh da dang ky",
+            "sua mo hinh",
+            "rut mo hinh",
+            "mo hinh cua don vi",
+        ),
+    ),
+)

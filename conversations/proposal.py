@@ -1,0 +1,154 @@
+"""/dexuat: an officer proposes a model for recognition.
+
+A model may be proposed when its results are entered (/ketqua) and it passes the rubric's
+rule on its saved self-score (/chamdiem): total at least 75 and criteria 2, 7, 9, 11 and 15
+at their maximum. Proposing a model that fails would only ask the leader to refuse it, so it
+is refused at once, naming what blocks it. A model not recognised may be fixed and proposed
+again; one recognised, removed or waiting for a decision may not.
+"""
+
+from __future__ import annotations
+
+from conversations.answers import Choice, InputError
+from conversations.commands import Command
+from conversations.context import Ctx
+from conversations.engine import Flow, Outcome
+from conversations.records import checked_record, detail_lines, evaluation_block, review_status
+from conversations.results import start_evaluating
+from conversations.texts import common as C
+from conversations.widgets import Picked, model_picker, unit_picker, yes_no
+from domain import rubric
+from domain.catalog import Review
+from domain.messages import Reply
+from storage import repo
+from storage.models import ModelYear, Unit
+
+
+class ProposeState(Picked, total=False):
+    confirm: bool
+
+
+async def proposal_block(ctx: Ctx, record: ModelYear, unit: Unit) -> str | None:
+    """Why this record cannot be proposed now, or None."""
+    if record.review == Review.PROPOSED.value:
+        return f"Mô hình “{record.name}” đã được đề xuất và đang chờ lãnh đạo duyệt."
+    if record.review == Review.RECOGNISED.value:
+        return f"Mô hình “{record.name}” đã được công nhận, không cần đề xuất lại."
+    if record.review == Review.REMOVED.value:
+        return f"Mô hình “{record.name}” đã bị thanh loại nên không đề xuất được."
+    why = await evaluation_block(ctx, unit, record)
+    if why is not None:
+        return why
+    if not (record.results or "").strip():
+        return (
+            f"Mô hình “{record.name}” chưa có kết quả đạt được (Phụ lục 4). "
+            "Gõ /ketqua để nhập kết quả trước khi đề xuất."
+        )
+    points = (await repo.scores_of(ctx.session, [record.id])).get(record.id, {})
+    if not points:
+        return f"Mô hình “{record.name}” chưa được chấm điểm. Gõ /chamdiem để tự chấm điểm."
+    result = rubric.verdict(points, record.subject)
+    if result.missing:
+        return f"Mô hình “{record.name}”: {rubric.missing_text(result)} Gõ /chamdiem để chấm đủ."
+    if not result.passed:
+        return (
+            f"Mô hình “{record.name}” chưa đủ điều kiện đề xuất công nhận: "
+            f"{rubric.verdict_text(result)}.\n{rubric.RULE_TEXT}"
+        )
+    return None
+
+
+async def propose_record_choices(
+    ctx: Ctx, _data: ProposeState, records: list[ModelYear]
+) -> list[Choice]:
+    return [Choice(f"{r.name} — {review_status(r)}", r.id) for r in records]
+
+
+async def after_propose_record(ctx: Ctx, data: ProposeState) -> None:
+    record, unit = await checked_record(ctx, data)
+    why = await proposal_block(ctx, record, unit)
+    if why is not None:
+        raise InputError(why)
+
+
+async def confirm_prompt(ctx: Ctx, data: ProposeState) -> str:
+    record, unit = await checked_record(ctx, data)
+    lines = await detail_lines(ctx, record, unit)
+    return "\n".join([*lines, "", "Gửi đề xuất công nhận mô hình này lên lãnh đạo?"])
+
+
+async def finish_propose(ctx: Ctx, data: ProposeState) -> Outcome:
+    assert ctx.person is not None
+    if not data.get("confirm"):
+        return Outcome([Reply("Chưa gửi đề xuất. Gõ /dexuat khi sẵn sàng.")])
+    if await repo.lock_record(ctx.session, data["record"]) is None:
+        raise InputError(C.GONE)
+    record, unit = await checked_record(ctx, data)
+    why = await proposal_block(ctx, record, unit)
+    if why is not None:
+        return Outcome([Reply(why)])
+    previous = record.review
+    record.review = Review.PROPOSED.value
+    record.proposed_at = ctx.now
+    record.proposed_by = ctx.person.id
+    record.review_reason = None
+    record.reviewed_at = None
+    record.reviewed_by = None
+    record.updated_at = ctx.now
+    await repo.audit(
+        ctx.session,
+        ctx.person.id,
+        "propose",
+        "model_year",
+        record.id,
+        {"unit": unit.id, "previous": previous},
+        ctx.now,
+        ctx.channel,
+    )
+    return Outcome(
+        [
+            Reply(
+                f"✅ Đã đề xuất công nhận mô hình “{record.name}” ({unit.name}, năm "
+                f"{record.year}). Lãnh đạo sẽ xem xét; đồng chí sẽ nhận thông báo "
+                "khi có quyết định."
+            )
+        ]
+    )
+
+
+PROPOSE = Flow(
+    name="propose",
+    title="Đề xuất công nhận",
+    confirm=False,
+    steps=(
+        unit_picker("Đề xuất công nhận mô hình của đơn vị nào?"),
+        model_picker(
+            "Chọn mô hình để đề xuất công nhận", propose_record_choices, after_propose_record
+        ),
+        yes_no(
+            "confirm",
+            "Xác nhận",
+            confirm_prompt,
+            yes="Có, gửi đề xuất",
+            yes_words=("gui", "de xuat"),
+        ),
+    ),
+    finish=finish_propose,
+)
+
+
+async def start_propose(ctx: Ctx, _args: str = "") -> Picked | Reply:
+    return await start_evaluating(ctx, "đề xuất công nhận")
+
+
+FLOWS = (PROPOSE,)
+COMMANDS = (
+    Command(
+        "dexuat",
+        "Đề xuất công nhận mô hình đã chấm điểm đạt",
+        order=80,
+        flow="propose",
+        start=start_propose,
+        phrases=("dexuat", "de xuat", "de xuat cong nhan", "de nghi cong nhan"),
+    ),
+)

@@ -1,0 +1,186 @@
+"""/baocao: a unit marks its yearly report (25/11) as sent, and a unit with lower units its
+consolidated report (5/12); it names the lower units still missing."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from conversations.answers import Choice, InputError
+from conversations.commands import Command
+from conversations.context import Ctx, Data
+from conversations.deadlines import own_units
+from conversations.engine import Flow, Outcome, Step
+from conversations.records import fmt_date
+from conversations.texts import common as C
+from conversations.widgets import Picked, unit_picker
+from domain.messages import Reply
+from scheduler import rules
+from storage import repo
+from storage.models import Unit, UnitReport
+
+NOT_OWN = "Đồng chí không thuộc đơn vị này nên không báo cáo thay được."
+
+
+class ReportState(Picked, total=False):
+    kinds: list[str]  # reports of the unit not yet marked
+    report: str
+
+
+# Followed by "năm 2026" wherever they are shown.
+REPORT_LABELS = {
+    rules.UNIT_REPORT: "báo cáo kết quả",
+    rules.CONSOLIDATED: "báo cáo tổng hợp",
+}
+
+
+async def _marked(ctx: Ctx, unit_id: int, year: int) -> dict[str, UnitReport]:
+    rows = await ctx.session.scalars(
+        select(UnitReport).where(UnitReport.unit_id == unit_id, UnitReport.year == year)
+    )
+    return {r.kind: r for r in rows.all()}
+
+
+async def member_units(ctx: Ctx, _data: object) -> list[Unit]:
+    """A report is marked for a unit one belongs to, not for one below it."""
+    return [u for u, _role in await own_units(ctx)]
+
+
+async def after_report_unit(ctx: Ctx, data: ReportState) -> None:
+    unit = await ctx.session.get(Unit, data["unit"])
+    assert unit is not None
+    year = data["year"]
+    kinds = [rules.UNIT_REPORT]
+    if await rules.has_lower_units(ctx.session, unit.id):
+        kinds.append(rules.CONSOLIDATED)
+    marked = await _marked(ctx, unit.id, year)
+    left = [k for k in kinds if k not in marked]
+    if not left:
+        done = "; ".join(
+            f"{REPORT_LABELS[k]} ngày {fmt_date(marked[k].sent_at.astimezone(ctx.tz).date())}"
+            for k in kinds
+        )
+        raise InputError(f"{unit.name} đã đánh dấu gửi mọi báo cáo năm {year}: {done}.")
+    data["kinds"] = left
+    data.pop("report", None)
+
+
+async def report_choices(ctx: Ctx, data: ReportState) -> list[Choice]:
+    campaign = await repo.ensure_campaign(ctx.session, data["year"], ctx.now)
+    due = {d.kind: d.due_on for d in campaign.deadlines}
+    return [
+        Choice(
+            f"{REPORT_LABELS[k].capitalize()} năm {data['year']} (hạn {fmt_date(due[k])})",
+            k,
+            rules.KIND_ALIASES.get(k, ()),
+        )
+        for k in data.get("kinds", [])
+        if k in due
+    ]
+
+
+def _show_report(value: object, _data: Data) -> str:
+    return REPORT_LABELS.get(str(value), str(value)).capitalize()
+
+
+def report_title(data: ReportState) -> str:
+    kind = data.get("report")
+    what = REPORT_LABELS.get(str(kind), "báo cáo")
+    where = f" — {data['unit_name']}" if data.get("unit_name") else ""
+    return f"Đánh dấu đã gửi {what} năm {data['year']}{where}"
+
+
+async def finish_report(ctx: Ctx, data: ReportState) -> Outcome:
+    assert ctx.person is not None
+    unit = await ctx.session.get(Unit, data["unit"])
+    if unit is None or unit not in await member_units(ctx, data):
+        raise InputError(NOT_OWN)
+    year, kind = data["year"], data["report"]
+    deadline = await repo.deadline_of(ctx.session, year, kind, ctx.now)
+    insert = sqlite_insert if ctx.session.get_bind().dialect.name == "sqlite" else pg_insert
+    result = await ctx.session.execute(
+        insert(UnitReport)
+        .values(unit_id=unit.id, year=year, kind=kind, sent_at=ctx.now, sent_by=ctx.person.id)
+        .on_conflict_do_nothing(index_elements=["unit_id", "year", "kind"])
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return Outcome(
+            [Reply(f"{unit.name} đã được đánh dấu gửi {REPORT_LABELS[kind]} năm {year} rồi.")]
+        )
+    report_id = await ctx.session.scalar(
+        select(UnitReport.id).where(
+            UnitReport.unit_id == unit.id, UnitReport.year == year, UnitReport.kind == kind
+        )
+    )
+    await repo.audit(
+        ctx.session,
+        ctx.person.id,
+        "mark_report",
+        "unit_report",
+        report_id,
+        {"unit": unit.id, "year": year, "kind": kind},
+        ctx.now,
+        ctx.channel,
+    )
+    lines = [
+        f"Đã ghi nhận: {unit.name} đã gửi {REPORT_LABELS[kind]} năm {year} "
+        f"(hạn {fmt_date(deadline.due_on)}). Trợ lý không nhắc việc này nữa."
+    ]
+    if kind == rules.CONSOLIDATED:
+        lags = await rules.consolidated_lags(ctx.session, year, only=unit)
+        lower = [o.text for lag in lags for o in lag.owed if o.what == "lower_reports"]
+        if lower:
+            lines.append(f"Lưu ý: {lower[0]}.")
+    return Outcome([Reply("\n".join(lines))])
+
+
+REPORT = Flow(
+    name="report",
+    title="Báo cáo",
+    confirm=True,
+    confirm_label="Đã gửi",
+    summary_title="Xác nhận đơn vị đã gửi báo cáo này?",
+    title_for=report_title,
+    steps=(
+        unit_picker("Báo cáo của đơn vị nào?", units=member_units, after=after_report_unit),
+        Step(
+            key="report",
+            label="Báo cáo",
+            prompt="Đơn vị đã gửi báo cáo nào?",
+            choices=report_choices,
+            keep_hidden=True,
+            show=_show_report,
+            editable=False,
+            auto_single=True,
+            auto_note=lambda c, _d: f"Báo cáo: {c.label}.",
+        ),
+    ),
+    finish=finish_report,
+)
+
+
+async def start_report(ctx: Ctx, _args: str = "") -> ReportState | Reply:
+    if not await own_units(ctx):
+        return Reply(C.NOT_A_MEMBER)
+    return {"year": ctx.local_now.year}
+
+
+FLOWS = (REPORT,)
+COMMANDS = (
+    Command(
+        "baocao",
+        "Đánh dấu đơn vị đã gửi báo cáo năm",
+        order=110,
+        flow="report",
+        start=start_report,
+        phrases=(
+            "baocao",
+            "bao cao",
+            "da gui bao cao",
+            "danh dau bao cao",
+            "gui bao cao",
+            "nop bao cao",
+        ),
+    ),
+)

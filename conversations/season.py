@@ -1,0 +1,112 @@
+"""What a person may usefully do now: computed from their role, the deadlines that apply to
+their units (passed or not, reopened or not) and what their units still owe. Greetings, help,
+the "not understood" answer and /lich point only to commands that will not refuse them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conversations.context import Ctx
+from domain.calendar import EVALUATION, REGISTRATION, UNIT_REPORT
+from scheduler import rules
+from storage import repo
+from storage.models import Unit
+
+# What each command is for, as the end of "Gõ /x để …".
+PURPOSE = {
+    "dangky": "đăng ký mô hình",
+    "mohinh": "xem mô hình đã đăng ký",
+    "tonghop": "xem tình hình các đơn vị",
+    "duyet": "duyệt mô hình được đề xuất",
+    "xuat": "lấy biểu",
+    "ketqua": "nhập kết quả mô hình",
+    "chamdiem": "tự chấm điểm mô hình",
+    "dexuat": "đề xuất công nhận mô hình",
+    "minhchung": "gửi minh chứng",
+    "baocao": "báo đã gửi báo cáo năm",
+    "lich": "xem các hạn và việc còn thiếu",
+    "hanchot": "đổi ngày các hạn",
+    "trogiup": "xem mọi lệnh",
+}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A person's situation today."""
+
+    year: int
+    leads: bool  # leads a unit (leader or admin)
+    admin: bool
+    units: tuple[Unit, ...]  # the units they belong to directly
+    owes: frozenset[str]  # what those units still owe: models, results, scores, report …
+    registration_open: bool  # for at least one of their units
+    evaluation_open: bool
+    proposals_waiting: bool  # for a leader: models proposed in their subtree
+
+
+async def standing(ctx: Ctx) -> Standing:
+    year = ctx.local_now.year
+    today = ctx.local_now.date()
+    access = await repo.access_of(ctx.session, ctx.person)
+    pairs = await repo.memberships(ctx.session, ctx.person) if ctx.person else []
+    units = tuple(u for _m, u in pairs)
+    owes: set[str] = set()
+    reg_open = eval_open = False
+    for unit in units:
+        for lag in await rules.owed_by_unit(ctx.session, unit, year, ctx.quotas):
+            owes.update(o.what for o in lag.owed)
+        reg = await repo.deadline_of(ctx.session, year, REGISTRATION, ctx.now)
+        ev = await repo.deadline_of(ctx.session, year, EVALUATION, ctx.now)
+        reg_open = reg_open or today <= reg.due_on
+        eval_open = eval_open or today <= ev.due_on
+    waiting = bool(access.led_paths) and bool(
+        await repo.proposed_records(ctx.session, access.led_paths)
+    )
+    return Standing(
+        year=year,
+        leads=bool(access.led_paths),
+        admin="admin" in access.direct.values(),
+        units=units,
+        owes=frozenset(owes),
+        registration_open=reg_open,
+        evaluation_open=eval_open,
+        proposals_waiting=waiting,
+    )
+
+
+def useful(s: Standing, limit: int = 3) -> list[str]:
+    """The commands most useful now, most useful first, at most ``limit``: only commands
+    this person may use and that will not refuse them."""
+    found: list[str] = []
+    if s.leads:
+        found += ["tonghop"]
+        if s.proposals_waiting:
+            found.append("duyet")
+    may_evaluate = s.evaluation_open or s.leads
+    if "models" in s.owes and (s.registration_open or s.leads):
+        found.append("dangky")
+    if may_evaluate and "results" in s.owes:
+        found.append("ketqua")
+    if may_evaluate and "scores" in s.owes:
+        found.append("chamdiem")
+    if {"report", "consolidated"} & s.owes and not s.evaluation_open:
+        found.append("baocao")
+    found += ["xuat"] if s.leads else ["mohinh", "dangky", "lich"]
+    unique = list(dict.fromkeys(found))
+    return unique[:limit]
+
+
+def hint(commands: list[str]) -> str:
+    """ "Gõ /dangky để đăng ký mô hình, /mohinh để …, /trogiup để xem mọi lệnh.\""""
+    parts = [f"/{c} để {PURPOSE[c]}" for c in commands]
+    return "Gõ " + ", ".join(parts) + ", /trogiup để xem mọi lệnh."
+
+
+async def pointers(ctx: Ctx) -> str:
+    """The short help a reply ends with, for this person now."""
+    if ctx.person is None:
+        return hint([])
+    return hint(useful(await standing(ctx)))
+
+
+__all__ = ["PURPOSE", "UNIT_REPORT", "Standing", "hint", "pointers", "standing", "useful"]

@@ -1,0 +1,71 @@
+"""Texts of the flow engine: progress, navigation, and answers it cannot take."""
+
+from __future__ import annotations
+
+EMPTY = "(bỏ trống)"
+UNKNOWN_FLOW = "thao tác trước"
+FIRST_STEP = "Đây đã là bước đầu tiên."
+OLD_BUTTON = (
+    "Nút bấm này thuộc một tin nhắn cũ nên không còn hiệu lực. Đồng chí đang ở bước dưới đây:"
+)
+BAD_BUTTON = "Nút bấm này không hợp lệ. Đồng chí đang ở bước dưới đây:"
+TEXT_ONLY = "Ở bước này cần trả lời bằng chữ (ảnh, nhãn dán hay tệp không dùng được ở đây)."
+EMPTY_ANSWER = "Câu trả lời đang để trống, vui lòng nhập lại."
+SUMMARY_ONLY = "Ở bước này chỉ có thể lưu hoặc chọn mục để sửa."
+NOT_SKIPPABLE = "Bước này bắt buộc, không bỏ qua được."
+NOTHING_TO_KEEP = "Bước này chưa có câu trả lời để giữ nguyên."
+STALE_CHOICE = "Lựa chọn này không còn hiệu lực. Vui lòng chọn lại:"
+NOT_HERE = "Thao tác này không dùng được ở bước này."
+CHOICES_ONLY = "Bước này chỉ nhận lựa chọn trong danh sách."
+
+
+def step_of(k: int, n: int, follow_up: bool) -> str:
+    return f"Bước {k}/{n}" + (" (tiếp)" if follow_up else "")
+
+
+def editing(label: str) -> str:
+    return f"Sửa: {label}"
+
+
+def edit_label(label: str) -> str:
+    return f"Sửa: {label}"
+
+
+def current(value: str) -> str:
+    return f"(Hiện tại: {value})"
+
+
+def auto_picked(label: str, value: str) -> str:
+    return f"{label}: {value} (chỉ có một lựa chọn nên trợ lý chọn sẵn)."
+
+
+def stopped(reason: str, heading: str) -> str:
+    return f"{reason}\nĐã dừng “{heading}”."
+
+
+def cancelled(heading: str, kept: str | None) -> str:
+    if kept:
+        return f"Đã hủy “{heading}”. {kept}"
+    return f"Đã hủy “{heading}”. Không có gì được lưu."
+
+
+def too_long(length: int, limit: int) -> str:
+    return (
+        f"Câu trả lời dài {length} ký tự, vượt quá {limit} ký tự cho phép. "
+        "Vui lòng rút gọn rồi gửi lại."
+    )
+
+
+def summary_hint(editable: int, confirm_label: str) -> str:
+    word = confirm_label.lower()
+    if not editable:
+        return f"Chưa rõ lựa chọn. Gõ “{word}” để xác nhận, hoặc “hủy” để dừng."
+    numbers = "1" if editable == 1 else f"1–{editable}"
+    return f"Chưa rõ lựa chọn. Gõ “{word}” để xác nhận, hoặc số của mục cần sửa ({numbers})."
+
+
+def unknown_choice(text: str, n: int) -> str:
+    return (
+        f"Chưa nhận ra lựa chọn “{text}”. Vui lòng trả lời số từ 1 đến {n} "
+        "hoặc gõ đúng tên lựa chọn."
+    )

@@ -1,0 +1,22 @@
+"""Texts of the models menu (/mohinh): viewing, editing and withdrawing a model."""
+
+from __future__ import annotations
+
+UNIT = "Xem mô hình của đơn vị nào?"
+PICK = "Chọn một mô hình để xem"
+WHAT_NEXT = "Đồng chí muốn làm gì?"
+DONE = "Xong. Gõ /mohinh để xem lại danh sách, /trogiup để xem các lệnh."
+KEPT = "Đã giữ nguyên mô hình, không rút."
+MORE = "Gõ /mohinh để xem mô hình khác."
+
+
+def no_models(year: int) -> str:
+    return f"Chưa có mô hình nào năm {year}. Gõ /dangky để đăng ký mô hình."
+
+
+def withdraw_question(name: str, year: int) -> str:
+    return f"Rút mô hình “{name}” khỏi danh sách năm {year}? Thao tác này được ghi lại."
+
+
+def withdrawn(name: str, year: int) -> str:
+    return f"Đã rút mô hình “{name}” khỏi danh sách năm {year}."
