@@ -53,8 +53,9 @@ from sqlalchemy import func, select
 
 from bench.common import database
 from bot.senders import TelegramSender
-from scheduler.delivery import Deliverer, Limits
+from scheduler.delivery import Deliverer
 from scheduler.outbox import Outgoing, enqueue
+from scheduler.pacing import Limits
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import OutboxMessage
 from tests.fake_flood import Accepted, FloodControl, Rejection
@@ -389,7 +390,8 @@ async def run(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # A 429 is an expected answer here: PTB logs each one it waits out.
     logging.getLogger("telegram.ext").setLevel(logging.ERROR)
-    logging.getLogger("scheduler.delivery").setLevel(logging.ERROR)
+    for module in ("scheduler.delivery", "scheduler.lanes", "scheduler.leases"):
+        logging.getLogger(module).setLevel(logging.ERROR)
     recipients = QUICK_RECIPIENTS if args.quick else args.recipients
     outgoing = messages(recipients, args.second)
     options = ServerOptions(

@@ -32,15 +32,9 @@ from bot import telegram as telegram_channel
 from bot import zalo as zalo_channel
 from bot.settings import Settings
 from bot.zalo import ZaloApi, ZaloApiError
-from scheduler.delivery import (
-    Deliverer,
-    Limits,
-    Rejected,
-    RetryAfter,
-    Sender,
-    TransientError,
-    Unreachable,
-)
+from scheduler.delivery import Deliverer
+from scheduler.pacing import Limits
+from scheduler.senders import Rejected, RetryAfter, Sender, TransientError, Unreachable
 
 TELEGRAM = telegram_channel.CHANNEL
 ZALO = zalo_channel.CHANNEL

@@ -21,7 +21,9 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.senders import TelegramSender, ZaloSender
 from bot.zalo import ZaloApi
-from scheduler.delivery import Deliverer, Limits, Sender
+from scheduler.delivery import Deliverer
+from scheduler.pacing import Limits
+from scheduler.senders import Sender
 from storage.db import make_engine, make_sessionmaker
 
 TELEGRAM_TOKEN = "123456:TEST"

@@ -25,16 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.senders import TelegramSender, ZaloSender, build_senders, channel_limits
 from bot.settings import Settings
 from bot.zalo import ZaloApi
-from scheduler.delivery import (
-    Deliverer,
-    Limits,
-    Rejected,
-    RetryAfter,
-    Sender,
-    TransientError,
-    Unreachable,
-)
+from scheduler.delivery import Deliverer
 from scheduler.outbox import FAILED, PENDING, SENDING, SENT, UNREACHABLE, Outgoing, enqueue
+from scheduler.pacing import Limits
+from scheduler.senders import Rejected, RetryAfter, Sender, TransientError, Unreachable
 from storage import repo
 from storage.models import Account, OutboxMessage
 from tests.fake_telegram import FakeTelegram
