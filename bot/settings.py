@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     max_photo_mb: float = 10.0
     # /minhchung: larger evidence files are refused (JPEG, PNG, WEBP, PDF, DOC(X), XLS(X)).
     max_evidence_mb: float = 20.0
-    # Deadline reminders (scheduler/reminders.py): at this hour (local time), on these days
+    # Deadline reminders (scheduler/planner.py): at this hour (local time), on these days
     # before each deadline (0 = the deadline day); missed times are sent late within the
     # grace window; deadlines are re-read from the database every resync interval.
     reminder_hour: int = Field(default=8, ge=0, le=23)

@@ -16,7 +16,7 @@ from conversations.exports import parse_year
 from domain.catalog import Role
 from domain.messages import Reply
 from domain.text import fold
-from scheduler import rules
+from scheduler import obligations
 from storage import repo
 from storage.models import Deadline, Unit, UnitReport
 
@@ -27,11 +27,11 @@ DEADLINES_CHANGED = "deadlines_changed"
 DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 PAUSE_WORDS = {"tat", "off", "dung", "tam dung", "ngung", "tat nhac"}
 RESUME_WORDS = {"bat", "on", "mo", "tiep tuc", "bat nhac", "bat lai"}
-REPORT_KINDS = (rules.UNIT_REPORT, rules.CONSOLIDATED)
+REPORT_KINDS = (obligations.UNIT_REPORT, obligations.CONSOLIDATED)
 # Followed by "năm 2026" wherever they are shown.
 REPORT_LABELS = {
-    rules.UNIT_REPORT: "báo cáo kết quả",
-    rules.CONSOLIDATED: "báo cáo tổng hợp",
+    obligations.UNIT_REPORT: "báo cáo kết quả",
+    obligations.CONSOLIDATED: "báo cáo tổng hợp",
 }
 
 
@@ -84,7 +84,7 @@ async def lich(ctx: Ctx, args: str) -> list[Reply]:
     ]
     order = [d.kind for d in deadlines]
     for unit, _role in units:
-        owed = await rules.owed_by_unit(ctx.session, unit, year, ctx.quotas, order)
+        owed = await obligations.owed_by_unit(ctx.session, unit, year, ctx.quotas, order)
         lines.append("")
         if not owed:
             lines.append(f"{unit.name}: không còn thiếu việc nào.")
@@ -192,8 +192,10 @@ async def _deadline(ctx: Ctx, data: Data) -> Deadline:
 
 async def deadline_choices(ctx: Ctx, data: Data) -> list[Choice]:
     return [
-        Choice(f"{d.title} — {fmt_date(d.due_on)}", d.kind, (d.kind, *rules.KIND_ALIASES[d.kind]))
-        if d.kind in rules.KIND_ALIASES
+        Choice(
+            f"{d.title} — {fmt_date(d.due_on)}", d.kind, (d.kind, *obligations.KIND_ALIASES[d.kind])
+        )
+        if d.kind in obligations.KIND_ALIASES
         else Choice(f"{d.title} — {fmt_date(d.due_on)}", d.kind, (d.kind,))
         for d in await _deadlines(ctx, data["year"])
     ]
@@ -346,9 +348,9 @@ async def _checked(ctx: Ctx, unit_id: int) -> Unit:
 async def after_report_unit(ctx: Ctx, data: Data) -> None:
     unit = await _checked(ctx, data["unit"])
     year = data["year"]
-    kinds = [rules.UNIT_REPORT]
-    if await rules.has_lower_units(ctx.session, unit.id):
-        kinds.append(rules.CONSOLIDATED)
+    kinds = [obligations.UNIT_REPORT]
+    if await obligations.has_lower_units(ctx.session, unit.id):
+        kinds.append(obligations.CONSOLIDATED)
     marked = await _marked(ctx, unit.id, year)
     left = [k for k in kinds if k not in marked]
     if not left:
@@ -372,7 +374,7 @@ async def report_choices(ctx: Ctx, data: Data) -> list[Choice]:
         Choice(
             f"{REPORT_LABELS[k].capitalize()} năm {data['year']} (hạn {fmt_date(due[k])})",
             k,
-            rules.KIND_ALIASES.get(k, ()),
+            obligations.KIND_ALIASES.get(k, ()),
         )
         for k in data.get("_kinds", [])
         if k in due
@@ -428,8 +430,8 @@ async def finish_report(ctx: Ctx, data: Data) -> Outcome:
         f"Đã ghi nhận: {unit.name} đã gửi {REPORT_LABELS[kind]} năm {year} "
         f"(hạn {fmt_date(deadline.due_on)}). Trợ lý không nhắc việc này nữa."
     ]
-    if kind == rules.CONSOLIDATED:
-        lags = await rules.consolidated_lags(ctx.session, year, only=unit)
+    if kind == obligations.CONSOLIDATED:
+        lags = await obligations.consolidated_lags(ctx.session, year, only=unit)
         lower = [o.text for lag in lags for o in lag.owed if o.what == "lower_reports"]
         if lower:
             lines.append(f"Lưu ý: {lower[0]}.")

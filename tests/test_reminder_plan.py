@@ -1,4 +1,4 @@
-"""Planning reminders (scheduler/reminders.py) on SQLite and PostgreSQL, travelling in time.
+"""Planning reminders (scheduler/planner.py) on SQLite and PostgreSQL, travelling in time.
 
 APScheduler runs for real: the tests move the wall clock (time-machine, not ticking) and
 wake the scheduler up, which fires the jobs that are due exactly as it would in production.
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.cli import run_command
 from bot.settings import Settings
 from handlers.core import Core
-from scheduler.reminders import (
+from scheduler.planner import (
     RESYNC_JOB,
     ReminderPlanner,
     parse_days,
@@ -37,7 +37,7 @@ from storage import repo
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Account, OutboxMessage, Person, ReminderRun
 from tests.helpers import Chat, World, add_person
-from tests.test_reminder_rules import add_model, mark
+from tests.test_obligations import add_model, mark
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

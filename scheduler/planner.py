@@ -7,8 +7,8 @@ the day after for the leaders' digest. A slot's offset is its day relative to th
 
 At a slot, in one transaction: the slot is claimed in ``reminder_runs`` (INSERT … ON
 CONFLICT DO NOTHING on its key, so a second planner or a second run writes nothing), the
-rules (scheduler/rules.py) say which units still lag, and one message per person and
-account goes to the outbox with a unique key:
+obligations (scheduler/obligations.py) say which units still lag, and one message per person
+and account goes to the outbox with a unique key:
 
 - officers of a lagging unit get what it still owes, the deadline and the command that does
   it; a person who paused reminders (/nhacnho tat) gets only the deadline-day one;
@@ -46,7 +46,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.catalog import Role
-from scheduler import rules
+from scheduler import obligations
 from scheduler.outbox import Outgoing, enqueue
 from storage import repo
 from storage.models import Account, Campaign, Deadline, Membership, Person, ReminderRun, Unit
@@ -163,7 +163,7 @@ def plan_slots(
 # --- what a slot sends ---------------------------------------------------------------------
 
 
-def reminder_text(slot: Slot, lags: Sequence[rules.Lag], paused: bool) -> str:
+def reminder_text(slot: Slot, lags: Sequence[obligations.Lag], paused: bool) -> str:
     lines = [f"Nhắc hạn “{slot.title}”: hạn {fmt_date(slot.due_on)} ({when_text(slot.offset)})."]
     for lag in lags:
         lines.append(f"{lag.unit_name} còn thiếu:")
@@ -192,7 +192,7 @@ class Unreachable:
 class DigestSection:
     root_name: str
     units: int  # units in the subtree, the root included
-    late: Sequence[rules.Lag]
+    late: Sequence[obligations.Lag]
 
 
 def digest_text(
@@ -215,7 +215,7 @@ def digest_text(
             since = fmt_date(u.since.astimezone(tz).date())
             label = CHANNEL_LABELS.get(u.channel, u.channel)
             lines.append(f"• {u.full_name} — {u.unit_name} ({label}, từ {since})")
-    if slot.kind == rules.REGISTRATION:
+    if slot.kind == obligations.REGISTRATION:
         lines.append("Xem chi tiết: /tonghop")
     return "\n".join(lines)
 
@@ -257,10 +257,10 @@ def _outgoing(
 
 
 async def _reminders(
-    session: AsyncSession, slot: Slot, lags: Sequence[rules.Lag]
+    session: AsyncSession, slot: Slot, lags: Sequence[obligations.Lag]
 ) -> list[Outgoing]:
     by_unit = {lag.unit_id: lag for lag in lags}
-    owed: dict[int, list[rules.Lag]] = defaultdict(list)
+    owed: dict[int, list[obligations.Lag]] = defaultdict(list)
     paused: dict[int, bool] = {}
     for chunk in _chunks(list(by_unit)):
         rows = await session.execute(
@@ -315,7 +315,7 @@ def _top_roots(units: Sequence[tuple[int, str, str]]) -> list[tuple[int, str, st
 
 
 async def _digests(
-    session: AsyncSession, slot: Slot, lags: Sequence[rules.Lag], tz: ZoneInfo
+    session: AsyncSession, slot: Slot, lags: Sequence[obligations.Lag], tz: ZoneInfo
 ) -> list[Outgoing]:
     rows = await session.execute(
         select(Membership.person_id, Unit.id, Unit.name, Unit.path)
@@ -370,7 +370,7 @@ async def compose(
     tz: ZoneInfo = DEFAULT_TZ,
 ) -> list[Outgoing]:
     """The messages of ``slot``, computed from the database as it is now."""
-    lags = await rules.lagging(session, slot.kind, slot.year, quotas)
+    lags = await obligations.lagging(session, slot.kind, slot.year, quotas)
     messages: list[Outgoing] = []
     if not lags:
         return messages
