@@ -21,7 +21,8 @@ from bot.telegram import TelegramChannel
 from bot.web import build_web_app
 from bot.zalo import ZaloApi, ZaloChannel
 from scheduler.delivery import Deliverer
-from scheduler.planner import ReminderPlanner, parse_days
+from scheduler.planner import ReminderPlanner
+from scheduler.slots import parse_days
 from storage.db import open_connections
 
 log = logging.getLogger(__name__)

@@ -27,12 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.cli import run_command
 from bot.settings import Settings
 from handlers.core import Core
-from scheduler.planner import (
-    RESYNC_JOB,
-    ReminderPlanner,
-    parse_days,
-    plan_slots,
-)
+from scheduler.planner import RESYNC_JOB, ReminderPlanner
+from scheduler.slots import parse_days, plan_slots
 from storage import repo
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Account, OutboxMessage, Person, ReminderRun
