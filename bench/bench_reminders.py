@@ -11,7 +11,7 @@ What runs where:
 * Ours, in this process: the outbox written with ``scheduler.outbox.enqueue`` (one reminder
   per recipient, and a digest right after it for a fraction ``--second`` of them, as a
   planner writing per person does), then a :class:`scheduler.delivery.Deliverer` with the
-  real ``bot.senders.TelegramSender`` (aiogram) at 30/s and 1 s per chat, until nothing is
+  real ``bot.telegram.TelegramSender`` (aiogram) at 30/s and 1 s per chat, until nothing is
   left.
 * Baseline, in this process too, against a fresh server with the same settings and the same
   injected 429s: python-telegram-bot's ``ExtBot`` with ``telegram.ext.AIORateLimiter`` (30
@@ -52,7 +52,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import func, select
 
 from bench.common import database
-from bot.senders import TelegramSender
+from bot.telegram import TelegramSender
 from scheduler.delivery import Deliverer
 from scheduler.outbox import Outgoing, enqueue
 from scheduler.pacing import Limits

@@ -64,10 +64,12 @@ class Settings(BaseSettings):
     reminder_resync_seconds: float = Field(default=60.0, gt=0)
 
     def tokens(self) -> list[str]:
+        """Every channel's bot token (the ``*_bot_token`` settings), in the order above:
+        masked in the logs, and what the derived secrets are derived from."""
         return [
-            t.get_secret_value()
-            for t in (self.telegram_bot_token, self.zalo_bot_token)
-            if t is not None
+            value.get_secret_value()
+            for name, value in self
+            if name.endswith("_bot_token") and isinstance(value, SecretStr)
         ]
 
     def derived_secret(self, purpose: str) -> str:

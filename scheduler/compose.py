@@ -9,8 +9,9 @@ person and account is composed, with a unique key for the outbox:
   that are late, with counts, and the members there the platforms cannot reach (they
   blocked the bot), to phone them.
 
-Messages go to every Telegram and Zalo account of the person (terminal accounts have nobody
-to deliver to).
+Messages go to every account of the person on the channels that reach a person on their
+own, which the wiring names (Telegram and Zalo: terminal accounts have nobody to deliver to),
+with the channels' labels as people read them.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from scheduler.outbox import Outgoing
 from scheduler.slots import Slot
 from storage.models import Account, Membership, Person, Unit
 
-CHANNELS = ("telegram", "zalo")  # where a message can reach a person on its own
-CHANNEL_LABELS = {"telegram": "Telegram", "zalo": "Zalo"}
+# The channels that reach a person on their own: name -> label as people read it.
+Channels = Mapping[str, str]
 LEADING_ROLES = (Role.LEADER.value, Role.ADMIN.value)
 DIGEST_UNITS_SHOWN = 30  # late units named in one digest section; the rest are counted
 CHUNK = 500  # ids per IN (…) list, under every driver's parameter limit
@@ -86,7 +87,11 @@ class DigestSection:
 
 
 def digest_text(
-    slot: Slot, sections: Sequence[DigestSection], unreachable: Sequence[Unreachable], tz: ZoneInfo
+    slot: Slot,
+    sections: Sequence[DigestSection],
+    unreachable: Sequence[Unreachable],
+    tz: ZoneInfo,
+    channels: Channels,
 ) -> str:
     lines = [f"Tổng hợp hạn “{slot.title}” — {fmt_date(slot.due_on)} ({when_text(slot.offset)})."]
     for section in sections:
@@ -103,7 +108,7 @@ def digest_text(
         lines.append("Chưa nhắn được qua trợ lý (đã chặn bot), nên gọi điện trực tiếp:")
         for u in unreachable:
             since = fmt_date(u.since.astimezone(tz).date())
-            label = CHANNEL_LABELS.get(u.channel, u.channel)
+            label = channels.get(u.channel, u.channel)
             lines.append(f"• {u.full_name} — {u.unit_name} ({label}, từ {since})")
     if slot.kind == obligations.REGISTRATION:
         lines.append("Xem chi tiết: /tonghop")
@@ -116,14 +121,14 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
 
 
 async def _accounts(
-    session: AsyncSession, person_ids: Sequence[int]
+    session: AsyncSession, person_ids: Sequence[int], channels: Channels
 ) -> dict[int, list[tuple[str, str]]]:
-    """(channel, chat id) of every Telegram and Zalo account of the people, oldest first."""
+    """(channel, chat id) of every account of the people on ``channels``, oldest first."""
     found: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for chunk in _chunks(sorted(set(person_ids))):
         rows = await session.execute(
             select(Account.person_id, Account.channel, Account.external_id)
-            .where(Account.person_id.in_(chunk), Account.channel.in_(CHANNELS))
+            .where(Account.person_id.in_(chunk), Account.channel.in_(list(channels)))
             .order_by(Account.person_id, Account.id)
         )
         for person_id, channel, external_id in rows.all():
@@ -147,7 +152,7 @@ def _outgoing(
 
 
 async def _reminders(
-    session: AsyncSession, slot: Slot, lags: Sequence[obligations.Lag]
+    session: AsyncSession, slot: Slot, lags: Sequence[obligations.Lag], channels: Channels
 ) -> list[Outgoing]:
     by_unit = {lag.unit_id: lag for lag in lags}
     owed: dict[int, list[obligations.Lag]] = defaultdict(list)
@@ -162,7 +167,7 @@ async def _reminders(
             owed[person_id].append(by_unit[unit_id])
             paused[person_id] = paused_at is not None
     recipients = [p for p in owed if slot.offset == 0 or not paused[p]]
-    accounts = await _accounts(session, recipients)
+    accounts = await _accounts(session, recipients, channels)
     messages = []
     for person_id in sorted(recipients):
         person_lags = sorted(owed[person_id], key=lambda lag: lag.unit_path)
@@ -171,7 +176,7 @@ async def _reminders(
     return messages
 
 
-async def _unreachable(session: AsyncSession) -> list[Unreachable]:
+async def _unreachable(session: AsyncSession, channels: Channels) -> list[Unreachable]:
     rows = await session.execute(
         select(
             Person.id,
@@ -184,7 +189,7 @@ async def _unreachable(session: AsyncSession) -> list[Unreachable]:
         .join(Account, Account.person_id == Person.id)
         .join(Membership, Membership.person_id == Person.id)
         .join(Unit, Unit.id == Membership.unit_id)
-        .where(Account.unreachable_at.is_not(None), Account.channel.in_(CHANNELS))
+        .where(Account.unreachable_at.is_not(None), Account.channel.in_(list(channels)))
         .order_by(Unit.path, Person.full_name, Account.channel)
     )
     return [
@@ -205,7 +210,11 @@ def _top_roots(units: Sequence[tuple[int, str, str]]) -> list[tuple[int, str, st
 
 
 async def _digests(
-    session: AsyncSession, slot: Slot, lags: Sequence[obligations.Lag], tz: ZoneInfo
+    session: AsyncSession,
+    slot: Slot,
+    lags: Sequence[obligations.Lag],
+    tz: ZoneInfo,
+    channels: Channels,
 ) -> list[Outgoing]:
     rows = await session.execute(
         select(Membership.person_id, Unit.id, Unit.name, Unit.path)
@@ -217,7 +226,7 @@ async def _digests(
         led[person_id].append((unit_id, name, path))
     if not led:
         return []
-    unreachable = await _unreachable(session)
+    unreachable = await _unreachable(session, channels)
     sizes: dict[str, int] = {}
     plans: dict[int, tuple[list[DigestSection], list[Unreachable]]] = {}
     for person_id, units in led.items():
@@ -244,11 +253,11 @@ async def _digests(
                     away.append(u)
         if any(s.late for s in sections) or away:
             plans[person_id] = (sections, away)
-    accounts = await _accounts(session, list(plans))
+    accounts = await _accounts(session, list(plans), channels)
     messages = []
     for person_id in sorted(plans):
         sections, away = plans[person_id]
-        text = digest_text(slot, sections, away, tz)
+        text = digest_text(slot, sections, away, tz, channels)
         messages += _outgoing("dig", slot, person_id, accounts.get(person_id, []), text)
     return messages
 
@@ -256,18 +265,20 @@ async def _digests(
 async def compose(
     session: AsyncSession,
     slot: Slot,
+    channels: Channels,
     quotas: Mapping[str, int] | None = None,
     tz: ZoneInfo = DEFAULT_TZ,
 ) -> list[Outgoing]:
-    """The messages of ``slot``, computed from the database as it is now."""
+    """The messages of ``slot`` to accounts on ``channels``, computed from the database as
+    it is now."""
     lags = await obligations.lagging(session, slot.kind, slot.year, quotas)
     messages: list[Outgoing] = []
     if not lags:
         return messages
     if slot.remind:
-        messages += await _reminders(session, slot, lags)
+        messages += await _reminders(session, slot, lags, channels)
     if slot.digest:
-        messages += await _digests(session, slot, lags, tz)
+        messages += await _digests(session, slot, lags, tz, channels)
     return messages
 
 

@@ -28,7 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from scheduler.compose import CHUNK, compose
+from scheduler.compose import CHUNK, Channels, compose
 from scheduler.outbox import enqueue
 from scheduler.slots import Slot, plan_slots
 from storage import repo
@@ -82,15 +82,18 @@ class _Moved(Exception):
 class ReminderPlanner:
     """Turns the campaigns' deadlines into APScheduler jobs that write reminders to the outbox.
 
-    ``clock`` gives the current time (aware); it must agree with the wall clock APScheduler
-    runs on (tests travel in time with time-machine). ``on_enqueued`` is called, without
-    arguments, after a slot wrote new outbox rows, so delivery can wake up.
+    ``channels``: the channels that reach a person on their own, name → label as people
+    read it (the wiring knows them; the scheduler names no platform). ``clock`` gives the
+    current time (aware); it must agree with the wall clock APScheduler runs on (tests travel
+    in time with time-machine). ``on_enqueued`` is called, without arguments, after a slot
+    wrote new outbox rows, so delivery can wake up.
     """
 
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
+        channels: Channels,
         timezone: str = "Asia/Ho_Chi_Minh",
         hour: int = 8,
         days: Sequence[int] = (7, 3, 1, 0),
@@ -103,6 +106,7 @@ class ReminderPlanner:
         if not 0 <= hour <= 23:
             raise ValueError("REMINDER_HOUR phải từ 0 đến 23.")
         self.sessionmaker = sessionmaker
+        self.channels = dict(channels)
         self.tz = ZoneInfo(timezone)
         self.hour = hour
         self.days = tuple(sorted(set(days), reverse=True))
@@ -307,7 +311,7 @@ class ReminderPlanner:
                 )
                 if due_on != slot.due_on:
                     raise _Moved
-                messages = await compose(session, slot, self.quotas, self.tz)
+                messages = await compose(session, slot, self.channels, self.quotas, self.tz)
                 written = await enqueue(session, messages, now)
                 await session.execute(
                     update(ReminderRun).where(ReminderRun.key == slot.key).values(messages=written)

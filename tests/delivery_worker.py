@@ -19,8 +19,8 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.senders import TelegramSender, ZaloSender
-from bot.zalo import ZaloApi
+from bot.telegram import TelegramSender
+from bot.zalo import ZaloApi, ZaloSender
 from scheduler.delivery import Deliverer
 from scheduler.pacing import Limits
 from scheduler.senders import Sender

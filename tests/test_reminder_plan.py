@@ -25,6 +25,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli import run_command
+from bot.runner import writing_first
 from bot.settings import Settings
 from handlers.core import Core
 from scheduler.planner import RESYNC_JOB, ReminderPlanner
@@ -98,7 +99,7 @@ async def planners(
 def new_planner(
     planners: list[ReminderPlanner], sm: async_sessionmaker[AsyncSession], **kwargs: object
 ) -> ReminderPlanner:
-    planner = ReminderPlanner(sm, **kwargs)  # type: ignore[arg-type]
+    planner = ReminderPlanner(sm, channels=writing_first(), **kwargs)  # type: ignore[arg-type]
     planners.append(planner)
     return planner
 
