@@ -11,7 +11,7 @@ What runs where:
 * Ours, in this process: the outbox written with ``scheduler.outbox.enqueue`` (one reminder
   per recipient, and a digest right after it for a fraction ``--second`` of them, as a
   planner writing per person does), then a :class:`scheduler.delivery.Deliverer` with the
-  real ``bot.senders.TelegramSender`` (aiogram) at 30/s and 1 s per chat, until nothing is
+  real ``bot.telegram.TelegramSender`` (aiogram) at 30/s and 1 s per chat, until nothing is
   left.
 * Baseline, in this process too, against a fresh server with the same settings and the same
   injected 429s: python-telegram-bot's ``ExtBot`` with ``telegram.ext.AIORateLimiter`` (30
@@ -52,9 +52,10 @@ from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import func, select
 
 from bench.common import database
-from bot.senders import TelegramSender
-from scheduler.delivery import Deliverer, Limits
+from bot.telegram import TelegramSender
+from scheduler.delivery import Deliverer
 from scheduler.outbox import Outgoing, enqueue
+from scheduler.pacing import Limits
 from storage.db import make_engine, make_sessionmaker, upgrade
 from storage.models import OutboxMessage
 from tests.fake_flood import Accepted, FloodControl, Rejection
@@ -389,7 +390,8 @@ async def run(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # A 429 is an expected answer here: PTB logs each one it waits out.
     logging.getLogger("telegram.ext").setLevel(logging.ERROR)
-    logging.getLogger("scheduler.delivery").setLevel(logging.ERROR)
+    for module in ("scheduler.delivery", "scheduler.lanes", "scheduler.leases"):
+        logging.getLogger(module).setLevel(logging.ERROR)
     recipients = QUICK_RECIPIENTS if args.quick else args.recipients
     outgoing = messages(recipients, args.second)
     options = ServerOptions(

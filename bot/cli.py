@@ -27,7 +27,7 @@ from handlers.core import utcnow
 from reports.bieu1 import add_document
 from reports.exports import EXPORTS, Scope, make_export
 from reports.importer import WorkbookError, import_models
-from scheduler.rules import KIND_ALIASES, kind_from_text
+from scheduler.obligations import KIND_ALIASES, kind_from_text
 from storage import repo
 from storage.db import current_revision, make_revision, upgrade
 from storage.models import LeadDocument, Unit

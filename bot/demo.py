@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.terminal import CHANNEL as TERMINAL
 from domain.catalog import Field, Origin, Subject
 from storage import repo
 from storage.models import DvkModel, ModelYear, Unit
@@ -200,7 +201,7 @@ async def load_demo(session: AsyncSession, now: datetime, tz: ZoneInfo) -> DemoR
             )
             count += 1
     for account, full_name, unit_name, role in PEOPLE:
-        person = await repo.create_person(session, full_name, "terminal", account, None, now)
+        person = await repo.create_person(session, full_name, TERMINAL, account, None, now)
         await repo.add_membership(session, person, units[unit_name], role, now)
     invites = {}
     for label, unit_name, role in (

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     max_photo_mb: float = 10.0
     # /minhchung: larger evidence files are refused (JPEG, PNG, WEBP, PDF, DOC(X), XLS(X)).
     max_evidence_mb: float = 20.0
-    # Deadline reminders (scheduler/reminders.py): at this hour (local time), on these days
+    # Deadline reminders (scheduler/planner.py): at this hour (local time), on these days
     # before each deadline (0 = the deadline day); missed times are sent late within the
     # grace window; deadlines are re-read from the database every resync interval.
     reminder_hour: int = Field(default=8, ge=0, le=23)
@@ -64,10 +64,12 @@ class Settings(BaseSettings):
     reminder_resync_seconds: float = Field(default=60.0, gt=0)
 
     def tokens(self) -> list[str]:
+        """Every channel's bot token (the ``*_bot_token`` settings), in the order above:
+        masked in the logs, and what the derived secrets are derived from."""
         return [
-            t.get_secret_value()
-            for t in (self.telegram_bot_token, self.zalo_bot_token)
-            if t is not None
+            value.get_secret_value()
+            for name, value in self
+            if name.endswith("_bot_token") and isinstance(value, SecretStr)
         ]
 
     def derived_secret(self, purpose: str) -> str:

@@ -1,4 +1,4 @@
-"""Telegram channel (aiogram 3): updates in, the core's replies out.
+"""Telegram channel (aiogram 3): updates in, the core's replies out, the outbox's sender.
 
 The only module that knows about aiogram. Options become inline keyboards whose callback
 data is the engine's short ``<version>.<code>`` tag (well under 64 bytes); a stale or forged
@@ -8,6 +8,7 @@ button is recognised by the engine, which re-shows the current step.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 import re
@@ -22,7 +23,9 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import TelegramType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    AiogramError,
     TelegramBadRequest,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -39,16 +42,23 @@ from aiogram.types import (
     Message,
     Update,
 )
+from aiohttp import web
 
-from bot.settings import DEFAULT_TELEGRAM_CONCURRENCY
+from bot.channel import Capabilities, Pace, WebhookRoute
+from bot.files import FileLinks
+from bot.settings import DEFAULT_TELEGRAM_CONCURRENCY, Settings
 from domain.messages import Attachment, IncomingMessage, Reply, split_text
 from handlers.core import MENU, Core
+from scheduler.pacing import Limits
+from scheduler.senders import Rejected, RetryAfter, TransientError, Unreachable
 from storage.evidence import too_large_text
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 TEXT_LIMIT = 4096
+WEBHOOK_PATH = "/webhook/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 CAPTION_LIMIT = 1024
 MAX_TRIES = 5
 T = TypeVar("T")
@@ -112,7 +122,49 @@ def file_size_of(message: Message) -> int | None:
     return None
 
 
+def webhook_route(dispatch: Callable[[dict[str, Any]], None]) -> WebhookRoute:
+    """Telegram's webhook, its updates going to ``dispatch``."""
+
+    def handle(update: dict[str, Any]) -> web.Response:
+        dispatch(update)
+        return web.Response(text="ok")
+
+    return WebhookRoute(CHANNEL, WEBHOOK_PATH, SECRET_HEADER, handle)
+
+
+class TelegramSender:
+    """The outbox's sendMessage through an aiogram ``Bot``, as HTML with the text escaped
+    (like the replies: what the text says is shown as written)."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, chat_id: str, text: str) -> None:
+        target: int | str = int(chat_id) if chat_id.lstrip("-").isdigit() else chat_id
+        try:
+            await self.bot.send_message(target, html.escape(text, quote=False), parse_mode="HTML")
+        except TelegramRetryAfter as err:
+            raise RetryAfter(err.retry_after) from None
+        except TelegramForbiddenError as err:  # "bot was blocked by the user", deactivated
+            raise Unreachable(err.message) from None
+        except TelegramBadRequest as err:
+            if "chat not found" in err.message.lower():  # never started the bot, or gone
+                raise Unreachable(err.message) from None
+            raise Rejected(err.message) from None
+        except TelegramEntityTooLarge as err:
+            raise Rejected(err.message) from None
+        except AiogramError as err:  # network errors, 5xx, undecodable answers, …
+            raise TransientError(f"{type(err).__name__}: {err}") from None
+
+
 class TelegramChannel:
+    name: ClassVar[str] = CHANNEL
+    label: ClassVar[str] = "Telegram"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        buttons=True, documents=True, photos=True, text_limit=TEXT_LIMIT, writes_first=True
+    )
+    setting_hint: ClassVar[str] = "TELEGRAM_BOT_TOKEN (mã bot từ @BotFather)"
+
     def __init__(
         self,
         core: Core,
@@ -132,13 +184,45 @@ class TelegramChannel:
         session = PinnedSession(api=TelegramAPIServer.from_base(api_base))
         self.bot = Bot(token, session=session)
         # Set by `dvk run`: waits for a slot of the platform's rate that reminders share.
-        self.pace: Callable[[], Awaitable[None]] | None = None
+        self.pace: Pace | None = None
         self.dp = Dispatcher()
         router = Router(name="dvk")
         router.message.register(self.on_message)
         router.callback_query.register(self.on_callback)
         self.dp.include_router(router)
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    @classmethod
+    def configured(cls, settings: Settings) -> bool:
+        return settings.telegram_bot_token is not None
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, core: Core, files: FileLinks | None = None
+    ) -> TelegramChannel:
+        token = settings.telegram_bot_token
+        if token is None:
+            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        return cls(
+            core,
+            token.get_secret_value(),
+            settings.telegram_api_base,
+            concurrency=settings.telegram_concurrency,
+        )
+
+    @property
+    def webhook(self) -> WebhookRoute:
+        return webhook_route(self.dispatch)
+
+    def outbox_sender(self, settings: Settings) -> TelegramSender:
+        return TelegramSender(self.bot)
+
+    def outbox_limits(self, settings: Settings) -> Limits:
+        return Limits(
+            rate_per_second=settings.telegram_rate_per_second,
+            chat_interval=settings.telegram_chat_interval,
+            text_limit=self.capabilities.text_limit,
+        )
 
     async def setup(self, webhook_url: str | None = None, secret: str | None = None) -> None:
         """The Vietnamese command menu; the webhook set (webhook mode) or deleted (polling)."""
@@ -172,7 +256,7 @@ class TelegramChannel:
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def run_polling(self, handle_signals: bool = True) -> None:
+    async def run_polling(self, handle_signals: bool = False) -> None:
         await self.setup()
         await self.dp.start_polling(
             self.bot,
@@ -180,6 +264,10 @@ class TelegramChannel:
             allowed_updates=ALLOWED_UPDATES,
             tasks_concurrency_limit=self.concurrency,
         )
+
+    async def stop_polling(self) -> None:
+        with contextlib.suppress(RuntimeError):  # not polling (webhook mode)
+            await self.dp.stop_polling()
 
     async def close(self) -> None:
         await self.bot.session.close()

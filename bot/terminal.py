@@ -11,6 +11,7 @@ from typing import TextIO
 from domain.messages import IncomingMessage, Reply, render_plain
 from handlers.core import Core
 
+CHANNEL = "terminal"
 EXIT_WORDS = {"/thoat", "/exit", "/quit"}
 
 
@@ -50,7 +51,7 @@ async def chat(
         if not text.strip():
             continue
         replies = await core.handle(
-            IncomingMessage(channel="terminal", user_id=name, chat_id=name, text=text)
+            IncomingMessage(channel=CHANNEL, user_id=name, chat_id=name, text=text)
         )
         for reply in replies:
             stdout.write(render(reply, out_dir) + "\n\n")

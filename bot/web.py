@@ -1,7 +1,7 @@
 """The bot's one web server (aiohttp): webhooks, download links, health.
 
-- ``POST /webhook/telegram``: checks ``X-Telegram-Bot-Api-Secret-Token``;
-- ``POST /webhook/zalo``: checks ``X-Bot-Api-Secret-Token``; the body bare or wrapped;
+- ``POST`` at each channel's webhook path (``/webhook/telegram``, ``/webhook/zalo``): checks
+  the channel's secret header, gives the update to the channel;
 - ``GET /files/{id}/{name}?o=…&e=…&s=…``: a signed, expiring, personal download link;
 - ``GET /healthz``: 200 with the channels that run.
 
@@ -15,23 +15,18 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
 
+from bot.channel import WebhookRoute
 from bot.files import FileLinks, LinkRefused, content_disposition
 
 log = logging.getLogger(__name__)
 
-TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
-ZALO_SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 MAX_UPDATE_BYTES = 1024 * 1024
-
-
-class UpdateSink(Protocol):
-    def dispatch(self, update: dict[str, Any]) -> None: ...
 
 
 def secret_ok(request: web.Request, header: str, secret: str) -> None:
@@ -57,30 +52,28 @@ async def read_json(request: web.Request) -> dict[str, Any]:
     return body
 
 
+def webhook_handler(
+    route: WebhookRoute, secret: str
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def webhook(request: web.Request) -> web.Response:
+        secret_ok(request, route.secret_header, secret)
+        return route.handle(await read_json(request))
+
+    return webhook
+
+
 def build_web_app(
     secret: str,
-    telegram: UpdateSink | None = None,
-    zalo: UpdateSink | None = None,
+    webhooks: Sequence[WebhookRoute] = (),
     files: FileLinks | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> web.Application:
+    """The server for the channels of ``webhooks`` (their routes) and ``files`` (links)."""
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
 
     async def healthz(_request: web.Request) -> web.Response:
-        channels = [n for n, c in (("telegram", telegram), ("zalo", zalo)) if c is not None]
+        channels = [route.channel for route in webhooks]
         return web.json_response({"status": "ok", "channels": channels})
-
-    async def telegram_webhook(request: web.Request) -> web.Response:
-        secret_ok(request, TELEGRAM_SECRET_HEADER, secret)
-        assert telegram is not None
-        telegram.dispatch(await read_json(request))
-        return web.Response(text="ok")
-
-    async def zalo_webhook(request: web.Request) -> web.Response:
-        secret_ok(request, ZALO_SECRET_HEADER, secret)
-        assert zalo is not None
-        zalo.dispatch(await read_json(request))
-        return web.json_response({"ok": True})
 
     async def download(request: web.Request) -> web.StreamResponse:
         assert files is not None
@@ -107,10 +100,8 @@ def build_web_app(
         )
 
     app.router.add_get("/healthz", healthz)
-    if telegram is not None:
-        app.router.add_post("/webhook/telegram", telegram_webhook)
-    if zalo is not None:
-        app.router.add_post("/webhook/zalo", zalo_webhook)
+    for route in webhooks:
+        app.router.add_post(route.path, webhook_handler(route, secret))
     if files is not None:
         app.router.add_get("/files/{file_id}/{name}", download)
         app.router.add_get("/files/{file_id}", download)

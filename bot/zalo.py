@@ -1,4 +1,5 @@
-"""Zalo channel (Zalo Bot API over httpx): updates in, the core's replies out.
+"""Zalo channel (Zalo Bot API over httpx): updates in, the core's replies out, the outbox's
+sender.
 
 Zalo has no buttons, keyboards, documents or edits: options are rendered as a numbered list
 (the officer answers "2" or types the label), replies longer than 2,000 characters are split
@@ -16,23 +17,30 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
+from aiohttp import web
 
+from bot.channel import Capabilities, Pace, WebhookRoute
 from bot.files import FileLinks
+from bot.settings import Settings
 from domain.messages import Attachment, IncomingMessage, Reply, render_plain, split_text
 from handlers.core import Core
+from scheduler.pacing import Limits
+from scheduler.senders import Rejected, RetryAfter, TransientError, Unreachable
 from storage.evidence import too_large_text
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "zalo"
 TEXT_LIMIT = 2000
+WEBHOOK_PATH = "/webhook/zalo"
+SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 MAX_TRIES = 5
 POLL_TIMEOUT = 30
 PRIVATE_ONLY = "Vui lòng nhắn riêng cho trợ lý (không dùng trong nhóm)."
@@ -150,7 +158,45 @@ def parse_update(update: dict[str, Any]) -> Parsed | None:
     return Parsed(incoming, private, photo_url if isinstance(photo_url, str) else None)
 
 
+def webhook_route(dispatch: Callable[[dict[str, Any]], None]) -> WebhookRoute:
+    """Zalo's webhook, its updates (bare or wrapped) going to ``dispatch``."""
+
+    def handle(update: dict[str, Any]) -> web.Response:
+        dispatch(update)
+        return web.json_response({"ok": True})
+
+    return WebhookRoute(CHANNEL, WEBHOOK_PATH, SECRET_HEADER, handle)
+
+
+class ZaloSender:
+    """The outbox's sendMessage through :class:`ZaloApi`. Zalo's 429 says no retry_after:
+    ``retry_after`` seconds are waited (``ZALO_RETRY_AFTER``)."""
+
+    def __init__(self, api: ZaloApi, retry_after: float = 5.0) -> None:
+        self.api = api
+        self.retry_after = retry_after
+
+    async def send(self, chat_id: str, text: str) -> None:
+        try:
+            await self.api.call("sendMessage", chat_id=chat_id, text=text)
+        except ZaloApiError as err:
+            if err.code == 429:
+                raise RetryAfter(self.retry_after) from None
+            if err.code == 403:
+                raise Unreachable(err.description or "403 Forbidden") from None
+            if err.code == 400:
+                raise Rejected(str(err)) from None
+            raise TransientError(str(err)) from None  # 0: network error; 5xx; anything else
+
+
 class ZaloChannel:
+    name: ClassVar[str] = CHANNEL
+    label: ClassVar[str] = "Zalo"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        buttons=False, documents=False, photos=False, text_limit=TEXT_LIMIT, writes_first=True
+    )
+    setting_hint: ClassVar[str] = "ZALO_BOT_TOKEN (mã bot từ Zalo Bot Creator)"
+
     def __init__(
         self,
         core: Core,
@@ -165,17 +211,61 @@ class ZaloChannel:
         self.files = files
         self.photo_dir = photo_dir
         # Set by `dvk run`: waits for a slot of the platform's rate that reminders share.
-        self.pace: Callable[[], Awaitable[None]] | None = None
+        self.pace: Pace | None = None
         self.max_photo_bytes = max_photo_bytes
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
 
+    @classmethod
+    def configured(cls, settings: Settings) -> bool:
+        return settings.zalo_bot_token is not None
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, core: Core, files: FileLinks | None = None
+    ) -> ZaloChannel:
+        token = settings.zalo_bot_token
+        if token is None:
+            raise ValueError("ZALO_BOT_TOKEN is not set")
+        return cls(
+            core,
+            ZaloApi(token.get_secret_value(), settings.zalo_api_base),
+            files,
+            photo_dir=Path(settings.files_dir) / "incoming" / CHANNEL,
+            max_photo_bytes=int(settings.max_photo_mb * 1024 * 1024),
+            clock=core.clock,
+        )
+
+    @property
+    def webhook(self) -> WebhookRoute:
+        return webhook_route(self.dispatch)
+
+    def outbox_sender(self, settings: Settings) -> ZaloSender:
+        return ZaloSender(self.api, retry_after=settings.zalo_retry_after)
+
+    def outbox_limits(self, settings: Settings) -> Limits:
+        return Limits(
+            rate_per_second=settings.zalo_rate_per_second,
+            chat_interval=settings.zalo_chat_interval,
+            text_limit=self.capabilities.text_limit,
+        )
+
+    async def setup(self, webhook_url: str | None = None, secret: str | None = None) -> None:
+        """The webhook set (webhook mode) or deleted (polling)."""
+        if webhook_url is None:
+            await self.api.call("deleteWebhook")
+        else:
+            await self.api.call("setWebhook", url=webhook_url, secret_token=secret)
+
+    async def close(self) -> None:
+        await self.api.close()
+
     # --- updates in ------------------------------------------------------------
 
     async def run_polling(self) -> None:
         """Long-poll until ``stop()``; a failing API is retried with a growing pause."""
-        await self.api.call("deleteWebhook")
+        await self.setup()
         delay = 1.0
         while not self._stopping.is_set():
             poll = asyncio.ensure_future(self.api.get_updates())
@@ -203,6 +293,9 @@ class ZaloChannel:
 
     def stop(self) -> None:
         self._stopping.set()
+
+    async def stop_polling(self) -> None:
+        self.stop()
 
     def dispatch(self, update: dict[str, Any]) -> None:
         """Handle an update in the background (webhooks must answer at once)."""

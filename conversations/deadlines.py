@@ -15,7 +15,7 @@ from conversations.workbooks import parse_year
 from domain.catalog import Role
 from domain.messages import Reply
 from domain.text import fold
-from scheduler import rules
+from scheduler import obligations
 from storage import repo
 from storage.models import Deadline, Unit
 
@@ -73,7 +73,7 @@ async def lich(ctx: Ctx, args: str) -> list[Reply]:
     ]
     order = [d.kind for d in deadlines]
     for unit, _role in units:
-        owed = await rules.owed_by_unit(ctx.session, unit, year, ctx.quotas, order)
+        owed = await obligations.owed_by_unit(ctx.session, unit, year, ctx.quotas, order)
         lines.append("")
         if not owed:
             lines.append(f"{unit.name}: không còn thiếu việc nào.")
@@ -181,8 +181,10 @@ async def _deadline(ctx: Ctx, data: Data) -> Deadline:
 
 async def deadline_choices(ctx: Ctx, data: Data) -> list[Choice]:
     return [
-        Choice(f"{d.title} — {fmt_date(d.due_on)}", d.kind, (d.kind, *rules.KIND_ALIASES[d.kind]))
-        if d.kind in rules.KIND_ALIASES
+        Choice(
+            f"{d.title} — {fmt_date(d.due_on)}", d.kind, (d.kind, *obligations.KIND_ALIASES[d.kind])
+        )
+        if d.kind in obligations.KIND_ALIASES
         else Choice(f"{d.title} — {fmt_date(d.due_on)}", d.kind, (d.kind,))
         for d in await _deadlines(ctx, data["year"])
     ]

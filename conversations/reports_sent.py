@@ -16,7 +16,7 @@ from conversations.records import fmt_date
 from conversations.texts import common as C
 from conversations.widgets import Picked, unit_picker
 from domain.messages import Reply
-from scheduler import rules
+from scheduler import obligations
 from storage import repo
 from storage.models import Unit, UnitReport
 
@@ -30,8 +30,8 @@ class ReportState(Picked, total=False):
 
 # Followed by "năm 2026" wherever they are shown.
 REPORT_LABELS = {
-    rules.UNIT_REPORT: "báo cáo kết quả",
-    rules.CONSOLIDATED: "báo cáo tổng hợp",
+    obligations.UNIT_REPORT: "báo cáo kết quả",
+    obligations.CONSOLIDATED: "báo cáo tổng hợp",
 }
 
 
@@ -51,9 +51,9 @@ async def after_report_unit(ctx: Ctx, data: ReportState) -> None:
     unit = await ctx.session.get(Unit, data["unit"])
     assert unit is not None
     year = data["year"]
-    kinds = [rules.UNIT_REPORT]
-    if await rules.has_lower_units(ctx.session, unit.id):
-        kinds.append(rules.CONSOLIDATED)
+    kinds = [obligations.UNIT_REPORT]
+    if await obligations.has_lower_units(ctx.session, unit.id):
+        kinds.append(obligations.CONSOLIDATED)
     marked = await _marked(ctx, unit.id, year)
     left = [k for k in kinds if k not in marked]
     if not left:
@@ -73,7 +73,7 @@ async def report_choices(ctx: Ctx, data: ReportState) -> list[Choice]:
         Choice(
             f"{REPORT_LABELS[k].capitalize()} năm {data['year']} (hạn {fmt_date(due[k])})",
             k,
-            rules.KIND_ALIASES.get(k, ()),
+            obligations.KIND_ALIASES.get(k, ()),
         )
         for k in data.get("kinds", [])
         if k in due
@@ -127,8 +127,8 @@ async def finish_report(ctx: Ctx, data: ReportState) -> Outcome:
         f"Đã ghi nhận: {unit.name} đã gửi {REPORT_LABELS[kind]} năm {year} "
         f"(hạn {fmt_date(deadline.due_on)}). Trợ lý không nhắc việc này nữa."
     ]
-    if kind == rules.CONSOLIDATED:
-        lags = await rules.consolidated_lags(ctx.session, year, only=unit)
+    if kind == obligations.CONSOLIDATED:
+        lags = await obligations.consolidated_lags(ctx.session, year, only=unit)
         lower = [o.text for lag in lags for o in lag.owed if o.what == "lower_reports"]
         if lower:
             lines.append(f"Lưu ý: {lower[0]}.")

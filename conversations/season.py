@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from conversations.context import Ctx
 from domain.calendar import EVALUATION, REGISTRATION, UNIT_REPORT
-from scheduler import rules
+from scheduler import obligations
 from storage import repo
 from storage.models import Unit
 
@@ -53,7 +53,7 @@ async def standing(ctx: Ctx) -> Standing:
     owes: set[str] = set()
     reg_open = eval_open = False
     for unit in units:
-        for lag in await rules.owed_by_unit(ctx.session, unit, year, ctx.quotas):
+        for lag in await obligations.owed_by_unit(ctx.session, unit, year, ctx.quotas):
             owes.update(o.what for o in lag.owed)
         reg = await repo.deadline_of(ctx.session, year, REGISTRATION, ctx.now)
         ev = await repo.deadline_of(ctx.session, year, EVALUATION, ctx.now)

@@ -1,7 +1,7 @@
 """The outbox: messages the assistant sends on its own (reminders, digests, notices).
 
-Planning writes rows here (``enqueue``); senders in ``scheduler/delivery.py`` claim and
-deliver them. The unique ``key`` makes writing idempotent: enqueueing the same reminder
+Planning writes rows here (``enqueue``); the deliverer (``scheduler/delivery.py``) claims
+and delivers them. The unique ``key`` makes writing idempotent: enqueueing the same reminder
 again, from a retry, a restart or a second process, inserts nothing.
 """
 

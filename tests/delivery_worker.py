@@ -19,9 +19,11 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.senders import TelegramSender, ZaloSender
-from bot.zalo import ZaloApi
-from scheduler.delivery import Deliverer, Limits, Sender
+from bot.telegram import TelegramSender
+from bot.zalo import ZaloApi, ZaloSender
+from scheduler.delivery import Deliverer
+from scheduler.pacing import Limits
+from scheduler.senders import Sender
 from storage.db import make_engine, make_sessionmaker
 
 TELEGRAM_TOKEN = "123456:TEST"

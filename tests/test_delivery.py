@@ -22,19 +22,15 @@ from aiogram import Bot
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.senders import TelegramSender, ZaloSender, build_senders, channel_limits
+from bot.senders import build_senders, channel_limits
 from bot.settings import Settings
-from bot.zalo import ZaloApi
-from scheduler.delivery import (
-    Deliverer,
-    Limits,
-    Rejected,
-    RetryAfter,
-    Sender,
-    TransientError,
-    Unreachable,
-)
+from bot.telegram import TelegramChannel, TelegramSender
+from bot.zalo import ZaloApi, ZaloChannel, ZaloSender
+from handlers.core import Core
+from scheduler.delivery import Deliverer
 from scheduler.outbox import FAILED, PENDING, SENDING, SENT, UNREACHABLE, Outgoing, enqueue
+from scheduler.pacing import Limits
+from scheduler.senders import Rejected, RetryAfter, Sender, TransientError, Unreachable
 from storage import repo
 from storage.models import Account, OutboxMessage
 from tests.fake_telegram import FakeTelegram
@@ -513,7 +509,9 @@ async def test_zalo_sender_maps_the_answers(zalo: FakeZalo, zalo_api: ZaloApi) -
         await sender.send("u1", "x")
 
 
-def test_senders_and_limits_from_settings(tg_bot: Bot, zalo_api: ZaloApi) -> None:
+async def test_senders_and_limits_from_settings(
+    core: Core, tg: FakeTelegram, zalo_api: ZaloApi
+) -> None:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         telegram_rate_per_second=25,
@@ -521,15 +519,20 @@ def test_senders_and_limits_from_settings(tg_bot: Bot, zalo_api: ZaloApi) -> Non
         zalo_chat_interval=2,
         zalo_retry_after=9,
     )
-    senders = build_senders(settings, telegram_bot=tg_bot, zalo_api=zalo_api)
-    assert isinstance(senders["telegram"], TelegramSender)
-    zalo_sender = senders["zalo"]
-    assert isinstance(zalo_sender, ZaloSender)
-    assert zalo_sender.retry_after == 9
-    assert build_senders(settings) == {}
-    limits = channel_limits(settings)
-    assert limits["telegram"] == Limits(25, 1.0, 4096)
-    assert limits["zalo"] == Limits(5, 2.0, 2000)
+    telegram = TelegramChannel(core, tg.token, tg.base_url)
+    channels = (telegram, ZaloChannel(core, zalo_api))
+    try:
+        senders = build_senders(settings, channels)
+        assert isinstance(senders["telegram"], TelegramSender)
+        zalo_sender = senders["zalo"]
+        assert isinstance(zalo_sender, ZaloSender)
+        assert zalo_sender.retry_after == 9
+        assert build_senders(settings, []) == {}
+        limits = channel_limits(settings, channels)
+        assert limits["telegram"] == Limits(25, 1.0, 4096)
+        assert limits["zalo"] == Limits(5, 2.0, 2000)
+    finally:
+        await telegram.close()
 
 
 async def test_replies_sent_elsewhere_share_the_rate(

@@ -445,7 +445,7 @@ async def zalo_running(
             max_photo_bytes=max_photo_bytes,
             clock=core.clock,
         )
-        app = build_web_app("zalo-secret-1234", None, channel, links, clock=core.clock)
+        app = build_web_app("zalo-secret-1234", [channel.webhook], links, clock=core.clock)
         from aiohttp.test_utils import TestServer
 
         server = TestServer(app, host="127.0.0.1")

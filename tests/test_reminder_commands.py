@@ -18,7 +18,7 @@ from handlers.core import Core
 from storage import repo
 from storage.models import AuditLog, ConversationState, Person, UnitReport
 from tests.helpers import Chat, Clock, World, add_person
-from tests.test_reminder_rules import add_model, mark
+from tests.test_obligations import add_model, mark
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Planning reminders (scheduler/reminders.py) on SQLite and PostgreSQL, travelling in time.
+"""Planning reminders (scheduler/planner.py) on SQLite and PostgreSQL, travelling in time.
 
 APScheduler runs for real: the tests move the wall clock (time-machine, not ticking) and
 wake the scheduler up, which fires the jobs that are due exactly as it would in production.
@@ -25,19 +25,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli import run_command
+from bot.runner import writing_first
 from bot.settings import Settings
 from handlers.core import Core
-from scheduler.reminders import (
-    RESYNC_JOB,
-    ReminderPlanner,
-    parse_days,
-    plan_slots,
-)
+from scheduler.planner import RESYNC_JOB, ReminderPlanner
+from scheduler.slots import parse_days, plan_slots
 from storage import repo
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Account, OutboxMessage, Person, ReminderRun
 from tests.helpers import Chat, World, add_person
-from tests.test_reminder_rules import add_model, mark
+from tests.test_obligations import add_model, mark
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -102,7 +99,7 @@ async def planners(
 def new_planner(
     planners: list[ReminderPlanner], sm: async_sessionmaker[AsyncSession], **kwargs: object
 ) -> ReminderPlanner:
-    planner = ReminderPlanner(sm, **kwargs)  # type: ignore[arg-type]
+    planner = ReminderPlanner(sm, channels=writing_first(), **kwargs)  # type: ignore[arg-type]
     planners.append(planner)
     return planner
 

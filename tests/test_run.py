@@ -20,8 +20,9 @@ from sqlalchemy.pool import QueuePool
 from bot.app import build_app
 from bot.runner import run
 from bot.settings import Settings
+from bot.telegram import SECRET_HEADER as TELEGRAM_SECRET_HEADER
 from bot.telegram import TelegramChannel
-from bot.web import TELEGRAM_SECRET_HEADER, build_web_app
+from bot.web import build_web_app
 from handlers.core import Core
 from storage.db import is_sqlite
 from tests.fake_telegram import FakeTelegram
@@ -152,7 +153,7 @@ async def test_telegram_webhook_checks_the_secret_and_handles_a_duplicate_once(
     tg: FakeTelegram, core: Core, world: World
 ) -> None:
     channel = TelegramChannel(core, tg.token, tg.base_url)
-    app = build_web_app("tg-secret-value", telegram=channel)
+    app = build_web_app("tg-secret-value", [channel.webhook])
     port = free_port()
     from aiohttp import web
 

@@ -12,7 +12,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.files import FileLinks, ascii_name
-from bot.web import TELEGRAM_SECRET_HEADER, ZALO_SECRET_HEADER, build_web_app
+from bot.telegram import SECRET_HEADER as TELEGRAM_SECRET_HEADER
+from bot.telegram import webhook_route as telegram_webhook
+from bot.web import build_web_app
+from bot.zalo import SECRET_HEADER as ZALO_SECRET_HEADER
+from bot.zalo import webhook_route as zalo_webhook
 from domain.messages import Document
 from tests.helpers import Clock
 
@@ -43,7 +47,8 @@ async def client(
     links: FileLinks, now: Clock
 ) -> AsyncIterator[tuple[TestClient[Any, Any], Sink, Sink]]:
     telegram, zalo = Sink(), Sink()
-    app = build_web_app(SECRET, telegram, zalo, links, clock=now)
+    routes = [telegram_webhook(telegram.dispatch), zalo_webhook(zalo.dispatch)]
+    app = build_web_app(SECRET, routes, links, clock=now)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client, telegram, zalo
 

@@ -7,7 +7,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -81,10 +80,8 @@ async def polling(fake: FakeZalo, channel: ZaloChannel) -> AsyncIterator[None]:
 
 
 @contextlib.asynccontextmanager
-async def web_server(
-    channel: ZaloChannel, links: FileLinks, telegram: Any = None
-) -> AsyncIterator[str]:
-    app = build_web_app(SECRET, telegram, channel, links, clock=channel.clock)
+async def web_server(channel: ZaloChannel, links: FileLinks) -> AsyncIterator[str]:
+    app = build_web_app(SECRET, [channel.webhook], links, clock=channel.clock)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     base = str(server.make_url("")).rstrip("/")

@@ -1,5 +1,5 @@
-"""What each deadline asks (scheduler/rules.py), on SQLite and PostgreSQL, for a small tree:
-a ward with two party cells and the women's union, and another commune with one cell."""
+"""What each deadline asks (scheduler/obligations.py), on SQLite and PostgreSQL, for a small
+tree: a ward with two party cells and the women's union, and another commune with one cell."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.catalog import RecordState
-from scheduler import rules
+from scheduler import obligations
 from storage.models import ModelScore, ModelYear, Unit, UnitReport
 from tests.helpers import Clock, World, add_model_year
 
@@ -41,7 +41,7 @@ async def mark(session: AsyncSession, unit: Unit, year: int, kind: str, now: dat
     await session.flush()
 
 
-def by_unit(lags: list[rules.Lag]) -> dict[str, list[str]]:
+def by_unit(lags: list[obligations.Lag]) -> dict[str, list[str]]:
     return {lag.unit_name: [o.line() for o in lag.owed] for lag in lags}
 
 
@@ -51,7 +51,7 @@ async def test_registration_counts_active_models_against_the_quota(
     now = clock()
     async with sessionmaker() as session, session.begin():
         # Last year's model of cell 1 does not count for 2026.
-        assert by_unit(await rules.lagging(session, "registration", 2026)) == {
+        assert by_unit(await obligations.lagging(session, "registration", 2026)) == {
             "Đảng bộ phường Minh Khai": ["chưa đăng ký mô hình nào — gõ /dangky"],
             "Chi bộ Tổ dân phố 1": ["chưa đăng ký mô hình nào — gõ /dangky"],
             "Chi bộ Tổ dân phố 2": ["chưa đăng ký mô hình nào — gõ /dangky"],
@@ -64,7 +64,7 @@ async def test_registration_counts_active_models_against_the_quota(
         await add_model(session, world.cell2, 2026, now, state=RecordState.WITHDRAWN.value)
         for _ in range(2):
             await add_model(session, world.women, 2026, now)
-        lags = await rules.lagging(session, "registration", 2026, root=world.ward)
+        lags = await obligations.lagging(session, "registration", 2026, root=world.ward)
         assert by_unit(lags) == {
             "Chi bộ Tổ dân phố 2": ["chưa đăng ký mô hình nào — gõ /dangky"],
             "Hội LHPN phường": ["mới đăng ký 2/5 mô hình theo chỉ tiêu — gõ /dangky"],
@@ -79,7 +79,7 @@ async def test_registration_with_custom_quotas(
     async with sessionmaker() as session, session.begin():
         await add_model(session, world.cell1, 2026, now)
         await add_model(session, world.women, 2026, now)
-        lags = await rules.lagging(session, "registration", 2026, {"chi_bo": 2}, world.ward)
+        lags = await obligations.lagging(session, "registration", 2026, {"chi_bo": 2}, world.ward)
         # Units whose kind has no quota in the mapping need one model: women's union is done.
         assert by_unit(lags) == {
             "Đảng bộ phường Minh Khai": ["chưa đăng ký mô hình nào — gõ /dangky"],
@@ -93,14 +93,14 @@ async def test_evaluation_wants_results_and_a_score_for_every_active_model(
 ) -> None:
     now = clock()
     async with sessionmaker() as session, session.begin():
-        assert await rules.lagging(session, "evaluation", 2026) == []  # nothing registered
+        assert await obligations.lagging(session, "evaluation", 2026) == []  # nothing registered
         await add_model(session, world.cell1, 2026, now, results="210 hộ tham gia", scored=True)
         await add_model(session, world.cell2, 2026, now, results="   ", scored=True)
         await add_model(session, world.women, 2026, now, results="12 hội viên")
         await add_model(session, world.women, 2026, now)
         await add_model(session, world.women, 2026, now, state=RecordState.WITHDRAWN.value)
         await add_model(session, world.other_cell, 2025, now)  # another year
-        assert by_unit(await rules.lagging(session, "evaluation", 2026)) == {
+        assert by_unit(await obligations.lagging(session, "evaluation", 2026)) == {
             "Chi bộ Tổ dân phố 2": ["1 mô hình chưa nhập kết quả — gõ /ketqua"],
             "Hội LHPN phường": [
                 "1 mô hình chưa nhập kết quả — gõ /ketqua",
@@ -117,14 +117,14 @@ async def test_unit_report_until_marked_for_the_year(
         await mark(session, world.cell1, 2026, "unit_report", now)
         await mark(session, world.cell2, 2025, "unit_report", now)  # last year's
         await mark(session, world.women, 2026, "consolidated", now)  # not this report
-        lags = await rules.lagging(session, "unit_report", 2026, root=world.ward)
+        lags = await obligations.lagging(session, "unit_report", 2026, root=world.ward)
         assert [lag.unit_name for lag in lags] == [
             "Đảng bộ phường Minh Khai",
             "Chi bộ Tổ dân phố 2",
             "Hội LHPN phường",
         ]
         assert lags[0].owed == (
-            rules.Owed("chưa đánh dấu đã gửi báo cáo kết quả năm", "/baocao", "report"),
+            obligations.Owed("chưa đánh dấu đã gửi báo cáo kết quả năm", "/baocao", "report"),
         )
 
 
@@ -134,7 +134,7 @@ async def test_consolidated_asks_leaders_units_for_lower_reports_and_their_own(
     now = clock()
     async with sessionmaker() as session, session.begin():
         await mark(session, world.cell1, 2026, "unit_report", now)
-        assert by_unit(await rules.lagging(session, "consolidated", 2026)) == {
+        assert by_unit(await obligations.lagging(session, "consolidated", 2026)) == {
             "Đảng bộ phường Minh Khai": [
                 "2 đơn vị trực thuộc chưa gửi báo cáo năm: Chi bộ Tổ dân phố 2, Hội LHPN phường"
                 " — gõ /baocao",
@@ -147,14 +147,14 @@ async def test_consolidated_asks_leaders_units_for_lower_reports_and_their_own(
         }
         await mark(session, world.cell2, 2026, "unit_report", now)
         await mark(session, world.women, 2026, "unit_report", now)
-        lags = await rules.lagging(session, "consolidated", 2026, root=world.ward)
+        lags = await obligations.lagging(session, "consolidated", 2026, root=world.ward)
         assert by_unit(lags) == {
             "Đảng bộ phường Minh Khai": [
                 "chưa đánh dấu đã gửi báo cáo tổng hợp lên cấp trên — gõ /baocao"
             ]
         }
         await mark(session, world.ward, 2026, "consolidated", now)
-        assert await rules.lagging(session, "consolidated", 2026, root=world.ward) == []
+        assert await obligations.lagging(session, "consolidated", 2026, root=world.ward) == []
 
 
 async def test_everything_one_unit_owes(
@@ -163,26 +163,26 @@ async def test_everything_one_unit_owes(
     now = clock()
     async with sessionmaker() as session, session.begin():
         await add_model(session, world.cell1, 2026, now, scored=True)
-        owed = await rules.owed_by_unit(session, world.cell1, 2026)
+        owed = await obligations.owed_by_unit(session, world.cell1, 2026)
         assert [(lag.kind, [o.command for o in lag.owed]) for lag in owed] == [
             ("evaluation", ["/ketqua"]),
             ("unit_report", ["/baocao"]),
         ]
-        owed = await rules.owed_by_unit(session, world.ward, 2026)
+        owed = await obligations.owed_by_unit(session, world.ward, 2026)
         assert [lag.kind for lag in owed] == [
             "registration",
             "unit_report",
             "consolidated",
         ]
-        assert await rules.lagging(session, "hanchot", 2026) == []
+        assert await obligations.lagging(session, "hanchot", 2026) == []
 
 
 def test_deadline_kinds_by_alias() -> None:
-    assert rules.kind_from_text("registration") == "registration"
-    assert rules.kind_from_text("dangky") == "registration"
-    assert rules.kind_from_text("Đăng ký") == "registration"
-    assert rules.kind_from_text("danh gia") == "evaluation"
-    assert rules.kind_from_text("unit_report") == "unit_report"
-    assert rules.kind_from_text("báo cáo") == "unit_report"
-    assert rules.kind_from_text("tonghop") == "consolidated"
-    assert rules.kind_from_text("hanchot") is None
+    assert obligations.kind_from_text("registration") == "registration"
+    assert obligations.kind_from_text("dangky") == "registration"
+    assert obligations.kind_from_text("Đăng ký") == "registration"
+    assert obligations.kind_from_text("danh gia") == "evaluation"
+    assert obligations.kind_from_text("unit_report") == "unit_report"
+    assert obligations.kind_from_text("báo cáo") == "unit_report"
+    assert obligations.kind_from_text("tonghop") == "consolidated"
+    assert obligations.kind_from_text("hanchot") is None

@@ -7,7 +7,7 @@ lagging unit, never one per model.
 - ``registration`` (15/4): fewer active models of the year than the unit's quota (QUOTAS by
   unit kind); a kind without a quota needs one model.
 - ``evaluation`` (15/11): active models of the year without results (``ModelYear.results``)
-  or without any score (``model_scores``). /ketqua and /chamdiem fill these (issue 6).
+  or without any score (``model_scores``). /ketqua and /chamdiem fill these.
 - ``unit_report`` (25/11): no ``unit_reports`` row of that kind for the year (/baocao).
 - ``consolidated`` (5/12): units with lower units: a direct lower unit has not marked its
   25/11 report, or the unit itself has not marked its consolidated report (/baocao).
