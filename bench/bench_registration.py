@@ -332,14 +332,14 @@ async def _stop_polling(dp: Dispatcher, task: asyncio.Task[None]) -> None:
     await asyncio.wait_for(task, 10)
 
 
-def dvk_bot(core: Core, *, stock_session: bool = False) -> StartBot:
-    """The real bot, as ``dvk run`` runs it; ``stock_session``: with aiogram's own HTTP
-    session instead of the channel's (what bench/bench_internals.py compares with)."""
+def dvk_bot(core: Core, *, session: type[AiohttpSession] | None = None) -> StartBot:
+    """The real bot, as ``dvk run`` runs it; ``session``: another class of HTTP session for
+    its aiogram bot (what bench/bench_internals.py compares the channel's with)."""
 
     async def start(base_url: str) -> Stop:
         channel = TelegramChannel(core, TOKEN, base_url)
-        if stock_session:
-            channel.bot.session = AiohttpSession(api=channel.bot.session.api)
+        if session is not None:
+            channel.bot.session = session(api=channel.bot.session.api)
         task = asyncio.create_task(channel.run_polling(handle_signals=False))
 
         async def stop() -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     TelegramBadRequest,
@@ -37,7 +38,6 @@ from aiogram.types import (
 )
 
 from bot.settings import DEFAULT_TELEGRAM_CONCURRENCY
-from bot.telegram_session import make_session
 from conversations.evidence import too_large_text
 from domain.messages import Attachment, IncomingMessage, Reply, split_text
 from handlers.core import COMMANDS, Core
@@ -107,7 +107,7 @@ class TelegramChannel:
         # file under FILES_DIR); the copy here is removed once the message is handled.
         self.incoming_dir = incoming_dir or core.files_dir / "incoming" / "telegram"
         self.max_file_bytes = max_file_bytes or core.evidence.max_bytes
-        session = make_session(TelegramAPIServer.from_base(api_base))
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
         self.bot = Bot(token, session=session)
         # Set by `dvk run`: waits for a slot of the platform's rate that reminders share.
         self.pace: Callable[[], Awaitable[None]] | None = None
