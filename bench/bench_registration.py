@@ -333,11 +333,14 @@ async def _stop_polling(dp: Dispatcher, task: asyncio.Task[None]) -> None:
     await asyncio.wait_for(task, 10)
 
 
-def dvk_bot(core: Core) -> StartBot:
-    """The real bot, as ``dvk run`` runs it."""
+def dvk_bot(core: Core, *, session: type[AiohttpSession] | None = None) -> StartBot:
+    """The real bot, as ``dvk run`` runs it; ``session``: another class of HTTP session for
+    its aiogram bot (what bench/bench_internals.py compares the channel's with)."""
 
     async def start(base_url: str) -> Stop:
         channel = TelegramChannel(core, TOKEN, base_url)
+        if session is not None:
+            channel.bot.session = session(api=channel.bot.session.api)
         task = asyncio.create_task(channel.run_polling(handle_signals=False))
 
         async def stop() -> None:
@@ -524,11 +527,13 @@ async def run_echo(load: LoadGenerator, plan: Plan, errors: ErrorCounter) -> Fig
 
 @contextlib.asynccontextmanager
 async def fresh_core(
-    url: str, plan: Plan
+    url: str, plan: Plan, *, one_trip_cursors: bool = True
 ) -> AsyncIterator[tuple[Core, async_sessionmaker[AsyncSession]]]:
     """A core on a freshly migrated database seeded with the plan's officers, its pool
-    sized and opened as ``dvk run`` does."""
-    engine = make_engine(url, concurrency=DEFAULT_TELEGRAM_CONCURRENCY)
+    sized and opened as ``dvk run`` does (``one_trip_cursors``: see ``make_engine``)."""
+    engine = make_engine(
+        url, concurrency=DEFAULT_TELEGRAM_CONCURRENCY, one_trip_cursors=one_trip_cursors
+    )
     try:
         started = time.perf_counter()
         await upgrade(engine)
@@ -592,13 +597,15 @@ class CoreAlone:
         return self.cpu * 1000 / self.messages if self.messages else math.nan
 
 
-async def run_core_alone(label: str, url: str, plan: Plan) -> tuple[CoreAlone, Recorded]:
+async def run_core_alone(
+    label: str, url: str, plan: Plan, *, one_trip_cursors: bool = True
+) -> tuple[CoreAlone, Recorded]:
     """The same officers and messages handed straight to ``Core.handle`` (no Telegram, no
     HTTP), all at once and as many at a time as the channel lets through: what the flows
     and the database cost per message."""
     print(f"\n== Core alone on {label}: flows and database, no Telegram ==", flush=True)
     recorded: Recorded = {}
-    async with fresh_core(url, plan) as (core, sm):
+    async with fresh_core(url, plan, one_trip_cursors=one_trip_cursors) as (core, sm):
         slots = asyncio.Semaphore(DEFAULT_TELEGRAM_CONCURRENCY)
 
         async def officer(user_id: int, script: Sequence[str]) -> None:

@@ -20,7 +20,6 @@ from typing import Any, ClassVar, TypeVar
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.session.base import TelegramType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     AiogramError,
@@ -31,8 +30,6 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import TelegramMethod
-from aiogram.methods.base import Response
 from aiogram.types import (
     BotCommand,
     BufferedInputFile,
@@ -68,25 +65,6 @@ PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 MAX_SEND_PHOTO = 10 * 1024 * 1024  # larger images go as documents
 _SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
 PRIVATE_ONLY = "Vui lòng nhắn riêng cho trợ lý (không dùng trong nhóm)."
-
-
-class PinnedSession(AiohttpSession):
-    """aiogram reads every Bot API answer through ``Response[<returned type>]``, a generic
-    pydantic class that pydantic keeps only while something else refers to it: the garbage
-    collector drops it and a later answer builds it again, milliseconds each time, inside a
-    reply (bench/bench_registration.py at a human pace: 112 rebuilds in 1,620 calls, about a
-    fifth of the bot's CPU). The classes this bot meets are kept here for the process's life.
-    """
-
-    _pinned: ClassVar[dict[Any, Any]] = {}
-
-    def check_response(
-        self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
-    ) -> Response[TelegramType]:
-        returning = method.__returning__
-        if returning not in self._pinned:
-            self._pinned[returning] = Response[returning]  # type: ignore[valid-type]
-        return super().check_response(bot, method, status_code, content)
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -181,7 +159,7 @@ class TelegramChannel:
         # file under FILES_DIR); the copy here is removed once the message is handled.
         self.incoming_dir = incoming_dir or core.files_dir / "incoming" / "telegram"
         self.max_file_bytes = max_file_bytes or core.files.max_bytes
-        session = PinnedSession(api=TelegramAPIServer.from_base(api_base))
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
         self.bot = Bot(token, session=session)
         # Set by `dvk run`: waits for a slot of the platform's rate that reminders share.
         self.pace: Pace | None = None

@@ -32,10 +32,14 @@ def is_sqlite(url: str) -> bool:
 BACKGROUND_CONNECTIONS = 2
 
 
-def make_engine(url: str, *, concurrency: int | None = None, **kwargs: Any) -> AsyncEngine:
+def make_engine(
+    url: str, *, concurrency: int | None = None, one_trip_cursors: bool = True, **kwargs: Any
+) -> AsyncEngine:
     """The engine for ``url``. ``concurrency``: messages handled at the same moment (the
     channels' limit); a PostgreSQL pool then keeps a connection for each, and for the
-    background work, instead of opening and closing extra ones under load."""
+    background work, instead of opening and closing extra ones under load.
+    ``one_trip_cursors=False`` keeps SQLAlchemy's own SQLite cursor (what
+    bench/bench_internals.py compares with)."""
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -49,7 +53,8 @@ def make_engine(url: str, *, concurrency: int | None = None, **kwargs: Any) -> A
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            use_one_trip_cursors(dbapi_connection)
+            if one_trip_cursors:
+                use_one_trip_cursors(dbapi_connection)
             cursor = dbapi_connection.cursor()
             # Foreign keys are off by default in SQLite; WAL lets readers run beside a writer.
             cursor.execute("PRAGMA foreign_keys=ON")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.catalog import RecordState
@@ -275,3 +277,10 @@ async def assert_libreoffice_opens(tmp_path: Path, files: dict[str, bytes]) -> N
         pdf = tmp_path / name.replace(".xlsx", ".pdf")
         assert pdf.exists(), output.decode(errors="replace")
         assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def warnings_of(caplog: pytest.LogCaptureFixture, logger: str) -> list[str]:
+    """The warnings ``logger`` logged during the test."""
+    return [
+        r.getMessage() for r in caplog.records if r.name == logger and r.levelno == logging.WARNING
+    ]

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import gc
-import json
-import weakref
 from collections.abc import AsyncIterator
 
 import pytest
-from aiogram import Bot
-from aiogram.methods import GetMe
-from aiogram.methods.base import Response
-from aiogram.types import User
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.telegram import PinnedSession, TelegramChannel
+from bot.telegram import TelegramChannel
 from handlers.core import Core
 from handlers.help import MENU
 from storage.models import Membership, ModelYear, Person
@@ -253,19 +246,3 @@ async def test_webhook_updates_wait_for_a_free_slot(
         await channel.close()
     assert (counter.done, counter.peak) == (6, 2)
     assert all(fake.messages_to(6001 + n) for n in range(6))
-
-
-def test_answer_types_are_kept_from_the_garbage_collector() -> None:
-    """aiogram reads each answer through ``Response[T]``; a collected class is rebuilt on the
-    next answer (milliseconds inside a reply), so the channel's session keeps them."""
-    session = PinnedSession()
-    bot = Bot("42:TEST", session=session)
-    answer = json.dumps({"ok": True, "result": {"id": 42, "is_bot": True, "first_name": "Bot"}})
-    me = session.check_response(bot, GetMe(), 200, answer)
-    assert me.result is not None
-    assert me.result.id == 42
-    kept = weakref.ref(type(me))  # the class aiogram built to read the answer: Response[User]
-    del me
-    gc.collect()
-    assert kept() is not None
-    assert Response[User] is kept()
