@@ -81,7 +81,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bench.common import PG_ADMIN_URL, pg_database, sqlite_database
 from domain.catalog import Field, Origin, RecordState, Subject
 from reports.exports import Scope, registration_deadline
-from storage import repo
 from storage.db import is_sqlite, make_engine, make_sessionmaker, unreachable, upgrade
 from storage.models import DvkModel, ModelYear, Unit
 
@@ -410,8 +409,6 @@ async def seed(engine: AsyncEngine, data: SeedData) -> None:
                         f"(SELECT max(id) FROM {table}))"
                     )
                 )
-    async with make_sessionmaker(engine)() as session, session.begin():
-        await repo.ensure_campaign(session, YEAR, NOW)
     if is_sqlite(str(engine.url)):
         async with engine.connect() as conn:
             await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))

@@ -21,14 +21,14 @@ from bot.demo import load_demo
 from bot.runner import ConfigError, run
 from bot.settings import Settings
 from bot.terminal import chat
+from domain.calendar import DEADLINE_KINDS, KIND_ALIASES, kind_from_text
 from domain.catalog import ROLE_LABELS, Role
 from domain.text import clean, fold
 from handlers.core import utcnow
 from reports.bieu1 import add_document
 from reports.exports import EXPORTS, Scope, make_export
 from reports.importer import WorkbookError, import_models
-from scheduler.obligations import KIND_ALIASES, kind_from_text
-from storage import repo
+from storage import deadlines, repo
 from storage.db import current_revision, make_revision, upgrade
 from storage.models import LeadDocument, Unit
 
@@ -189,32 +189,52 @@ async def cmd_invite(app: App, args: argparse.Namespace, out: TextIO) -> None:
         out.write("(Đặt TELEGRAM_BOT_USERNAME để in liên kết Telegram bấm là vào.)\n")
 
 
+async def top_unit(session: AsyncSession, ref: str | None) -> Unit | None:
+    """``--unit`` if given, else the one unit without a parent (None: there is no unit)."""
+    if ref:
+        return await resolve_unit(session, ref)
+    candidates = await deadlines.top_units(session)
+    if len(candidates) > 1:
+        raise CliError("Có nhiều đơn vị cấp cao nhất; hãy chọn --unit.")
+    return candidates[0] if candidates else None
+
+
 async def cmd_campaign(app: App, args: argparse.Namespace, out: TextIO) -> None:
     now = utcnow()
     year = args.year or now.astimezone(app.core.tz).year
     async with app.sessionmaker() as session, session.begin():
+        unit = await top_unit(session, args.unit)
+        if unit is None:
+            if args.action == "set":
+                raise CliError("Chưa có đơn vị nào để đặt hạn. Thêm đơn vị trước: dvk unit add")
+            out.write(f"Các hạn năm {year} (mặc định, chưa có đơn vị nào):\n")
+            for d in deadlines.YearPlan(year, {}, {}).defaults():
+                out.write(f"  {d.due_on.strftime('%d/%m/%Y')}  {d.kind:<13} {d.title}\n")
+            return
         if args.action == "set":
             changes = parse_changes(args.deadlines, year)
             if not changes:
                 raise CliError("Cần ít nhất một hạn, ví dụ: registration=15/04/2026")
             for kind, due in changes.items():
-                before = await repo.deadline_of(session, year, kind, now)
-                old = before.due_on
-                deadline = await repo.set_deadline(session, year, kind, due, now)
+                old = (await deadlines.due_for(session, unit, year, kind)).due_on
+                await deadlines.set_deadline(session, unit, year, kind, due, now)
                 await repo.audit(
                     session,
                     None,
                     "set_deadline",
-                    "deadline",
-                    deadline.id,
+                    "unit",
+                    unit.id,
                     {"year": year, "kind": kind, "from": old.isoformat(), "to": due.isoformat()},
                     now,
                     "cli",
                 )
-        campaign = await repo.ensure_campaign(session, year, now)
-        out.write(f"Các hạn năm {year}:\n")
-        for d in campaign.deadlines:
-            out.write(f"  {d.due_on.strftime('%d/%m/%Y')}  {d.kind:<13} {d.title}\n")
+        out.write(
+            f"Các hạn năm {year} của {unit.name} (và các đơn vị trực thuộc chưa đặt riêng):\n"
+        )
+        for d in await deadlines.dues_for(session, unit, year):
+            level = await session.get(Unit, d.set_by) if d.set_by is not None else None
+            where = f"theo kế hoạch của {level.name}" if level is not None else "mặc định"
+            out.write(f"  {d.due_on.strftime('%d/%m/%Y')}  {d.kind:<13} {d.title} ({where})\n")
 
 
 def parse_assignment(text: str) -> tuple[str, date]:
@@ -224,8 +244,8 @@ def parse_assignment(text: str) -> tuple[str, date]:
 
 def _deadline_kind(word: str, given: str, ok: bool = True) -> str:
     kind = kind_from_text(word) if ok else None
-    if kind is None or kind not in repo.DEADLINE_KINDS:
-        kinds = ", ".join(f"{k} ({KIND_ALIASES[k][0]})" for k in repo.DEADLINE_KINDS)
+    if kind is None or kind not in DEADLINE_KINDS:
+        kinds = ", ".join(f"{k} ({KIND_ALIASES[k][0]})" for k in DEADLINE_KINDS)
         raise CliError(
             f"“{given}”: cần dạng LOẠI=dd/mm/yyyy (hoặc LOẠI dd/mm/yyyy) với LOẠI là một "
             f"trong: {kinds}."
@@ -409,6 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     campaign_sub = campaign.add_subparsers(dest="action", required=True)
     show = campaign_sub.add_parser("show", help="xem các hạn")
     show.add_argument("--year", type=int)
+    show.add_argument("--unit", help="mã số hoặc tên đơn vị (mặc định đơn vị cấp cao nhất)")
     set_ = campaign_sub.add_parser(
         "set",
         help="đặt hạn: LOẠI=dd/mm/yyyy … hoặc LOẠI dd/mm/yyyy "
@@ -416,6 +437,10 @@ def build_parser() -> argparse.ArgumentParser:
         "consolidated/tonghop)",
     )
     set_.add_argument("--year", type=int)
+    set_.add_argument(
+        "--unit",
+        help="đơn vị đặt hạn cho mình và các đơn vị trực thuộc (mặc định đơn vị cấp cao nhất)",
+    )
     set_.add_argument("deadlines", nargs="*", metavar="LOẠI=dd/mm/yyyy")
     campaign.set_defaults(func=cmd_campaign)
 

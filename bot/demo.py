@@ -174,8 +174,6 @@ async def load_demo(session: AsyncSession, now: datetime, tz: ZoneInfo) -> DemoR
     units = {WARD: ward}
     for name, kind in CHILDREN:
         units[name] = await repo.add_unit(session, name, kind, ward, now)
-    await repo.ensure_campaign(session, year - 1, now)
-    await repo.ensure_campaign(session, year, now)
     count = 0
     for rows, record_year in ((LAST_YEAR, year - 1), (THIS_YEAR, year)):
         for unit_name, name, field, subject, subject_name, place, lead, scale in rows:

@@ -1,23 +1,32 @@
-"""Deadlines in chat: /lich (the year's deadlines and what one's units still owe),
-/nhacnho (pause or resume early reminders) and /hanchot (admins change a deadline)."""
+"""Deadlines in chat: /lich (the deadlines that apply to one's units and what they still owe,
+with what the person may still do), /nhacnho (pause or resume early reminders), /hanchot (an
+admin sets the dates of their own level: their unit and every unit below that has not set its
+own) and /giahan (a leader reopens a passed deadline for one unit below them)."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from conversations.answers import Choice, InputError
 from conversations.commands import Audience, Command
-from conversations.context import Ctx, Data
+from conversations.context import Ctx
 from conversations.engine import Flow, Outcome, Step
-from conversations.records import fmt_date
+from conversations.notices import notify_officers
+from conversations.records import usable_units
+from conversations.texts import common as C
+from conversations.texts import deadlines as T
+from conversations.widgets import Picked, unit_picker
 from conversations.workbooks import parse_year
+from domain.calendar import DEADLINE_KINDS, EVALUATION, KIND_ALIASES, TITLES
 from domain.catalog import Role
 from domain.messages import Reply
 from domain.text import fold
 from scheduler import obligations
-from storage import repo
-from storage.models import Deadline, Unit
+from storage import deadlines, repo
+from storage.deadlines import Due, YearPlan
+from storage.models import Unit
 
 # Set in the message's session when a deadline changed; Core calls its reschedule hook
 # once the transaction has committed (a planner reading before the commit sees the old date).
@@ -26,17 +35,8 @@ DEADLINES_CHANGED = "deadlines_changed"
 DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 PAUSE_WORDS = {"tat", "off", "dung", "tam dung", "ngung", "tat nhac"}
 RESUME_WORDS = {"bat", "on", "mo", "tiep tuc", "bat nhac", "bat lai"}
-
-
-def days_text(due_on: date, today: date) -> str:
-    days = (due_on - today).days
-    if days > 1:
-        return f"còn {days} ngày"
-    if days == 1:
-        return "ngày mai"
-    if days == 0:
-        return "hôm nay"
-    return "đã qua"
+# What a unit owes that only the evaluation deadline closes for its officers.
+CLOSED_BY_EVALUATION = {"models", "results", "scores"}
 
 
 async def own_units(ctx: Ctx) -> list[tuple[Unit, str]]:
@@ -52,6 +52,31 @@ def _year_arg(ctx: Ctx, args: str) -> int:
     return parse_year(args.strip(), ctx.local_now.year) if args.strip() else ctx.local_now.year
 
 
+async def level_names(ctx: Ctx, dues: list[Due]) -> dict[int, str]:
+    ids = {d.set_by for d in dues if d.set_by is not None}
+    names = {}
+    for uid in ids:
+        unit = await ctx.session.get(Unit, uid)
+        if unit is not None:
+            names[uid] = unit.name
+    return names
+
+
+async def who_reopens(ctx: Ctx, unit: Unit) -> str:
+    return T.who_reopens(await repo.leaders_over(ctx.session, unit))
+
+
+async def closed_for_officer(ctx: Ctx, unit: Unit, plan: YearPlan, what: str) -> Due | None:
+    """The deadline that stops this person from doing ``what`` for ``unit`` now, or None."""
+    if what not in CLOSED_BY_EVALUATION:
+        return None
+    access = await repo.access_of(ctx.session, ctx.person)
+    if access.can_manage(unit):
+        return None
+    due = plan.due(unit, EVALUATION)
+    return due if ctx.local_now.date() > due.closes_on else None
+
+
 # --- /lich -------------------------------------------------------------------------------
 
 
@@ -62,47 +87,50 @@ async def lich(ctx: Ctx, args: str) -> list[Reply]:
         return [Reply(err.message)]
     units = await own_units(ctx)
     if not units:
-        return [Reply("Đồng chí chưa thuộc đơn vị nào.")]
-    campaign = await repo.ensure_campaign(ctx.session, year, ctx.now)
-    deadlines = sorted(campaign.deadlines, key=lambda d: (d.due_on, d.id))
-    by_kind = {d.kind: d for d in deadlines}
+        return [Reply(C.NOT_A_MEMBER)]
+    plan = await deadlines.year_plan(ctx.session, year)
     today = ctx.local_now.date()
-    lines = [f"Các hạn năm {year}:"]
-    lines += [
-        f"• {fmt_date(d.due_on)} — {d.title} ({days_text(d.due_on, today)})" for d in deadlines
-    ]
-    order = [d.kind for d in deadlines]
+    # Units under the same plan share one list of dates.
+    groups: dict[tuple[tuple[date, date], ...], list[Unit]] = {}
     for unit, _role in units:
-        owed = await obligations.owed_by_unit(ctx.session, unit, year, ctx.quotas, order)
+        key = tuple((d.due_on, d.closes_on) for d in plan.dues(unit))
+        groups.setdefault(key, []).append(unit)
+    lines: list[str] = []
+    for group in groups.values():
+        dues = plan.dues(group[0])
+        lines.append(T.dates_of(year, ", ".join(u.name for u in group)))
+        lines += [T.due_line(d.title, d.due_on, today, d.extended_to) for d in dues]
+        names = await level_names(ctx, dues)
+        levels = [names[d.set_by] for d in dues if d.set_by in names]
+        lines.append(T.set_by(list(dict.fromkeys(levels))) if levels else T.DEFAULTS)
         lines.append("")
+    for unit, _role in units:
+        owed = await obligations.owed_by_unit(ctx.session, unit, year, ctx.quotas)
         if not owed:
-            lines.append(f"{unit.name}: không còn thiếu việc nào.")
+            lines.append(f"{unit.name}: {T.NOTHING_OWED}")
             continue
-        lines.append(f"{unit.name} còn thiếu:")
+        lines.append(T.owes(unit.name))
         for lag in owed:
-            deadline = by_kind[lag.kind]
-            late = ", đã quá hạn" if deadline.due_on < today else ""
-            lines.append(f"• {deadline.title} (hạn {fmt_date(deadline.due_on)}{late}):")
-            lines += [f"  – {o.line()}" for o in lag.owed]
-    assert ctx.person is not None
-    lines.append("")
-    lines.append(_pause_state(ctx))
+            due = plan.due(unit, lag.kind)
+            lines.append(T.owed_heading(due.title, due.due_on, due.closes_on < today))
+            for o in lag.owed:
+                stop = await closed_for_officer(ctx, unit, plan, o.what)
+                if stop is None:
+                    lines.append(f"  – {o.line()}")
+                else:
+                    lines.append(
+                        f"  – {o.text} — {T.closed(stop.closes_on, await who_reopens(ctx, unit))}"
+                    )
+    lines += ["", pause_state(ctx)]
     return [Reply("\n".join(lines))]
 
 
-def _pause_state(ctx: Ctx) -> str:
+def pause_state(ctx: Ctx) -> str:
     assert ctx.person is not None
     paused = ctx.person.reminders_paused_at
     if paused is None:
-        return (
-            "Nhắc hạn: đang bật (nhắc trước hạn và vào ngày hạn chót). "
-            "Gõ /nhacnho tat để tạm dừng nhắc trước hạn."
-        )
-    since = fmt_date(paused.astimezone(ctx.tz).date())
-    return (
-        f"Nhắc hạn: đã tạm dừng nhắc trước hạn từ {since}; tin nhắc vào ngày hạn chót vẫn "
-        "được gửi. Gõ /nhacnho bat để nhận lại."
-    )
+        return T.PAUSE_ON
+    return T.pause_off(paused.astimezone(ctx.tz).date())
 
 
 # --- /nhacnho ------------------------------------------------------------------------------
@@ -113,205 +141,259 @@ async def nhacnho(ctx: Ctx, args: str) -> list[Reply]:
     assert person is not None
     word = fold(args)
     if not word:
-        return [Reply(_pause_state(ctx))]
+        return [Reply(pause_state(ctx))]
     if word in PAUSE_WORDS:
         if person.reminders_paused_at is not None:
-            return [Reply(_pause_state(ctx))]
+            return [Reply(pause_state(ctx))]
         person.reminders_paused_at = ctx.now
-        await repo.audit(
-            ctx.session, person.id, "pause_reminders", "person", person.id, {}, ctx.now, ctx.channel
-        )
-        return [
-            Reply(
-                "Đã tạm dừng nhắc trước hạn. Đồng chí vẫn nhận tin nhắc vào đúng ngày hạn chót "
-                "của những việc đơn vị còn thiếu. Gõ /nhacnho bat để nhận lại, /lich để xem "
-                "các hạn."
-            )
-        ]
-    if word in RESUME_WORDS:
+        action = "pause_reminders"
+        text = T.PAUSED
+    elif word in RESUME_WORDS:
         if person.reminders_paused_at is None:
-            return [Reply(_pause_state(ctx))]
+            return [Reply(pause_state(ctx))]
         person.reminders_paused_at = None
-        await repo.audit(
-            ctx.session,
-            person.id,
-            "resume_reminders",
-            "person",
-            person.id,
-            {},
-            ctx.now,
-            ctx.channel,
-        )
-        return [
-            Reply(
-                "Đã bật lại nhắc hạn: trợ lý nhắc đồng chí trước mỗi hạn và vào ngày hạn chót "
-                "khi đơn vị còn thiếu việc."
-            )
-        ]
+        action = "resume_reminders"
+        text = T.RESUMED
+    else:
+        return [Reply(T.unknown_pause_word(args))]
+    await repo.audit(ctx.session, person.id, action, "person", person.id, {}, ctx.now, ctx.channel)
+    return [Reply(text)]
+
+
+# --- choosing a date -------------------------------------------------------------------------
+
+
+class DeadlineState(Picked, total=False):
+    kind: str
+    title: str
+    due_on: str  # ISO date (/hanchot)
+    until: str  # ISO date (/giahan)
+
+
+def parse_day(text: str, year: int) -> date:
+    match = DATE.match(text.strip())
+    if match is None:
+        raise InputError(T.bad_date(text, year))
+    day, month, full_year = (int(g) for g in match.groups())
+    try:
+        return date(full_year, month, day)
+    except ValueError:
+        raise InputError(T.no_such_day(text)) from None
+
+
+async def _unit(ctx: Ctx, data: DeadlineState) -> Unit:
+    unit = await ctx.session.get(Unit, data["unit"])
+    if unit is None:
+        raise InputError(C.NO_RIGHT_UNIT)
+    return unit
+
+
+async def _due(ctx: Ctx, data: DeadlineState) -> Due:
+    if data.get("kind") not in DEADLINE_KINDS:
+        raise InputError(T.NO_SUCH)
+    return await deadlines.due_for(ctx.session, await _unit(ctx, data), data["year"], data["kind"])
+
+
+async def kind_choices(ctx: Ctx, data: DeadlineState) -> list[Choice]:
+    unit = await _unit(ctx, data)
+    dues = await deadlines.dues_for(ctx.session, unit, data["year"])
+    names = await level_names(ctx, dues)
     return [
-        Reply(
-            f"Chưa hiểu “{args}”. Gõ /nhacnho tat để tạm dừng nhắc trước hạn, /nhacnho bat "
-            "để bật lại, hoặc /nhacnho để xem đang bật hay tắt."
+        Choice(
+            T.kind_label(d.title, d.closes_on, names.get(d.set_by) if d.set_by else None),
+            d.kind,
+            (d.kind, *KIND_ALIASES.get(d.kind, ())),
         )
+        for d in dues
     ]
+
+
+async def after_kind(ctx: Ctx, data: DeadlineState) -> None:
+    data["title"] = (await _due(ctx, data)).title
+    data.pop("due_on", None)
+    data.pop("until", None)
+
+
+def _show_day(value: object, _data: Any) -> str:
+    return T.fmt(date.fromisoformat(str(value)))
+
+
+def _show_kind(value: object, data: Any) -> str:
+    return str(data.get("title", TITLES.get(str(value), value)))
 
 
 # --- /hanchot ------------------------------------------------------------------------------
 
-ADMINS_ONLY = (
-    "Lệnh /hanchot dành cho cán bộ quản trị (đổi ngày các hạn của năm). Gõ /lich để xem các hạn."
-)
+
+async def admin_units(ctx: Ctx, _data: object) -> list[Unit]:
+    return [u for u, role in await own_units(ctx) if role == Role.ADMIN.value]
 
 
-async def _is_admin(ctx: Ctx) -> bool:
-    return any(role == Role.ADMIN.value for _, role in await own_units(ctx))
+async def set_kind_prompt(_ctx: Ctx, data: DeadlineState) -> str:
+    return T.kind_prompt(data["year"], data.get("unit_name", ""))
 
 
-async def _deadlines(ctx: Ctx, year: int) -> list[Deadline]:
-    campaign = await repo.ensure_campaign(ctx.session, year, ctx.now)
-    return sorted(campaign.deadlines, key=lambda d: (d.due_on, d.id))
+async def due_prompt(ctx: Ctx, data: DeadlineState) -> str:
+    due = await _due(ctx, data)
+    return T.due_prompt(due.title, due.due_on, max(due.due_on, ctx.local_now.date()))
 
 
-async def _deadline(ctx: Ctx, data: Data) -> Deadline:
-    for d in await _deadlines(ctx, data["year"]):
-        if d.kind == data["kind"]:
-            return d
-    raise InputError("Không còn hạn này.")
-
-
-async def deadline_choices(ctx: Ctx, data: Data) -> list[Choice]:
-    return [
-        Choice(
-            f"{d.title} — {fmt_date(d.due_on)}", d.kind, (d.kind, *obligations.KIND_ALIASES[d.kind])
-        )
-        if d.kind in obligations.KIND_ALIASES
-        else Choice(f"{d.title} — {fmt_date(d.due_on)}", d.kind, (d.kind,))
-        for d in await _deadlines(ctx, data["year"])
-    ]
-
-
-async def kind_prompt(_ctx: Ctx, data: Data) -> str:
-    return f"Các hạn năm {data['year']}. Đồng chí muốn đổi hạn nào?"
-
-
-async def due_prompt(ctx: Ctx, data: Data) -> str:
-    deadline = await _deadline(ctx, data)
-    example = fmt_date(max(deadline.due_on, ctx.local_now.date()))
-    return (
-        f"Ngày hạn mới cho “{deadline.title}” (hiện tại {fmt_date(deadline.due_on)})? "
-        f"Gõ ngày/tháng/năm, ví dụ {example}."
-    )
-
-
-async def parse_due(ctx: Ctx, text: str, data: Data) -> str:
+async def parse_due(ctx: Ctx, text: str, data: DeadlineState) -> str:
     year = data["year"]
-    match = DATE.match(text.strip())
-    if match is None:
-        raise InputError(
-            f"Ngày “{text}” chưa đúng dạng. Vui lòng gõ ngày/tháng/năm, ví dụ 30/11/{year}."
-        )
-    day, month, full_year = (int(g) for g in match.groups())
-    try:
-        due = date(full_year, month, day)
-    except ValueError:
-        raise InputError(
-            f"Ngày “{text}” không có trên lịch. Vui lòng kiểm tra lại ngày và tháng."
-        ) from None
+    due = parse_day(text, year)
     if due.year not in (year, year + 1):
-        raise InputError(
-            f"Hạn của năm {year} phải là một ngày trong năm {year} (hoặc đầu năm {year + 1})."
-        )
+        raise InputError(T.outside_year(year))
     today = ctx.local_now.date()
     if due < today:
-        raise InputError(f"Ngày hạn mới không thể ở trước hôm nay ({fmt_date(today)}).")
-    if due == (await _deadline(ctx, data)).due_on:
-        raise InputError(f"Hạn này đã là {fmt_date(due)} rồi. Vui lòng gõ ngày khác.")
+        raise InputError(T.before_today(today))
+    if due == (await _due(ctx, data)).due_on:
+        raise InputError(T.same_day(due))
     return due.isoformat()
 
 
-def _show_due(value: object, _data: Data) -> str:
-    return fmt_date(date.fromisoformat(str(value)))
+async def _lower_levels(ctx: Ctx, unit: Unit, year: int, kind: str) -> list[str]:
+    """The units below ``unit`` whose own plan sets ``kind``: they keep their date."""
+    plan = await deadlines.year_plan(ctx.session, year)
+    ids = [uid for uid, k in plan.set_dates if k == kind and uid != unit.id]
+    names = []
+    for uid in ids:
+        lower = await ctx.session.get(Unit, uid)
+        if lower is not None and lower.path.startswith(unit.path):
+            names.append(lower.name)
+    return sorted(names)
 
 
-def _show_kind(value: object, data: Data) -> str:
-    return str(data.get("_title", value))
-
-
-async def after_kind(ctx: Ctx, data: Data) -> None:
-    deadline = await _deadline(ctx, data)
-    data["_title"] = deadline.title
-    data.pop("due_on", None)
-
-
-async def finish_deadline(ctx: Ctx, data: Data) -> Outcome:
-    if not await _is_admin(ctx):
-        raise InputError(ADMINS_ONLY)
+async def finish_deadline(ctx: Ctx, data: DeadlineState) -> Outcome:
+    if data["unit"] not in {u.id for u in await admin_units(ctx, data)}:
+        raise InputError(T.ADMINS_ONLY)
     assert ctx.person is not None
-    before = await _deadline(ctx, data)
-    old = before.due_on
+    unit = await _unit(ctx, data)
+    old = (await _due(ctx, data)).due_on
     new = date.fromisoformat(data["due_on"])
-    deadline = await repo.set_deadline(ctx.session, data["year"], data["kind"], new, ctx.now)
+    due = await deadlines.set_deadline(ctx.session, unit, data["year"], data["kind"], new, ctx.now)
     await repo.audit(
         ctx.session,
         ctx.person.id,
         "set_deadline",
-        "deadline",
-        deadline.id,
-        {
-            "year": data["year"],
-            "kind": deadline.kind,
-            "from": old.isoformat(),
-            "to": new.isoformat(),
-        },
+        "unit",
+        unit.id,
+        {"year": data["year"], "kind": due.kind, "from": old.isoformat(), "to": new.isoformat()},
         ctx.now,
         ctx.channel,
     )
     ctx.session.info[DEADLINES_CHANGED] = True
-    return Outcome(
-        [
-            Reply(
-                f"Đã đổi hạn “{deadline.title}” năm {data['year']}: {fmt_date(old)} → "
-                f"{fmt_date(new)}. Lịch nhắc hạn được tính lại theo ngày mới. Xem: /lich"
-            )
-        ]
-    )
+    keeping = await _lower_levels(ctx, unit, data["year"], data["kind"])
+    return Outcome([Reply(T.changed(due.title, data["year"], unit.name, old, new, keeping))])
 
 
 DEADLINE = Flow(
     name="deadline",
     title="Đổi hạn",
-    confirm=True,
     steps=(
+        unit_picker(T.SET_UNIT, units=admin_units),
         Step(
             key="kind",
             label="Hạn",
-            prompt=kind_prompt,
-            choices=deadline_choices,
+            prompt=set_kind_prompt,
+            choices=kind_choices,
             show=_show_kind,
             after=after_kind,
         ),
-        Step(
-            key="due_on",
-            label="Ngày mới",
-            prompt=due_prompt,
-            parse=parse_due,
-            show=_show_due,
-        ),
+        Step(key="due_on", label="Ngày mới", prompt=due_prompt, parse=parse_due, show=_show_day),
     ),
     finish=finish_deadline,
 )
 
 
-async def start_deadline(ctx: Ctx, args: str = "") -> Data | Reply:
+async def start_deadline(ctx: Ctx, args: str = "") -> DeadlineState | Reply:
     try:
-        year = _year_arg(ctx, args)
+        return {"year": _year_arg(ctx, args)}
     except InputError as err:
         return Reply(err.message)
-    await repo.ensure_campaign(ctx.session, year, ctx.now)
-    return {"year": year}
 
 
-FLOWS = (DEADLINE,)
+# --- /giahan ---------------------------------------------------------------------------------
+
+
+async def managed_units(ctx: Ctx, _data: object) -> list[Unit]:
+    """The units a leader may reopen a deadline for: those they lead and every unit below."""
+    access = await repo.access_of(ctx.session, ctx.person)
+    return [u for u in await usable_units(ctx) if access.can_manage(u)]
+
+
+async def extend_kind_prompt(_ctx: Ctx, data: DeadlineState) -> str:
+    return T.extend_kind_prompt(data["year"], data.get("unit_name", ""))
+
+
+async def until_prompt(ctx: Ctx, data: DeadlineState) -> str:
+    due = await _due(ctx, data)
+    today = ctx.local_now.date()
+    example = max(due.closes_on, today)
+    return T.until_prompt(due.title, due.due_on, example.replace(day=min(example.day + 7, 28)))
+
+
+async def parse_until(ctx: Ctx, text: str, data: DeadlineState) -> str:
+    year = data["year"]
+    until = parse_day(text, year)
+    if until.year not in (year, year + 1):
+        raise InputError(T.outside_year(year))
+    today = ctx.local_now.date()
+    if until < today:
+        raise InputError(T.before_today(today))
+    due = await _due(ctx, data)
+    if until <= due.due_on:
+        raise InputError(T.not_after_due(due.due_on))
+    return until.isoformat()
+
+
+async def finish_extend(ctx: Ctx, data: DeadlineState) -> Outcome:
+    assert ctx.person is not None
+    if data["unit"] not in {u.id for u in await managed_units(ctx, data)}:
+        raise InputError(T.LEADERS_ONLY)
+    unit = await _unit(ctx, data)
+    due = await _due(ctx, data)
+    until = date.fromisoformat(data["until"])
+    row = await deadlines.extend(
+        ctx.session, unit, data["year"], data["kind"], until, ctx.person.id, ctx.now
+    )
+    await repo.audit(
+        ctx.session,
+        ctx.person.id,
+        "extend_deadline",
+        "deadline_extension",
+        row.id,
+        {"unit": unit.id, "year": data["year"], "kind": due.kind, "until": until.isoformat()},
+        ctx.now,
+        ctx.channel,
+    )
+    ctx.session.info[DEADLINES_CHANGED] = True
+    notice = T.extension_notice(ctx.person.full_name, due.title, data["year"], unit.name, until)
+    told = await notify_officers(ctx, unit, notice, f"extend:{unit.id}:{data['year']}:{due.kind}")
+    return Outcome([Reply(T.extended(due.title, data["year"], unit.name, until, told))])
+
+
+EXTEND = Flow(
+    name="extend",
+    title="Mở lại hạn cho một đơn vị",
+    steps=(
+        unit_picker(T.EXTEND_UNIT, units=managed_units),
+        Step(
+            key="kind",
+            label="Hạn",
+            prompt=extend_kind_prompt,
+            choices=kind_choices,
+            show=_show_kind,
+            after=after_kind,
+        ),
+        Step(
+            key="until", label="Mở lại đến", prompt=until_prompt, parse=parse_until, show=_show_day
+        ),
+    ),
+    finish=finish_extend,
+)
+
+
+FLOWS = (DEADLINE, EXTEND)
 COMMANDS = (
     Command(
         "lich",
@@ -327,24 +409,26 @@ COMMANDS = (
         order=120,
         run=nhacnho,
         during_flow=True,
-        phrases=(
-            "nhacnho",
-            "nhac nho",
-            "tat nhac",
-            "bat nhac",
-            "nhac han",
-            "tat nhac nho",
-            "bat nhac nho",
-        ),
+        phrases=("nhac nho", "tat nhac", "bat nhac", "nhac han", "tat nhac nho", "bat nhac nho"),
     ),
     Command(
         "hanchot",
-        "Quản trị: đổi ngày các hạn",
+        "Quản trị: đổi ngày các hạn của đơn vị mình và cấp dưới",
         order=130,
         audience=Audience.ADMINS,
         flow="deadline",
         start=start_deadline,
-        refusal=ADMINS_ONLY,
-        phrases=("hanchot", "doi han", "doi han chot", "sua han", "dat han"),
+        refusal=T.ADMINS_ONLY,
+        phrases=("doi han", "doi han chot", "sua han", "dat han"),
+    ),
+    Command(
+        "giahan",
+        "Lãnh đạo: mở lại một hạn đã qua cho một đơn vị",
+        order=135,
+        audience=Audience.LEADERS,
+        flow="extend",
+        start=start_deadline,
+        refusal=T.LEADERS_ONLY,
+        phrases=("gia han", "mo lai han", "gia han cho don vi", "mo lai"),
     ),
 )

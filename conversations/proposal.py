@@ -13,14 +13,22 @@ from conversations.answers import Choice, InputError
 from conversations.commands import Command
 from conversations.context import Ctx
 from conversations.engine import Flow, Outcome
-from conversations.records import checked_record, detail_lines, evaluation_block, review_status
+from conversations.records import (
+    checked_record,
+    detail_lines,
+    evaluation_passed_for_all,
+    fmt_date,
+    review_status,
+)
 from conversations.results import start_evaluating
 from conversations.texts import common as C
+from conversations.texts import deadlines as T
 from conversations.widgets import Picked, model_picker, unit_picker, yes_no
 from domain import rubric
+from domain.calendar import EVALUATION
 from domain.catalog import Review
 from domain.messages import Reply
-from storage import repo
+from storage import deadlines, repo
 from storage.models import ModelYear, Unit
 
 
@@ -36,9 +44,14 @@ async def proposal_block(ctx: Ctx, record: ModelYear, unit: Unit) -> str | None:
         return f"Mô hình “{record.name}” đã được công nhận, không cần đề xuất lại."
     if record.review == Review.REMOVED.value:
         return f"Mô hình “{record.name}” đã bị thanh loại nên không đề xuất được."
-    why = await evaluation_block(ctx, unit, record)
-    if why is not None:
-        return why
+    access = await repo.access_of(ctx.session, ctx.person)
+    if not access.can_use(unit):
+        return C.NO_RIGHT
+    if not access.can_manage(unit):
+        due = await deadlines.due_for(ctx.session, unit, record.year, EVALUATION)
+        if ctx.local_now.date() > due.closes_on:
+            who = T.who_reopens(await repo.leaders_over(ctx.session, unit))
+            return C.proposal_closed(record.year, fmt_date(due.closes_on), who)
     if not (record.results or "").strip():
         return (
             f"Mô hình “{record.name}” chưa có kết quả đạt được (Phụ lục 4). "
@@ -138,6 +151,9 @@ PROPOSE = Flow(
 
 
 async def start_propose(ctx: Ctx, _args: str = "") -> Picked | Reply:
+    passed = await evaluation_passed_for_all(ctx)
+    if passed is not None:
+        return Reply(C.proposal_closed(ctx.local_now.year, *passed))
     return await start_evaluating(ctx, "đề xuất công nhận")
 
 

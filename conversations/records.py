@@ -10,7 +10,9 @@ from typing import Any
 from conversations.answers import Choice, InputError
 from conversations.context import Ctx, Data
 from conversations.texts import common as C
+from conversations.texts import deadlines as T
 from domain import rubric
+from domain.calendar import EVALUATION, REGISTRATION
 from domain.catalog import (
     ORIGIN_LABELS,
     SUBJECT_LABELS,
@@ -20,7 +22,7 @@ from domain.catalog import (
     Subject,
     field_label,
 )
-from storage import repo
+from storage import deadlines, repo
 from storage.models import ModelYear, Person, Unit
 
 # Fields of a record a person fills in, in the order of Phụ lục 1.
@@ -81,14 +83,16 @@ async def checked_record(ctx: Ctx, data: Any, key: str = "record") -> tuple[Mode
 
 
 async def may_change(ctx: Ctx, unit: Unit, year: int) -> tuple[bool, str]:
-    """Officers edit or withdraw until the registration deadline; leaders and admins always."""
+    """Officers edit or withdraw until the unit's registration deadline (or its extension);
+    leaders and admins always."""
     access = await repo.access_of(ctx.session, ctx.person)
     if access.can_manage(unit):
         return True, ""
-    deadline = await repo.deadline_of(ctx.session, year, "registration", ctx.now)
-    if access.can_use(unit) and ctx.local_now.date() <= deadline.due_on:
+    due = await deadlines.due_for(ctx.session, unit, year, REGISTRATION)
+    if access.can_use(unit) and ctx.local_now.date() <= due.closes_on:
         return True, ""
-    return False, C.registration_closed(fmt_date(deadline.due_on))
+    who = T.who_reopens(await repo.leaders_over(ctx.session, unit))
+    return False, C.registration_closed(fmt_date(due.closes_on), who)
 
 
 def record_data(record: ModelYear) -> Data:
@@ -120,23 +124,36 @@ async def evaluation_block(ctx: Ctx, unit: Unit, record: ModelYear) -> str | Non
         return C.NO_RIGHT
     if record.review in LOCKED_FOR_OFFICERS:
         return C.evaluation_locked(record.name, review_status(record))
-    deadline = await repo.deadline_of(ctx.session, record.year, "evaluation", ctx.now)
-    if ctx.local_now.date() > deadline.due_on:
-        return C.evaluation_closed(record.year, fmt_date(deadline.due_on))
+    due = await deadlines.due_for(ctx.session, unit, record.year, EVALUATION)
+    if ctx.local_now.date() > due.closes_on:
+        who = T.who_reopens(await repo.leaders_over(ctx.session, unit))
+        return C.evaluation_closed(record.year, fmt_date(due.closes_on), who)
     return None
 
 
-async def past_deadline_for_all(ctx: Ctx) -> str | None:
-    """A refusal when the evaluation deadline of this year has passed and the person leads no
-    unit (then nothing can be changed anywhere); None otherwise."""
+async def evaluation_passed_for_all(ctx: Ctx) -> tuple[str, str] | None:
+    """When the year's evaluation deadline (with any extension) has passed for every unit this
+    person may act for and they lead none of them — then nothing of the evaluation can be done
+    anywhere — the last date and who may reopen it; None otherwise."""
     access = await repo.access_of(ctx.session, ctx.person)
-    if access.led_paths:
+    units = await usable_units(ctx)
+    if not units or any(access.can_manage(u) for u in units):
         return None
-    year = ctx.local_now.year
-    deadline = await repo.deadline_of(ctx.session, year, "evaluation", ctx.now)
-    if ctx.local_now.date() <= deadline.due_on:
+    plan = await deadlines.year_plan(ctx.session, ctx.local_now.year)
+    today = ctx.local_now.date()
+    dues = [plan.due(u, EVALUATION) for u in units]
+    if any(today <= d.closes_on for d in dues):
         return None
-    return C.evaluation_closed(year, fmt_date(deadline.due_on)) + " Gõ /mohinh để xem các mô hình."
+    who = T.who_reopens(await repo.leaders_over(ctx.session, units[0]))
+    return fmt_date(max(d.closes_on for d in dues)), who
+
+
+async def evaluation_closed_for_all(ctx: Ctx) -> str | None:
+    """The refusal of /ketqua and /chamdiem when :func:`evaluation_passed_for_all`."""
+    passed = await evaluation_passed_for_all(ctx)
+    if passed is None:
+        return None
+    return C.evaluation_closed(ctx.local_now.year, *passed) + " " + C.SEE_MODELS
 
 
 def points_line(points: dict[int, Decimal]) -> str:

@@ -15,9 +15,10 @@ from conversations.engine import Flow, Outcome, Step
 from conversations.records import fmt_date
 from conversations.texts import common as C
 from conversations.widgets import Picked, unit_picker
+from domain.calendar import KIND_ALIASES
 from domain.messages import Reply
 from scheduler import obligations
-from storage import repo
+from storage import deadlines, repo
 from storage.models import Unit, UnitReport
 
 NOT_OWN = "Đồng chí không thuộc đơn vị này nên không báo cáo thay được."
@@ -67,16 +68,17 @@ async def after_report_unit(ctx: Ctx, data: ReportState) -> None:
 
 
 async def report_choices(ctx: Ctx, data: ReportState) -> list[Choice]:
-    campaign = await repo.ensure_campaign(ctx.session, data["year"], ctx.now)
-    due = {d.kind: d.due_on for d in campaign.deadlines}
+    unit = await ctx.session.get(Unit, data["unit"])
+    assert unit is not None
+    plan = await deadlines.year_plan(ctx.session, data["year"])
     return [
         Choice(
-            f"{REPORT_LABELS[k].capitalize()} năm {data['year']} (hạn {fmt_date(due[k])})",
+            f"{REPORT_LABELS[k].capitalize()} năm {data['year']} "
+            f"(hạn {fmt_date(plan.due(unit, k).due_on)})",
             k,
-            obligations.KIND_ALIASES.get(k, ()),
+            KIND_ALIASES.get(k, ()),
         )
         for k in data.get("kinds", [])
-        if k in due
     ]
 
 
@@ -94,10 +96,10 @@ def report_title(data: ReportState) -> str:
 async def finish_report(ctx: Ctx, data: ReportState) -> Outcome:
     assert ctx.person is not None
     unit = await ctx.session.get(Unit, data["unit"])
-    if unit is None or unit not in await member_units(ctx, data):
+    if unit is None or unit.id not in {u.id for u in await member_units(ctx, data)}:
         raise InputError(NOT_OWN)
     year, kind = data["year"], data["report"]
-    deadline = await repo.deadline_of(ctx.session, year, kind, ctx.now)
+    deadline = await deadlines.due_for(ctx.session, unit, year, kind)
     insert = sqlite_insert if ctx.session.get_bind().dialect.name == "sqlite" else pg_insert
     result = await ctx.session.execute(
         insert(UnitReport)

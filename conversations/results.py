@@ -13,7 +13,7 @@ from conversations.context import Ctx
 from conversations.engine import Flow, Outcome, Step
 from conversations.records import (
     ORIGIN_CHOICES,
-    past_deadline_for_all,
+    evaluation_closed_for_all,
     record_to_evaluate,
     units_with_models,
 )
@@ -117,7 +117,7 @@ RESULTS = Flow(
 
 
 async def start_results(ctx: Ctx, _args: str = "") -> Picked | Reply:
-    refusal = await past_deadline_for_all(ctx)
+    refusal = await evaluation_closed_for_all(ctx)
     if refusal is not None:
         return Reply(refusal)
     return await start_evaluating(ctx, "nhập kết quả")

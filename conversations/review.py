@@ -17,14 +17,14 @@ from conversations.answers import MAX_TEXT, Choice, InputError, text_parser
 from conversations.commands import Audience, Command
 from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome, Step
+from conversations.notices import notify_officers
 from conversations.records import NEEDS_REASON, detail_lines, fmt_date, review_status
 from conversations.texts import common as C
 from domain import rubric
 from domain.catalog import RecordState, Review
 from domain.messages import Reply
-from scheduler.outbox import Outgoing, enqueue
 from storage import repo
-from storage.models import ModelYear, Person, Unit
+from storage.models import ModelYear, Unit
 
 DECISION_LABELS = {
     Review.RECOGNISED.value: "Công nhận",
@@ -44,7 +44,6 @@ DECISION_CHOICES = (
         ("thanh loai", "loai", "dua ra khoi danh sach"),
     ),
 )
-NO_NOTICE_CHANNELS = ("terminal",)  # nobody is waiting at a terminal for a notice
 
 
 async def _pending(ctx: Ctx) -> list[tuple[ModelYear, Unit]]:
@@ -131,40 +130,13 @@ def notice_text(
 async def notify(
     ctx: Ctx, record: ModelYear, unit: Unit, decision: str, reason: str | None
 ) -> list[str]:
-    """Write the decision to the outbox for the proposing officer and the unit's officers, on
-    each of their Telegram / Zalo accounts. Returns the names of the people notified."""
+    """The decision, to the proposing officer and the unit's officers."""
     assert ctx.person is not None
-    ids: list[int] = []
-    for person_id in (record.proposed_by, *await repo.officers_of_unit(ctx.session, unit.id)):
-        if person_id is not None and person_id != ctx.person.id and person_id not in ids:
-            ids.append(person_id)
-    accounts = [
-        a for a in await repo.accounts_of(ctx.session, ids) if a.channel not in NO_NOTICE_CHANNELS
-    ]
     text = notice_text(
         decision, record, unit, reason, ctx.person.full_name, fmt_date(ctx.local_now)
     )
-    stamp = ctx.now.strftime("%Y%m%dT%H%M%S%f")
-    messages = [
-        Outgoing(
-            key=f"review:{record.id}:{decision}:{stamp}:p{a.person_id}:{a.channel}:{a.external_id}",
-            channel=a.channel,
-            chat_id=a.external_id,
-            text=text,
-            kind="notice",
-            person_id=a.person_id,
-        )
-        for a in accounts
-    ]
-    await enqueue(ctx.session, messages, ctx.now)
-    notified = {a.person_id for a in accounts}
-    names = []
-    for person_id in ids:
-        if person_id in notified:
-            person = await ctx.session.get(Person, person_id)
-            if person is not None:
-                names.append(person.full_name)
-    return names
+    topic = f"review:{record.id}:{decision}"
+    return await notify_officers(ctx, unit, text, topic, also=(record.proposed_by,))
 
 
 def _names(names: Sequence[str]) -> str:

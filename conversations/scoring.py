@@ -20,7 +20,7 @@ from conversations.answers import Choice, InputError
 from conversations.commands import Command
 from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome, Step
-from conversations.records import evaluation_block, past_deadline_for_all, record_to_evaluate
+from conversations.records import evaluation_block, evaluation_closed_for_all, record_to_evaluate
 from conversations.results import start_evaluating
 from conversations.texts import common as C
 from conversations.widgets import Picked, model_picker, unit_picker
@@ -283,7 +283,7 @@ SCORE_PICK = Flow(
 
 
 async def start_scoring(ctx: Ctx, _args: str = "") -> Picked | Reply:
-    refusal = await past_deadline_for_all(ctx)
+    refusal = await evaluation_closed_for_all(ctx)
     if refusal is not None:
         return Reply(refusal)
     return await start_evaluating(ctx, "chấm điểm")

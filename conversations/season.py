@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from conversations.context import Ctx
 from domain.calendar import EVALUATION, REGISTRATION, UNIT_REPORT
 from scheduler import obligations
-from storage import repo
+from storage import deadlines, repo
 from storage.models import Unit
 
 # What each command is for, as the end of "Gõ /x để …".
@@ -52,13 +52,12 @@ async def standing(ctx: Ctx) -> Standing:
     units = tuple(u for _m, u in pairs)
     owes: set[str] = set()
     reg_open = eval_open = False
+    plan = await deadlines.year_plan(ctx.session, year)
     for unit in units:
         for lag in await obligations.owed_by_unit(ctx.session, unit, year, ctx.quotas):
             owes.update(o.what for o in lag.owed)
-        reg = await repo.deadline_of(ctx.session, year, REGISTRATION, ctx.now)
-        ev = await repo.deadline_of(ctx.session, year, EVALUATION, ctx.now)
-        reg_open = reg_open or today <= reg.due_on
-        eval_open = eval_open or today <= ev.due_on
+        reg_open = reg_open or today <= plan.due(unit, REGISTRATION).closes_on
+        eval_open = eval_open or today <= plan.due(unit, EVALUATION).closes_on
     waiting = bool(access.led_paths) and bool(
         await repo.proposed_records(ctx.session, access.led_paths)
     )

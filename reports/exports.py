@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.calendar import REGISTRATION
 from domain.messages import Document
 from reports.appendix import build_pl1, build_pl4
 from reports.bieu1 import build_bieu1
@@ -16,7 +17,7 @@ from reports.intro import build_intro
 from reports.score_sheet import build_score_sheet
 from reports.style import XLSX_MIME, file_name
 from reports.summary import build_summary
-from storage import repo
+from storage import deadlines
 from storage.models import Unit
 
 
@@ -45,9 +46,10 @@ class Export:
 
 
 async def registration_deadline(session: AsyncSession, scope: Scope) -> datetime:
-    """The end of the registration deadline day, in the configured time zone, as UTC."""
-    deadline = await repo.deadline_of(session, scope.year, "registration", scope.now)
-    local_end = datetime.combine(deadline.due_on + timedelta(days=1), time(0), scope.tz)
+    """The end of the root unit's registration deadline day, in the configured time zone, as
+    UTC."""
+    due = await deadlines.due_for(session, scope.root, scope.year, REGISTRATION)
+    local_end = datetime.combine(due.due_on + timedelta(days=1), time(0), scope.tz)
     return local_end.astimezone(UTC)
 
 

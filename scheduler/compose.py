@@ -29,6 +29,7 @@ from domain.catalog import Role
 from scheduler import obligations
 from scheduler.outbox import Outgoing
 from scheduler.slots import Slot
+from storage.deadlines import YearPlan, year_plan
 from storage.models import Account, Membership, Person, Unit
 
 # The channels that reach a person on their own: name -> label as people read it.
@@ -145,7 +146,7 @@ def _outgoing(
         # Normally one account per channel; a second one on the same channel gets its own key.
         suffix = channel if channel not in seen else f"{channel}:{chat_id}"
         seen.add(channel)
-        key = f"{prefix}:{slot.year}:{slot.kind}:{slot.offset}:p{person_id}:{suffix}"
+        key = f"{prefix}:{slot.year}:{slot.kind}:{slot.offset}{slot.scope}:p{person_id}:{suffix}"
         kind = "digest" if prefix == "dig" else "reminder"
         messages.append(Outgoing(key, channel, chat_id, text, kind, person_id))
     return messages
@@ -262,16 +263,27 @@ async def _digests(
     return messages
 
 
+def _governed(plan: YearPlan, lag: obligations.Lag, slot: Slot) -> bool:
+    level, due = plan.level(lag.unit_id, lag.unit_path, slot.kind)
+    return level == slot.level and due.closes_on == slot.due_on
+
+
 async def compose(
     session: AsyncSession,
     slot: Slot,
     channels: Channels,
     quotas: Mapping[str, int] | None = None,
     tz: ZoneInfo = DEFAULT_TZ,
+    plan: YearPlan | None = None,
 ) -> list[Outgoing]:
     """The messages of ``slot`` to accounts on ``channels``, computed from the database as
-    it is now."""
-    lags = await obligations.lagging(session, slot.kind, slot.year, quotas)
+    it is now: for the units whose deadline is the slot's (same plan, same date)."""
+    plan = plan or await year_plan(session, slot.year)
+    lags = [
+        lag
+        for lag in await obligations.lagging(session, slot.kind, slot.year, quotas)
+        if _governed(plan, lag, slot)
+    ]
     messages: list[Outgoing] = []
     if not lags:
         return messages

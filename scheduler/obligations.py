@@ -1,6 +1,6 @@
 """What each deadline asks, and which units still owe it.
 
-One rule per deadline kind (storage/repo.py ``DEADLINE_KINDS``), each a handful of
+One rule per deadline kind (``domain/calendar.py``), each a handful of
 aggregate SQL queries (GROUP BY unit, outer joins, NOT EXISTS): the rows read are one per
 lagging unit, never one per model.
 
@@ -26,15 +26,17 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from domain.calendar import (
+    CONSOLIDATED,
+    DEADLINE_KINDS,
+    EVALUATION,
+    REGISTRATION,
+    UNIT_REPORT,
+)
 from domain.catalog import DEFAULT_QUOTAS, RecordState
-from domain.text import fold
 from storage.models import DvkModel, ModelScore, ModelYear, Unit, UnitReport
 
-REGISTRATION = "registration"
-EVALUATION = "evaluation"
-UNIT_REPORT = "unit_report"
-CONSOLIDATED = "consolidated"
-KINDS = (REGISTRATION, EVALUATION, UNIT_REPORT, CONSOLIDATED)
+KINDS = DEADLINE_KINDS
 
 # The chat command that does what a deadline asks.
 REGISTER_CMD = "/dangky"
@@ -42,13 +44,6 @@ RESULTS_CMD = "/ketqua"
 SCORE_CMD = "/chamdiem"
 REPORT_CMD = "/baocao"
 
-# Words a person may type for a deadline kind (chat and `dvk campaign set`), folded.
-KIND_ALIASES: dict[str, tuple[str, ...]] = {
-    REGISTRATION: ("dangky", "dang ky", "dang ky mo hinh"),
-    EVALUATION: ("danhgia", "danh gia", "cong nhan", "de nghi cong nhan"),
-    UNIT_REPORT: ("baocao", "bao cao", "bao cao nam", "unit report"),
-    CONSOLIDATED: ("tonghop", "tong hop", "bao cao tong hop"),
-}
 NAMES_SHOWN = 5  # lower units named in one consolidated lag; the rest are counted
 
 
@@ -79,15 +74,6 @@ class Lag:
 
     def within(self, root_path: str) -> bool:
         return self.unit_path.startswith(root_path)
-
-
-def kind_from_text(text: str) -> str | None:
-    """The deadline kind named by ``text`` (``registration``, ``dangky``, ``Đăng ký`` …)."""
-    word = fold(text).replace("_", " ").replace("-", " ")
-    for kind, aliases in KIND_ALIASES.items():
-        if word in (kind.replace("_", " "), kind, *aliases):
-            return kind
-    return None
 
 
 def required_models(kind: str, quotas: Mapping[str, int]) -> int:

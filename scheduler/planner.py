@@ -7,7 +7,7 @@ the outbox with a unique key. Delivery is scheduler/delivery.py's business.
 
 :class:`ReminderPlanner` keeps an APScheduler job per future slot, sends the slots it
 missed while down within REMINDER_GRACE_HOURS, records older ones as skipped with the
-reason, and re-reads the campaigns every REMINDER_RESYNC_SECONDS (or at once through
+reason, and re-reads the deadlines every REMINDER_RESYNC_SECONDS (or at once through
 :meth:`ReminderPlanner.resync`), so a changed deadline moves its jobs without a restart.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,14 +25,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from scheduler.compose import CHUNK, Channels, compose
 from scheduler.outbox import enqueue
-from scheduler.slots import Slot, plan_slots
-from storage import repo
-from storage.models import Campaign, Deadline, ReminderRun
+from scheduler.slots import Dated, Slot, plan_slots
+from storage import deadlines
+from storage.models import ReminderRun
 
 log = logging.getLogger(__name__)
 
@@ -179,27 +178,22 @@ class ReminderPlanner:
     # --- planning ----------------------------------------------------------------------
 
     async def slots(self) -> list[Slot]:
-        """Every slot of the campaigns of last year, this year and next year (this year's
-        campaign is created with the default deadlines if missing)."""
-        deadlines: list[tuple[int, str, str, date]] = []
-        for attempt in range(3):
-            try:
-                async with self.sessionmaker() as session, session.begin():
-                    year = self.clock().astimezone(self.tz).year
-                    await repo.ensure_campaign(session, year, self.clock())
-                    rows = await session.execute(
-                        select(Campaign.year, Deadline.kind, Deadline.title, Deadline.due_on)
-                        .join(Deadline, Deadline.campaign_id == Campaign.id)
-                        .where(Campaign.year.between(year - 1, year + 1))
-                    )
-                    deadlines = [(y, kind, title, due) for y, kind, title, due in rows.all()]
-                break
-            except (IntegrityError, OperationalError):
-                # Another planner created this year's campaign at the same moment: read it.
-                if attempt == 2:
-                    raise
-                await asyncio.sleep(0.05)
-        return plan_slots(deadlines, self.days, self.hour, self.tz)
+        """Every slot of this year, and of last year and next year where a level set their
+        dates: one set per date a deadline falls on for some unit (the top level's, a lower
+        level's own plan, an extension)."""
+        dated: list[Dated] = []
+        async with self.sessionmaker() as session:
+            year = self.clock().astimezone(self.tz).year
+            units = await deadlines.unit_paths(session)
+            for y in (year - 1, year, year + 1):
+                plan = await deadlines.year_plan(session, y)
+                if y != year and not plan.set_dates and not plan.extensions:
+                    continue
+                dated += [
+                    Dated(y, lv.kind, lv.title, lv.due_on, lv.level, lv.top)
+                    for lv in deadlines.levels(plan, units).values()
+                ]
+        return plan_slots(dated, self.days, self.hour, self.tz)
 
     async def sync(self) -> None:
         """Re-read the deadlines: run the slots due within the grace window, record older
@@ -304,14 +298,11 @@ class ReminderPlanner:
                 # SQLite takes the write lock before anything is read.
                 if not await _insert_run(session, slot, DONE, None, now):
                     return 0
-                due_on = await session.scalar(
-                    select(Deadline.due_on)
-                    .join(Campaign, Campaign.id == Deadline.campaign_id)
-                    .where(Campaign.year == slot.year, Deadline.kind == slot.kind)
-                )
-                if due_on != slot.due_on:
+                plan = await deadlines.year_plan(session, slot.year)
+                dates = deadlines.levels(plan, await deadlines.unit_paths(session))
+                if (slot.kind, slot.level, slot.due_on) not in dates:
                     raise _Moved
-                messages = await compose(session, slot, self.channels, self.quotas, self.tz)
+                messages = await compose(session, slot, self.channels, self.quotas, self.tz, plan)
                 written = await enqueue(session, messages, now)
                 await session.execute(
                     update(ReminderRun).where(ReminderRun.key == slot.key).values(messages=written)

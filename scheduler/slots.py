@@ -1,9 +1,10 @@
 """When deadline reminders go out: the *slots* of each deadline.
 
-Every deadline of a campaign gives slots: the reminder hour (REMINDER_HOUR, local time) on
-each of the REMINDER_DAYS before it (0 = the deadline day), plus the deadline day and the
-day after for the leaders' digest. A slot's offset is its day relative to the deadline:
--7, -3, -1, 0, and 1 for the day after.
+Every deadline gives slots: the reminder hour (REMINDER_HOUR, local time) on each of the
+REMINDER_DAYS before it (0 = the deadline day), plus the deadline day and the day after for
+the leaders' digest. A slot's offset is its day relative to the deadline: -7, -3, -1, 0, and
+1 for the day after. A deadline belongs to a level (the top level's plan, a lower level's own
+plan, or one unit's extension): each level's date gives its own slots, for its units only.
 """
 
 from __future__ import annotations
@@ -45,25 +46,47 @@ class Slot:
     at: datetime  # aware
     remind: bool  # officers of lagging units are reminded
     digest: bool  # leaders get the digest
+    # The plan the date comes from (storage.deadlines.YearPlan.level): "d" the default,
+    # "u<id>" a level's plan, "x<id>" one unit's extension.
+    level: str = "d"
+    top: bool = True  # the default or a top level's plan: keys as they always were
+
+    @property
+    def scope(self) -> str:
+        """What keys add for a lower level's plan or an extension (nothing for the top)."""
+        return "" if self.top else f":{self.level}"
 
     @property
     def key(self) -> str:
         # The date is part of the key: a deadline moved to another day gives new slots (a
         # time skipped under the old date does not block the new one). The outbox keys have
         # no date, so a person already reminded at this offset is not reminded again.
-        return f"{self.year}:{self.kind}:{self.offset}:{self.due_on.isoformat()}"
+        return f"{self.year}:{self.kind}:{self.offset}:{self.due_on.isoformat()}{self.scope}"
+
+
+@dataclass(frozen=True)
+class Dated:
+    """One date of one deadline, as one level's plan sets it."""
+
+    year: int
+    kind: str
+    title: str
+    due_on: date
+    level: str = "d"
+    top: bool = True
 
 
 def plan_slots(
-    deadlines: Iterable[tuple[int, str, str, date]],
+    deadlines: Iterable[Dated],
     days: Sequence[int],
     hour: int,
     tz: ZoneInfo,
 ) -> list[Slot]:
-    """The slots of ``deadlines`` (year, kind, title, due date), in time order."""
+    """The slots of ``deadlines``, in time order."""
     remind = {-d for d in days}
     slots = []
-    for year, kind, title, due_on in deadlines:
+    for dated in deadlines:
+        year, kind, title, due_on = dated.year, dated.kind, dated.title, dated.due_on
         for offset in sorted(remind | set(DIGEST_OFFSETS)):
             day = due_on + timedelta(days=offset)
             at = datetime.combine(day, time(hour), tzinfo=tz).astimezone(UTC)
@@ -77,7 +100,9 @@ def plan_slots(
                     at=at,
                     remind=offset in remind,
                     digest=offset in DIGEST_OFFSETS,
+                    level=dated.level,
+                    top=dated.top,
                 )
             )
-    slots.sort(key=lambda s: (s.at, s.year, s.kind))
+    slots.sort(key=lambda s: (s.at, s.year, s.kind, s.level))
     return slots

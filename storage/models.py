@@ -148,7 +148,7 @@ class LinkCode(Base):
 
 
 class Campaign(Base):
-    """One year of the movement with its named deadlines."""
+    """One year of the movement; the deadlines levels set for it hang from it."""
 
     __tablename__ = "campaigns"
 
@@ -162,17 +162,41 @@ class Campaign(Base):
 
 
 class Deadline(Base):
+    """A date a level's plan sets for its own units and every unit below it (until a lower
+    level sets its own). Where no level set one, the default of ``domain/calendar.py``."""
+
     __tablename__ = "deadlines"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))
     due_on: Mapped[date] = mapped_column(Date)
 
     campaign: Mapped[Campaign] = relationship(back_populates="deadlines")
 
-    __table_args__ = (UniqueConstraint("campaign_id", "kind", name="uq_deadlines_campaign_kind"),)
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "unit_id", "kind", name="uq_deadlines_campaign_unit_kind"),
+    )
+
+
+class DeadlineExtension(Base):
+    """A deadline reopened for one unit (not those below it) until a date, by a leader."""
+
+    __tablename__ = "deadline_extensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))
+    until: Mapped[date] = mapped_column(Date)
+    granted_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("unit_id", "year", "kind", name="uq_deadline_extensions_unit_year_kind"),
+    )
 
 
 class DvkModel(Base):

@@ -6,7 +6,7 @@ import secrets
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,9 +19,7 @@ from domain.text import fold
 from storage.models import (
     Account,
     AuditLog,
-    Campaign,
     ConversationState,
-    Deadline,
     DvkModel,
     Invite,
     LinkCode,
@@ -35,13 +33,6 @@ from storage.models import (
 ROLE_RANK = {Role.OFFICER.value: 1, Role.LEADER.value: 2, Role.ADMIN.value: 3}
 
 # Default deadlines of a year (DOMAIN.md): kind, title, day, month.
-DEFAULT_DEADLINES: tuple[tuple[str, str, int, int], ...] = (
-    ("registration", "Đăng ký mô hình", 15, 4),
-    ("evaluation", "Đánh giá, đề nghị công nhận mô hình", 15, 11),
-    ("unit_report", "Báo cáo kết quả năm của đơn vị", 25, 11),
-    ("consolidated", "Báo cáo tổng hợp gửi Tỉnh ủy", 5, 12),
-)
-DEADLINE_KINDS = tuple(k for k, *_ in DEFAULT_DEADLINES)
 
 # Readable codes: no 0/O, 1/I/L that people misread on a small screen.
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -445,44 +436,6 @@ async def use_link_code(
 # --- campaigns ---------------------------------------------------------------
 
 
-async def get_campaign(session: AsyncSession, year: int) -> Campaign | None:
-    return await session.scalar(select(Campaign).where(Campaign.year == year))
-
-
-async def ensure_campaign(session: AsyncSession, year: int, now: datetime) -> Campaign:
-    campaign = await get_campaign(session, year)
-    if campaign is not None:
-        await session.refresh(campaign, ["deadlines"])
-        return campaign
-    campaign = Campaign(year=year, created_at=now)
-    session.add(campaign)
-    await session.flush()
-    for kind, title, day, month in DEFAULT_DEADLINES:
-        session.add(
-            Deadline(campaign_id=campaign.id, kind=kind, title=title, due_on=date(year, month, day))
-        )
-    await session.flush()
-    await session.refresh(campaign, ["deadlines"])
-    return campaign
-
-
-async def deadline_of(session: AsyncSession, year: int, kind: str, now: datetime) -> Deadline:
-    campaign = await ensure_campaign(session, year, now)
-    for d in campaign.deadlines:
-        if d.kind == kind:
-            return d
-    raise LookupError(kind)
-
-
-async def set_deadline(
-    session: AsyncSession, year: int, kind: str, due_on: date, now: datetime
-) -> Deadline:
-    deadline = await deadline_of(session, year, kind, now)
-    deadline.due_on = due_on
-    await session.flush()
-    return deadline
-
-
 # --- models ------------------------------------------------------------------
 
 
@@ -668,6 +621,23 @@ async def officers_of_unit(session: AsyncSession, unit_id: int) -> list[int]:
         .order_by(Membership.person_id)
     )
     return list(rows.all())
+
+
+async def leaders_over(session: AsyncSession, unit: Unit) -> list[tuple[str, str]]:
+    """(full name, unit name) of the leaders and admins of ``unit`` and of every unit above
+    it, the nearest level first: who can act where an officer no longer can."""
+    ids = ancestor_ids(unit)
+    rows = await session.execute(
+        select(Person.full_name, Unit.name, Unit.path)
+        .join(Membership, Membership.person_id == Person.id)
+        .join(Unit, Unit.id == Membership.unit_id)
+        .where(
+            Membership.unit_id.in_(ids),
+            Membership.role.in_([Role.LEADER.value, Role.ADMIN.value]),
+        )
+    )
+    found = sorted(rows.all(), key=lambda r: (-len(r.path), r.full_name))
+    return [(name, unit_name) for name, unit_name, _path in found]
 
 
 async def accounts_of(session: AsyncSession, person_ids: Iterable[int]) -> list[Account]:

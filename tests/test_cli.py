@@ -182,9 +182,14 @@ async def test_campaign_show_and_set(
 ) -> None:
     code, out = await dvk(settings, "campaign", "show", "--year", "2027")
     assert code == 0
-    assert out.splitlines()[0] == "Các hạn năm 2027:"
+    assert out.splitlines()[0] == "Các hạn năm 2027 (mặc định, chưa có đơn vị nào):"
     dates = [line.split()[0] for line in out.splitlines()[1:]]
     assert dates == ["15/04/2027", "15/11/2027", "25/11/2027", "05/12/2027"]
+    code, _ = await dvk(settings, "campaign", "set", "--year", "2027", "registration=30/04/2027")
+    assert code == 1
+    assert "Chưa có đơn vị nào để đặt hạn" in capsys.readouterr().err
+    code, _ = await dvk(settings, "unit", "add", "Đảng bộ phường Minh Khai", "--kind", "phuong")
+    assert code == 0
     code, out = await dvk(
         settings,
         "campaign",
@@ -195,8 +200,13 @@ async def test_campaign_show_and_set(
         "consolidated=10/12/2027",
     )
     assert code == 0
+    assert out.splitlines()[0] == (
+        "Các hạn năm 2027 của Đảng bộ phường Minh Khai (và các đơn vị trực thuộc chưa đặt riêng):"
+    )
     dates = [line.split()[0] for line in out.splitlines()[1:]]
     assert dates == ["30/04/2027", "15/11/2027", "25/11/2027", "10/12/2027"]
+    assert "(theo kế hoạch của Đảng bộ phường Minh Khai)" in out.splitlines()[1]
+    assert "(mặc định)" in out.splitlines()[2]
     for wrong, message in (
         ("hanchot=01/01/2027", "cần dạng LOẠI=dd/mm/yyyy"),
         ("registration=31/02/2027", "không đúng dạng dd/mm/yyyy"),

@@ -16,7 +16,7 @@ from conversations.texts.hints import short_help
 from domain.messages import Attachment, Reply, render_plain
 from handlers.core import Core
 from handlers.help import MENU
-from storage import repo
+from storage import deadlines, repo
 from storage.models import (
     AuditLog,
     ConversationState,
@@ -35,7 +35,9 @@ WELCOME_HELP = (
     "đã đăng ký, /trogiup để xem mọi lệnh."
 )
 PAST_DEADLINE = (
-    "Đã quá hạn đăng ký (15/04/2026): chỉ lãnh đạo hoặc quản trị mới sửa hoặc rút được mô hình."
+    "Đã quá hạn đăng ký (15/04/2026): chỉ lãnh đạo hoặc quản trị mới sửa hoặc rút được mô "
+    "hình. Nếu cần, đề nghị lãnh đạo Đảng bộ phường Minh Khai (Trần Văn Hùng) mở lại hạn "
+    "(gia hạn) cho đơn vị."
 )
 
 
@@ -399,8 +401,8 @@ async def test_help_for_an_officer(core: Core, world: World) -> None:
     assert [name for name, _ in MENU][-3:] == ["lienket", "huy", "trogiup"]
     # Only the commands an officer may use: not the leaders' (/tonghop, /duyet) nor the
     # admins' (/hanchot).
-    officer_menu = [(n, d) for n, d in MENU if n not in {"tonghop", "duyet", "hanchot"}]
-    assert len(officer_menu) == len(MENU) - 3
+    officer_menu = [(n, d) for n, d in MENU if n not in {"tonghop", "duyet", "hanchot", "giahan"}]
+    assert len(officer_menu) == len(MENU) - 4
     lan = Chat(core, "lan")
     await lan.send("/trogiup")
     assert lan.replies == [
@@ -915,10 +917,14 @@ async def test_the_deadline_is_data_of_the_year(
 ) -> None:
     await add_record(sessionmaker, world.cell1, "Mô hình A")
     async with sessionmaker() as session, session.begin():
-        await repo.set_deadline(session, 2026, "registration", date(2026, 3, 1), clock())
+        ward = await session.get(Unit, world.ward.id)
+        assert ward is not None
+        await deadlines.set_deadline(session, ward, 2026, "registration", date(2026, 3, 1), clock())
     lan = Chat(core, "lan")
     await open_record(lan, "Mô hình A", menu=False)
     assert "Đã quá hạn đăng ký (01/03/2026)" in lan.last.text
+    # Who can reopen it is named: the ward's leader.
+    assert "đề nghị lãnh đạo Đảng bộ phường Minh Khai (Trần Văn Hùng) mở lại" in lan.last.text
     assert labels(lan.last) == []
     assert await open_flow(sessionmaker, "lan") is None
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.calendar import kind_from_text
 from domain.catalog import RecordState
 from scheduler import obligations
 from storage.models import ModelScore, ModelYear, Unit, UnitReport
@@ -178,11 +179,11 @@ async def test_everything_one_unit_owes(
 
 
 def test_deadline_kinds_by_alias() -> None:
-    assert obligations.kind_from_text("registration") == "registration"
-    assert obligations.kind_from_text("dangky") == "registration"
-    assert obligations.kind_from_text("Đăng ký") == "registration"
-    assert obligations.kind_from_text("danh gia") == "evaluation"
-    assert obligations.kind_from_text("unit_report") == "unit_report"
-    assert obligations.kind_from_text("báo cáo") == "unit_report"
-    assert obligations.kind_from_text("tonghop") == "consolidated"
-    assert obligations.kind_from_text("hanchot") is None
+    assert kind_from_text("registration") == "registration"
+    assert kind_from_text("dangky") == "registration"
+    assert kind_from_text("Đăng ký") == "registration"
+    assert kind_from_text("danh gia") == "evaluation"
+    assert kind_from_text("unit_report") == "unit_report"
+    assert kind_from_text("báo cáo") == "unit_report"
+    assert kind_from_text("tonghop") == "consolidated"
+    assert kind_from_text("hanchot") is None

@@ -15,8 +15,8 @@ from bot.settings import Settings
 from conversations.texts.account import NOT_INVITED
 from domain.messages import Reply
 from handlers.core import Core
-from storage import repo
-from storage.models import AuditLog, ConversationState, Person, UnitReport
+from storage import deadlines
+from storage.models import AuditLog, ConversationState, Person, Unit, UnitReport
 from tests.helpers import Chat, Clock, World, add_person
 from tests.test_obligations import add_model, mark
 
@@ -53,11 +53,12 @@ async def test_lich_shows_the_deadlines_and_what_the_unit_owes(
     await lan.send("/lich")
     assert lan.replies == [
         Reply(
-            "Các hạn năm 2026:\n"
+            "Các hạn năm 2026 của Chi bộ Tổ dân phố 1:\n"
             "• 15/04/2026 — Đăng ký mô hình (còn 44 ngày)\n"
             "• 15/11/2026 — Đánh giá, đề nghị công nhận mô hình (còn 258 ngày)\n"
             "• 25/11/2026 — Báo cáo kết quả năm của đơn vị (còn 268 ngày)\n"
             "• 05/12/2026 — Báo cáo tổng hợp gửi Tỉnh ủy (còn 278 ngày)\n"
+            "(Các ngày mặc định của kế hoạch thi đua; cấp trên có thể đặt ngày khác.)\n"
             "\n"
             "Chi bộ Tổ dân phố 1 còn thiếu:\n"
             "• Đăng ký mô hình (hạn 15/04/2026):\n"
@@ -81,10 +82,19 @@ async def test_lich_shows_the_deadlines_and_what_the_unit_owes(
         "  – 1 mô hình chưa chấm điểm — gõ /chamdiem\n"
     ) in lan.text
     await lan.send("/lich 2025")
-    assert lan.last.text.startswith("Các hạn năm 2025:\n• 15/04/2025 — Đăng ký mô hình (đã qua)")
-    # Last year's model was registered but never evaluated.
+    assert lan.last.text.startswith(
+        "Các hạn năm 2025 của Chi bộ Tổ dân phố 1:\n• 15/04/2025 — Đăng ký mô hình (đã qua)"
+    )
+    # Last year's model was registered but never evaluated. Its deadline has passed: the
+    # officer is not sent to /ketqua (which would refuse) but told who can reopen it.
     assert "• Đăng ký mô hình (hạn 15/04/2025" not in lan.text
     assert "• Đánh giá, đề nghị công nhận mô hình (hạn 15/11/2025, đã quá hạn):" in lan.text
+    assert "gõ /ketqua" not in lan.text
+    assert "gõ /chamdiem" not in lan.text
+    assert (
+        "  – 1 mô hình chưa chấm điểm — đã quá hạn 15/11/2025 — đề nghị lãnh đạo Đảng bộ "
+        "phường Minh Khai (Trần Văn Hùng) mở lại (gia hạn) cho đơn vị"
+    ) in lan.text
     await lan.send("/lich hôm nay")
     assert lan.last.text == "Năm “hôm nay” không hợp lệ. Vui lòng gõ năm, ví dụ 2026."
 
@@ -168,12 +178,18 @@ async def test_hanchot_changes_a_deadline_and_calls_the_reschedule_hook(
     changed: list[int] = []
     admin.core = Core(sessionmaker, clock=clock, on_deadlines_changed=lambda: changed.append(1))
     await admin.send("/hanchot")
-    assert admin.last.text == ("Đổi hạn — Bước 1/2\nCác hạn năm 2026. Đồng chí muốn đổi hạn nào?")
+    # The admin's own unit is the level whose dates change: picked for them, and said.
+    assert admin.last.text == (
+        "Đơn vị: Đảng bộ phường Minh Khai (chỉ có một đơn vị phù hợp nên trợ lý chọn sẵn).\n"
+        "\n"
+        "Đổi hạn — Bước 1/2\n"
+        "Các hạn năm 2026 áp dụng cho Đảng bộ phường Minh Khai. Đồng chí muốn đổi hạn nào?"
+    )
     assert [o.label for o in admin.last.options] == [
-        "Đăng ký mô hình — 15/04/2026",
-        "Đánh giá, đề nghị công nhận mô hình — 15/11/2026",
-        "Báo cáo kết quả năm của đơn vị — 25/11/2026",
-        "Báo cáo tổng hợp gửi Tỉnh ủy — 05/12/2026",
+        "Đăng ký mô hình — 15/04/2026 (mặc định)",
+        "Đánh giá, đề nghị công nhận mô hình — 15/11/2026 (mặc định)",
+        "Báo cáo kết quả năm của đơn vị — 25/11/2026 (mặc định)",
+        "Báo cáo tổng hợp gửi Tỉnh ủy — 05/12/2026 (mặc định)",
     ]
     await admin.send("danh gia")
     prompt = (
@@ -196,6 +212,7 @@ async def test_hanchot_changes_a_deadline_and_calls_the_reschedule_hook(
     await admin.send("20/11/2026")
     assert admin.last.text == (
         "Đổi hạn — kiểm tra lại trước khi lưu:\n"
+        "• Đơn vị: Đảng bộ phường Minh Khai\n"
         "1. Hạn: Đánh giá, đề nghị công nhận mô hình\n"
         "2. Ngày mới: 20/11/2026"
     )
@@ -205,14 +222,17 @@ async def test_hanchot_changes_a_deadline_and_calls_the_reschedule_hook(
     await admin.tap("Lưu")
     assert admin.replies == [
         Reply(
-            "Đã đổi hạn “Đánh giá, đề nghị công nhận mô hình” năm 2026: 15/11/2026 → 20/11/2026. "
-            "Lịch nhắc hạn được tính lại theo ngày mới. Xem: /lich"
+            "Đã đổi hạn “Đánh giá, đề nghị công nhận mô hình” năm 2026 của Đảng bộ phường Minh "
+            "Khai và các đơn vị trực thuộc: 15/11/2026 → 20/11/2026. Lịch nhắc hạn được tính "
+            "lại theo ngày mới. Xem: /lich"
         )
     ]
     assert changed == [1]
     async with sessionmaker() as session:
-        deadline = await repo.deadline_of(session, 2026, "evaluation", clock())
-        assert deadline.due_on == date(2026, 11, 20)
+        ward = await session.get(Unit, world.ward.id)
+        assert ward is not None
+        deadline = await deadlines.due_for(session, ward, 2026, "evaluation")
+        assert (deadline.due_on, deadline.set_by) == (date(2026, 11, 20), world.ward.id)
     assert await audit_actions(sessionmaker) == [
         (
             "set_deadline",
@@ -344,14 +364,30 @@ async def test_dvk_campaign_set_with_a_kind_and_a_date_or_aliases(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     capsys: pytest.CaptureFixture[str],
+    world: World,
 ) -> None:
-    code, out = await dvk(settings, "campaign", "set", "--year", "2027", "dangky", "30/04/2027")
+    ward = ("--unit", "Đảng bộ phường Minh Khai")
+    # Two wards, two top levels: the command says which one's plan changes.
+    code, _ = await dvk(settings, "campaign", "set", "--year", "2027", "dangky", "30/04/2027")
+    assert code == 1
+    assert "Có nhiều đơn vị cấp cao nhất; hãy chọn --unit." in capsys.readouterr().err
+    code, out = await dvk(
+        settings, "campaign", "set", *ward, "--year", "2027", "dangky", "30/04/2027"
+    )
     assert code == 0
-    assert out.splitlines()[1].split() == ["30/04/2027", "registration", "Đăng", "ký", "mô", "hình"]
+    assert out.splitlines()[1].split()[:6] == [
+        "30/04/2027",
+        "registration",
+        "Đăng",
+        "ký",
+        "mô",
+        "hình",
+    ]
     code, out = await dvk(
         settings,
         "campaign",
         "set",
+        *ward,
         "--year",
         "2027",
         "tonghop=10/12/2027",
@@ -366,7 +402,7 @@ async def test_dvk_campaign_set_with_a_kind_and_a_date_or_aliases(
         (["hanchot", "01/12/2027"], "cần dạng LOẠI=dd/mm/yyyy (hoặc LOẠI dd/mm/yyyy)"),
         (["baocao", "25/11/2029"], "Ngày 25/11/2029 không thuộc năm 2027; hạn của năm khác"),
     ):
-        code, _ = await dvk(settings, "campaign", "set", "--year", "2027", *argv)
+        code, _ = await dvk(settings, "campaign", "set", *ward, "--year", "2027", *argv)
         assert code == 1
         assert message in capsys.readouterr().err
     async with sessionmaker() as session:

@@ -29,8 +29,7 @@ from bot.runner import writing_first
 from bot.settings import Settings
 from handlers.core import Core
 from scheduler.planner import RESYNC_JOB, ReminderPlanner
-from scheduler.slots import parse_days, plan_slots
-from storage import repo
+from scheduler.slots import Dated, parse_days, plan_slots
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Account, OutboxMessage, Person, ReminderRun
 from tests.helpers import Chat, World, add_person
@@ -123,7 +122,9 @@ def test_slots_of_a_deadline() -> None:
     assert parse_days(" 0; 1 3 7,7") == (7, 3, 1, 0)
     with pytest.raises(ValueError, match="REMINDER_DAYS"):
         parse_days("7,-1")
-    slots = plan_slots([(2026, "registration", "Đăng ký", date(2026, 4, 15))], (7, 3, 1, 0), 8, TZ)
+    slots = plan_slots(
+        [Dated(2026, "registration", "Đăng ký", date(2026, 4, 15))], (7, 3, 1, 0), 8, TZ
+    )
     assert [(s.offset, s.at, s.remind, s.digest) for s in slots] == [
         (-7, local(2026, 4, 8), True, False),
         (-3, local(2026, 4, 12), True, False),
@@ -373,8 +374,6 @@ async def test_a_slot_run_twice_or_by_two_planners_writes_once(
     travel: time_machine.Traveller,
     planners: list[ReminderPlanner],
 ) -> None:
-    async with sessionmaker() as session, session.begin():
-        await repo.ensure_campaign(session, 2026, datetime.now(UTC))
     travel.move_to(local(2026, 4, 8, 8, 0))
     other_engine = make_engine(db_url)
     try:
@@ -434,12 +433,29 @@ async def test_hanchot_in_chat_moves_the_jobs_at_once(
     assert "15/04/2026 → 30/04/2026" in admin.text
     await planner.idle()
     jobs = planner.jobs()
-    assert old not in jobs
     assert jobs["2026:registration:-7:2026-04-30"] == local(2026, 4, 23)
     assert jobs["2026:registration:1:2026-04-30"] == local(2026, 5, 1)
     job = planner.scheduler.get_job("reminder:2026:registration:0:2026-04-30")
     assert job is not None
     assert job.next_run_time == local(2026, 4, 30)
+    # The other commune did not move: its units keep the default date and its jobs.
+    assert jobs[old] == local(2026, 4, 8)
+    assert len(jobs) == 25
+    # Once no unit keeps the old date, its jobs go.
+    other = Chat(Core(sessionmaker, on_deadlines_changed=planner.resync), "qt2")
+    async with sessionmaker() as session, session.begin():
+        await add_person(
+            session,
+            "Lò Văn Xã",
+            {"terminal": "qt2"},
+            [(world.other_ward, "admin")],
+            datetime.now(UTC),
+        )
+    await other.answers("/hanchot", "dang ky", "30/04/2026")
+    await other.tap("Lưu")
+    await planner.idle()
+    jobs = planner.jobs()
+    assert old not in jobs
     assert len(jobs) == 20
 
 
@@ -462,14 +478,16 @@ async def test_dvk_campaign_set_moves_the_jobs_at_the_next_resync(
     assert resync.trigger.interval == timedelta(seconds=60)
     assert planner.jobs()["2026:consolidated:-7:2026-12-05"] == local(2026, 11, 28)
     code = await run_command(
-        ["campaign", "set", "--year", "2026", "tonghop", "10/12/2026"],
+        ["campaign", "set", "--year", "2026", "--unit", "Đảng bộ phường Minh Khai"]
+        + ["tonghop", "10/12/2026"],
         Settings(database_url=db_url),
     )
     assert code == 0
-    assert planner.jobs()["2026:consolidated:-7:2026-12-05"] == local(2026, 11, 28)  # not yet
+    assert "2026:consolidated:-7:2026-12-10" not in planner.jobs()  # not yet
     travel.move_to(local(2026, 11, 1, 9, 1))
     assert await fired.due() == 1  # the periodic re-read
     jobs = planner.jobs()
-    assert "2026:consolidated:-7:2026-12-05" not in jobs
+    # The other commune keeps the default date: its jobs stay.
+    assert jobs["2026:consolidated:-7:2026-12-05"] == local(2026, 11, 28)
     assert jobs["2026:consolidated:-7:2026-12-10"] == local(2026, 12, 3)
     assert jobs["2026:consolidated:1:2026-12-10"] == local(2026, 12, 11)

@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.app import TokenFilter
 from domain.messages import split_text
 from handlers.core import Core
-from storage import repo
+from storage import deadlines, repo
 from storage.db import alembic_config, current_revision
-from storage.models import Account, Base, Invite, Membership
+from storage.models import Account, Base, Invite, Membership, Unit
 from tests.helpers import Chat, Clock, World
 
 
@@ -187,27 +187,33 @@ async def test_membership_is_unique_per_unit_and_role(
     assert units == sorted([world.cell1.id, world.cell2.id])
 
 
-async def test_campaign_defaults_and_changed_deadline(
-    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock
+async def test_deadlines_default_and_set_by_a_level(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, world: World
 ) -> None:
     now = clock()
     async with sessionmaker() as session, session.begin():
-        campaign = await repo.ensure_campaign(session, 2026, now)
-        defaults = {d.kind: d.due_on for d in campaign.deadlines}
-        await repo.set_deadline(session, 2026, "registration", date(2026, 4, 30), now)
+        ward = await session.get(Unit, world.ward.id)
+        assert ward is not None
+        defaults = {d.kind: d.due_on for d in await deadlines.dues_for(session, ward, 2026)}
+        await deadlines.set_deadline(session, ward, 2026, "registration", date(2026, 4, 30), now)
     assert defaults == {
         "registration": date(2026, 4, 15),
         "evaluation": date(2026, 11, 15),
         "unit_report": date(2026, 11, 25),
         "consolidated": date(2026, 12, 5),
     }
-    async with sessionmaker() as session, session.begin():
-        again = await repo.ensure_campaign(session, 2026, now)
-        due = {d.kind: d.due_on for d in again.deadlines}
-        registration = await repo.deadline_of(session, 2026, "registration", now)
-    assert due["registration"] == date(2026, 4, 30) == registration.due_on
-    assert due["consolidated"] == date(2026, 12, 5)
-    assert len(again.deadlines) == 4
+    async with sessionmaker() as session:
+        cell = await session.get(Unit, world.cell1.id)
+        other = await session.get(Unit, world.other_cell.id)
+        assert cell is not None
+        assert other is not None
+        due = await deadlines.due_for(session, cell, 2026, "registration")
+        elsewhere = await deadlines.due_for(session, other, 2026, "registration")
+        consolidated = await deadlines.due_for(session, cell, 2026, "consolidated")
+    # The ward's plan applies below it, not in another ward; the other dates stay the defaults.
+    assert (due.due_on, due.set_by) == (date(2026, 4, 30), world.ward.id)
+    assert (elsewhere.due_on, elsewhere.set_by) == (date(2026, 4, 15), None)
+    assert consolidated.due_on == date(2026, 12, 5)
 
 
 def test_tokens_are_masked_in_every_log_line(caplog: pytest.LogCaptureFixture) -> None:

@@ -33,8 +33,14 @@ def file_expected(accepted: str) -> str:
     )
 
 
-def registration_closed(due: str) -> str:
-    return f"Đã quá hạn đăng ký ({due}): chỉ lãnh đạo hoặc quản trị mới sửa hoặc rút được mô hình."
+SEE_MODELS = "Gõ /mohinh để xem các mô hình."
+
+
+def registration_closed(due: str, who: str) -> str:
+    return (
+        f"Đã quá hạn đăng ký ({due}): chỉ lãnh đạo hoặc quản trị mới sửa hoặc rút được mô "
+        f"hình. Nếu cần, đề nghị {who} mở lại hạn (gia hạn) cho đơn vị."
+    )
 
 
 def evaluation_locked(name: str, status: str) -> str:
@@ -44,10 +50,18 @@ def evaluation_locked(name: str, status: str) -> str:
     )
 
 
-def evaluation_closed(year: int, due: str) -> str:
+def evaluation_closed(year: int, due: str, who: str) -> str:
     return (
-        f"Đã quá hạn đánh giá mô hình năm {year} ({due}): "
-        "chỉ lãnh đạo hoặc quản trị mới sửa được kết quả và điểm."
+        f"Đã quá hạn đánh giá mô hình năm {year} ({due}): chỉ lãnh đạo hoặc quản trị mới "
+        f"sửa được kết quả và điểm. Nếu cần, đề nghị {who} mở lại hạn (gia hạn) cho đơn vị."
+    )
+
+
+def proposal_closed(year: int, due: str, who: str) -> str:
+    return (
+        f"Đã quá hạn đề xuất công nhận mô hình năm {year} ({due}). Nếu đơn vị còn mô hình "
+        f"cần đề xuất, đề nghị {who} mở lại hạn (gia hạn) cho đơn vị, hoặc báo lãnh đạo "
+        "để xem xét trực tiếp."
     )
 
 
