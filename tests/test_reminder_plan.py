@@ -478,8 +478,7 @@ async def test_dvk_campaign_set_moves_the_jobs_at_the_next_resync(
     assert resync.trigger.interval == timedelta(seconds=60)
     assert planner.jobs()["2026:consolidated:-7:2026-12-05"] == local(2026, 11, 28)
     code = await run_command(
-        ["campaign", "set", "--year", "2026", "--unit", "Đảng bộ phường Minh Khai"]
-        + ["tonghop", "10/12/2026"],
+        ["campaign", "set", "--unit", "Đảng bộ phường Minh Khai", "tonghop", "10/12/2026"],
         Settings(database_url=db_url),
     )
     assert code == 0
