@@ -514,7 +514,7 @@ async def naive_pl1(session: AsyncSession, root: Unit, year: int, subtree: bool 
                 row,
                 [
                     ap.DASH,
-                    ap._model_name(r.name, r.subject, r.subject_name),
+                    ap.shown_name(r.name, r.subject, r.subject_name),
                     model_no,
                     r.place,
                     r.lead_body,

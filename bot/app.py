@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.settings import Settings
 from domain.catalog import DEFAULT_QUOTAS, parse_quotas
 from handlers.core import Clock, Core, utcnow
-from storage.db import make_engine, make_sessionmaker, upgrade
+from storage.db import make_sessionmaker, open_database
 
 
 class TokenFilter(logging.Filter):
@@ -42,6 +42,8 @@ def setup_logging(settings: Settings) -> None:
     token_filter = TokenFilter(secrets)
     # httpx logs every request URL at INFO, and Bot API URLs hold the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # aiosqlite logs every statement twice at DEBUG: thousands of lines that bury ours.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     for handler in logging.getLogger().handlers:
         handler.addFilter(token_filter)
 
@@ -57,10 +59,21 @@ class App:
         await self.engine.dispose()
 
 
-async def build_app(settings: Settings, clock: Clock = utcnow, migrate: bool | None = None) -> App:
-    engine = make_engine(settings.database_url, concurrency=settings.telegram_concurrency)
-    if settings.auto_migrate if migrate is None else migrate:
-        await upgrade(engine)
+async def build_app(
+    settings: Settings,
+    clock: Clock = utcnow,
+    migrate: bool | None = None,
+    check_schema: bool = True,
+) -> App:
+    """Everything a command needs. The database is opened first (storage.db.open_database:
+    migrated when ``migrate``, by default the SQLite file; with ``check_schema``, at the
+    schema this program needs); any trouble with it is a DatabaseTrouble to show."""
+    engine = await open_database(
+        settings.database_url,
+        migrate=settings.auto_migrate if migrate is None else migrate,
+        current=check_schema,
+        concurrency=settings.telegram_concurrency,
+    )
     sessionmaker = make_sessionmaker(engine)
     quotas = {**DEFAULT_QUOTAS, **parse_quotas(settings.quotas)} if settings.quotas else None
     core = Core(

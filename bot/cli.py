@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import io
 import logging
 import sys
+import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -23,14 +22,16 @@ from bot.settings import Settings
 from bot.terminal import chat
 from domain.calendar import DEADLINE_KINDS, KIND_ALIASES, kind_from_text
 from domain.catalog import ROLE_LABELS, Role
-from domain.text import clean, fold
+from domain.text import clean, one_line
 from handlers.core import utcnow
 from reports.bieu1 import add_document
 from reports.exports import EXPORTS, Scope, make_export
 from reports.importer import WorkbookError, import_models
+from reports.unit_import import TableError, import_units, read_table
 from storage import deadlines, repo
-from storage.db import current_revision, make_revision, upgrade
+from storage.db import current_revision, explain, make_revision, upgrade
 from storage.models import LeadDocument, Unit
+from storage.units import lookup_unit
 
 
 class CliError(Exception):
@@ -45,19 +46,22 @@ def parse_date(text: str) -> date:
 
 
 async def resolve_unit(session: AsyncSession, ref: str) -> Unit:
-    """A unit by id or by name (with or without diacritics); ambiguity is an error."""
-    if ref.isdigit():
-        unit = await session.get(Unit, int(ref))
-        if unit is None:
-            raise CliError(f"Không có đơn vị mã {ref}.")
-        return unit
-    found = await repo.find_units_by_name(session, ref, partial=True)
-    if not found:
-        raise CliError(f"Không tìm thấy đơn vị “{ref}”. Xem danh sách: dvk unit list")
-    if len(found) > 1:
-        ids = ", ".join(f"{u.id} {u.name}" for u in found[:10])
-        raise CliError(f"Có nhiều đơn vị khớp “{ref}” (mã {ids}); hãy dùng mã số.")
-    return found[0]
+    """A unit by id, by path (“Thị xã Hương Trà / Đảng bộ phường Hương Văn”) or by name,
+    whole or a part only one unit has (storage.units); none or several is an error that
+    names the candidates by their paths."""
+    found = await lookup_unit(session, ref, partial=True)
+    if found.unit is not None:
+        return found.unit
+    problem = found.problem() or ""
+    tail = "" if found.found else " Xem danh sách: dvk unit list"
+    raise CliError(f"{problem[:1].upper()}{problem[1:]}.{tail}")
+
+
+async def default_root(session: AsyncSession) -> Unit:
+    tops = list((await session.scalars(select(Unit).where(Unit.parent_id.is_(None)))).all())
+    if len(tops) != 1:
+        raise CliError("Có nhiều (hoặc không có) đơn vị cấp cao nhất; hãy chọn --unit.")
+    return tops[0]
 
 
 # --- commands ------------------------------------------------------------------
@@ -75,12 +79,12 @@ async def cmd_db(app: App, args: argparse.Namespace, out: TextIO) -> None:
     out.write(f"Phiên bản lược đồ: {await current_revision(app.engine)}\n")
 
 
-async def cmd_unit(app: App, args: argparse.Namespace, out: TextIO) -> None:
+async def cmd_unit(app: App, args: argparse.Namespace, out: TextIO) -> int:
     now = utcnow()
     async with app.sessionmaker() as session, session.begin():
         if args.action == "add":
             parent = await resolve_unit(session, args.parent) if args.parent else None
-            unit = await repo.add_unit(session, clean(args.name), args.kind, parent, now)
+            unit = await repo.add_unit(session, one_line(args.name), args.kind, parent, now)
             out.write(f"Đã thêm đơn vị {unit.id}: {unit.name}\n")
         elif args.action == "list":
             units = await repo.list_units(session)
@@ -89,84 +93,16 @@ async def cmd_unit(app: App, args: argparse.Namespace, out: TextIO) -> None:
             for u in units:
                 out.write(f"{'  ' * u.depth}{u.id:>5}  {u.name} [{u.kind}]\n")
         else:
-            rows = read_table(Path(args.file))
-            created = await import_units(session, rows, now)
-            out.write(f"Đã nhập {created} đơn vị mới ({len(rows) - created} đã có sẵn).\n")
-
-
-def read_table(path: Path) -> list[dict[str, str]]:
-    """Rows of a CSV or XLSX file as dicts keyed by folded header."""
-    if not path.exists():
-        raise CliError(f"Không thấy tệp {path}.")
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-
-        wb = load_workbook(path, read_only=True, data_only=True)
-        sheet = wb.active
-        raw = [
-            ["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)
-        ]
-        wb.close()
-    else:
-        text = path.read_text(encoding="utf-8-sig")
-        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
-        raw = list(csv.reader(io.StringIO(text), dialect))
-    raw = [r for r in raw if any(c.strip() for c in r)]
-    if not raw:
-        return []
-    header = [fold(h) for h in raw[0]]
-    return [dict(zip(header, (clean(c) for c in r), strict=False)) for r in raw[1:]]
-
-
-HEADER_NAMES = {
-    "name": ("ten", "ten don vi", "name", "don vi"),
-    "kind": ("loai", "kind", "loai don vi", "cap"),
-    "parent": ("cap tren", "parent", "don vi cap tren", "truc thuoc"),
-}
-
-
-def _column(row: dict[str, str], what: str) -> str:
-    for header in HEADER_NAMES[what]:
-        if row.get(header):
-            return row[header]
-    return ""
-
-
-async def import_units(session: AsyncSession, rows: list[dict[str, str]], now: datetime) -> int:
-    """Create the units of a table (name, kind, parent name); rows may come in any order."""
-    pending = []
-    for number, row in enumerate(rows, 2):
-        name = _column(row, "name")
-        if not name:
-            raise CliError(f"Dòng {number}: thiếu tên đơn vị (cột “Tên”).")
-        pending.append((number, name, _column(row, "kind") or "khac", _column(row, "parent")))
-    created = 0
-    while pending:
-        progress = False
-        for item in list(pending):
-            number, name, kind, parent_name = item
-            parent = None
-            if parent_name:
-                candidates = await repo.find_units_by_name(session, parent_name)
-                if len(candidates) > 1:
-                    raise CliError(f"Dòng {number}: có nhiều đơn vị tên “{parent_name}”.")
-                if not candidates:
-                    continue  # its parent may be further down the file
-                parent = candidates[0]
-            same = await session.scalar(
-                select(Unit)
-                .where(Unit.parent_id.is_(None) if parent is None else Unit.parent_id == parent.id)
-                .where(Unit.name == name)
-            )
-            if same is None:
-                await repo.add_unit(session, name, kind, parent, now)
-                created += 1
-            pending.remove(item)
-            progress = True
-        if not progress:
-            missing = ", ".join(f"dòng {n}: “{p}”" for n, _, _, p in pending)
-            raise CliError(f"Không tìm thấy đơn vị cấp trên ({missing}).")
-    return created
+            try:
+                rows = read_table(Path(args.file))
+            except TableError as err:
+                raise CliError(str(err)) from None
+            result = await import_units(session, rows, now)
+            out.write(result.text(dry_run=args.dry_run))
+            if args.dry_run:
+                await session.rollback()
+            return 1 if result.failed else 0
+    return 0
 
 
 async def cmd_invite(app: App, args: argparse.Namespace, out: TextIO) -> None:
@@ -309,14 +245,7 @@ async def cmd_export(app: App, args: argparse.Namespace, out: TextIO) -> None:
     now = utcnow()
     year = args.year or now.astimezone(app.core.tz).year
     async with app.sessionmaker() as session:
-        if args.unit:
-            root = await resolve_unit(session, args.unit)
-        else:
-            tops = await session.scalars(select(Unit).where(Unit.parent_id.is_(None)))
-            candidates = list(tops.all())
-            if len(candidates) != 1:
-                raise CliError("Có nhiều (hoặc không có) đơn vị cấp cao nhất; hãy chọn --unit.")
-            root = candidates[0]
+        root = await resolve_unit(session, args.unit) if args.unit else await default_root(session)
         scope = Scope(root, True, year, app.core.tz, now, app.core.quotas)
         document = await make_export(session, args.kind, scope)
     target = Path(args.output) if args.output else Path(document.file_name)
@@ -335,9 +264,8 @@ async def cmd_doc(app: App, args: argparse.Namespace, out: TextIO) -> None:
             issued = parse_date(args.date)
             year = args.year or issued.year
             try:
-                doc = await add_document(
-                    session, unit, year, clean(args.number), issued, clean(args.content), None, now
-                )
+                number, content = one_line(args.number), clean(args.content)
+                doc = await add_document(session, unit, year, number, issued, content, None, now)
             except ValueError as err:
                 raise CliError(str(err)) from None
             out.write(f"Đã thêm văn bản {doc.number} ngày {issued.strftime('%d/%m/%Y')}.\n")
@@ -355,32 +283,50 @@ async def cmd_doc(app: App, args: argparse.Namespace, out: TextIO) -> None:
             out.write(f"{d.issued_on.strftime('%d/%m/%Y')}  {d.number}  {d.content}\n")
 
 
+def parse_accept(text: str | None) -> bool | frozenset[int]:
+    """``--accept`` alone: every suggestion; ``--accept 16,23``: those rows' suggestions."""
+    if text is None:
+        return False
+    if text == ACCEPT_ALL:
+        return True
+    try:
+        rows = frozenset(int(part) for part in text.replace(" ", ",").split(",") if part)
+    except ValueError:
+        raise CliError(
+            f"--accept “{text}”: cần các số dòng cách nhau bằng dấu phẩy (--accept 16,23), "
+            "hoặc --accept đứng một mình (đặt sau tên tệp) để nhận mọi gợi ý."
+        ) from None
+    return rows
+
+
 async def cmd_import(app: App, args: argparse.Namespace, out: TextIO) -> None:
     """``dvk import models FILE.xlsx``: a filled Phụ lục 1 or 4 into the database."""
     path = Path(args.file)
+    accept = parse_accept(args.accept)
     async with app.sessionmaker() as session:
-        if args.unit:
-            root = await resolve_unit(session, args.unit)
-        else:
-            tops = list((await session.scalars(select(Unit).where(Unit.parent_id.is_(None)))).all())
-            if len(tops) != 1:
-                raise CliError("Có nhiều (hoặc không có) đơn vị cấp cao nhất; hãy chọn --unit.")
-            root = tops[0]
+        root = await resolve_unit(session, args.unit) if args.unit else None
         try:
             report = await import_models(
-                session, path, args.year, root, utcnow(), file_name=path.name
+                session, path, args.year, root, utcnow(), file_name=path.name, accept=accept
             )
         except WorkbookError as err:
             raise CliError(str(err)) from None
+        # Written before the transaction ends: a rollback expires the units the report names.
         text = report.text(dry_run=args.dry_run)
+        table = report.workbook(args.dry_run) if args.report else b""
         if args.dry_run:
             await session.rollback()
         else:
             await session.commit()
     out.write(text)
+    if args.report:
+        await asyncio.to_thread(Path(args.report).write_bytes, table)
+        out.write(f"Đã ghi bảng kết quả nhập: {args.report}\n")
 
 
-Command = Callable[[App, argparse.Namespace, TextIO], Awaitable[None]]
+Command = Callable[[App, argparse.Namespace, TextIO], Awaitable[int | None]]
+DATABASE_TROUBLE = 3  # the exit status when the database cannot be used
+ACCEPT_ALL = "*"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -410,10 +356,15 @@ def build_parser() -> argparse.ArgumentParser:
     add = unit_sub.add_parser("add", help="thêm một đơn vị")
     add.add_argument("name")
     add.add_argument("--kind", default="khac", help="loại: tinh, xa, phuong, chi_bo, doan_the…")
-    add.add_argument("--parent", help="mã số hoặc tên đơn vị cấp trên")
+    add.add_argument(
+        "--parent", help="đơn vị cấp trên: mã số, tên, hoặc đường dẫn “Cấp trên / Tên”"
+    )
     unit_sub.add_parser("list", help="cây đơn vị")
-    imp = unit_sub.add_parser("import", help="nhập cây đơn vị từ CSV hoặc XLSX")
+    imp = unit_sub.add_parser(
+        "import", help="nhập cây đơn vị từ CSV hoặc XLSX (cột Tên, Loại, Cấp trên)"
+    )
     imp.add_argument("file")
+    imp.add_argument("--dry-run", action="store_true", help="chỉ kiểm tra và báo cáo, không ghi")
     unit.set_defaults(func=cmd_unit)
 
     invite = sub.add_parser("invite", help="mã mời")
@@ -477,13 +428,22 @@ def build_parser() -> argparse.ArgumentParser:
     imp_models.add_argument(
         "--dry-run", action="store_true", help="chỉ kiểm tra và báo cáo, không ghi gì"
     )
+    imp_models.add_argument(
+        "--accept",
+        nargs="?",
+        const=ACCEPT_ALL,
+        metavar="DÒNG,…",
+        help="áp dụng các gợi ý của báo cáo: mọi gợi ý, hoặc chỉ của các dòng đã nêu",
+    )
+    imp_models.add_argument("--report", metavar="TỆP.xlsx", help="ghi bảng kết quả nhập ra tệp")
     imp_data.set_defaults(func=cmd_import)
     return parser
 
 
 async def run_command(
-    argv: Sequence[str], settings: Settings | None = None, out: TextIO = sys.stdout
+    argv: Sequence[str], settings: Settings | None = None, out: TextIO | None = None
 ) -> int:
+    out = out or sys.stdout  # looked up now: tests and callers may have replaced it
     args = build_parser().parse_args(argv)
     settings = settings or Settings()
     if args.command == "chat":
@@ -492,16 +452,29 @@ async def run_command(
         for handler in list(root.handlers):
             root.removeHandler(handler)
         logging.basicConfig(filename="dvk-chat.log", level=logging.INFO)
-    migrate = None if args.command != "db" else False
-    app = await build_app(settings, migrate=migrate)
+    administering = args.command == "db"  # may be run on a database not migrated yet
     try:
-        await args.func(app, args, out)
+        app = await build_app(
+            settings, migrate=False if administering else None, check_schema=not administering
+        )
+        try:
+            code = await args.func(app, args, out)
+        finally:
+            await app.close()
     except CliError as err:
         sys.stderr.write(f"Lỗi: {err}\n")
         return 1
-    finally:
-        await app.close()
-    return 0
+    except Exception as err:
+        # The one place where a failure of the database becomes one line to act on, for
+        # every command; the traceback only with LOG_LEVEL=DEBUG.
+        problem = explain(err, settings.database_url)
+        if problem is None:
+            raise
+        if settings.log_level.upper() == "DEBUG":
+            traceback.print_exception(err, file=sys.stderr)
+        sys.stderr.write(f"Lỗi: {problem}\n")
+        return DATABASE_TROUBLE
+    return code or 0
 
 
 def main(argv: Sequence[str] | None = None) -> None:

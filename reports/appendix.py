@@ -304,7 +304,7 @@ def _field_text(fld: str, other: str | None) -> str:
     return (other or "").strip() or FIELD_LABELS[Field.OTHER]
 
 
-def _model_name(name: str, subject: str, subject_name: str | None) -> str:
+def shown_name(name: str, subject: str, subject_name: str | None) -> str:
     """The model's name; for a model of one person, who it is: "Tên mô hình (Họ tên)"."""
     person = (subject_name or "").strip()
     if subject == Subject.INDIVIDUAL.value and person and person not in name:
@@ -531,7 +531,7 @@ class _Numbering:
         self.model_no += 1
         return (
             DASH,
-            _model_name(name, subject, person),
+            shown_name(name, subject, person),
             self.model_no,
             place,
             lead,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from domain.catalog import RecordState, Review, Role
-from domain.text import fold
+from domain.text import fold, match_names
 from storage.models import (
     Account,
     AuditLog,
@@ -71,15 +71,18 @@ def sort_tree(units: Sequence[Unit]) -> list[Unit]:
     return sorted(units, key=key)
 
 
-async def find_units_by_name(session: AsyncSession, name: str, partial: bool = False) -> list[Unit]:
-    """Units whose name equals ``name`` ignoring case, diacritics and spacing; with
-    ``partial``, units whose name contains it when none is equal."""
-    target = fold(name)
-    units = (await session.scalars(select(Unit))).all()
-    exact = [u for u in units if fold(u.name) == target]
-    if exact or not partial or not target:
-        return exact
-    return sort_tree([u for u in units if target in fold(u.name)])
+async def find_units_by_name(
+    session: AsyncSession, name: str, partial: bool = False, within: Unit | None = None
+) -> list[Unit]:
+    """The units ``name`` names (``domain.text.match_names``: the exact name wins, a name
+    typed without diacritics counts when nothing is exact; with ``partial``, a part of a
+    name), in ``within``'s subtree if given. Several units back are an ambiguity."""
+    units = await list_units(session, within)
+    return list(match_names(name, units, _unit_name, partial=partial).found)
+
+
+def _unit_name(unit: Unit) -> str:
+    return unit.name
 
 
 def ancestor_ids(unit: Unit) -> list[int]:

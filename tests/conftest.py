@@ -11,7 +11,8 @@ import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -43,12 +44,6 @@ def pg_url() -> Iterator[str | None]:
     name = f"dvk_test_{uuid.uuid4().hex[:10]}"
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
-    async def admin(sql: str) -> None:
-        engine = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        async with engine.connect() as conn:
-            await conn.execute(text(sql))
-        await engine.dispose()
-
     async def migrate() -> None:
         engine = make_engine(url)
         await upgrade(engine)
@@ -58,6 +53,40 @@ def pg_url() -> Iterator[str | None]:
     asyncio.run(migrate())
     yield url
     asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def admin(sql: str) -> None:
+    """A statement on the PostgreSQL server outside any database's transaction."""
+    engine = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(sql))
+    await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def blank_db(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_url: str | None
+) -> Iterator[Callable[[], str]]:
+    """Makes databases that have never been migrated: an SQLite file not there yet, or a new
+    PostgreSQL database (dropped afterwards). For tests of the migrations themselves."""
+    if request.param == "postgresql" and pg_url is None:
+        _skip_or_fail_without_pg()
+    made: list[str] = []
+
+    def new() -> str:
+        if request.param == "sqlite":
+            made.append(str(tmp_path / f"blank{len(made)}.sqlite3"))
+            return f"sqlite+aiosqlite:///{made[-1]}"
+        made.append(f"dvk_blank_{uuid.uuid4().hex[:10]}")
+        # In a thread of its own: the caller may be a test already running an event loop.
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, admin(f'CREATE DATABASE "{made[-1]}"')).result()
+        return make_url(PG_URL).set(database=made[-1]).render_as_string(hide_password=False)
+
+    yield new
+    if request.param == "postgresql":
+        for name in made:
+            asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")

@@ -78,17 +78,23 @@ async def test_unit_add_and_list(
     # An ambiguous or unknown parent is refused with a clear message and nothing is added.
     code, _ = await dvk(settings, "unit", "add", "Tổ 9", "--parent", "Chi bộ Tổ dân phố 2")
     assert code == 1
-    assert (
-        "Có nhiều đơn vị khớp “Chi bộ Tổ dân phố 2” (mã 3 Chi bộ Tổ dân phố 2, 4 Chi bộ"
-        in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "Lỗi: Có 2 đơn vị khớp “Chi bộ Tổ dân phố 2”: Đảng bộ phường Minh Khai / Chi bộ Tổ dân "
+        "phố 1 / Chi bộ Tổ dân phố 2 (mã 4); Đảng bộ phường Minh Khai / Chi bộ Tổ dân phố 2 (mã "
+        "3); hãy ghi đường dẫn đầy đủ (Cấp trên / Tên) hoặc mã số.\n"
     )
+    # The full path tells them apart.
+    code, out = await dvk(
+        settings, "unit", "add", "Tổ 9", "--parent", "Minh Khai / Chi bộ Tổ dân phố 2"
+    )
+    assert (code, out) == (0, "Đã thêm đơn vị 5: Tổ 9\n")
     code, _ = await dvk(settings, "unit", "add", "Tổ 9", "--parent", "Phường Không Có")
     assert code == 1
     assert "Không tìm thấy đơn vị “Phường Không Có”" in capsys.readouterr().err
     code, _ = await dvk(settings, "unit", "add", "Tổ 9", "--parent", "77")
     assert code == 1
     assert "Không có đơn vị mã 77" in capsys.readouterr().err
-    assert len(await unit_names(sessionmaker)) == 4
+    assert len(await unit_names(sessionmaker)) == 5
 
 
 async def test_unit_import_csv_and_xlsx_in_any_order_and_twice(
@@ -132,16 +138,19 @@ async def test_unit_import_csv_and_xlsx_in_any_order_and_twice(
         (2, "Chi bộ thôn Đồng Tâm"),
         (2, "Hội Nông dân xã"),
     ]
-    # A parent that exists nowhere: the whole file is refused, nothing is half-imported.
+    # A parent that exists nowhere: that row is reported, the others are imported.
     bad = tmp_path / "sai.csv"
     bad.write_text("Tên,Cấp trên\nTổ 1,Xã Không Có\nTổ 2,\n", encoding="utf-8")
-    code, _ = await dvk(settings, "unit", "import", str(bad))
+    code, out = await dvk(settings, "unit", "import", str(bad))
     assert code == 1
-    assert "Không tìm thấy đơn vị cấp trên (dòng 2: “Xã Không Có”)" in capsys.readouterr().err
+    assert out == (
+        "Đã nhập 1 đơn vị mới (0 đã có sẵn).\nKhông nhập được 1 dòng:\n"
+        "- Dòng 2 (“Tổ 1”): cấp trên: không tìm thấy đơn vị “Xã Không Có”.\n"
+    )
     missing = await dvk(settings, "unit", "import", str(tmp_path / "khong_co.csv"))
     assert missing[0] == 1
     assert "Không thấy tệp" in capsys.readouterr().err
-    assert len(await unit_names(sessionmaker)) == 4
+    assert len(await unit_names(sessionmaker)) == 5
 
 
 async def test_invite_create_gives_a_code_that_joins(

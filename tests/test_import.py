@@ -23,6 +23,7 @@ from reports.appendix import build_pl1, build_pl4
 from reports.importer import WorkbookError, import_models, parse_field, split_person
 from storage import repo
 from storage.models import AuditLog, DvkModel, ModelYear, Unit
+from tests.data.make_workbooks import PL1_HEAD as HEAD
 from tests.helpers import World, add_model_year
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -230,18 +231,6 @@ async def test_phu_luc_4_export_round_trips_with_results_and_marks(
 
 # --- a workbook as units fill the seed's form ---------------------------------------------------
 
-HEAD = [
-    "STT",
-    "Xã, phường, thị trấn, cơ quan đơn vị/ \nTên mô hình",
-    "Số lượng",
-    "Địa điểm xây dựng, triển khai ",
-    "Chủ trì",
-    "Lĩnh vực",
-    "Quy mô thực hiện",
-    "Chủ thể",
-    None,
-]
-
 
 def seed_workbook(rows: list[list[Any]], title_year: str = "2026") -> bytes:
     wb = Workbook()
@@ -313,18 +302,28 @@ async def test_a_hand_made_workbook_reports_what_it_cannot_place(
     assert report.year == 2026  # from the title
     assert [text for _row, text in sorted(report.problems)] == [
         "Dòng 16: không tìm thấy đơn vị “Chi bộ Tổ dânphố 2” trong Đảng bộ phường Minh Khai "
-        "và các đơn vị trực thuộc; 2 mô hình bên dưới (dòng 17, 18) chưa được nhập.",
+        "và các đơn vị trực thuộc; tên gần giống: Đảng bộ phường Minh Khai / Chi bộ Tổ dân phố 2; "
+        "Đảng bộ phường Minh Khai / Chi bộ Tổ dân phố 1; các mô hình bên dưới chưa được nhập",
+        "Dòng 17: thuộc đơn vị “Chi bộ Tổ dânphố 2” ở dòng 16, chưa xác định được",
+        "Dòng 18: thuộc đơn vị “Chi bộ Tổ dânphố 2” ở dòng 16, chưa xác định được",
         "Dòng 19: không tìm thấy đơn vị “Chi bộ thôn Đồng Tâm” trong Đảng bộ phường Minh Khai "
-        "và các đơn vị trực thuộc; 1 mô hình bên dưới (dòng 20) chưa được nhập.",
-        "Dòng 22: thiếu tên mô hình (cột 2), chưa được nhập.",
-        "Dòng 23: thiếu lĩnh vực (cột 6) của mô hình “Mô hình không ghi lĩnh vực”.",
+        "và các đơn vị trực thuộc; có đơn vị tên này ở ngoài: Đảng bộ xã Tân Lập / Chi bộ thôn "
+        "Đồng Tâm; các mô hình bên dưới chưa được nhập",
+        "Dòng 20: thuộc đơn vị “Chi bộ thôn Đồng Tâm” ở dòng 19, chưa xác định được",
+        "Dòng 22: thiếu tên mô hình (cột 2)",
+        "Dòng 23: thiếu lĩnh vực (cột 6)",
     ]
     assert report.created == 3
     text = report.text()
     assert text.startswith(
-        "Phụ lục 1 năm 2026 — Đảng bộ phường Minh Khai (bieu.xlsx): 3 mô hình đọc được.\n"
-        "Thêm mới: 3; cập nhật: 0; đã có, giữ nguyên: 0.\nKhông nhập được 4 dòng:\n- Dòng 16:"
+        "Phụ lục 1 năm 2026 — Đảng bộ phường Minh Khai (bieu.xlsx; phạm vi: đơn vị đã chọn): "
+        "3 mô hình đọc được.\n"
+        "Thêm mới: 3; cập nhật: 0; đã có, giữ nguyên: 0; không nhập hoặc giữ như đã lưu: 7 dòng."
     )
+    # The table: every row read, what became of it.
+    assert " 10  Đơn vị “Chi bo To dan pho 1”" in text
+    assert "Đơn vị: Đảng bộ phường Minh Khai / Chi bộ Tổ dân phố 1 (gõ không dấu)" in text
+    assert "Thêm mới" in text.split("\n   11 ")[1].split("\n")[0]
     async with sessionmaker() as s:
         rows = (
             await s.execute(
@@ -378,7 +377,7 @@ async def test_a_hand_made_workbook_reports_what_it_cannot_place(
     fixed[14][5] = "Kinh tế"
     report = await run_import(sessionmaker, seed_workbook(fixed), world.ward.id)
     assert (report.created, report.unchanged) == (3, 3)
-    assert [row for row, _ in report.problems] == [19, 22]
+    assert [row for row, _ in report.problems] == [19, 20, 22]
 
 
 async def test_cli_import_models(
@@ -403,7 +402,7 @@ async def test_cli_import_models(
     assert code == 0
     assert "Thêm mới: 3;" in out
     assert "(Chạy thử: chưa ghi gì vào cơ sở dữ liệu.)" in out
-    assert "- Tiêu đề biểu ghi năm 2025; dữ liệu được nhập vào năm 2026." in out
+    assert "Lưu ý: tiêu đề biểu ghi năm 2025; dữ liệu được nhập vào năm 2026." in out
     async with sessionmaker() as s:
         assert (
             await s.scalar(
@@ -413,7 +412,8 @@ async def test_cli_import_models(
         )
     code, out = await dvk("import", "models", str(path), "--year", "2026", "--unit", "minh khai")
     assert code == 0
-    assert "Dòng 16: không tìm thấy đơn vị “Chi bộ Tổ dânphố 2”" in out
+    assert "   16  Đơn vị “Chi bộ Tổ dânphố 2”" in out
+    assert "Không nhập: không tìm thấy đơn vị “Chi bộ Tổ dânphố 2”" in out
     async with sessionmaker() as s:
         assert (
             await s.scalar(
@@ -450,3 +450,60 @@ async def test_a_workbook_that_is_no_appendix_is_refused(
     wb.save(buffer)
     with pytest.raises(WorkbookError, match="Không tìm thấy bảng của Phụ lục 1 hoặc Phụ lục 4"):
         await run_import(sessionmaker, buffer.getvalue(), world.ward.id)
+
+
+async def test_a_name_one_diacritic_off_or_a_changed_field_is_reported_not_applied(
+    sessionmaker: async_sessionmaker[AsyncSession], ward: Unit
+) -> None:
+    rows: list[list[Any]] = [
+        ["I", "Mô hình tiếp tục duy trì từ năm 2025"],  # 9
+        [1, "Chi bộ Tổ dân phố 1"],  # 10
+        ["-", "Tuyến phô văn minh", 1, "Tổ 1", "Chi bộ", "Đô thị văn minh", "250 hộ", "x"],  # 11
+        ["II", "Mô hình đăng ký mới năm 2026"],  # 12
+        [1, "Chi bộ Tổ dân phố 1"],  # 13
+        [
+            "-",
+            "Nuôi ong lấy mật (Bà Nguyễn Thị Mận)",
+            1,
+            "Tổ dân phố 2",
+            "Hội Nông dân",
+            "VHXH",
+            "15 hộ",
+            None,
+            "x",
+        ],  # 14
+    ]
+    content = seed_workbook(rows)
+    before = await snapshot(sessionmaker)
+    report = await run_import(sessionmaker, content, ward.id)
+    assert report.problems == [
+        (
+            11,
+            "Dòng 11: tên chỉ khác dấu với mô hình đã có “Tuyến phố văn minh”; chưa nhập (nếu "
+            "là một mô hình mới, hãy đặt tên khác hẳn)",
+        ),
+        (
+            14,
+            "Dòng 14: mô hình “Nuôi ong lấy mật” đã có; lĩnh vực: đã lưu “Kinh tế (KT)”, biểu "
+            "ghi “Văn hóa - Xã hội (VHXH)”; giữ như đã lưu",
+        ),
+    ]
+    assert [e.suggestion for e in report.entries if not e.done] == [
+        "coi là mô hình “Tuyến phố văn minh”",
+        "lấy theo biểu",
+    ]
+    assert await snapshot(sessionmaker) == before
+    # Accepted for row 11 only: that row is the stored model, updated from the sheet.
+    async with sessionmaker() as s, s.begin():
+        root = await s.get(Unit, ward.id)
+        assert root is not None
+        report = await import_models(s, content, YEAR, root, NOW, accept={11})
+    assert [row for row, _ in report.problems] == [14]
+    async with sessionmaker() as s:
+        street = await s.scalar(
+            select(ModelYear).where(ModelYear.year == YEAR, ModelYear.scale == "250 hộ")
+        )
+        bees = await s.scalar(select(ModelYear).where(ModelYear.name == "Nuôi ong lấy mật"))
+    assert street is not None
+    assert bees is not None
+    assert (street.name, street.place, bees.field) == ("Tuyến phố văn minh", "Tổ 1", "KT")

@@ -23,12 +23,17 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[Fa
 
 
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_item=_render_item,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
+        # Each revision commits with its version stamp, or not at all (storage.db.upgrade
+        # makes SQLite's DDL transactional; PostgreSQL's is).
+        transaction_per_migration=True,
+        transactional_ddl=True,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -36,7 +41,7 @@ def _run(connection: Connection) -> None:
 
 async def _run_async() -> None:
     engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
-    async with engine.begin() as conn:
+    async with engine.connect() as conn:
         await conn.run_sync(_run)
     await engine.dispose()
 
