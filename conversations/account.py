@@ -10,8 +10,8 @@ from conversations.answers import text_parser
 from conversations.commands import Audience, Command
 from conversations.context import Ctx
 from conversations.engine import Flow, Outcome, Step
+from conversations.season import pointers
 from conversations.texts import account as T
-from conversations.texts.hints import short_help
 from domain.catalog import NAME_MAX
 from domain.messages import Reply
 from storage import repo
@@ -77,7 +77,7 @@ async def start_command(ctx: Ctx, args: str) -> JoinState | Reply:
     if not code:
         if ctx.person is None:
             return Reply(T.NOT_INVITED)
-        return Reply(T.greeting(ctx.person.full_name, short_help()))
+        return Reply(T.greeting(ctx.person.full_name, await pointers(ctx)))
     try:
         pending = await repo.check_invite(ctx.session, code, ctx.now)
     except repo.InviteProblem as err:
@@ -89,7 +89,7 @@ async def start_command(ctx: Ctx, args: str) -> JoinState | Reply:
         # Already a member with this role: the invite keeps its use for someone else.
         unit = await ctx.session.get(Unit, pending.unit_id)
         assert unit is not None
-        return Reply(T.already_member(held, unit.name, short_help()))
+        return Reply(T.already_member(held, unit.name, await pointers(ctx)))
     return await _join(ctx, await repo.consume_invite(ctx.session, code, ctx.now))
 
 
@@ -110,7 +110,7 @@ async def link_command(ctx: Ctx, args: str) -> list[Reply]:
     except repo.InviteProblem as err:
         return [Reply(T.LINK_PROBLEMS[err.reason])]
     if ctx.person is not None and ctx.person.id == person.id:
-        return [Reply(T.already_linked(short_help()))]
+        return [Reply(T.already_linked(await pointers(ctx)))]
     await repo.audit(
         ctx.session,
         person.id,
@@ -121,7 +121,7 @@ async def link_command(ctx: Ctx, args: str) -> list[Reply]:
         ctx.now,
         ctx.channel,
     )
-    return [Reply(T.linked(ctx.channel, person.full_name, short_help()))]
+    return [Reply(T.linked(ctx.channel, person.full_name, await pointers(ctx)))]
 
 
 FLOWS = (JOIN,)

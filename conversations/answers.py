@@ -100,3 +100,14 @@ def text_parser(max_len: int = MAX_TEXT, what: str = "nội dung", min_len: int 
         return value
 
     return parse
+
+
+YEAR = re.compile(r"^(19|20)\d\d$")
+
+
+def parse_year(text: str, now_year: int) -> int:
+    """A year typed by a person: four digits, from 2000 to next year."""
+    value = text.strip()
+    if not YEAR.match(value) or not 2000 <= int(value) <= now_year + 1:
+        raise InputError(f"Năm “{text}” không hợp lệ. Vui lòng gõ năm, ví dụ {now_year}.")
+    return int(value)

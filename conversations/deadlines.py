@@ -9,7 +9,7 @@ import re
 from datetime import date
 from typing import Any
 
-from conversations.answers import Choice, InputError
+from conversations.answers import Choice, InputError, parse_year
 from conversations.commands import Audience, Command
 from conversations.context import Ctx
 from conversations.engine import Flow, Outcome, Step
@@ -18,7 +18,6 @@ from conversations.records import usable_units
 from conversations.texts import common as C
 from conversations.texts import deadlines as T
 from conversations.widgets import Picked, unit_picker
-from conversations.workbooks import parse_year
 from domain.calendar import DEADLINE_KINDS, EVALUATION, KIND_ALIASES, TITLES
 from domain.catalog import Role
 from domain.messages import Reply
@@ -80,6 +79,27 @@ async def closed_for_officer(ctx: Ctx, unit: Unit, plan: YearPlan, what: str) ->
 # --- /lich -------------------------------------------------------------------------------
 
 
+async def date_lines(ctx: Ctx, plan: YearPlan, units: list[Unit]) -> list[str]:
+    """The dates of ``plan`` that apply to ``units``, a block per distinct plan, each with
+    the level whose plan set them; an empty line after each block."""
+    today = ctx.local_now.date()
+    # Units under the same plan share one list of dates.
+    groups: dict[tuple[tuple[date, date], ...], list[Unit]] = {}
+    for unit in units:
+        key = tuple((d.due_on, d.closes_on) for d in plan.dues(unit))
+        groups.setdefault(key, []).append(unit)
+    lines: list[str] = []
+    for group in groups.values():
+        dues = plan.dues(group[0])
+        lines.append(T.dates_of(plan.year, ", ".join(u.name for u in group)))
+        lines += [T.due_line(d.title, d.due_on, today, d.extended_to) for d in dues]
+        names = await level_names(ctx, dues)
+        levels = [names[d.set_by] for d in dues if d.set_by in names]
+        lines.append(T.set_by(list(dict.fromkeys(levels))) if levels else T.DEFAULTS)
+        lines.append("")
+    return lines
+
+
 async def lich(ctx: Ctx, args: str) -> list[Reply]:
     try:
         year = _year_arg(ctx, args)
@@ -90,20 +110,7 @@ async def lich(ctx: Ctx, args: str) -> list[Reply]:
         return [Reply(C.NOT_A_MEMBER)]
     plan = await deadlines.year_plan(ctx.session, year)
     today = ctx.local_now.date()
-    # Units under the same plan share one list of dates.
-    groups: dict[tuple[tuple[date, date], ...], list[Unit]] = {}
-    for unit, _role in units:
-        key = tuple((d.due_on, d.closes_on) for d in plan.dues(unit))
-        groups.setdefault(key, []).append(unit)
-    lines: list[str] = []
-    for group in groups.values():
-        dues = plan.dues(group[0])
-        lines.append(T.dates_of(year, ", ".join(u.name for u in group)))
-        lines += [T.due_line(d.title, d.due_on, today, d.extended_to) for d in dues]
-        names = await level_names(ctx, dues)
-        levels = [names[d.set_by] for d in dues if d.set_by in names]
-        lines.append(T.set_by(list(dict.fromkeys(levels))) if levels else T.DEFAULTS)
-        lines.append("")
+    lines = await date_lines(ctx, plan, [u for u, _role in units])
     for unit, _role in units:
         owed = await obligations.owed_by_unit(ctx.session, unit, year, ctx.quotas)
         if not owed:

@@ -4,7 +4,7 @@ withdraw it (officers until the registration deadline, leaders and admins always
 
 from __future__ import annotations
 
-from conversations.answers import Choice, InputError
+from conversations.answers import Choice, InputError, parse_year
 from conversations.commands import Command
 from conversations.context import Ctx
 from conversations.engine import Flow, Outcome, Step
@@ -16,6 +16,7 @@ from conversations.records import (
     units_with_models,
     usable_units,
 )
+from conversations.season import registration_years
 from conversations.texts import common as C
 from conversations.texts import models_menu as T
 from conversations.widgets import Picked, model_picker, unit_picker, yes_no
@@ -133,13 +134,24 @@ MENU = Flow(
 )
 
 
-async def start_menu(ctx: Ctx, _args: str = "") -> MenuState | Reply:
-    year = ctx.local_now.year
+async def start_menu(ctx: Ctx, args: str = "") -> MenuState | Reply:
+    """The models of ``/mohinh 2026``'s year, or of the season's: the year /dangky registers
+    for once it has models (the next year, after the evaluation deadline), else this year."""
     if not await usable_units(ctx):
         return Reply(C.NOT_A_MEMBER)
+    this_year = ctx.local_now.year
+    word = args.strip()
+    if word:
+        try:
+            year = parse_year(word, this_year)
+        except InputError as err:
+            return Reply(err.message)
+    else:
+        season = (await registration_years(ctx))[0]
+        year = season if await units_with_models(ctx, season) else this_year
     if not await units_with_models(ctx, year):
         return Reply(T.no_models(year))
-    return {"year": year}
+    return MenuState(year=year)
 
 
 FLOWS = (MENU,)

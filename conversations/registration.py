@@ -20,6 +20,7 @@ from conversations.records import (
     record_lines,
     usable_units,
 )
+from conversations.season import registration_years
 from conversations.texts import common as C
 from conversations.texts import registration as T
 from conversations.widgets import Picked, any_usable, unit_picker
@@ -44,6 +45,7 @@ from storage.models import DvkModel, ModelYear, Unit
 
 class RegisterState(Picked, total=False):
     editing: int  # the record being edited (from /mohinh); absent when registering
+    years: list[int]  # the years it may register for, the default first
     origin: str
     kept_from: int  # last year's record kept
     kept_name: str
@@ -110,7 +112,17 @@ async def unit_prompt(_ctx: Ctx, data: RegisterState) -> str:
 
 
 def registration_title(data: RegisterState) -> str:
-    return "Sửa mô hình" if "editing" in data else "Đăng ký mô hình"
+    if "editing" in data:
+        return "Sửa mô hình"
+    return T.title(data["year"]) if "year" in data else "Đăng ký mô hình"
+
+
+async def year_choices(_ctx: Ctx, data: RegisterState) -> list[Choice]:
+    return [Choice(T.year_label(y, i == 0), y) for i, y in enumerate(data["years"])]
+
+
+async def after_year(_ctx: Ctx, data: RegisterState) -> None:
+    data["year"] = int(data["year"])
 
 
 def _show_field(value: Any, _data: Any) -> str:
@@ -130,6 +142,16 @@ REGISTER = Flow(
     title="Đăng ký mô hình",
     title_for=registration_title,
     steps=(
+        Step(
+            key="year",
+            label="Năm",
+            prompt=T.YEAR,
+            choices=year_choices,
+            when=lambda d: _registering(d) and len(d.get("years", ())) > 1,
+            after=after_year,
+            editable=False,
+            keep_hidden=True,
+        ),
         unit_picker(unit_prompt, units=any_usable, when=_registering),
         Step(
             key="origin",
@@ -197,11 +219,18 @@ REGISTER = Flow(
 )
 
 
-async def start_register(ctx: Ctx, _args: str = "") -> RegisterState | Reply:
-    """Initial data for /dangky, or a reply that says why it cannot start."""
+async def start_register(ctx: Ctx, args: str = "") -> RegisterState | Reply:
+    """Initial data for /dangky, or a reply that says why it cannot start. The year is the
+    season's (``season.registration_years``); ``/dangky 2026`` names one of those years."""
     if not await usable_units(ctx):
         return Reply(T.NO_UNIT)
-    return {"year": ctx.local_now.year}
+    years = await registration_years(ctx)
+    word = args.strip()
+    if word:
+        if not word.isdigit() or int(word) not in years:
+            return Reply(T.year_refused(word, years))
+        return RegisterState(year=int(word), years=[int(word)])
+    return RegisterState(year=years[0], years=years)
 
 
 async def finish_register(ctx: Ctx, data: RegisterState) -> Outcome:

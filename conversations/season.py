@@ -41,7 +41,6 @@ class Standing:
     owes: frozenset[str]  # what those units still owe: models, results, scores, report …
     registration_open: bool  # for at least one of their units
     evaluation_open: bool
-    proposals_waiting: bool  # for a leader: models proposed in their subtree
 
 
 async def standing(ctx: Ctx) -> Standing:
@@ -58,9 +57,6 @@ async def standing(ctx: Ctx) -> Standing:
             owes.update(o.what for o in lag.owed)
         reg_open = reg_open or today <= plan.due(unit, REGISTRATION).closes_on
         eval_open = eval_open or today <= plan.due(unit, EVALUATION).closes_on
-    waiting = bool(access.led_paths) and bool(
-        await repo.proposed_records(ctx.session, access.led_paths)
-    )
     return Standing(
         year=year,
         leads=bool(access.led_paths),
@@ -69,8 +65,24 @@ async def standing(ctx: Ctx) -> Standing:
         owes=frozenset(owes),
         registration_open=reg_open,
         evaluation_open=eval_open,
-        proposals_waiting=waiting,
     )
+
+
+async def registration_years(ctx: Ctx) -> list[int]:
+    """The years /dangky registers for, the default first. Until the evaluation deadline of
+    the person's units has passed, the current year. Once it has passed for all of them the
+    next year, and the current year after it for a person who leads one of those units
+    (leaders may still add a model to the closing year; officers no longer may)."""
+    year = ctx.local_now.year
+    today = ctx.local_now.date()
+    access = await repo.access_of(ctx.session, ctx.person)
+    units = await repo.usable_units(ctx.session, access)
+    plan = await deadlines.year_plan(ctx.session, year)
+    if not units or any(today <= plan.due(u, EVALUATION).closes_on for u in units):
+        return [year]
+    if any(access.can_manage(u) for u in units):
+        return [year + 1, year]
+    return [year + 1]
 
 
 def useful(s: Standing, limit: int = 3) -> list[str]:
@@ -78,9 +90,8 @@ def useful(s: Standing, limit: int = 3) -> list[str]:
     this person may use and that will not refuse them."""
     found: list[str] = []
     if s.leads:
-        found += ["tonghop"]
-        if s.proposals_waiting:
-            found.append("duyet")
+        # A leader's first questions: how the units stand, and what awaits their decision.
+        found += ["tonghop", "duyet"]
     may_evaluate = s.evaluation_open or s.leads
     if "models" in s.owes and (s.registration_open or s.leads):
         found.append("dangky")
@@ -95,10 +106,17 @@ def useful(s: Standing, limit: int = 3) -> list[str]:
     return unique[:limit]
 
 
+def closed_now(s: Standing) -> frozenset[str]:
+    """Commands that would refuse this person now because of a deadline."""
+    if s.leads or s.evaluation_open:
+        return frozenset()
+    return frozenset({"ketqua", "chamdiem", "dexuat"})
+
+
 def hint(commands: list[str]) -> str:
     """ "Gõ /dangky để đăng ký mô hình, /mohinh để …, /trogiup để xem mọi lệnh.\""""
     parts = [f"/{c} để {PURPOSE[c]}" for c in commands]
-    return "Gõ " + ", ".join(parts) + ", /trogiup để xem mọi lệnh."
+    return "Gõ " + ", ".join([*parts, "/trogiup để xem mọi lệnh."])
 
 
 async def pointers(ctx: Ctx) -> str:
@@ -108,4 +126,14 @@ async def pointers(ctx: Ctx) -> str:
     return hint(useful(await standing(ctx)))
 
 
-__all__ = ["PURPOSE", "UNIT_REPORT", "Standing", "hint", "pointers", "standing", "useful"]
+__all__ = [
+    "PURPOSE",
+    "UNIT_REPORT",
+    "Standing",
+    "closed_now",
+    "hint",
+    "pointers",
+    "registration_years",
+    "standing",
+    "useful",
+]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from conversations.answers import Choice, InputError
+from conversations.answers import YEAR, Choice, InputError, parse_year
 from conversations.commands import Audience, Command
 from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome, Step
@@ -17,8 +16,6 @@ from reports.exports import EXPORTS, Scope, make_export, registration_deadline
 from reports.summary import summary_of, summary_text
 from storage import repo
 from storage.models import Unit
-
-YEAR = re.compile(r"^(19|20)\d\d$")
 
 
 @dataclass(frozen=True)
@@ -37,13 +34,6 @@ async def roots_of(ctx: Ctx, leaders_only: bool = False) -> list[Root]:
         if leads or not leaders_only:
             roots.append(Root(unit, leads))
     return roots
-
-
-def parse_year(text: str, now_year: int) -> int:
-    value = text.strip()
-    if not YEAR.match(value) or not 2000 <= int(value) <= now_year + 1:
-        raise InputError(f"Năm “{text}” không hợp lệ. Vui lòng gõ năm, ví dụ {now_year}.")
-    return int(value)
 
 
 async def scope_for(ctx: Ctx, unit_id: int, year: int) -> Scope:
@@ -144,7 +134,8 @@ async def tonghop(ctx: Ctx, args: str) -> list[Reply]:
         deadline = await registration_deadline(ctx.session, scope)
         summary = await summary_of(ctx.session, root.unit, year, deadline, scope.quotas)
         document = await make_export(ctx.session, "summary", scope)
-        replies.append(Reply(summary_text(summary)))
+        # From the registration deadline on, the evaluation season's figures too.
+        replies.append(Reply(summary_text(summary, evaluation=ctx.now >= deadline)))
         replies.append(Reply(f"Bảng tổng hợp năm {year} — {root.unit.name}.", document=document))
     return replies
 

@@ -96,13 +96,16 @@ UNIT_KINDS = {
 }
 NAME_MAX = 300
 
-# Models expected of a unit per year by its kind (Kế hoạch năm 2024 (Yên Bái)): a party cell
-# at least 1, a grassroots party committee at least 2, each mass organisation at least 5.
-# 0 = no quota.
-DEFAULT_QUOTAS: dict[str, int] = dict.fromkeys(UNIT_KINDS, 0) | {
-    "chi_bo": 1,
-    "dang_uy": 2,
-    "doan_the": 5,
+# Models expected of a unit per year by its kind. Kế hoạch của Đảng ủy phường (2025): each
+# unit of the ward builds 1–2 models a year, so every unit kind below a ward or commune has a
+# quota of 1; the ward, commune or province itself (it leads, its units build) has none and is
+# not counted as a unit that must register. Other plans ask more — Kế hoạch năm 2024 (Yên Bái):
+# a party cell 1, a grassroots party committee 2, each mass organisation 5 — and are set with
+# the QUOTAS setting. 0 = no quota.
+DEFAULT_QUOTAS: dict[str, int] = dict.fromkeys(UNIT_KINDS, 1) | {
+    "tinh": 0,
+    "xa": 0,
+    "phuong": 0,
 }
 _QUOTA_ITEM = re.compile(r"^([a-z_]+)\s*=\s*(-?\d+)$")
 

@@ -21,10 +21,11 @@ from conversations.commands import Audience, Command
 from conversations.context import Ctx
 from conversations.deadlines import DEADLINES_CHANGED
 from conversations.registry import ENGINE
+from conversations.season import hint, pointers
 from conversations.texts.account import NOT_INVITED
-from conversations.texts.hints import short_help
 from domain.messages import IncomingMessage, Reply
 from domain.text import clean, fold
+from handlers import plain
 from handlers import texts as T
 from handlers.help import ALL_COMMANDS, MENU, may_use
 from handlers.intake import Failed, Intake
@@ -105,7 +106,7 @@ class Core:
         except Exception:
             log.exception("error while handling a message")
             if is_cancel(msg.text) and await self.intake.drop_flow(msg):
-                return [Reply(f"{T.DROPPED}\n{short_help()}")]
+                return [Reply(f"{T.DROPPED}\n{hint([])}")]
             return [Reply(T.SORRY)]
 
     def _after_commit(self, session: AsyncSession) -> None:
@@ -166,8 +167,14 @@ class Core:
         if ctx.person is None:
             return [Reply(NOT_INVITED)]
         if msg.choice is not None:
-            return [Reply(f"{T.OLD_BUTTON}\n{short_help()}")]
-        return [Reply(f"{T.NOT_UNDERSTOOD}\n{short_help()}")]
+            return [Reply(f"{T.OLD_BUTTON}\n{await pointers(ctx)}")]
+        if not text:
+            return await plain.not_understood(ctx)
+        return await plain.answer(ctx, text, self._as_typed)
+
+    async def _as_typed(self, ctx: Ctx, name: str, args: str) -> list[Reply]:
+        """A command asked for in plain words, run as if typed with its slash."""
+        return await self._command(ctx, name, args, await self.engine.load(ctx))
 
     async def _command(
         self, ctx: Ctx, name: str, args: str, row: ConversationState | None
@@ -176,7 +183,7 @@ class Core:
         if ctx.person is None and (command is None or command.audience > Audience.EVERYONE):
             return [Reply(NOT_INVITED)]
         if command is None:
-            return [Reply(f"{T.unknown_command(name)}\n{short_help()}")]
+            return await plain.mistyped_command(ctx, name)
         if not await may_use(ctx, command):
             return [Reply(command.refusal or T.refused(command.name))]
         if row is not None and not command.during_flow:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from domain.calendar import REGISTRATION
+
 SORRY = (
     "Xin lỗi, trợ lý gặp sự cố khi xử lý tin nhắn này. Những gì đồng chí đã nhập trước đó vẫn "
     "được giữ. Vui lòng thử lại sau ít phút; nếu vẫn lỗi, gõ /huy để làm lại từ đầu "
@@ -43,3 +47,50 @@ def expired(heading: str, since: str, days: int) -> str:
 
 def refused(name: str) -> str:
     return f"Lệnh /{name} không dành cho vai trò của đồng chí. Gõ /trogiup để xem các lệnh."
+
+
+def did_you_mean(name: str, purpose: str) -> str:
+    return f"Có phải đồng chí muốn /{name} ({purpose.lower()})? Gõ /{name} để bắt đầu."
+
+
+def hello(name: str) -> str:
+    return f"Chào đồng chí {name}!"
+
+
+YOU_ARE_WELCOME = "Không có gì ạ. Cần gì đồng chí cứ nhắn trợ lý."
+SEE_LICH = "Gõ /lich để xem cả việc đơn vị còn thiếu."
+SEE_TONGHOP = "Gõ /tonghop để xem tình hình đầy đủ."
+LEADERS_ASK = "Danh sách các đơn vị chưa làm chỉ dành cho lãnh đạo."
+
+
+def how_to_register(year: int, closes: list[date]) -> str:
+    dates = ", ".join(d.strftime("%d/%m/%Y") for d in closes)
+    return (
+        f"Để đăng ký mô hình năm {year}, đồng chí gõ /dangky. Trợ lý hỏi lần lượt: đơn vị (nếu "
+        "đồng chí phụ trách nhiều đơn vị), mô hình mới hay duy trì, tên mô hình, lĩnh vực, "
+        "chủ thể (tập thể hay cá nhân), địa điểm, cơ quan chủ trì và quy mô; đồng chí bấm nút "
+        "hoặc gõ số của lựa chọn, cuối cùng kiểm tra lại rồi bấm Lưu. Gõ “quay lại” để sửa "
+        "câu trước, “hủy” để dừng." + (f" Hạn đăng ký: {dates}." if dates else "")
+    )
+
+
+def lagging_heading(kind: str, root: str, year: int, count: int) -> str:
+    what = "chưa đăng ký đủ mô hình" if kind == REGISTRATION else "chưa gửi báo cáo năm"
+    if count == 0:
+        return f"{root}: năm {year} không còn đơn vị nào {what}."
+    return f"{root}: năm {year} có {count} đơn vị {what}:"
+
+
+def help_hello(name: str) -> str:
+    return f"Chào {name}. Đồng chí là:"
+
+
+ALL_COMMANDS_HEADING = "Các lệnh:"
+NOW_HEADING = "Nên làm bây giờ:"
+OTHERS_HEADING = "Các lệnh khác:"
+ALWAYS_KNOWN = ("huy", "trogiup")  # said in the help's last line instead
+
+
+def help_tail(total: int, more: bool) -> str:
+    more_text = f"Gõ /trogiup tatca để xem đủ {total} lệnh. " if more else ""
+    return f"{more_text}Đang trả lời: gõ “quay lại” để lùi một bước, /huy để dừng."

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
@@ -20,13 +20,15 @@ from zoneinfo import ZoneInfo
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.label import DataLabelList
 from openpyxl.styles import Alignment
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from sqlalchemy import ColumnElement, Integer, String, bindparam, case, func, select
+from sqlalchemy import ColumnElement, Integer, String, and_, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.types import TypeEngine
 
+from domain.calendar import UNIT_REPORT
 from domain.catalog import (
     DEFAULT_QUOTAS,
     FIELD_ORDER,
@@ -38,9 +40,10 @@ from domain.catalog import (
     Review,
     Subject,
 )
+from domain.rubric import MUST_MAX, PASS_TOTAL, criteria_for
 from domain.text import fold
 from reports.style import cell, merge, setup_sheet, title
-from storage.models import DvkModel, ModelYear, Unit
+from storage.models import DvkModel, ModelScore, ModelYear, Unit, UnitReport
 
 DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 FIELD_KEYS: tuple[str, ...] = tuple(f.value for f in FIELD_ORDER)
@@ -72,6 +75,16 @@ class UnitLine:
     recognised: int = 0
     not_recognised: int = 0
     removed: int = 0
+    # The evaluation season: results entered, self-scored, passing, its yearly report sent.
+    results: int = 0
+    scored: int = 0
+    passing: int = 0
+    report_sent: bool = False
+
+    @property
+    def must_register(self) -> bool:
+        """A unit counted as owing models: its kind has a quota."""
+        return self.quota > 0
 
 
 @dataclass
@@ -86,17 +99,34 @@ class Summary:
     individual: int
     new: int
     kept: int
-    late: list[str]  # no model, or first model after the deadline; by name
+    late: list[str]  # owing models: none, or the first after the deadline; by name
     under_quota: list[str]  # by name
     deadline: datetime | None = None
     proposed: int = 0  # waiting for a leader's decision
     recognised: int = 0
     not_recognised: int = 0
     removed: int = 0  # thanh loại
+    not_registered: list[str] = field(default_factory=list)  # owing models, none yet; by name
+    # Owing models, the first after the deadline; by name.
+    registered_late: list[str] = field(default_factory=list)
+    results: int = 0  # models with results entered
+    scored: int = 0  # models self-scored (at least one criterion)
+    passing: int = 0  # scored models the rubric passes
+    reports_due: int = 0  # units that send a yearly report to this one
+    reports_sent: int = 0
 
     @property
     def models(self) -> int:
         return sum(self.by_field.values())
+
+    @property
+    def must_register(self) -> list[UnitLine]:
+        return [u for u in self.units if u.must_register]
+
+    @property
+    def considered(self) -> int:
+        """Models proposed for recognition, decided or not."""
+        return self.proposed + self.recognised + self.not_recognised
 
 
 # --- tree order ------------------------------------------------------------------------
@@ -130,6 +160,7 @@ class _UnitRow(NamedTuple):
     name: str
     kind: str
     parent_id: int | None
+    reported: bool = False  # its yearly report marked sent
 
 
 def tree_order(units: Sequence[_U]) -> list[tuple[_U, int]]:
@@ -209,9 +240,44 @@ class _Counts(NamedTuple):
     kept: int
     reviews: tuple[int, ...]  # by _REVIEW_KEYS
     first_at: datetime | None  # its first active record of the year
+    results: int = 0
+    scored: int = 0
+    passing: int = 0
 
 
 _NO_COUNTS = _Counts(0, (0,) * len(_NAMED_FIELDS), 0, 0, 0, 0, (0,) * len(_REVIEW_KEYS), None)
+
+
+def _scores() -> Any:
+    """Per scored record: its total and how many must-max criteria are full (the rubric's
+    maxima depend on the subject), so that the pass rule (domain.rubric.verdict) is one
+    comparison."""
+    full = case(
+        *(
+            (
+                and_(
+                    ModelYear.subject == subject.value,
+                    ModelScore.criterion == c.number,
+                    ModelScore.points >= c.maximum,
+                ),
+                1,
+            )
+            for subject in Subject
+            for c in criteria_for(subject.value)
+            if c.number in MUST_MAX
+        ),
+        else_=0,
+    )
+    return (
+        select(
+            ModelScore.model_year_id.label("record"),
+            func.sum(ModelScore.points).label("total"),
+            func.sum(full).label("full"),
+        )
+        .join(ModelYear, ModelYear.id == ModelScore.model_year_id)
+        .group_by(ModelScore.model_year_id)
+        .subquery()
+    )
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -238,15 +304,24 @@ def _in_subtree(root: Unit) -> ColumnElement[bool]:
     return Unit.path.like(_written(pattern, String), escape="/")
 
 
-async def _scope_rows(session: AsyncSession, root: Unit, subtree: bool) -> list[_UnitRow]:
+async def _scope_rows(
+    session: AsyncSession, root: Unit, subtree: bool, year: int
+) -> list[_UnitRow]:
     """The root and, with ``subtree``, every unit below it: only the columns the summary
-    needs, as rows (no ORM objects), in no particular order."""
-    if not subtree:
-        return [_UnitRow(root.id, root.name, root.kind, root.parent_id)]
-    result = await session.execute(
-        select(Unit.id, Unit.name, Unit.kind, Unit.parent_id).where(_in_subtree(root))
+    needs (with whether its yearly report of ``year`` is marked sent), as rows (no ORM
+    objects), in no particular order."""
+    reported = (
+        select(UnitReport.id)
+        .where(
+            UnitReport.unit_id == Unit.id,
+            UnitReport.year == _written(year, Integer),
+            UnitReport.kind == _written(UNIT_REPORT, String),
+        )
+        .exists()
     )
-    return [_UnitRow(*row) for row in result.all()]
+    query = select(Unit.id, Unit.name, Unit.kind, Unit.parent_id, reported)
+    query = query.where(_in_subtree(root) if subtree else Unit.id == root.id)
+    return [_UnitRow(*row) for row in (await session.execute(query)).all()]
 
 
 async def summary_of(
@@ -265,8 +340,9 @@ async def summary_of(
     if deadline.tzinfo is None:
         raise ValueError("deadline must be timezone-aware")
     quotas = DEFAULT_QUOTAS if quotas is None else quotas
-    by_name = _by_name(await _scope_rows(session, root, subtree))
+    by_name = _by_name(await _scope_rows(session, root, subtree, year))
 
+    scores = _scores()
     # One row per unit with models: the total, then a conditional count per named field,
     # subject, origin and review (in the order unpacked below), then the first creation.
     query = (
@@ -279,10 +355,16 @@ async def summary_of(
             _count_if(ModelYear.origin == Origin.NEW.value),
             _count_if(ModelYear.origin == Origin.KEPT.value),
             *(_count_if(ModelYear.review == value) for _, value in _REVIEW_KEYS),
+            _count_if(func.coalesce(func.trim(ModelYear.results), "") != "").label("results"),
+            _count_if(scores.c.record.is_not(None)).label("scored"),
+            _count_if(and_(scores.c.total >= PASS_TOTAL, scores.c.full == len(MUST_MAX))).label(
+                "passing"
+            ),
             func.min(ModelYear.created_at).label("first_at"),
         )
         .select_from(ModelYear)
         .join(DvkModel, DvkModel.id == ModelYear.model_id)
+        .outerjoin(scores, scores.c.record == ModelYear.id)
         .where(
             ModelYear.year == _written(year, Integer),
             ModelYear.state == _written(RecordState.ACTIVE.value, String),
@@ -302,8 +384,11 @@ async def summary_of(
             individual=row[3 + f],
             new=row[4 + f],
             kept=row[5 + f],
-            reviews=tuple(row[6 + f : -1]),
+            reviews=tuple(row[6 + f : 6 + f + len(_REVIEW_KEYS)]),
             first_at=row.first_at,
+            results=row.results,
+            scored=row.scored,
+            passing=row.passing,
         )
         for row in (await session.execute(query)).all()
     }
@@ -332,12 +417,17 @@ async def summary_of(
             on_time=c.models > 0 and c.first_at is not None and c.first_at < deadline,
             first_at=c.first_at,
             **{key: n for (key, _), n in zip(_REVIEW_KEYS, c.reviews, strict=True)},
+            results=c.results,
+            scored=c.scored,
+            passing=c.passing,
+            report_sent=bool(unit.reported),
         )
         lines.append(line)
         by_id[unit.id] = line
 
     # by_name is sorted by (name_key, id): the lists of names need no sort of their own.
-    named_lines = [by_id[u.id] for u in by_name if u.id in by_id]
+    reporting = [u for u in lines if u.depth > 0] or lines[:1]
+    owing = [by_id[u.id] for u in by_name if u.id in by_id and by_id[u.id].must_register]
     return Summary(
         root_name=root.name,
         year=year,
@@ -349,10 +439,18 @@ async def summary_of(
         individual=sum(u.individual for u in lines),
         new=sum(u.new for u in lines),
         kept=sum(u.kept for u in lines),
-        late=[u.name for u in named_lines if not u.on_time],
-        under_quota=[u.name for u in named_lines if not u.quota_met],
+        late=[u.name for u in owing if not u.on_time],
+        under_quota=[u.name for u in owing if not u.quota_met],
+        not_registered=[u.name for u in owing if not u.registered],
+        registered_late=[u.name for u in owing if u.registered and not u.on_time],
         deadline=deadline,
         **{key: sum(getattr(u, key) for u in lines) for key, _ in _REVIEW_KEYS},
+        results=sum(u.results for u in lines),
+        scored=sum(u.scored for u in lines),
+        passing=sum(u.passing for u in lines),
+        # The units below report to the root; a unit alone reports itself.
+        reports_due=len(reporting),
+        reports_sent=sum(1 for u in reporting if u.report_sent),
     )
 
 
@@ -372,25 +470,45 @@ def _names(names: Sequence[str], shown: int) -> str:
     return f"{head} và {rest} đơn vị khác" if rest else head
 
 
-def summary_text(summary: Summary, names_shown: int = 3) -> str:
-    """The summary in at most 12 short lines (under 900 characters: long names are cut)."""
+def summary_text(summary: Summary, names_shown: int = 3, evaluation: bool = False) -> str:
+    """The summary on one phone screen (long names are cut). Registration first: units that
+    owe models (their kind has a quota) registered x/y, then the models. With
+    ``evaluation`` (the registration deadline has passed), the season's figures as x/y:
+    results entered, self-scored and passing, proposed and recognised, yearly reports sent.
+    "Not registered" and "registered late" are separate lines whose counts add up with x/y."""
+    owing = summary.must_register
+    registered = sum(1 for u in owing if u.registered)
     lines = [
         f"Tổng hợp năm {summary.year} — {_short(summary.root_name, 80)}",
-        f"Đơn vị đã đăng ký: {summary.units_registered}/{summary.units_total}",
+        f"Đơn vị đã đăng ký: {registered}/{len(owing)}",
         f"Tổng số mô hình: {summary.models}",
         *(f"• {FIELD_SHORT[Field(f)]}: {summary.by_field.get(f, 0)}" for f in FIELD_KEYS),
         f"Tập thể: {summary.collective} · Cá nhân: {summary.individual}",
         f"Xây dựng mới: {summary.new} · Duy trì: {summary.kept}",
     ]
-    if summary.proposed or summary.recognised or summary.not_recognised or summary.removed:
+    if evaluation:
+        lines += [
+            f"Đã nhập kết quả: {summary.results}/{summary.models} mô hình",
+            f"Đã tự chấm điểm: {summary.scored}/{summary.models} · đạt: "
+            f"{summary.passing}/{summary.scored}",
+            f"Đã đề xuất công nhận: {summary.considered}/{summary.passing} mô hình đạt · "
+            f"đã công nhận: {summary.recognised}/{summary.considered}",
+            f"Báo cáo năm đã gửi: {summary.reports_sent}/{summary.reports_due} đơn vị",
+        ]
+        if summary.removed:
+            lines.append(f"Thanh loại: {summary.removed} mô hình")
+    elif summary.proposed or summary.recognised or summary.not_recognised or summary.removed:
         lines.append(
             f"Công nhận: chờ duyệt {summary.proposed} · đã công nhận {summary.recognised} · "
             f"không công nhận {summary.not_recognised} · thanh loại {summary.removed}"
         )
-    if summary.late:
-        late = _names(summary.late, names_shown)
-        lines.append(f"Chưa đăng ký hoặc đăng ký muộn ({len(summary.late)}): {late}")
-    else:
+    if summary.not_registered:
+        names = _names(summary.not_registered, names_shown)
+        lines.append(f"Chưa đăng ký ({len(summary.not_registered)}): {names}")
+    if summary.registered_late:
+        names = _names(summary.registered_late, names_shown)
+        lines.append(f"Đăng ký muộn ({len(summary.registered_late)}): {names}")
+    if not summary.late:
         lines.append("Tất cả đơn vị đã đăng ký đúng hạn.")
     if summary.under_quota:
         under = _names(summary.under_quota, names_shown)
@@ -588,8 +706,13 @@ async def build_summary(
 
     chart = BarChart()
     chart.type = "col"
-    chart.title = f"Số mô hình theo lĩnh vực năm {year}"
+    chart.title = f"Số mô hình theo lĩnh vực năm {year} — {summary.root_name}"
     chart.y_axis.title = "Số mô hình"
+    # Models are counted whole: whole-number steps on the axis, the count above each bar.
+    chart.y_axis.number_format = "0"
+    chart.y_axis.majorUnit = max(1, -(-max(summary.by_field.values(), default=0) // 8))
+    chart.dataLabels = DataLabelList()
+    chart.dataLabels.showVal = True
     chart.x_axis.title = "Lĩnh vực"
     chart.x_axis.delete = False
     chart.y_axis.delete = False
@@ -626,7 +749,7 @@ def _missing_sheet(wb: Workbook, summary: Summary, where: str) -> None:
         del parents[line.depth :]
         parent = parents[-1] if parents else ""
         parents.append(line.name)
-        if not line.registered:
+        if line.must_register and not line.registered:
             missing.append((line, parent))
     for number, (line, parent) in enumerate(missing, start=1):
         ws.append(

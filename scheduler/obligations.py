@@ -77,8 +77,9 @@ class Lag:
 
 
 def required_models(kind: str, quotas: Mapping[str, int]) -> int:
-    """Models a unit of ``kind`` needs for the year: its quota, at least one."""
-    return max(int(quotas.get(kind, 0)), 1)
+    """Models a unit of ``kind`` needs for the year: its quota; 0 (a kind without a quota)
+    owes no registration."""
+    return max(int(quotas.get(kind, 0)), 0)
 
 
 def _scoped(query: Any, root: Unit | None, only: Unit | None) -> Any:
@@ -122,7 +123,7 @@ async def _registration(ask: _Ask) -> list[Lag]:
     quotas = DEFAULT_QUOTAS if ask.quotas is None else ask.quotas
     needed_by_kind = {k: required_models(k, quotas) for k in quotas}
     needed = (
-        case(needed_by_kind, value=Unit.kind, else_=literal(1)) if needed_by_kind else literal(1)
+        case(needed_by_kind, value=Unit.kind, else_=literal(0)) if needed_by_kind else literal(0)
     )
     count = func.count(ModelYear.id)
     query = (

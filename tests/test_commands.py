@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from conversations.season import hint
 from conversations.texts.account import NOT_INVITED
-from conversations.texts.hints import short_help
 from domain.messages import Attachment, Reply, render_plain
 from handlers.core import Core
 from handlers.help import MENU
@@ -29,6 +29,9 @@ from storage.models import (
 )
 from tests.conftest import TZ
 from tests.helpers import Chat, Clock, World
+
+# What the officer Lan may usefully do in early March: her cell has no model yet.
+LAN_NOW = ["dangky", "mohinh", "lich"]
 
 WELCOME_HELP = (
     "Gõ /dangky để đăng ký mô hình “Dân vận khéo”, /mohinh để xem các mô hình "
@@ -226,7 +229,7 @@ async def test_start_with_valid_invite_asks_the_name_then_joins(
 
     # The new officer can register at once, for the invite's unit only.
     await hoa.send("/dangky")
-    assert "Đăng ký mô hình — Bước 1/7" in hoa.last.text
+    assert "Đăng ký mô hình năm 2026 — Bước 1/7" in hoa.last.text
     assert "Tên mô hình là gì?" in hoa.last.text
 
 
@@ -357,7 +360,7 @@ async def test_start_without_a_code(core: Core, world: World) -> None:
     assert stranger.replies == [Reply(NOT_INVITED)]
     lan = Chat(core, "lan")
     await lan.send("/start")
-    assert lan.replies == [Reply("Chào Nguyễn Thị Lan!\n" + short_help())]
+    assert lan.replies == [Reply("Chào Nguyễn Thị Lan!\n" + hint(LAN_NOW))]
 
 
 @pytest.mark.parametrize(
@@ -405,6 +408,27 @@ async def test_help_for_an_officer(core: Core, world: World) -> None:
     assert len(officer_menu) == len(MENU) - 4
     lan = Chat(core, "lan")
     await lan.send("/trogiup")
+    text = lan.last.text
+    # On a phone's screen: what to do now first, then the other commands that fit.
+    assert len(text.splitlines()) <= 15
+    assert text.startswith(
+        "Chào Nguyễn Thị Lan. Đồng chí là:\n"
+        "• cán bộ phụ trách — Chi bộ Tổ dân phố 1\n"
+        "\n"
+        "Nên làm bây giờ:\n"
+        "/dangky — Đăng ký mô hình “Dân vận khéo”\n"
+        "/mohinh — Xem, sửa hoặc rút mô hình đã đăng ký\n"
+        "/lich — Xem các hạn trong năm và việc đơn vị còn thiếu\n"
+        "\n"
+        "Các lệnh khác:\n/xuat — "
+    )
+    assert text.endswith(
+        f"Gõ /trogiup tatca để xem đủ {len(officer_menu)} lệnh. "
+        "Đang trả lời: gõ “quay lại” để lùi một bước, /huy để dừng."
+    )
+    for leaders_only in ("/tonghop", "/duyet", "/hanchot", "/giahan"):
+        assert leaders_only not in text
+    await lan.send("/trogiup tatca")
     assert lan.replies == [
         Reply(
             "Chào Nguyễn Thị Lan. Đồng chí là:\n"
@@ -416,13 +440,32 @@ async def test_help_for_an_officer(core: Core, world: World) -> None:
     ]
 
 
-async def test_help_for_a_leader_mentions_units_below_and_late_changes(
+async def test_after_the_evaluation_deadline_an_officers_help_leaves_out_what_would_refuse(
+    sessionmaker: async_sessionmaker[AsyncSession], world: World
+) -> None:
+    for day, shown in ((date(2026, 11, 15), True), (date(2026, 11, 16), False)):
+        clock = Clock(local(day.year, day.month, day.day, 9, 0))
+        lan = Chat(Core(sessionmaker, clock=clock), "lan")
+        await lan.send("/trogiup tatca")
+        for command in ("/ketqua", "/chamdiem", "/dexuat"):
+            assert (command in lan.last.text) is shown, (day, command)
+
+
+async def test_help_for_a_leader_leads_with_the_status_and_the_review(
     core: Core, world: World
 ) -> None:
     hung = Chat(core, "hung")
     await hung.send("/help")
     text = hung.last.text
-    assert "Chào Trần Văn Hùng. Đồng chí là:\n• lãnh đạo — Đảng bộ phường Minh Khai\n" in text
+    assert len(text.splitlines()) <= 15
+    assert text.startswith(
+        "Chào Trần Văn Hùng. Đồng chí là:\n• lãnh đạo — Đảng bộ phường Minh Khai\n\n"
+        "Nên làm bây giờ:\n/tonghop — "
+    )
+    assert "\n/duyet — " in text.split("Các lệnh khác:")[0]
+    assert "/hanchot" not in text
+    await hung.send("/trogiup tatca")
+    text = hung.last.text
     assert (
         "Với vai trò lãnh đạo, đồng chí dùng được các lệnh trên cho mọi đơn vị trực thuộc, "
         "kể cả sửa hoặc rút mô hình sau hạn đăng ký."
@@ -434,7 +477,7 @@ async def test_help_for_a_leader_mentions_units_below_and_late_changes(
     assert "/hanchot" not in text
     # An officer is not told so.
     minh = Chat(core, "minh")
-    await minh.send("/hdsd")
+    await minh.send("/hdsd tat ca")
     assert "• cán bộ phụ trách — Chi bộ Tổ dân phố 1" in minh.last.text
     assert "• cán bộ phụ trách — Chi bộ Tổ dân phố 2" in minh.last.text
     assert "vai trò lãnh đạo" not in minh.last.text
@@ -449,7 +492,9 @@ async def test_help_during_a_flow_shows_where_one_is(
     await lan.send("/trogiup")
     assert len(lan.replies) == 2
     assert lan.replies[0].text.startswith("Chào Nguyễn Thị Lan. Đồng chí là:")
-    assert lan.replies[1].text.startswith("Đồng chí đang làm dở:\n\nĐăng ký mô hình — Bước 2/8")
+    assert lan.replies[1].text.startswith(
+        "Đồng chí đang làm dở:\n\nĐăng ký mô hình năm 2026 — Bước 2/8"
+    )
     await lan.send("Mô hình A")  # the flow goes on
     assert "Mô hình thuộc lĩnh vực nào?" in lan.last.text
 
@@ -459,19 +504,26 @@ async def test_cancel_with_nothing_open(
 ) -> None:
     lan = Chat(core, "lan")
     await lan.send("/huy")
-    assert lan.replies == [Reply("Không có thao tác nào đang làm dở. " + short_help())]
-    await lan.send("hủy")
-    assert lan.last.text == "Trợ lý chưa hiểu tin nhắn này.\n" + short_help()
+    assert lan.replies == [Reply("Không có thao tác nào đang làm dở. " + hint(LAN_NOW))]
+    await lan.send("hủy")  # the word, without the slash, asks the same
+    assert lan.replies == [Reply("Không có thao tác nào đang làm dở. " + hint(LAN_NOW))]
 
 
 async def test_unexpected_messages_outside_a_flow_get_a_short_help(
     core: Core, world: World
 ) -> None:
     lan = Chat(core, "lan")
-    await lan.send("cho tôi xem báo cáo")
-    assert lan.replies == [Reply("Trợ lý chưa hiểu tin nhắn này.\n" + short_help())]
-    await lan.send("/baocaoxyz")
-    assert lan.replies == [Reply("Không có lệnh /baocaoxyz.\n" + short_help())]
+    await lan.send("trời hôm nay đẹp quá")
+    assert lan.replies == [Reply("Trợ lý chưa hiểu tin nhắn này.\n" + hint(LAN_NOW))]
+    await lan.send("/xyzxyz")
+    assert lan.replies == [Reply("Không có lệnh /xyzxyz.\n" + hint(LAN_NOW))]
+    await lan.send("/baocaoo")  # a typo of a command she may use: a guess to confirm
+    assert lan.replies == [
+        Reply(
+            "Không có lệnh /baocaoo. Có phải đồng chí muốn /baocao (đánh dấu đơn vị đã gửi "
+            "báo cáo năm)? Gõ /baocao để bắt đầu."
+        )
+    ]
     await lan.send(choice="1234.c0")
     assert lan.last.text.startswith(
         "Nút bấm này thuộc một thao tác đã xong hoặc đã hủy nên không còn hiệu lực."
@@ -506,7 +558,7 @@ async def test_photo_sticker_or_empty_message_in_a_flow_keeps_the_step(
     assert before is not None
     await lan.send(**message)
     assert lan.last.text.startswith(note)
-    assert "Đăng ký mô hình — Bước 3/8\nMô hình thuộc lĩnh vực nào?" in lan.last.text
+    assert "Đăng ký mô hình năm 2026 — Bước 3/8\nMô hình thuộc lĩnh vực nào?" in lan.last.text
     after = await open_flow(sessionmaker, "lan")
     assert after is not None
     assert (after.data, after.version) == (before.data, before.version)
@@ -522,8 +574,8 @@ async def test_another_command_during_a_flow_keeps_the_flow(
     await lan.send("xay dung moi")
     await lan.send("/mohinh")
     assert lan.last.text.startswith(
-        "Đồng chí đang làm dở “Đăng ký mô hình”. Hãy trả lời tiếp, hoặc gõ /huy để hủy rồi "
-        "dùng lệnh /mohinh.\n\nĐăng ký mô hình — Bước 2/8"
+        "Đồng chí đang làm dở “Đăng ký mô hình năm 2026”. Hãy trả lời tiếp, hoặc gõ /huy để "
+        "hủy rồi dùng lệnh /mohinh.\n\nĐăng ký mô hình năm 2026 — Bước 2/8"
     )
     row = await open_flow(sessionmaker, "lan")
     assert row is not None
@@ -542,9 +594,9 @@ async def test_a_flow_left_for_over_seven_days_is_closed_with_a_note(
     clock.advance(days=7, minutes=1)
     await lan.send("kinh te")
     assert [r.text for r in lan.replies] == [
-        "Thao tác “Đăng ký mô hình” bỏ dở từ 08/03/2026 đã quá 7 ngày nên đã được hủy; "
+        "Thao tác “Đăng ký mô hình năm 2026” bỏ dở từ 08/03/2026 đã quá 7 ngày nên đã được hủy; "
         "những gì đã lưu trước đó vẫn còn.",
-        f"Trợ lý chưa hiểu tin nhắn này.\n{short_help()}",
+        f"Trợ lý chưa hiểu tin nhắn này.\n{hint(LAN_NOW)}",
     ]
     assert await open_flow(sessionmaker, "lan") is None
     assert await records(sessionmaker) == []
@@ -1016,7 +1068,7 @@ async def test_outsider_cannot_reach_another_wards_records(
     for data in lan_buttons:  # lan's buttons, copied into tuan's chat
         await say(choice=data)
     await say(text="/dangky")
-    assert "Đăng ký mô hình — Bước 1/7" in tuan.last.text  # his unit only: no unit step
+    assert "Đăng ký mô hình năm 2026 — Bước 1/7" in tuan.last.text  # his unit only: no unit step
     for data in lan_buttons:
         await say(choice=data)
         assert "không còn hiệu lực" in tuan.last.text
@@ -1081,7 +1133,7 @@ async def test_cancelling_at_any_step_leaves_no_record(
     await lan.send("x" * 1001)
     await lan.send(attachment=Attachment("photo", file_id="p1"))
     await lan.send("/huy")
-    assert lan.last.text == "Đã hủy “Đăng ký mô hình”. Không có gì được lưu."
+    assert lan.last.text == "Đã hủy “Đăng ký mô hình năm 2026”. Không có gì được lưu."
     assert await records(sessionmaker) == []
     assert await count_rows(sessionmaker, DvkModel) == models
     assert await count_rows(sessionmaker, AuditLog) == audit_rows
@@ -1106,7 +1158,8 @@ async def test_a_twin_saved_meanwhile_stops_the_save_and_writes_nothing(
     await lan.tap("Lưu")
     assert lan.last.text.startswith(
         "Đơn vị đã có mô hình “Mô hình dở dang” trong năm 2026. Vui lòng đặt tên khác, "
-        "hoặc dùng /mohinh để sửa mô hình đó.\n\nĐăng ký mô hình — kiểm tra lại trước khi lưu:"
+        "hoặc dùng /mohinh để sửa mô hình đó.\n\n"
+        "Đăng ký mô hình năm 2026 — kiểm tra lại trước khi lưu:"
     )
     assert [r.created_by for r in await records(sessionmaker)] == [world.multi.id]
     assert await count_rows(sessionmaker, DvkModel) == models

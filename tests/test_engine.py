@@ -855,7 +855,7 @@ async def _to_register_summary(chat: Chat, name: str = "Mô hình thu gom rác")
         "Đoàn Thanh niên",
         "30 đoàn viên",
     )
-    assert "Đăng ký mô hình — kiểm tra lại trước khi lưu:" in chat.last.text
+    assert "Đăng ký mô hình năm 2026 — kiểm tra lại trước khi lưu:" in chat.last.text
 
 
 async def test_register_progress_numbers(core: Core, world: World) -> None:
@@ -915,7 +915,7 @@ async def test_register_unit_asked_first_only_with_several_units(core: Core, wor
     assert "đơn vị nào" not in lan.last.text
     assert lan.last.text.startswith(
         "Đơn vị: Chi bộ Tổ dân phố 1 (chỉ có một đơn vị phù hợp nên trợ lý chọn sẵn)."
-        "\n\nĐăng ký mô hình — Bước 1/8\n"
+        "\n\nĐăng ký mô hình năm 2026 — Bước 1/8\n"
     )
     assert "xây dựng mới trong năm, hay duy trì" in lan.last.text
 
@@ -957,7 +957,7 @@ async def test_register_cancel_saves_nothing(
         await chat.tap("Hủy")
     else:
         await chat.send(how)
-    assert chat.replies == [Reply("Đã hủy “Đăng ký mô hình”. Không có gì được lưu.")]
+    assert chat.replies == [Reply("Đã hủy “Đăng ký mô hình năm 2026”. Không có gì được lưu.")]
     assert await records(sessionmaker) == []
     assert await count_rows(sessionmaker, DvkModel) == models_before
     assert await open_flow(sessionmaker, "lan") is None
@@ -973,7 +973,7 @@ async def test_register_cancel_mid_flow(
     await _new_registration(chat)
     await chat.answers("Mô hình dở dang", "kinh te")
     await chat.send("/huy")
-    assert chat.last.text == "Đã hủy “Đăng ký mô hình”. Không có gì được lưu."
+    assert chat.last.text == "Đã hủy “Đăng ký mô hình năm 2026”. Không có gì được lưu."
     assert await records(sessionmaker) == []
     assert await open_flow(sessionmaker, "lan") is None
 
@@ -1031,10 +1031,10 @@ async def test_register_edit_each_field_from_summary(
     chat = Chat(core, "lan")
     await _to_register_summary(chat)
     await chat.tap(f"Sửa: {label}")
-    assert chat.last.text.startswith(f"Đăng ký mô hình — Sửa: {label}\n")
+    assert chat.last.text.startswith(f"Đăng ký mô hình năm 2026 — Sửa: {label}\n")
     assert "(Hiện tại:" in chat.last.text
     await chat.send(answer)
-    assert "Đăng ký mô hình — kiểm tra lại trước khi lưu:" in chat.last.text
+    assert "Đăng ký mô hình năm 2026 — kiểm tra lại trước khi lưu:" in chat.last.text
     number = EDITABLE_FIELDS.index(label) + 1
     assert f"{number}. {label}: {shown}" in chat.last.text.split("\n")
     await chat.tap("Lưu")
@@ -1060,7 +1060,7 @@ async def test_register_summary_offers_only_editable_fields(core: Core, world: W
     assert "Địa điểm xây dựng, triển khai" in chat.last.text
     await chat.send("giữ nguyên")
     await chat.send("5")  # line 5: Địa điểm
-    assert chat.last.text.startswith("Đăng ký mô hình — Sửa: Địa điểm\n")
+    assert chat.last.text.startswith("Đăng ký mô hình năm 2026 — Sửa: Địa điểm\n")
 
 
 async def test_register_edit_field_to_other_asks_its_name(

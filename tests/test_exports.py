@@ -92,7 +92,10 @@ async def test_a_leader_gets_the_summary_and_its_workbook(
     assert "Chi bộ Tổ dân phố 2" in text  # no model at all: late
     assert "Mô hình xã khác" not in text
     assert len(text) <= 1000
-    assert len(text.splitlines()) <= 16
+    assert len(text.splitlines()) <= 20
+    # After the registration deadline: the evaluation season's figures, each as x/y.
+    assert "Đã nhập kết quả: 0/3 mô hình" in text
+    assert "Báo cáo năm đã gửi: 0/" in text
     document = replies[1].document
     assert document is not None
     assert document.mime_type == XLSX_MIME

@@ -54,7 +54,7 @@ async def test_a_telegram_officer_links_a_zalo_account(
     await zalo.send("/trogiup")
     assert "• cán bộ phụ trách — Chi bộ Tổ dân phố 1" in zalo.last.text
     await zalo.send("/dangky")
-    assert "Đăng ký mô hình — Bước 1/8" in zalo.last.text
+    assert "Đăng ký mô hình năm 2026 — Bước 1/8" in zalo.last.text
     async with sessionmaker() as session:
         logged = (await session.scalars(select(AuditLog).where(AuditLog.action == "link"))).all()
     assert [(a.person_id, a.details, a.via_channel) for a in logged] == [

@@ -155,12 +155,12 @@ def rem(*who: tuple[str, str]) -> set[tuple[str, str, str]]:
 
 DIGEST = {("dig", HUNG, TG), ("dig", HUNG, ZL)}
 YEAR_EXPECTED: dict[str, set[tuple[str, str, str]]] = {
-    # Registration, 15/04: the ward (no model yet), cell 1 (until it registers on 13/04),
-    # the women's union (quota 5); cell 2 and the other commune's cell are done.
-    "08/04": rem((LAN, TG), (LAN, ZL), (HOA, ZL), (MAI, TG)),
-    "12/04": rem((LAN, TG), (LAN, ZL), (HOA, ZL), (MAI, TG)),
-    "14/04": rem((HOA, ZL), (MAI, TG)),
-    "15/04": rem((HOA, ZL), (MAI, TG)) | DIGEST,
+    # Registration, 15/04: cell 1 (until it registers on 13/04), the women's union (no
+    # model); cell 2 and the other commune's cell are done; the ward itself owes none.
+    "08/04": rem((LAN, TG), (LAN, ZL), (HOA, ZL)),
+    "12/04": rem((LAN, TG), (LAN, ZL), (HOA, ZL)),
+    "14/04": rem((HOA, ZL)),
+    "15/04": rem((HOA, ZL)) | DIGEST,
     "16/04": DIGEST,
     # Evaluation, 15/11: cell 1's model has neither results nor a score.
     "08/11": rem((LAN, TG), (LAN, ZL)),

@@ -101,8 +101,9 @@ async def test_a_broken_saved_state_can_always_be_cancelled(
     assert [r.text for r in chat.replies] == [
         "Thao tác đang làm dở “Đăng ký mô hình” được tạo từ phiên bản trước của trợ lý nên đã "
         "được hủy; những gì đã lưu trước đó vẫn còn. Vui lòng bắt đầu lại.",
-        "Trợ lý chưa hiểu tin nhắn này.\n"
-        "Gõ /dangky để đăng ký mô hình, /mohinh để xem mô hình, /trogiup để xem mọi lệnh.",
+        # Taken as plain words: close to the name of /mohinh, so a guess to confirm.
+        "Có phải đồng chí muốn /mohinh (xem, sửa hoặc rút mô hình đã đăng ký)? "
+        "Gõ /mohinh để bắt đầu.",
     ]
     async with sessionmaker() as session:
         left = await session.scalar(select(func.count()).select_from(ConversationState))

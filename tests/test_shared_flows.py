@@ -70,7 +70,7 @@ async def person_on(channel: str, core: Core, tmp_path: Path) -> AsyncIterator[P
 SCENARIO = (
     ("/start {code}", "Vui lòng cho biết họ và tên đầy đủ"),
     ("Đinh Thị Hạnh", "Chào Đinh Thị Hạnh! Đồng chí đã tham gia Chi bộ Tổ dân phố 2"),
-    ("/dangky", "Đăng ký mô hình — Bước 1/7\nTên mô hình là gì?"),
+    ("/dangky", "Đăng ký mô hình năm 2026 — Bước 1/7\nTên mô hình là gì?"),
     ("Bếp ăn yêu thương", "Bước 2/7\nMô hình thuộc lĩnh vực nào?"),
     ("van hoa xa hoi", "Bước 3/7"),
     ("quay lai", "Bước 2/7"),

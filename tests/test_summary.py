@@ -122,10 +122,15 @@ async def tree(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> 
     return Tree(u[1], u)
 
 
+# The quotas of the Kế hoạch năm 2024 (Yên Bái), as a QUOTAS setting gives them: a party
+# cell 1, a grassroots party committee 2, each mass organisation 5, other kinds none.
+YEN_BAI = {**dict.fromkeys(DEFAULT_QUOTAS, 0), **parse_quotas("chi_bo=1,dang_uy=2,doan_the=5")}
+
+
 async def summary(
     sessionmaker: async_sessionmaker[AsyncSession],
     root: Unit,
-    quotas: dict[str, int] | None = None,
+    quotas: dict[str, int] | None = YEN_BAI,
     subtree: bool = True,
 ) -> Summary:
     async with sessionmaker() as session:
@@ -136,18 +141,17 @@ async def workbook_of(
     sessionmaker: async_sessionmaker[AsyncSession], root: Unit, subtree: bool = True
 ) -> bytes:
     async with sessionmaker() as session:
-        return await build_summary(session, root, YEAR, DEADLINE, None, subtree)
+        return await build_summary(session, root, YEAR, DEADLINE, YEN_BAI, subtree)
 
 
 # --- quotas ----------------------------------------------------------------------------
 
 
-def test_default_quotas_follow_seed_002() -> None:
-    assert DEFAULT_QUOTAS["chi_bo"] == 1
-    assert DEFAULT_QUOTAS["dang_uy"] == 2
-    assert DEFAULT_QUOTAS["doan_the"] == 5
-    assert {k for k, v in DEFAULT_QUOTAS.items() if v} == {"chi_bo", "dang_uy", "doan_the"}
-    assert DEFAULT_QUOTAS["phuong"] == 0
+def test_default_quotas_follow_the_ward_plan() -> None:
+    # Kế hoạch của Đảng ủy phường (2025): every unit of a ward builds a model a year; the
+    # ward, commune or province itself leads and has none.
+    assert {k for k, v in DEFAULT_QUOTAS.items() if v == 0} == {"tinh", "xa", "phuong"}
+    assert {v for v in DEFAULT_QUOTAS.values() if v} == {1}
 
 
 def test_parse_quotas() -> None:
@@ -226,13 +230,16 @@ async def test_summary_numbers(sessionmaker: async_sessionmaker[AsyncSession], t
     assert result.models == 15
     assert (result.collective, result.individual) == (11, 4)
     assert (result.new, result.kept) == (11, 4)
+    # Ban Chỉ huy Quân sự phường (a department: no quota) owes no model, so is never late.
     assert result.late == [
-        "Ban Chỉ huy Quân sự phường",
         "Chi bộ Cơ quan UBND",
         "Chi bộ Tổ dân phố 10",
         "Đoàn Thanh niên phường",
         "Hội Cựu chiến binh phường",
     ]
+    assert result.not_registered == ["Chi bộ Cơ quan UBND", "Hội Cựu chiến binh phường"]
+    assert result.registered_late == ["Chi bộ Tổ dân phố 10", "Đoàn Thanh niên phường"]
+    assert len(result.must_register) == 8
     assert result.under_quota == [
         "Chi bộ Cơ quan UBND",
         "Đảng ủy Khối cơ quan",
@@ -270,7 +277,7 @@ async def test_quotas_can_be_changed(
     sessionmaker: async_sessionmaker[AsyncSession], tree: Tree
 ) -> None:
     result = await summary(
-        sessionmaker, tree.root, {**DEFAULT_QUOTAS, **parse_quotas("doan_the=3")}
+        sessionmaker, tree.root, {**YEN_BAI, **parse_quotas("doan_the=3")}
     )
     assert result.under_quota == [
         "Chi bộ Cơ quan UBND",
@@ -328,7 +335,7 @@ async def test_one_aggregate_row_per_unit_and_units_as_plain_columns(
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
     units, counts = statements
-    assert counts.split("GROUP BY ")[1].strip() == "models.unit_id"
+    assert counts.split("GROUP BY ")[-1].strip().startswith("models.unit_id")
     assert "units.created_at" not in units
     assert "units.path" not in units.split(" FROM ")[0]
     assert "units.path LIKE '//1//%' ESCAPE '/'" in units
@@ -383,7 +390,7 @@ async def test_summary_text_exact(
     text = summary_text(result)
     assert text.splitlines() == [
         "Tổng hợp năm 2026 — Đảng bộ phường Minh Khai",
-        "Đơn vị đã đăng ký: 8/11",
+        "Đơn vị đã đăng ký: 6/8",
         "Tổng số mô hình: 15",
         "• KT: 5",
         "• VHXH: 5",
@@ -392,19 +399,18 @@ async def test_summary_text_exact(
         "• Khác: 1",
         "Tập thể: 11 · Cá nhân: 4",
         "Xây dựng mới: 11 · Duy trì: 4",
-        "Chưa đăng ký hoặc đăng ký muộn (5): Ban Chỉ huy Quân sự phường, Chi bộ Cơ quan UBND, "
-        "Chi bộ Tổ dân phố 10 và 2 đơn vị khác",
+        # 6 registered + 2 not registered = the 8 units with a quota; 2 of the 6 were late.
+        "Chưa đăng ký (2): Chi bộ Cơ quan UBND, Hội Cựu chiến binh phường",
+        "Đăng ký muộn (2): Chi bộ Tổ dân phố 10, Đoàn Thanh niên phường",
         "Chưa đạt chỉ tiêu (4): Chi bộ Cơ quan UBND, Đảng ủy Khối cơ quan, "
         "Hội Cựu chiến binh phường và 1 đơn vị khác",
     ]
     assert len(text) <= 900
     lines = summary_text(result, names_shown=1).splitlines()
-    assert lines[-2] == (
-        "Chưa đăng ký hoặc đăng ký muộn (5): Ban Chỉ huy Quân sự phường và 4 đơn vị khác"
-    )
+    assert lines[-3] == "Chưa đăng ký (2): Chi bộ Cơ quan UBND và 1 đơn vị khác"
     assert lines[-1] == "Chưa đạt chỉ tiêu (4): Chi bộ Cơ quan UBND và 3 đơn vị khác"
     lines = summary_text(result, names_shown=5).splitlines()
-    assert lines[-2].endswith("Đoàn Thanh niên phường, Hội Cựu chiến binh phường")
+    assert lines[-3] == "Chưa đăng ký (2): Chi bộ Cơ quan UBND, Hội Cựu chiến binh phường"
     assert "đơn vị khác" not in lines[-2]
     assert summary_text(result, names_shown=0).splitlines()[-1] == "Chưa đạt chỉ tiêu (4): 4 đơn vị"
 
@@ -570,10 +576,10 @@ async def test_workbook_lists_units_without_models(
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][0] == "CÁC ĐƠN VỊ CHƯA ĐĂNG KÝ MÔ HÌNH NĂM 2026"
     assert rows[3] == ("STT", "Đơn vị", "Loại đơn vị", "Trực thuộc", "Chỉ tiêu")
+    # Only units that owe models (Ban Chỉ huy Quân sự phường, a department, has no quota).
     assert rows[4:] == [
-        (1, "Ban Chỉ huy Quân sự phường", "Phòng, ban", ROOT, None),
-        (2, "Chi bộ Cơ quan UBND", "Chi bộ", "Đảng ủy Khối cơ quan", 1),
-        (3, "Hội Cựu chiến binh phường", "Đoàn thể", ROOT, 5),
+        (1, "Chi bộ Cơ quan UBND", "Chi bộ", "Đảng ủy Khối cơ quan", 1),
+        (2, "Hội Cựu chiến binh phường", "Đoàn thể", ROOT, 5),
     ]
     # Every unit registered: the sheet says so.
     content = await workbook_of(sessionmaker, tree.units[2], subtree=False)

@@ -115,7 +115,7 @@ async def test_registration_answered_by_numbers(
         user = ZaloUser(fake, "8000000001")
         await join(user, world, "Đỗ Văn Nam")
         await user.say("/dangky")
-        assert "Đăng ký mô hình — Bước 1/7" in user.last
+        assert "Đăng ký mô hình năm 2026 — Bước 1/7" in user.last
         await user.say("Dân vận khéo trong xây dựng nông thôn mới")
         assert "Bước 2/7" in user.last
         # Options are a numbered list with the hint, never buttons.
@@ -136,7 +136,7 @@ async def test_registration_answered_by_numbers(
         )
         assert "Sửa: Tên mô hình" not in user.last
         await user.say("1")  # edits line 1
-        assert "Đăng ký mô hình — Sửa: Tên mô hình\n" in user.last
+        assert "Đăng ký mô hình năm 2026 — Sửa: Tên mô hình\n" in user.last
         assert "(Hiện tại: Dân vận khéo trong xây dựng nông thôn mới)" in user.last
         await user.say("giữ nguyên")
         assert "kiểm tra lại trước khi lưu" in user.last

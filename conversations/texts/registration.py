@@ -21,6 +21,22 @@ NO_CHANGE = "Không có thay đổi nào. Mô hình giữ nguyên như cũ."
 AFTER_SAVE = "Gõ /dangky để đăng ký thêm, /mohinh để xem lại hoặc sửa."
 
 
+def title(year: int) -> str:
+    return f"Đăng ký mô hình năm {year}"
+
+
+YEAR = "Đăng ký cho năm nào?"
+
+
+def year_label(year: int, default: bool) -> str:
+    return f"Năm {year}" if default else f"Năm {year} (năm đang đánh giá, đăng ký bổ sung)"
+
+
+def year_refused(word: str, years: list[int]) -> str:
+    allowed = " hoặc ".join(str(y) for y in years)
+    return f"Không đăng ký được cho năm “{word}”: lúc này chỉ đăng ký cho năm {allowed}."
+
+
 def unit_prompt(year: int) -> str:
     return f"Mô hình của đơn vị nào? (năm {year})"
 
