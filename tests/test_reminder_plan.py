@@ -286,9 +286,8 @@ async def test_a_whole_year_of_reminders(
     )
     assert text("15/04", HUNG, ZL, "dig") == (
         "Tổng hợp hạn “Đăng ký mô hình” — 15/04/2026 (hôm nay là hạn chót).\n"
-        "Đảng bộ phường Minh Khai: 2/4 đơn vị chưa xong:\n"
-        "• Đảng bộ phường Minh Khai: chưa đăng ký mô hình nào\n"
-        "• Hội LHPN phường: chưa đăng ký mô hình nào (chỉ tiêu 5 mô hình)\n"
+        "Đảng bộ phường Minh Khai: 1/4 đơn vị chưa xong:\n"
+        "• Hội LHPN phường: chưa đăng ký mô hình nào\n"
         "Chưa nhắn được qua trợ lý (đã chặn bot), nên gọi điện trực tiếp:\n"
         "• Hoàng Thị Hoa — Hội LHPN phường (Zalo, từ 14/04/2026)\n"
         "Xem chi tiết: /tonghop"
@@ -304,7 +303,7 @@ async def test_a_whole_year_of_reminders(
     assert len(recorded) == 20
     assert {r.status for r in recorded.values()} == {"done"}
     assert sum(r.messages for r in recorded.values()) == len(rows)
-    assert recorded["2026:registration:-7:2026-04-15"].messages == 4
+    assert recorded["2026:registration:-7:2026-04-15"].messages == 3
 
 
 # --- catching up after a downtime -----------------------------------------------------------
