@@ -303,8 +303,8 @@ def describe(result: DemoResult, today: date) -> str:
     ]
     if result.next_year_models:
         lines.append(
-            f"Đã qua hạn đánh giá năm {result.year}: đăng ký là cho năm {result.year + 1}, "
-            f"đã có {result.next_year_models} mô hình đăng ký cho năm {result.year + 1}."
+            f"Năm {result.year} đã qua hạn đánh giá; đã có {result.next_year_models} mô hình "
+            f"đăng ký trước cho năm {result.year + 1}."
         )
     lines += [
         "Thử trò chuyện trong terminal (gõ /lich, /mohinh, /tonghop):",

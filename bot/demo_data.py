@@ -373,6 +373,19 @@ THIS_YEAR = (
         evaluated=12,
         by_leader=True,
     ),
+    Spec(
+        YOUTH,
+        "Thanh niên tình nguyện giúp người cao tuổi dùng điện thoại thông minh",
+        Field.VHXH,
+        Subject.COLLECTIVE,
+        "Chi đoàn Tổ dân phố 4",
+        "Tổ dân phố 4",
+        "Đoàn Thanh niên",
+        "30 đoàn viên, 150 người cao tuổi",
+        20,  # the unit registered late
+        results="150 người cao tuổi biết gọi video, cài VNeID",
+        evaluated=-1,
+    ),
 )
 
 # Registered for next year once this year's evaluation deadline has come (days from it).
