@@ -16,8 +16,10 @@ from bot.cli import run_command
 from bot.demo import load_demo
 from bot.demo_data import WARD
 from bot.settings import Settings
+from domain.calendar import DEADLINE_KINDS
 from domain.catalog import RecordState
 from handlers.core import Core
+from scheduler import obligations
 from storage import deadlines
 from storage.db import make_engine, make_sessionmaker
 from storage.models import (
@@ -51,9 +53,9 @@ STAGES = (
     Stage(date(2026, 3, 1), 3, 0, 0, 0, 0, 0, 0, 0, 0),  # before 15/4: registering
     Stage(date(2026, 4, 20), 10, 0, 0, 0, 0, 0, 0, 0, 0),  # after 15/4, two units late
     Stage(date(2026, 11, 16), 13, 10, 10, 5, 0, 0, 0, 1, 1),  # after 15/11, two units late
-    Stage(date(2026, 11, 30), 13, 13, 13, 6, 4, 7, 0, 3, 2),  # after 25/11, two reports late
-    Stage(date(2026, 12, 4), 13, 13, 13, 6, 4, 8, 0, 3, 2),  # before 5/12
-    Stage(date(2026, 12, 10), 13, 13, 13, 6, 4, 8, 1, 4, 2),  # after 5/12, one report still late
+    Stage(date(2026, 11, 30), 13, 12, 12, 6, 4, 7, 0, 3, 2),  # after 25/11, two reports late
+    Stage(date(2026, 12, 4), 13, 12, 12, 6, 4, 8, 0, 3, 2),  # before 5/12
+    Stage(date(2026, 12, 10), 13, 12, 12, 6, 4, 8, 1, 4, 2),  # after 5/12, one report still late
 )
 
 
@@ -188,6 +190,11 @@ async def test_the_demo_holds_what_the_day_of_the_year_has(
         assert intros == stage.intros
         extensions = await session.scalar(select(func.count(DeadlineExtension.id)))
         assert extensions == 1 + (stage.day >= date(2026, 11, 16))
+        # Some unit is late for every deadline passed: reminders and digests have work.
+        plan = await deadlines.year_plan(session, 2026)
+        for kind in DEADLINE_KINDS:
+            late = await obligations.lagging(session, kind, 2026)
+            assert late or plan.due(ward, kind).due_on >= stage.day, kind
 
 
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.day.strftime("%d-%m"))
@@ -203,7 +210,13 @@ async def test_lich_and_tonghop_name_the_year_and_point_only_to_what_works(
     lich = officer.text
     assert lich.startswith("Các hạn năm 2026 của Hội Liên hiệp Phụ nữ phường:")
     assert "2027" not in lich
-    await follow(officer, sessionmaker, told_to(lich))
+    told = told_to(lich)
+    if stage.day <= date(2026, 11, 15):
+        assert {"/dangky", "/ketqua", "/chamdiem"} & set(told)
+    await follow(officer, sessionmaker, told)
+    # The greeting points only to what works too.
+    await officer.send("/start")
+    await follow(officer, sessionmaker, told_to(officer.text))
     evaluation_passed = stage.day > date(2026, 11, 15)
     if evaluation_passed:
         assert "gõ /ketqua" not in lich
@@ -214,6 +227,8 @@ async def test_lich_and_tonghop_name_the_year_and_point_only_to_what_works(
     assert lich.startswith("Các hạn năm 2026 của Đảng bộ phường Minh Khai:")
     assert "Đảng bộ phường Minh Khai" in lich
     await follow(leader, sessionmaker, told_to(lich, LOWER_REPORTS))
+    await leader.send("/start")
+    await follow(leader, sessionmaker, told_to(leader.text))
     if stage.reports:
         # Units still late with their yearly report are named to the leader.
         assert "Đoàn Thanh niên phường" in lich
