@@ -197,6 +197,17 @@ async def test_the_demo_holds_what_the_day_of_the_year_has(
             assert late or plan.due(ward, kind).due_on >= stage.day, kind
 
 
+@pytest.mark.parametrize(("day", "next_year"), [(date(2026, 11, 14), 0), (date(2026, 11, 15), 1)])
+async def test_next_year_registration_from_the_evaluation_deadline_on(
+    sessionmaker: async_sessionmaker[AsyncSession], day: date, next_year: int
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        result = await load_demo(session, moment(day), TZ, day)
+    assert (result.year, result.next_year_models) == (2026, next_year)
+    async with sessionmaker() as session:
+        assert (await figures(session, 2026))["next_year"] == next_year
+
+
 @pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.day.strftime("%d-%m"))
 async def test_lich_and_tonghop_name_the_year_and_point_only_to_what_works(
     sessionmaker: async_sessionmaker[AsyncSession], stage: Stage
