@@ -194,6 +194,19 @@ LISTEN_INTRO = Intro(
 
 THIS_YEAR = (
     Spec(
+        WARD,
+        "Ngày thứ Bảy lắng nghe ý kiến nhân dân",
+        Field.XDD,
+        Subject.COLLECTIVE,
+        "Đảng ủy, Ủy ban nhân dân phường",
+        "Trụ sở Ủy ban nhân dân phường",
+        "UBND",
+        "24 buổi tiếp dân",
+        -50,
+        results="24 buổi tiếp dân, 96 kiến nghị được trả lời trong 7 ngày",
+        evaluated=-7,
+    ),
+    Spec(
         WOMEN,
         "Phụ nữ khởi nghiệp với sản phẩm OCOP",
         Field.KT,

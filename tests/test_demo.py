@@ -50,12 +50,12 @@ class Stage:
 
 
 STAGES = (
-    Stage(date(2026, 3, 1), 3, 0, 0, 0, 0, 0, 0, 0, 0),  # before 15/4: registering
-    Stage(date(2026, 4, 20), 10, 0, 0, 0, 0, 0, 0, 0, 0),  # after 15/4, two units late
-    Stage(date(2026, 11, 16), 13, 10, 10, 5, 0, 0, 0, 1, 1),  # after 15/11, two units late
-    Stage(date(2026, 11, 30), 13, 12, 12, 6, 4, 7, 0, 3, 2),  # after 25/11, two reports late
-    Stage(date(2026, 12, 4), 13, 12, 12, 6, 4, 8, 0, 3, 2),  # before 5/12
-    Stage(date(2026, 12, 10), 13, 12, 12, 6, 4, 8, 1, 4, 2),  # after 5/12, one report still late
+    Stage(date(2026, 3, 1), 4, 0, 0, 0, 0, 0, 0, 0, 0),  # before 15/4: registering
+    Stage(date(2026, 4, 20), 11, 0, 0, 0, 0, 0, 0, 0, 0),  # after 15/4, two units late
+    Stage(date(2026, 11, 16), 14, 11, 11, 5, 0, 0, 0, 1, 1),  # after 15/11, two units late
+    Stage(date(2026, 11, 30), 14, 13, 13, 6, 4, 7, 0, 3, 2),  # after 25/11, two reports late
+    Stage(date(2026, 12, 4), 14, 13, 13, 6, 4, 8, 0, 3, 2),  # before 5/12
+    Stage(date(2026, 12, 10), 14, 13, 13, 6, 4, 8, 1, 4, 2),  # after 5/12, one report still late
 )
 
 
@@ -184,8 +184,8 @@ async def test_the_demo_holds_what_the_day_of_the_year_has(
             r.created_at.astimezone(TZ).date()
             for r in (await session.scalars(select(ModelYear).where(ModelYear.year == 2026)))
         ]
-        assert sum(d <= due for d in days) == min(stage.models, 10)
-        assert sum(d > due for d in days) == stage.models - min(stage.models, 10)
+        assert sum(d <= due for d in days) == min(stage.models, 11)
+        assert sum(d > due for d in days) == stage.models - min(stage.models, 11)
         intros = await session.scalar(select(func.count()).select_from(ModelIntro))
         assert intros == stage.intros
         extensions = await session.scalar(select(func.count(DeadlineExtension.id)))
@@ -276,7 +276,7 @@ async def test_dvk_demo_twice_adds_nothing_and_says_how_to_try_it(db_url: str) -
 
     out = await dvk("demo", "--date", "30/11/2026")
     assert out.startswith(
-        "Đã tạo dữ liệu mẫu tính đến ngày 30/11/2026: 9 đơn vị, 21 mô hình (năm 2025, 2026 và "
+        "Đã tạo dữ liệu mẫu tính đến ngày 30/11/2026: 9 đơn vị, 22 mô hình (năm 2025, 2026 và "
         "2027).\n"
     )
     assert "đã có 3 mô hình đăng ký trước cho năm 2027" in out
@@ -287,6 +287,6 @@ async def test_dvk_demo_twice_adds_nothing_and_says_how_to_try_it(db_url: str) -
     )
     engine = make_engine(db_url)
     async with make_sessionmaker(engine)() as session:
-        assert await session.scalar(select(func.count(ModelYear.id))) == 21
+        assert await session.scalar(select(func.count(ModelYear.id))) == 22
         assert await session.scalar(select(func.count(Unit.id))) == 9
     await engine.dispose()
