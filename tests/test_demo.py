@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -16,6 +17,7 @@ from bot.cli import run_command
 from bot.demo import load_demo
 from bot.demo_data import WARD
 from bot.settings import Settings
+from domain import rubric
 from domain.calendar import DEADLINE_KINDS
 from domain.catalog import RecordState
 from handlers.core import Core
@@ -195,6 +197,30 @@ async def test_the_demo_holds_what_the_day_of_the_year_has(
         for kind in DEADLINE_KINDS:
             late = await obligations.lagging(session, kind, 2026)
             assert late or plan.due(ward, kind).due_on >= stage.day, kind
+
+
+async def test_self_scores_follow_the_rubric_and_decisions_agree_with_them(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    day = date(2026, 12, 10)
+    async with sessionmaker() as session, session.begin():
+        await load_demo(session, moment(day), TZ, day)
+    async with sessionmaker() as session:
+        records = (await session.scalars(select(ModelYear).where(ModelYear.year <= 2026))).all()
+        decisions: Counter[str] = Counter()
+        for record in records:
+            rows = await session.scalars(
+                select(ModelScore).where(ModelScore.model_year_id == record.id)
+            )
+            points = {s.criterion: s.points for s in rows.all()}
+            if not points:
+                continue
+            verdict = rubric.verdict(points, record.subject)  # raises on a point out of range
+            assert verdict.missing == ()
+            if record.review in ("recognised", "not_recognised"):
+                assert verdict.passed == (record.review == "recognised"), record.name
+                decisions[record.review] += 1
+    assert decisions == {"recognised": 5, "not_recognised": 2}
 
 
 @pytest.mark.parametrize(("day", "next_year"), [(date(2026, 11, 14), 0), (date(2026, 11, 15), 1)])
