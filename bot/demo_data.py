@@ -202,7 +202,7 @@ THIS_YEAR = (
         "Trụ sở Ủy ban nhân dân phường",
         "UBND",
         "24 buổi tiếp dân",
-        -50,
+        -100,  # with the ward's plan, early in the year
         results="24 buổi tiếp dân, 96 kiến nghị được trả lời trong 7 ngày",
         evaluated=-7,
     ),
@@ -215,7 +215,7 @@ THIS_YEAR = (
         "Phường Minh Khai",
         "Hội LHPN",
         "25 hội viên, 4 sản phẩm",
-        -62,
+        -80,
         results="4 sản phẩm đạt OCOP 3 sao, 25 hội viên tăng thu nhập",
         evaluated=-20,
         proposed=True,
