@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App, build_app, setup_logging
-from bot.demo import load_demo
+from bot.demo import describe, load_demo
 from bot.runner import ConfigError, run
 from bot.settings import Settings
 from bot.terminal import chat
@@ -212,21 +212,11 @@ def parse_changes(words: Sequence[str], year: int) -> dict[str, date]:
 
 
 async def cmd_demo(app: App, args: argparse.Namespace, out: TextIO) -> None:
+    now = utcnow()
+    as_of = parse_date(args.date) if args.date else None
     async with app.sessionmaker() as session, session.begin():
-        result = await load_demo(session, utcnow(), app.core.tz)
-    if not result.created:
-        out.write("Dữ liệu mẫu đã có sẵn. Thử ngay: dvk chat\n")
-        return
-    out.write(
-        f"Đã tạo dữ liệu mẫu: {result.units} đơn vị, {result.models} mô hình"
-        " (năm nay và năm trước).\n"
-        "Thử trò chuyện trong terminal:\n"
-        "  dvk chat                 # Nguyễn Thị Lan, cán bộ Hội LHPN phường\n"
-        "  dvk chat --as lanhdao    # Trần Văn Hùng, lãnh đạo Đảng bộ phường\n"
-        "Mã mời cho Telegram/Zalo:\n"
-    )
-    for label, code in result.invites.items():
-        out.write(f"  {code}  ({label})\n")
+        result = await load_demo(session, now, app.core.tz, as_of)
+    out.write(describe(result, now.astimezone(app.core.tz).date()))
 
 
 async def cmd_chat(app: App, args: argparse.Namespace, out: TextIO) -> None:
@@ -344,6 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(func=cmd_chat)
 
     demo = sub.add_parser("demo", help="nạp dữ liệu mẫu (một phường, các chi bộ, đoàn thể)")
+    demo.add_argument(
+        "--date", "--today", help="dữ liệu như vào ngày dd/mm/yyyy (mặc định: hôm nay)"
+    )
     demo.set_defaults(func=cmd_demo)
 
     db = sub.add_parser("db", help="cơ sở dữ liệu")
