@@ -395,8 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     set_.add_argument("deadlines", nargs="*", metavar="LOẠI=dd/mm/yyyy")
     campaign.set_defaults(func=cmd_campaign)
 
-    export = sub.add_parser("export", help="xuất biểu: pl1, pl4, score, bieu1, summary")
-    export.add_argument("kind", choices=["pl1", "pl4", "score", "bieu1", "summary", "intro"])
+    export = sub.add_parser("export", help=f"xuất biểu: {', '.join(EXPORTS)}")
+    export.add_argument("kind", choices=list(EXPORTS))
     export.add_argument("--year", type=int, help="năm (mặc định năm nay)")
     export.add_argument("--unit", help="mã số hoặc tên đơn vị (mặc định đơn vị cấp cao nhất)")
     export.add_argument("-o", "--output", help="tệp hoặc thư mục ghi ra")

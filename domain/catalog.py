@@ -7,6 +7,8 @@ from __future__ import annotations
 import enum
 import re
 
+from domain.text import fold
+
 
 class Role(enum.StrEnum):
     OFFICER = "officer"

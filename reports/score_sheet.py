@@ -162,9 +162,13 @@ def _write_model(
         return _number(sum(values, Decimal(0))) if values else None
 
     def heading(label: str, text: str, maximum: Decimal | None, part: str | None = "") -> None:
-        given = (None, None) if part == "" else (
-            subtotal(model.points, part),
-            subtotal(model.council, part),
+        given = (
+            (None, None)
+            if part == ""
+            else (
+                subtotal(model.points, part),
+                subtotal(model.council, part),
+            )
         )
         sheet.append(
             [
