@@ -601,10 +601,10 @@ async def replace_scores(
 
 
 async def proposed_records(
-    session: AsyncSession, paths: Sequence[str]
+    session: AsyncSession, paths: Sequence[str], review: str = Review.PROPOSED.value
 ) -> list[tuple[ModelYear, Unit]]:
-    """Active records proposed for recognition in the subtrees at ``paths`` (a leader's),
-    oldest proposal first."""
+    """Active records proposed for recognition (or, with ``review``, at that stage: e.g.
+    recognised) in the subtrees at ``paths`` (a leader's), oldest proposal first."""
     if not paths:
         return []
     rows = await session.execute(
@@ -612,7 +612,7 @@ async def proposed_records(
         .join(DvkModel, DvkModel.id == ModelYear.model_id)
         .join(Unit, Unit.id == DvkModel.unit_id)
         .where(
-            ModelYear.review == Review.PROPOSED.value,
+            ModelYear.review == review,
             ModelYear.state == RecordState.ACTIVE.value,
             or_(*(Unit.path.startswith(p, autoescape=True) for p in paths)),
         )
