@@ -63,7 +63,7 @@ DECISION_CHOICES = (
 )
 
 
-async def _pending(ctx: Ctx) -> list[tuple[ModelYear, Unit]]:
+async def pending_records(ctx: Ctx) -> list[tuple[ModelYear, Unit]]:
     access = await repo.access_of(ctx.session, ctx.person)
     return await repo.proposed_records(ctx.session, access.led_paths)
 
@@ -71,18 +71,18 @@ async def _pending(ctx: Ctx) -> list[tuple[ModelYear, Unit]]:
 async def review_record_choices(ctx: Ctx, _data: Data) -> list[Choice]:
     year = ctx.local_now.year
     choices = []
-    for record, unit in await _pending(ctx):
+    for record, unit in await pending_records(ctx):
         when = "" if record.year == year else f", năm {record.year}"
         choices.append(Choice(f"{record.name} — {unit.name}{when}", record.id))
     return choices
 
 
 async def review_list_prompt(ctx: Ctx, _data: Data) -> str:
-    count = len(await _pending(ctx))
+    count = len(await pending_records(ctx))
     return f"Mô hình đang chờ duyệt ({count}). Chọn một mô hình để xem và quyết định:"
 
 
-async def _reviewable(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
+async def reviewable(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
     """The record, if it is still proposed and in this leader's subtree."""
     record = await ctx.session.get(ModelYear, record_id)
     if record is None or record.state != RecordState.ACTIVE.value:
@@ -105,7 +105,7 @@ async def assessment_of(ctx: Ctx, record: ModelYear) -> rubric.Assessment:
 
 
 async def after_review_record(ctx: Ctx, data: Data) -> None:
-    record, unit = await _reviewable(ctx, data["record"])
+    record, unit = await reviewable(ctx, data["record"])
     data["record_name"] = record.name
     data["unit_name"] = unit.name
 
@@ -115,7 +115,7 @@ def _show_reviewed(_value: Any, data: Data) -> str:
 
 
 async def decision_prompt(ctx: Ctx, data: Data) -> str:
-    record, unit = await _reviewable(ctx, data["record"])
+    record, unit = await reviewable(ctx, data["record"])
     lines = await detail_lines(ctx, record, unit)
     return "\n".join([*lines, "", "Quyết định của đồng chí?"])
 
@@ -357,7 +357,7 @@ REVIEW = Flow(
 
 
 async def start_review(ctx: Ctx, _args: str = "") -> Data | Reply:
-    if not await _pending(ctx):
+    if not await pending_records(ctx):
         undecided = [r for r, _ in await _recognised(ctx) if not r.decision_number]
         tail = T.NONE_PENDING_DECISION.format(n=len(undecided)) if undecided else ""
         return Reply(T.NONE_PENDING + tail)
