@@ -13,8 +13,10 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -62,6 +64,7 @@ PROPOSED_WIDTHS = (*COMMON_WIDTHS, 12)
 RECOGNISED_HEADERS = (*COMMON_HEADERS, "Số quyết định", "Ngày quyết định", "Cấp công nhận")
 RECOGNISED_WIDTHS = (*COMMON_WIDTHS, 16, 12, 14)
 HEADER_ROW = 5
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 LINE_HEIGHT = 16.0
 _FIELD_ORDER = {f.value: i for i, f in enumerate(Field)}
 
@@ -81,7 +84,10 @@ def _points(value: Decimal | None) -> int | float | str:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _date(value: Any) -> str | None:
+def _date(value: date | datetime | None, tz: ZoneInfo) -> str | None:
+    """dd/mm/yyyy; a moment (stored in UTC) on its day in ``tz``."""
+    if isinstance(value, datetime):
+        value = value.astimezone(tz)
     return None if value is None else value.strftime("%d/%m/%Y")
 
 
@@ -111,7 +117,7 @@ async def _records(
 
 
 async def _build(
-    session: AsyncSession, root: Unit, year: int, subtree: bool, *, recognised: bool
+    session: AsyncSession, root: Unit, year: int, subtree: bool, tz: ZoneInfo, *, recognised: bool
 ) -> bytes:
     review = Review.RECOGNISED.value if recognised else Review.PROPOSED.value
     records = await _records(session, root, year, subtree, review)
@@ -155,11 +161,11 @@ async def _build(
         if recognised:
             values += [
                 record.decision_number or NOT_RECORDED,
-                _date(record.decision_date),
+                _date(record.decision_date, tz),
                 decision_level_label(record.decision_level),
             ]
         else:
-            values.append(_date(record.proposed_at))
+            values.append(_date(record.proposed_at, tz))
         sheet.append(
             [
                 cell(ws, v, horizontal="center" if i in center else "left")
@@ -187,14 +193,15 @@ async def _build(
 
 
 async def build_proposed(
-    session: AsyncSession, root: Unit, year: int, subtree: bool = True
+    session: AsyncSession, root: Unit, year: int, subtree: bool = True, tz: ZoneInfo = LOCAL
 ) -> bytes:
-    """The models of ``year`` proposed for recognition and not decided yet."""
-    return await _build(session, root, year, subtree, recognised=False)
+    """The models of ``year`` proposed for recognition and not decided yet (the day of the
+    proposal in ``tz``)."""
+    return await _build(session, root, year, subtree, tz, recognised=False)
 
 
 async def build_recognised(
-    session: AsyncSession, root: Unit, year: int, subtree: bool = True
+    session: AsyncSession, root: Unit, year: int, subtree: bool = True, tz: ZoneInfo = LOCAL
 ) -> bytes:
     """The models of ``year`` recognised, with the decision's number, date and level."""
-    return await _build(session, root, year, subtree, recognised=True)
+    return await _build(session, root, year, subtree, tz, recognised=True)

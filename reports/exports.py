@@ -82,11 +82,11 @@ async def _blank_score(session: AsyncSession, scope: Scope) -> bytes:
 
 
 async def _proposed(session: AsyncSession, scope: Scope) -> bytes:
-    return await build_proposed(session, scope.root, scope.year, scope.subtree)
+    return await build_proposed(session, scope.root, scope.year, scope.subtree, scope.tz)
 
 
 async def _recognised(session: AsyncSession, scope: Scope) -> bytes:
-    return await build_recognised(session, scope.root, scope.year, scope.subtree)
+    return await build_recognised(session, scope.root, scope.year, scope.subtree, scope.tz)
 
 
 async def _intro(session: AsyncSession, scope: Scope) -> bytes:

@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reports import appendix
 from reports.appendix import appendix_file_name, build_pl1, build_pl4
 from reports.signing import MAKER, MAKER_HINT, PLACE_DATE, SIGNER_HINT
 from storage import repo
-from storage.models import ModelYear, Unit
-from tests.helpers import SOFFICE, add_model_year, assert_libreoffice_opens
+from storage.models import DvkModel, ModelYear, Unit
+from tests.helpers import add_model_year, assert_libreoffice_opens, need_libreoffice
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 YEAR = 2026
@@ -660,13 +661,63 @@ def test_file_name() -> None:
     assert appendix_file_name(4, unit, 2026) == "Phu_luc_4_Dang_bo_phuong_Minh_Khai_2026.xlsx"
 
 
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
 async def test_libreoffice_opens_both(
     sessionmaker: async_sessionmaker[AsyncSession], tree: Tree, tmp_path: Path
 ) -> None:
+    need_libreoffice()
     async with sessionmaker() as session:
         files = {
             "pl1.xlsx": await build_pl1(session, tree.ward, YEAR),
             "pl4.xlsx": await build_pl4(session, tree.ward, YEAR),
         }
     await assert_libreoffice_opens(tmp_path, files)
+
+
+async def test_column_3_totals_are_sums_of_the_unit_rows(
+    sessionmaker: async_sessionmaker[AsyncSession], tree: Tree
+) -> None:
+    """Column (3) "Số lượng": a unit's row holds how many models it has (its models are
+    numbered 1, 2, 3… under it, the last number the same), a section's row (Phụ lục 1: I, II)
+    the sum of its units' rows, "Tổng số" the sum of all units' rows, as many as the active
+    models of the year in the database."""
+    async with sessionmaker() as session:
+        pl1 = rows(await build_pl1(session, tree.ward, YEAR), "Phụ lục 1")
+        pl4 = rows(await build_pl4(session, tree.ward, YEAR), "Phụ lục 4")
+        in_db = await session.scalar(
+            select(func.count(ModelYear.id))
+            .join(DvkModel, DvkModel.id == ModelYear.model_id)
+            .join(Unit, Unit.id == DvkModel.unit_id)
+            .where(
+                ModelYear.year == YEAR,
+                ModelYear.state == "active",
+                Unit.path.startswith(tree.ward.path),
+            )
+        )
+
+    def blocks(table: list[tuple[Any, ...]]) -> dict[Any, list[tuple[Any, list[int]]]]:
+        """Section label → [(unit row's count, numbers of its models)]."""
+        found: dict[Any, list[tuple[Any, list[int]]]] = {}
+        section: Any = None
+        for r in table:
+            if r[0] in ("I", "II"):
+                section = r[0]
+                found.setdefault(section, [])
+            elif isinstance(r[0], int):
+                found.setdefault(section, []).append((r[2], []))
+            elif r[0] == "-":
+                found[section][-1][1].append(r[2])
+        return found
+
+    for table in (pl1, pl4):
+        body = [r for r in table[8:] if r[0] != "*"]
+        total = table[7]
+        assert total[1] == "Tổng số"
+        units = [u for group in blocks(body).values() for u in group]
+        for count, numbers in units:
+            assert numbers == list(range(1, count + 1))
+        assert total[2] == sum(count for count, _ in units) == in_db
+    sections = blocks([r for r in pl1[8:] if r[0] != "*"])
+    by_label = {r[0]: r[2] for r in pl1 if r[0] in ("I", "II")}
+    for label in ("I", "II"):
+        assert by_label[label] == sum(count for count, _ in sections[label])
+    assert pl1[7][2] == by_label["I"] + by_label["II"]

@@ -5,7 +5,7 @@ models (/xuat dexuat, congnhan; dvk export), read back against the database."""
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -201,6 +201,10 @@ async def decided(
         record.decision_number = "125-QĐ/ĐU"
         record.decision_date = date(2026, 11, 10)
         record.decision_level = "phuong"
+        proposed = await session.get(ModelYear, ids["proposed"])
+        assert proposed is not None
+        # 23:30 UTC on the 11th is the 12th in Việt Nam.
+        proposed.proposed_at = datetime(2026, 11, 11, 23, 30, tzinfo=UTC)
         await repo.replace_scores(
             session, ids["recognised"], passing_75(), None, clock(), council=True
         )
@@ -231,7 +235,7 @@ async def test_lists_of_proposed_and_recognised_read_back_from_the_database(
         100,
         "chưa chấm",
         "Đạt",
-        got["Đề xuất A"][8],
+        "12/11/2026",
     )
     assert got["Đề xuất B"][4:8] == ("Cá nhân", "chưa chấm", "chưa chấm", "Không đạt")
     rows = table(recognised)
@@ -318,3 +322,36 @@ async def test_xuat_and_dvk_export_the_new_sheets(
         (tmp_path / "Danh_sach_duoc_cong_nhan_Dang_bo_phuong_Minh_Khai_2026.xlsx").read_bytes()
     )
     assert [r[1] for r in table(recognised)] == ["Được công nhận C"]
+
+
+async def test_dvk_unit_set_signer_changes_every_sheet(
+    sessionmaker: async_sessionmaker[AsyncSession], world: World, db_url: str
+) -> None:
+    settings = Settings(database_url=db_url)
+    out = io.StringIO()
+    status = await run_command(
+        ["unit", "set-signer", "minh khai", "T/M BAN THƯỜNG VỤ"], settings, out
+    )
+    assert status == 0, out.getvalue()
+    assert "Các biểu của Đảng bộ phường Minh Khai do “T/M BAN THƯỜNG VỤ” ký." in out.getvalue()
+    async with sessionmaker() as session:
+        ward = await session.get(Unit, world.ward.id)
+        assert ward is not None
+        assert ward.signer_title == "T/M BAN THƯỜNG VỤ"
+        sheets = [
+            await build(session, ward, 2026)
+            for build in (build_proposed, build_recognised, build_blank_score_sheet)
+        ]
+    for data in sheets:
+        wb = load_workbook(io.BytesIO(data))
+        values = [v for ws in wb.worksheets for r in ws.iter_rows(values_only=True) for v in r]
+        assert "T/M BAN THƯỜNG VỤ" in values
+        assert "T/M ĐẢNG ỦY" not in values
+    # Back to the kind's default.
+    out = io.StringIO()
+    assert await run_command(["unit", "set-signer", "minh khai"], settings, out) == 0
+    assert "do “T/M ĐẢNG ỦY” ký (mặc định theo loại đơn vị)." in out.getvalue()
+    async with sessionmaker() as session:
+        ward = await session.get(Unit, world.ward.id)
+        assert ward is not None
+        assert ward.signer_title is None

@@ -9,8 +9,6 @@ Without LibreOffice the tests are skipped, unless ``DVK_REQUIRE_LIBREOFFICE=1`` 
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -23,10 +21,14 @@ from reports.exports import EXPORTS, Scope
 from reports.signing import MAKER
 from storage.models import CouncilScore, LeadDocument, ModelScore, Unit
 from tests.conftest import TZ
-from tests.helpers import SOFFICE, World, add_model_year, assert_libreoffice_opens
+from tests.helpers import (
+    PDFTOTEXT,
+    World,
+    add_model_year,
+    assert_libreoffice_opens,
+    need_libreoffice,
+)
 
-REQUIRE = os.environ.get("DVK_REQUIRE_LIBREOFFICE") == "1"
-PDFTOTEXT = shutil.which("pdftotext")
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=TZ)
 LONG = (
     "Tuyên truyền, vận động hộ gia đình phân loại rác tại nguồn, trồng cây xanh, giữ gìn vệ "
@@ -37,11 +39,7 @@ PRINTED = ("pl1", "pl4", "score", "score_blank", "bieu1", "dexuat", "congnhan")
 
 @pytest.fixture(autouse=True)
 def _tools() -> None:
-    if SOFFICE is None or PDFTOTEXT is None:
-        reason = "LibreOffice or pdftotext is not installed"
-        if REQUIRE:
-            pytest.fail(f"{reason}; DVK_REQUIRE_LIBREOFFICE=1 makes these tests mandatory")
-        pytest.skip(reason)
+    need_libreoffice()
 
 
 async def pages_of(pdf: Path) -> list[str]:
