@@ -178,11 +178,13 @@ async def test_every_sheet_prints_whole_pages(
     assert "MH001" in pages["score"][0]
 
 
-@pytest.mark.parametrize("models", [0, 1, 16, 17, 18, 19, 20])
+@pytest.mark.parametrize("models", [0, 1, 8, 18, 29])
 async def test_no_page_holds_only_the_signature_whatever_the_length(
     sessionmaker: async_sessionmaker[AsyncSession], world: World, tmp_path: Path, models: int
 ) -> None:
-    """Lengths around where a page fills up: the signature block never stands alone."""
+    """Lengths where the block would not fit under the last rows of a page (without the
+    planned breaks, 8 models leave the signature block alone on Phụ lục 1's last page): the
+    signature block never stands alone."""
     await big_year(sessionmaker, world, models)
     pages = await printed(sessionmaker, world.ward, tmp_path, ("pl1", "pl4", "bieu1"))
     for code, got in pages.items():
