@@ -183,7 +183,7 @@ async def test_no_page_holds_only_the_signature_whatever_the_length(
     sessionmaker: async_sessionmaker[AsyncSession], world: World, tmp_path: Path, models: int
 ) -> None:
     """Lengths where the block would not fit under the last rows of a page (without the
-    planned breaks, 8 models leave the signature block alone on Phụ lục 1's last page): the
+    planned breaks, 8 models leave it alone on a last page): the
     signature block never stands alone."""
     await big_year(sessionmaker, world, models)
     pages = await printed(sessionmaker, world.ward, tmp_path, ("pl1", "pl4", "bieu1"))
