@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain import rubric
 from reports.exports import EXPORTS, Scope
-from reports.signing import MAKER
+from reports.signing import MAKER, Pager
 from storage.models import CouncilScore, LeadDocument, ModelScore, Unit
 from tests.conftest import TZ
 from tests.helpers import (
@@ -37,11 +37,6 @@ LONG = (
 PRINTED = ("pl1", "pl4", "score", "score_blank", "bieu1", "dexuat", "congnhan")
 
 
-@pytest.fixture(autouse=True)
-def _tools() -> None:
-    need_libreoffice()
-
-
 async def pages_of(pdf: Path) -> list[str]:
     assert PDFTOTEXT is not None
     process = await asyncio.create_subprocess_exec(
@@ -56,6 +51,7 @@ async def pages_of(pdf: Path) -> list[str]:
 async def printed(
     sm: async_sessionmaker[AsyncSession], root: Unit, tmp_path: Path, codes: tuple[str, ...]
 ) -> dict[str, list[str]]:
+    need_libreoffice()
     scope = Scope(root=root, subtree=True, year=2026, tz=TZ, now=NOW)
     files = {}
     async with sm() as session:
@@ -189,3 +185,32 @@ async def test_no_page_holds_only_the_signature_whatever_the_length(
     pages = await printed(sessionmaker, world.ward, tmp_path, ("pl1", "pl4", "bieu1"))
     for code, got in pages.items():
         check_pages(code, got)
+
+
+def test_pager_breaks_before_the_row_that_does_not_fit() -> None:
+    """Portrait, columns narrower than the page: scale 1, a page holds FILL of its height;
+    later pages start under the repeated header."""
+    pager = Pager([10, 10], landscape=False)
+    assert pager.scale == 1.0
+    pager.repeated(50)
+    per_page = pager.capacity
+    rows = int(per_page // 20)
+    for row in range(1, rows + 2):
+        pager.add(row, 20)
+    assert pager.breaks == [rows]  # the page ends after the last row that fits
+    assert pager.used == 50 + 20  # the repeated header, then the row that moved
+    # A block that does not fit under the last rows takes the last two with it.
+    while pager.used + 20 <= pager.capacity - 10:
+        pager.add(len(pager.page) + rows + 1, 20)
+    last = pager.page[-1][0]
+    pager.keep_with(100)
+    assert pager.breaks[-1] == last - 2
+    assert [row for row, _ in pager.page] == [last - 1, last]
+
+
+def test_pager_scales_wide_columns_down() -> None:
+    narrow = Pager([10] * 5, landscape=True)
+    wide = Pager([40] * 10, landscape=True)
+    assert narrow.scale == 1.0
+    assert wide.scale < 0.5
+    assert wide.capacity > 2 * narrow.capacity  # rows print smaller: more fit on a page
