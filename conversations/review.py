@@ -220,7 +220,9 @@ def notice_text(
     what = f"Mô hình “{record.name}” của {unit.name} (năm {record.year})"
     who = f"Người duyệt: {leader}, ngày {day}."
     if decision == Review.RECOGNISED.value:
-        return f"🎉 {what} đã được công nhận là mô hình “Dân vận khéo”. {who}"
+        recorded = record.decision_number or record.decision_date or record.decision_level
+        by = f" (quyết định {decision_text(record)})" if recorded else ""
+        return f"🎉 {what} đã được công nhận là mô hình “Dân vận khéo”{by}. {who}"
     if decision == Review.NOT_RECOGNISED.value:
         return (
             f"{what} chưa được công nhận. Lý do: {reason}\n{who}\n"

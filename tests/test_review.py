@@ -148,7 +148,10 @@ async def test_review_round_trip_with_notices_and_audit(
     )
     notices = await outbox(sessionmaker)
     assert len(notices) == 4
-    assert "đã được công nhận là mô hình “Dân vận khéo”" in notices[-1].text
+    assert (
+        "đã được công nhận là mô hình “Dân vận khéo” (quyết định số 125-QĐ/ĐU ngày "
+        "03/03/2026, cấp phường)." in notices[-1].text
+    )
     assert len({n.key for n in notices}) == 4
 
     # Every step is in the audit log, with who and why.
