@@ -21,7 +21,7 @@ from bot.runner import ConfigError, run
 from bot.settings import Settings
 from bot.terminal import chat
 from domain.calendar import DEADLINE_KINDS, KIND_ALIASES, kind_from_text
-from domain.catalog import ROLE_LABELS, Role
+from domain.catalog import ROLE_LABELS, Role, signer_title
 from domain.text import clean, one_line
 from handlers.core import utcnow
 from reports.bieu1 import add_document
@@ -79,6 +79,9 @@ async def cmd_db(app: App, args: argparse.Namespace, out: TextIO) -> None:
     out.write(f"Phiên bản lược đồ: {await current_revision(app.engine)}\n")
 
 
+SIGNER_TITLE_MAX = 200
+
+
 async def cmd_unit(app: App, args: argparse.Namespace, out: TextIO) -> int:
     now = utcnow()
     async with app.sessionmaker() as session, session.begin():
@@ -92,6 +95,18 @@ async def cmd_unit(app: App, args: argparse.Namespace, out: TextIO) -> int:
                 out.write("Chưa có đơn vị nào. Thêm bằng: dvk unit add TÊN --kind LOẠI\n")
             for u in units:
                 out.write(f"{'  ' * u.depth}{u.id:>5}  {u.name} [{u.kind}]\n")
+        elif args.action == "set-signer":
+            unit = await resolve_unit(session, args.unit)
+            title = one_line(args.title or "")
+            if len(title) > SIGNER_TITLE_MAX:
+                raise CliError(f"Chức danh dài {len(title)} ký tự, tối đa {SIGNER_TITLE_MAX}.")
+            unit.signer_title = title or None
+            await repo.audit(
+                session, None, "set_signer", "unit", unit.id, {"title": unit.signer_title}, now
+            )
+            shown = signer_title(unit.kind, unit.signer_title)
+            how = "" if unit.signer_title else " (mặc định theo loại đơn vị)"
+            out.write(f"Các biểu của {unit.name} do “{shown}” ký{how}.\n")
         else:
             try:
                 rows = read_table(Path(args.file))
@@ -353,6 +368,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--parent", help="đơn vị cấp trên: mã số, tên, hoặc đường dẫn “Cấp trên / Tên”"
     )
     unit_sub.add_parser("list", help="cây đơn vị")
+    signer = unit_sub.add_parser(
+        "set-signer", help="chức danh người ký các biểu của đơn vị (vd. “T/M ĐẢNG ỦY”)"
+    )
+    signer.add_argument("unit", help="mã số, tên hoặc đường dẫn của đơn vị")
+    signer.add_argument(
+        "title", nargs="?", default="", help="chức danh; bỏ trống: theo loại đơn vị"
+    )
     imp = unit_sub.add_parser(
         "import", help="nhập cây đơn vị từ CSV hoặc XLSX (cột Tên, Loại, Cấp trên)"
     )
@@ -388,8 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
     set_.add_argument("deadlines", nargs="*", metavar="LOẠI=dd/mm/yyyy")
     campaign.set_defaults(func=cmd_campaign)
 
-    export = sub.add_parser("export", help="xuất biểu: pl1, pl4, score, bieu1, summary")
-    export.add_argument("kind", choices=["pl1", "pl4", "score", "bieu1", "summary", "intro"])
+    export = sub.add_parser("export", help=f"xuất biểu: {', '.join(EXPORTS)}")
+    export.add_argument("kind", choices=list(EXPORTS))
     export.add_argument("--year", type=int, help="năm (mặc định năm nay)")
     export.add_argument("--unit", help="mã số hoặc tên đơn vị (mặc định đơn vị cấp cao nhất)")
     export.add_argument("-o", "--output", help="tệp hoặc thư mục ghi ra")

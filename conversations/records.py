@@ -14,8 +14,10 @@ from conversations.texts import deadlines as T
 from domain import rubric
 from domain.calendar import EVALUATION, REGISTRATION
 from domain.catalog import (
+    DECISION_LEVEL_LABELS,
     ORIGIN_LABELS,
     SUBJECT_LABELS,
+    DecisionLevel,
     Origin,
     RecordState,
     Review,
@@ -179,6 +181,15 @@ async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
             lines.append(f"  {missing}")
     else:
         lines.append(C.NOT_SCORED)
+    council = (await repo.scores_of(ctx.session, [record.id], council=True)).get(record.id, {})
+    if council:
+        result = rubric.verdict(council, record.subject)
+        lines.append(f"• Điểm thẩm định: {points_line(council)}")
+        lines.append(
+            f"• Tổng điểm thẩm định: {rubric.format_points(result.total)}/"
+            f"{rubric.format_points(rubric.TOTAL_MAX)} — {rubric.verdict_text(result)} "
+            f"(dùng để xét công nhận)"
+        )
     status = review_status(record)
     if record.review == Review.PROPOSED.value and record.proposed_at is not None:
         proposer = await ctx.session.get(Person, record.proposed_by) if record.proposed_by else None
@@ -188,7 +199,25 @@ async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
     lines.append(f"• Tình trạng: {status}")
     if record.review_reason and record.review in NEEDS_REASON:
         lines.append(f"• Lý do: {record.review_reason}")
+    if record.review == Review.RECOGNISED.value:
+        lines.append(f"• Quyết định công nhận: {decision_text(record)}")
     return lines
+
+
+def decision_text(record: ModelYear) -> str:
+    """ "số 125-QĐ/ĐU ngày 10/11/2026, cấp phường", or that it is not recorded yet."""
+    if not (record.decision_number or record.decision_date or record.decision_level):
+        return C.NO_DECISION
+    parts = []
+    if record.decision_number:
+        parts.append(f"số {record.decision_number}")
+    if record.decision_date:
+        parts.append(f"ngày {fmt_date(record.decision_date)}")
+    text = " ".join(parts)
+    if record.decision_level:
+        level = DECISION_LEVEL_LABELS[DecisionLevel(record.decision_level)].lower()
+        text = f"{text}, {level}" if text else level
+    return text
 
 
 async def record_to_evaluate(ctx: Ctx, data: Any) -> tuple[ModelYear, Unit]:

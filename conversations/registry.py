@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from conversations import (
     account,
+    assessment,
     deadlines,
     documents,
     evidence,
@@ -30,6 +31,7 @@ _MODULES = (
     results,
     scoring,
     proposal,
+    assessment,
     review,
     deadlines,
     reports_sent,

@@ -11,18 +11,35 @@ accounts.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from conversations.answers import MAX_TEXT, Choice, InputError, text_parser
 from conversations.commands import Audience, Command
 from conversations.context import Ctx, Data
+from conversations.documents import parse_issued_on
 from conversations.engine import Flow, Outcome, Step
 from conversations.notices import notify_officers
-from conversations.records import NEEDS_REASON, detail_lines, fmt_date, review_status
+from conversations.records import (
+    NEEDS_REASON,
+    decision_text,
+    detail_lines,
+    fmt_date,
+    review_status,
+)
 from conversations.texts import common as C
+from conversations.texts import review as T
 from domain import rubric
-from domain.catalog import RecordState, Review
+from domain.catalog import (
+    DECISION_LEVEL_ALIASES,
+    DECISION_LEVEL_LABELS,
+    DecisionLevel,
+    RecordState,
+    Review,
+    parse_decision_level,
+)
 from domain.messages import Reply
+from domain.text import one_line
 from storage import repo
 from storage.models import ModelYear, Unit
 
@@ -46,7 +63,7 @@ DECISION_CHOICES = (
 )
 
 
-async def _pending(ctx: Ctx) -> list[tuple[ModelYear, Unit]]:
+async def pending_records(ctx: Ctx) -> list[tuple[ModelYear, Unit]]:
     access = await repo.access_of(ctx.session, ctx.person)
     return await repo.proposed_records(ctx.session, access.led_paths)
 
@@ -54,18 +71,18 @@ async def _pending(ctx: Ctx) -> list[tuple[ModelYear, Unit]]:
 async def review_record_choices(ctx: Ctx, _data: Data) -> list[Choice]:
     year = ctx.local_now.year
     choices = []
-    for record, unit in await _pending(ctx):
+    for record, unit in await pending_records(ctx):
         when = "" if record.year == year else f", năm {record.year}"
         choices.append(Choice(f"{record.name} — {unit.name}{when}", record.id))
     return choices
 
 
 async def review_list_prompt(ctx: Ctx, _data: Data) -> str:
-    count = len(await _pending(ctx))
+    count = len(await pending_records(ctx))
     return f"Mô hình đang chờ duyệt ({count}). Chọn một mô hình để xem và quyết định:"
 
 
-async def _reviewable(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
+async def reviewable(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
     """The record, if it is still proposed and in this leader's subtree."""
     record = await ctx.session.get(ModelYear, record_id)
     if record is None or record.state != RecordState.ACTIVE.value:
@@ -79,8 +96,16 @@ async def _reviewable(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
     return record, unit
 
 
+async def assessment_of(ctx: Ctx, record: ModelYear) -> rubric.Assessment:
+    """The verdict recognition goes by: the council's points when it scored, else the
+    self-score."""
+    own = (await repo.scores_of(ctx.session, [record.id])).get(record.id, {})
+    council = (await repo.scores_of(ctx.session, [record.id], council=True)).get(record.id, {})
+    return rubric.assessed(own, council, record.subject)
+
+
 async def after_review_record(ctx: Ctx, data: Data) -> None:
-    record, unit = await _reviewable(ctx, data["record"])
+    record, unit = await reviewable(ctx, data["record"])
     data["record_name"] = record.name
     data["unit_name"] = unit.name
 
@@ -90,7 +115,7 @@ def _show_reviewed(_value: Any, data: Data) -> str:
 
 
 async def decision_prompt(ctx: Ctx, data: Data) -> str:
-    record, unit = await _reviewable(ctx, data["record"])
+    record, unit = await reviewable(ctx, data["record"])
     lines = await detail_lines(ctx, record, unit)
     return "\n".join([*lines, "", "Quyết định của đồng chí?"])
 
@@ -108,13 +133,96 @@ def _show_decision(value: Any, _data: Data) -> str:
     return DECISION_LABELS.get(str(value), str(value))
 
 
+# --- the decision that recognises a model: number, date, level (each may be skipped) ------
+
+DECISION_NUMBER_MAX = 100
+LEVEL_CHOICES = tuple(
+    Choice(DECISION_LEVEL_LABELS[level], level.value, DECISION_LEVEL_ALIASES[level])
+    for level in DecisionLevel
+)
+
+
+async def parse_decision_number(_ctx: Ctx, text: str, _data: Data) -> str:
+    number = one_line(text)
+    if not number:
+        raise InputError(T.NUMBER_EMPTY)
+    if len(number) > DECISION_NUMBER_MAX:
+        raise InputError(T.number_too_long(len(number), DECISION_NUMBER_MAX))
+    return number
+
+
+async def parse_level(_ctx: Ctx, text: str, _data: Data) -> str:
+    level = parse_decision_level(text)
+    if level is None:
+        raise InputError(T.bad_level(text))
+    return level.value
+
+
+def _show_day(value: Any, _data: Data) -> str:
+    return fmt_date(date.fromisoformat(str(value)))
+
+
+def _show_level(value: Any, _data: Data) -> str:
+    return DECISION_LEVEL_LABELS[DecisionLevel(str(value))]
+
+
+def decision_steps(when: Any = None) -> tuple[Step, ...]:
+    """Number, date and level of the decision, each optional ("bỏ qua": recorded later with
+    /quyetdinh)."""
+    return (
+        Step(
+            key="decision_number",
+            label="Số quyết định",
+            prompt=T.ASK_NUMBER,
+            parse=parse_decision_number,
+            optional=True,
+            when=when,
+            follow_up=when is not None,
+        ),
+        Step(
+            key="decision_date",
+            label="Ngày quyết định",
+            prompt=T.ASK_DATE,
+            parse=parse_issued_on,
+            show=_show_day,
+            optional=True,
+            when=when,
+            follow_up=when is not None,
+        ),
+        Step(
+            key="decision_level",
+            label="Cấp công nhận",
+            prompt=T.ASK_LEVEL,
+            choices=LEVEL_CHOICES,
+            parse=parse_level,
+            show=_show_level,
+            optional=True,
+            when=when,
+            follow_up=when is not None,
+        ),
+    )
+
+
+def store_decision(record: ModelYear, data: Data) -> dict[str, Any]:
+    """The decision's answers onto the record; what was stored, for the audit log."""
+    number, day, level = (
+        data.get(k) for k in ("decision_number", "decision_date", "decision_level")
+    )
+    record.decision_number = number or None
+    record.decision_date = date.fromisoformat(day) if day else None
+    record.decision_level = level or None
+    return {"decision_number": number, "decision_date": day, "decision_level": level}
+
+
 def notice_text(
     decision: str, record: ModelYear, unit: Unit, reason: str | None, leader: str, day: str
 ) -> str:
     what = f"Mô hình “{record.name}” của {unit.name} (năm {record.year})"
     who = f"Người duyệt: {leader}, ngày {day}."
     if decision == Review.RECOGNISED.value:
-        return f"🎉 {what} đã được công nhận là mô hình “Dân vận khéo”. {who}"
+        recorded = record.decision_number or record.decision_date or record.decision_level
+        by = f" (quyết định {decision_text(record)})" if recorded else ""
+        return f"🎉 {what} đã được công nhận là mô hình “Dân vận khéo”{by}. {who}"
     if decision == Review.NOT_RECOGNISED.value:
         return (
             f"{what} chưa được công nhận. Lý do: {reason}\n{who}\n"
@@ -166,14 +274,13 @@ async def finish_review(ctx: Ctx, data: Data) -> Outcome:
     reason = data.get("reason") if decision in NEEDS_REASON else None
     if decision in NEEDS_REASON and not reason:
         raise InputError("Vui lòng nhập lý do.")
+    decided: dict[str, Any] = {}
     if decision == Review.RECOGNISED.value:
-        points = (await repo.scores_of(ctx.session, [record.id])).get(record.id, {})
-        result = rubric.verdict(points, record.subject)
+        assessment = await assessment_of(ctx, record)
+        result = assessment.verdict
         if not result.passed or result.missing:
-            raise InputError(
-                f"Không công nhận được: điểm tự chấm hiện tại {rubric.verdict_text(result)}. "
-                "Chọn “Không công nhận” và nêu lý do để đơn vị chấm lại."
-            )
+            raise InputError(T.cannot_recognise(assessment.source, rubric.verdict_text(result)))
+        decided = store_decision(record, data)
     record.review = decision
     record.review_reason = reason
     record.reviewed_at = ctx.now
@@ -190,6 +297,7 @@ async def finish_review(ctx: Ctx, data: Data) -> Outcome:
             "reason": reason,
             "unit": unit.id,
             "proposed_by": record.proposed_by,
+            **decided,
         },
         ctx.now,
         ctx.channel,
@@ -206,6 +314,8 @@ async def finish_review(ctx: Ctx, data: Data) -> Outcome:
     ]
     if reason:
         lines.append(f"Lý do: {reason}")
+    if decision == Review.RECOGNISED.value:
+        lines.append(f"Quyết định công nhận: {decision_text(record)}.")
     lines += [told, "Gõ /duyet để xem các mô hình còn chờ duyệt."]
     return Outcome([Reply("\n".join(lines))])
 
@@ -242,20 +352,116 @@ REVIEW = Flow(
             when=lambda d: d.get("decision") in NEEDS_REASON,
             follow_up=True,
         ),
+        *decision_steps(when=lambda d: d.get("decision") == Review.RECOGNISED.value),
     ),
     finish=finish_review,
 )
 
 
 async def start_review(ctx: Ctx, _args: str = "") -> Data | Reply:
-    if not await _pending(ctx):
-        return Reply(
-            "Hiện không có mô hình nào đang chờ duyệt trong các đơn vị đồng chí phụ trách."
-        )
+    if not await pending_records(ctx):
+        undecided = [r for r, _ in await _recognised(ctx) if not r.decision_number]
+        tail = T.NONE_PENDING_DECISION.format(n=len(undecided)) if undecided else ""
+        return Reply(T.NONE_PENDING + tail)
     return {}
 
 
-FLOWS = (REVIEW,)
+# --- /quyetdinh: the decision of a model recognised earlier --------------------------------
+
+
+async def _recognised(ctx: Ctx) -> list[tuple[ModelYear, Unit]]:
+    access = await repo.access_of(ctx.session, ctx.person)
+    found = await repo.proposed_records(ctx.session, access.led_paths, Review.RECOGNISED.value)
+    return sorted(found, key=lambda ru: (-ru[0].year, ru[0].id))
+
+
+async def recognised_choices(ctx: Ctx, _data: Data) -> list[Choice]:
+    choices = []
+    for record, unit in await _recognised(ctx):
+        choices.append(
+            Choice(
+                f"{record.name} — {unit.name}, năm {record.year} ({decision_text(record)})",
+                record.id,
+            )
+        )
+    return choices
+
+
+async def _decided(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
+    """The record, if it is recognised and in this leader's subtree."""
+    record = await ctx.session.get(ModelYear, record_id)
+    if record is None or record.state != RecordState.ACTIVE.value:
+        raise InputError(C.GONE)
+    unit = await repo.unit_of_record(ctx.session, record)
+    access = await repo.access_of(ctx.session, ctx.person)
+    if not access.can_manage(unit):
+        raise InputError(T.NO_RIGHT)
+    if record.review != Review.RECOGNISED.value:
+        raise InputError(T.NOT_RECOGNISED.format(name=record.name, status=review_status(record)))
+    return record, unit
+
+
+async def after_recognised(ctx: Ctx, data: Data) -> None:
+    record, unit = await _decided(ctx, data["record"])
+    data["record_name"] = record.name
+    data["unit_name"] = unit.name
+
+
+async def finish_decision(ctx: Ctx, data: Data) -> Outcome:
+    assert ctx.person is not None
+    locked = await repo.lock_record(ctx.session, data["record"])
+    if locked is None:
+        raise InputError(C.GONE)
+    record, unit = await _decided(ctx, locked.id)
+    # A part skipped ("bỏ qua") keeps what was recorded before.
+    recorded = {
+        "decision_number": record.decision_number,
+        "decision_date": record.decision_date.isoformat() if record.decision_date else None,
+        "decision_level": record.decision_level,
+    }
+    decided = store_decision(record, {k: data.get(k) or v for k, v in recorded.items()})
+    record.updated_at = ctx.now
+    await repo.audit(
+        ctx.session,
+        ctx.person.id,
+        "decision",
+        "model_year",
+        record.id,
+        {"unit": unit.id, **decided},
+        ctx.now,
+        ctx.channel,
+    )
+    return Outcome([Reply(T.decision_saved(record.name, unit.name, decision_text(record)))])
+
+
+DECISION = Flow(
+    name="decision",
+    title="Ghi số quyết định công nhận",
+    steps=(
+        Step(
+            key="record",
+            label="Mô hình",
+            prompt=T.PICK_RECOGNISED,
+            choices=recognised_choices,
+            after=after_recognised,
+            show=_show_reviewed,
+            editable=False,
+            auto_single=True,
+            auto_note=lambda c, _d: f"Mô hình đã công nhận duy nhất: {c.label}.",
+        ),
+        *decision_steps(),
+    ),
+    finish=finish_decision,
+)
+
+
+async def start_decision(ctx: Ctx, _args: str = "") -> Data | Reply:
+    if not await _recognised(ctx):
+        return Reply(T.NONE_RECOGNISED)
+    return {}
+
+
+FLOWS = (REVIEW, DECISION)
 COMMANDS = (
     Command(
         "duyet",
@@ -266,5 +472,15 @@ COMMANDS = (
         start=start_review,
         refusal="Chỉ lãnh đạo hoặc quản trị mới duyệt được mô hình đề xuất công nhận.",
         phrases=("duyet mo hinh", "xet duyet", "mo hinh cho duyet"),
+    ),
+    Command(
+        "quyetdinh",
+        "Lãnh đạo: ghi số, ngày, cấp quyết định công nhận mô hình",
+        order=91,
+        audience=Audience.LEADERS,
+        flow="decision",
+        start=start_decision,
+        refusal="Chỉ lãnh đạo hoặc quản trị mới ghi được quyết định công nhận.",
+        phrases=("ghi so quyet dinh", "so quyet dinh", "quyet dinh cong nhan"),
     ),
 )

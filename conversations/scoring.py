@@ -84,7 +84,7 @@ def parse_points(c: rubric.Criterion, text: str) -> Decimal:
     return value
 
 
-def _as_json(value: Decimal) -> str:
+def as_json(value: Decimal) -> str:
     """Points as kept in the flow's JSON state: "7" or "7.5"."""
     return str(int(value)) if value == value.to_integral_value() else f"{value.normalize():f}"
 
@@ -120,7 +120,7 @@ def _prompt(number: int) -> Any:
 
 def _parser(number: int) -> Any:
     async def parse(_ctx: Ctx, text: str, data: Data) -> str:
-        return _as_json(parse_points(criterion_of(data, number), text))
+        return as_json(parse_points(criterion_of(data, number), text))
 
     return parse
 
@@ -192,8 +192,8 @@ async def finish_score(ctx: Ctx, data: Data) -> Outcome:
         "model_year",
         record.id,
         {
-            "points": {str(n): _as_json(p) for n, p in sorted(points.items())},
-            "total": _as_json(result.total),
+            "points": {str(n): as_json(p) for n, p in sorted(points.items())},
+            "total": as_json(result.total),
             "passed": result.passed,
             "blocking": list(result.blocking),
         },
@@ -256,7 +256,7 @@ async def finish_pick(ctx: Ctx, data: Data) -> Outcome:
     numbers = [c.number for c in rubric.criteria_for(record.subject)]
     for number in numbers:
         if number in saved:
-            start[key_of(number)] = _as_json(saved[number])
+            start[key_of(number)] = as_json(saved[number])
     complete = all(n in saved for n in numbers)
     replies = []
     if complete:

@@ -93,12 +93,23 @@ EXPORT = Flow(
 )
 
 
+def _kind_of(text: str) -> str | None:
+    key = fold(text)
+    if not key:
+        return None
+    for choice in KIND_CHOICES:
+        if key in (fold(a) for a in choice.aliases):
+            return str(choice.value)
+    return None
+
+
 async def start_export(ctx: Ctx, args: str = "") -> Data | Reply:
     """``/xuat``, or ``/xuat pl1 2026`` straight to the file."""
     roots = await roots_of(ctx)
     if not roots:
         return Reply("Đồng chí chưa thuộc đơn vị nào nên chưa lấy được biểu.")
     data: Data = {}
+    words = []
     for word in args.split():
         if YEAR.match(word):
             try:
@@ -106,12 +117,14 @@ async def start_export(ctx: Ctx, args: str = "") -> Data | Reply:
             except InputError as err:
                 return Reply(err.message)
             continue
-        key = fold(word)
-        found = [c for c in KIND_CHOICES if key in (fold(a) for a in c.aliases)]
-        if not found:
+        words.append(word)
+    # The words name one sheet ("bieuchamdiem trong"), or each names one (the last wins).
+    for part in [" ".join(words)] if _kind_of(" ".join(words)) else words:
+        kind = _kind_of(part)
+        if kind is None:
             names = ", ".join(e.code for e in EXPORTS.values())
-            return Reply(f"Không có biểu “{word}”. Các biểu: {names}. Ví dụ: /xuat pl1 2026")
-        data["kind"] = found[0].value
+            return Reply(f"Không có biểu “{part}”. Các biểu: {names}. Ví dụ: /xuat pl1 2026")
+        data["kind"] = kind
     if "kind" in data and "year" not in data:
         data["year"] = ctx.local_now.year
     return data
@@ -165,7 +178,7 @@ COMMANDS = (
     ),
     Command(
         "xuat",
-        "Lấy biểu: Phụ lục 1, Phụ lục 4, chấm điểm, Biểu 1, tổng hợp",
+        "Lấy biểu: Phụ lục 1, Phụ lục 4, chấm điểm, Biểu 1, đề nghị, công nhận, tổng hợp",
         order=40,
         flow="export",
         start=start_export,

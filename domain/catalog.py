@@ -7,6 +7,8 @@ from __future__ import annotations
 import enum
 import re
 
+from domain.text import fold
+
 
 class Role(enum.StrEnum):
     OFFICER = "officer"
@@ -48,6 +50,42 @@ class Review(enum.StrEnum):
     REMOVED = "removed"  # thanh loại: off the list, not offered as "kept" next year
 
 
+class DecisionLevel(enum.StrEnum):
+    """The level whose decision recognised a model."""
+
+    XA = "xa"
+    PHUONG = "phuong"
+    HUYEN = "huyen"
+    KHOI = "khoi"
+    TINH = "tinh"
+
+
+DECISION_LEVEL_LABELS = {
+    DecisionLevel.XA: "Cấp xã",
+    DecisionLevel.PHUONG: "Cấp phường",
+    DecisionLevel.HUYEN: "Cấp huyện",
+    DecisionLevel.KHOI: "Cấp Đảng ủy Khối",
+    DecisionLevel.TINH: "Cấp tỉnh",
+}
+# Typed without diacritics, with or without "cấp": "phuong", "cap huyen", "thi xa".
+DECISION_LEVEL_ALIASES = {
+    DecisionLevel.XA: ("xa", "thi tran", "cap xa", "cap co so", "co so"),
+    DecisionLevel.PHUONG: ("phuong", "cap phuong"),
+    DecisionLevel.HUYEN: (
+        "huyen",
+        "cap huyen",
+        "quan",
+        "thi xa",
+        "thanh pho thuoc tinh",
+        "thi uy",
+        "huyen uy",
+        "quan uy",
+    ),
+    DecisionLevel.KHOI: ("khoi", "cap khoi", "dang uy khoi", "duk"),
+    DecisionLevel.TINH: ("tinh", "cap tinh", "tinh uy", "thanh pho", "thanh uy"),
+}
+
+
 FIELD_ORDER = (Field.KT, Field.VHXH, Field.QPAN, Field.XDD, Field.OTHER)
 FIELD_LABELS = {
     Field.KT: "Kinh tế (KT)",
@@ -83,6 +121,24 @@ LEAD_BODIES = (
     "Hội Cựu chiến binh",
     "Công đoàn",
 )
+# Who signs a unit's sheets when the unit names no one (dvk unit set-signer), by its kind.
+SIGNER_TITLES = {
+    "tinh": "T/M BAN THƯỜNG VỤ",
+    "xa": "T/M ĐẢNG ỦY",
+    "phuong": "T/M ĐẢNG ỦY",
+    "dang_uy": "T/M ĐẢNG ỦY",
+    "chi_bo": "T/M CHI BỘ",
+    "phong_ban": "TRƯỞNG BAN",
+    "doan_the": "T/M BAN THƯỜNG VỤ",
+}
+SIGNER_DEFAULT = "THỦ TRƯỞNG ĐƠN VỊ"
+
+
+def signer_title(kind: str, title: str | None) -> str:
+    """The title a unit's sheets are signed under: its own, else its kind's."""
+    return (title or "").strip() or SIGNER_TITLES.get(kind, SIGNER_DEFAULT)
+
+
 ROLE_LABELS = {"officer": "cán bộ phụ trách", "leader": "lãnh đạo", "admin": "quản trị"}
 UNIT_KINDS = {
     "tinh": "Tỉnh",
@@ -183,3 +239,13 @@ INTRO_PARTS: tuple[tuple[str, str, str, bool], ...] = (
 )
 INTRO_PART_KEYS = tuple(key for key, *_ in INTRO_PARTS)
 INTRO_PART_LABELS = {key: label for key, label, *_ in INTRO_PARTS}
+
+
+def parse_decision_level(text: str) -> DecisionLevel | None:
+    """The level typed with or without diacritics ("cấp phường", "cap huyen", "tỉnh")."""
+    key = re.sub(r"[^a-z ]+", " ", fold(text))
+    key = " ".join(key.split())
+    for level, aliases in DECISION_LEVEL_ALIASES.items():
+        if key in aliases or key == level.value:
+            return level
+    return None

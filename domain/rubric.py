@@ -29,6 +29,8 @@ COL_NUMBER = "STT"
 COL_CRITERION = "Tiêu chí"
 COL_MAXIMUM = "Điểm tối đa"
 COL_POINTS = "Điểm đánh giá"
+COL_SELF = "Điểm tự chấm"
+COL_COUNCIL = "Điểm thẩm định"
 COL_NOTE = "Ghi chú"
 
 PART_I_LABEL = "I"
@@ -299,6 +301,32 @@ def verdict(points: Mapping[int, Decimal], subject: str) -> Verdict:
         below_total=below_total,
         missing=missing,
     )
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The verdict recognition goes by: the council's (điểm thẩm định) when it has scored the
+    model, else the officer's self-score."""
+
+    verdict: Verdict
+    by_council: bool
+
+    @property
+    def source(self) -> str:
+        return COUNCIL_SOURCE if self.by_council else SELF_SOURCE
+
+
+SELF_SOURCE = "điểm tự chấm"
+COUNCIL_SOURCE = "điểm thẩm định"
+
+
+def assessed(
+    self_points: Mapping[int, Decimal], council_points: Mapping[int, Decimal], subject: str
+) -> Assessment:
+    """The verdict used for recognition: the council's points when there are any."""
+    if council_points:
+        return Assessment(verdict(council_points, subject), True)
+    return Assessment(verdict(self_points, subject), False)
 
 
 def join_numbers(numbers: tuple[int, ...]) -> str:

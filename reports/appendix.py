@@ -30,6 +30,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from domain.catalog import FIELD_LABELS, Field, Origin, RecordState, Subject
+from reports.signing import (
+    DEFAULT_ROW,
+    Pager,
+    block_height,
+    sign_xlsxwriter,
+    signature_lines,
+    xlsxwriter_footer,
+)
 from reports.style import XLSX_MIME, file_name
 from reports.xlsx_style import (
     Formats,
@@ -69,6 +77,7 @@ H_SUBJECT = "Chủ thể"
 H_COLLECTIVE = "Tập thể"
 H_INDIVIDUAL = "Cá nhân"
 TOTAL = "Tổng số"
+NOT_REPORTED = "(chưa báo cáo)"
 MARK = "x"
 DASH = "-"
 
@@ -257,6 +266,7 @@ class _Totals:
     """Counts of the year's active models, summed from the GROUP BY groups (a few dozen)."""
 
     by_origin_subject: Counter[tuple[bool, str]] = field(default_factory=Counter)
+    by_unit: Counter[tuple[int, bool]] = field(default_factory=Counter)  # (unit, kept)
     by_field: Counter[str] = field(default_factory=Counter)
     by_other_field: Counter[str] = field(default_factory=Counter)
 
@@ -288,6 +298,11 @@ async def _totals(session: AsyncSession, root: Unit, year: int, subtree: bool) -
             totals.by_field[fld] += n
         else:
             totals.by_other_field[(other or "").strip() or OTHER_FIELD_DEFAULT] += n
+    per_unit = _scoped(
+        select(Unit.id, ModelYear.origin, func.count()).select_from(ModelYear), root, year, subtree
+    ).group_by(Unit.id, ModelYear.origin)
+    for unit_id, origin, n in await session.execute(per_unit):
+        totals.by_unit[(unit_id, origin == Origin.KEPT.value)] += n
     return totals
 
 
@@ -323,6 +338,9 @@ class _Sheet:
 
     def __init__(self, wb: Any, name: str, widths: Sequence[float]) -> None:
         self.ws = wb.add_worksheet(name)
+        self.pager = Pager(widths, landscape=True)
+        self.pager.repeated(_HEAD_HEIGHT)
+        xlsxwriter_footer(self.ws)
         self.ncols = len(widths)
         self.widths = widths
         self.per_line = [_per_line(w) for w in widths]
@@ -344,6 +362,7 @@ class _Sheet:
     def next_row(self, height: float | None = None) -> int:
         self.row += 1
         start_row(self.ws, self.row, height)
+        self.pager.add(self.row + 1, height)
         return self.row
 
     def table_row(self, values: Sequence[Any], formats: Sequence[Any]) -> int:
@@ -364,9 +383,22 @@ class _Sheet:
             ws.write_blank(row, col, None, blank)
         return row
 
-    def unit_row(self, number: int, name: str) -> int:
-        """The sub-header of one unit's models: its number and name, in bold."""
-        return self.table_row((number, name), (self.bold_center, self.bold))
+    def unit_row(self, number: int, name: str, count: int) -> int:
+        """The sub-header of one unit's models: its number, name and how many models it has
+        (column (3)), in bold."""
+        return self.table_row(
+            (number, name, count), (self.bold_center, self.bold, self.bold_center)
+        )
+
+    def sign(self, root: Unit) -> None:
+        """The signature block after the table, with the last rows above it on its page; the
+        planned page breaks."""
+        lines = signature_lines(root.kind, root.signer_title)
+        self.pager.keep_with(block_height(lines))
+        self.row = sign_xlsxwriter(
+            self.ws, self.look, self.row + 1, self.widths, root.kind, root.signer_title
+        )
+        self.ws.set_h_pagebreaks(self.pager.breaks)
 
     def head(
         self,
@@ -455,6 +487,7 @@ class _Sheet:
 
 
 _LINE_HEIGHT = 15.75  # points per line of 12 pt Times New Roman
+_HEAD_HEIGHT = 36 + 30 + DEFAULT_ROW  # the header rows repeated on every page
 
 
 def _per_line(width: float) -> int:
@@ -513,8 +546,10 @@ class _Numbering:
     """The running numbers of the model rows: a unit's sub-header row (numbered) is written
     before its first model, and the models are numbered within their unit."""
 
-    def __init__(self, sheet: _Sheet) -> None:
+    def __init__(self, sheet: _Sheet, totals: _Totals, by_section: bool) -> None:
         self.sheet = sheet
+        self.totals = totals
+        self.by_section = by_section  # Phụ lục 1: a unit's count within its section
         self.unit_id: int | None = None
         self.unit_no = self.model_no = 0
 
@@ -524,10 +559,15 @@ class _Numbering:
 
     def model_cells(self, row: Row[*tuple[Any, ...]]) -> tuple[Any, ...]:
         """The first six cells of a model's row: dash, name, number, place, lead body, field."""
-        unit_id, unit_name, _origin, name, fld, other, subject, person, place, lead, *_ = row
+        unit_id, unit_name, origin, name, fld, other, subject, person, place, lead, *_ = row
         if unit_id != self.unit_id:
             self.unit_id, self.unit_no, self.model_no = unit_id, self.unit_no + 1, 0
-            self.sheet.unit_row(self.unit_no, unit_name)
+            by_unit = self.totals.by_unit
+            if self.by_section:
+                count = by_unit[(unit_id, origin == _KEPT)]
+            else:
+                count = by_unit[(unit_id, True)] + by_unit[(unit_id, False)]
+            self.sheet.unit_row(self.unit_no, unit_name, count)
         self.model_no += 1
         return (
             DASH,
@@ -566,7 +606,7 @@ async def build_pl1(session: AsyncSession, root: Unit, year: int, subtree: bool 
             ("II", PL1_SECTION_NEW.format(year=year), False),
         )
         opened = 0  # sections whose header row is written
-        numbering = _Numbering(sheet)
+        numbering = _Numbering(sheet, totals, by_section=True)
         async for row in _model_rows(session, root, year, subtree, kept_first=True):
             section = 0 if row.origin == kept_value else 1
             while opened <= section:  # also writes an empty section I
@@ -587,6 +627,7 @@ async def build_pl1(session: AsyncSession, root: Unit, year: int, subtree: bool 
             counts_row(*sections[opened])
             opened += 1
         sheet.footer(totals, PL1_NOTES)
+        sheet.sign(root)
     return buffer.getvalue()
 
 
@@ -616,17 +657,16 @@ async def build_pl4(session: AsyncSession, root: Unit, year: int, subtree: bool 
             (text, bold, bold_center, text, text, text, text, *(bold_center,) * 4),
         )
         model_looks = (center, text, center, text, text, text, text, *(center,) * 4)
-        numbering = _Numbering(sheet)
+        numbering = _Numbering(sheet, totals, by_section=False)
         async for row in _model_rows(session, root, year, subtree, kept_first=False):
             kept = row.origin == kept_value
             individual = row.subject == indiv
             results = row.results
-            # Column (7) is the year's results; a model whose results are not reported yet
-            # shows what it set out to do (its scale) rather than an empty cell.
+            # Column (7) is the year's results: "(chưa báo cáo)" until they are entered.
             sheet.table_row(
                 (
                     *numbering.model_cells(row),
-                    results if results and results.strip() else row.scale,
+                    results if results and results.strip() else NOT_REPORTED,
                     None if kept else MARK,
                     MARK if kept else None,
                     None if individual else MARK,
@@ -635,6 +675,7 @@ async def build_pl4(session: AsyncSession, root: Unit, year: int, subtree: bool 
                 model_looks,
             )
         sheet.footer(totals, PL4_NOTES)
+        sheet.sign(root)
     return buffer.getvalue()
 
 

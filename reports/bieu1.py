@@ -9,6 +9,7 @@ replaced by the year of the report.
 from __future__ import annotations
 
 import io
+import math
 from datetime import date, datetime, timedelta
 
 from openpyxl import Workbook
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.text import clean, fold
+from reports.signing import Rows
 from reports.style import cell, merge, setup_sheet, title
 from reports.summary import name_key, units_in_scope
 from storage.models import LeadDocument, Unit
@@ -25,6 +27,8 @@ LABEL = "Biểu 1"
 TITLE = "VĂN BẢN LÃNH ĐẠO, CHỈ ĐẠO, TRIỂN KHAI PHONG TRÀO THI ĐUA “DÂN VẬN KHÉO” NĂM {year}"
 HEADERS = ("STT", "Số, ngày, tháng, năm ban hành văn bản", "Nội dung văn bản")
 HEADER_ROW = 5
+WIDTHS = {1: 8, 2: 38, 3: 80}
+LINE_HEIGHT = 16.0  # points per line of 12-point Times New Roman
 NO_DOCUMENTS = "Chưa có văn bản nào."
 NUMBER_MAX = 100
 CONTENT_MAX = 2000
@@ -44,6 +48,14 @@ _ROMAN = (
     (4, "IV"),
     (1, "I"),
 )
+
+
+def _height(text: str, width: float) -> float:
+    """The height of a row whose cell of ``width`` holds ``text`` wrapped (generous: LibreOffice
+    does not grow rows by itself)."""
+    per_line = max(1, int(width * 1.1) - 2)
+    lines = sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+    return LINE_HEIGHT * lines + 4
 
 
 def roman(number: int) -> str:
@@ -133,16 +145,17 @@ async def build_bieu1(session: AsyncSession, root: Unit, year: int, subtree: boo
 
     wb = Workbook(write_only=True)
     ws: WriteOnlyWorksheet = wb.create_sheet(LABEL)
-    setup_sheet(ws, {1: 8, 2: 38, 3: 80}, header_rows=(HEADER_ROW, HEADER_ROW), freeze="A6")
+    setup_sheet(ws, WIDTHS, header_rows=(HEADER_ROW, HEADER_ROW), freeze="A6")
+    sheet = Rows(ws, list(WIDTHS.values()), landscape=True)
     where = f"{root.name} và các đơn vị trực thuộc" if grouped else root.name
-    ws.append([cell(ws, f"{LABEL}:", bold=True, border=False, wrap=False)])
-    ws.append([title(ws, TITLE.format(year=year))])
-    ws.append([title(ws, where, size=12, italic=True)])
-    ws.append([])
+    sheet.append([cell(ws, f"{LABEL}:", bold=True, border=False, wrap=False)])
+    sheet.append([title(ws, TITLE.format(year=year))], 20)
+    sheet.append([title(ws, where, size=12, italic=True)], 20)
+    sheet.append([])
     merge(ws, ["A2:C2", "A3:C3"])
-    ws.append([cell(ws, h, bold=True, horizontal="center") for h in HEADERS])
+    sheet.append([cell(ws, h, bold=True, horizontal="center") for h in HEADERS], 34)
+    sheet.pager.repeated(34)
 
-    row = HEADER_ROW
     merges: list[str] = []
     groups = 0
     for unit, _depth in scope:
@@ -151,29 +164,34 @@ async def build_bieu1(session: AsyncSession, root: Unit, year: int, subtree: boo
             continue
         if grouped:
             groups += 1
-            row += 1
-            ws.append(
+            row = sheet.append(
                 [
                     cell(ws, roman(groups), bold=True, horizontal="center"),
                     cell(ws, unit.name, bold=True),
                     cell(ws),
-                ]
+                ],
+                _height(unit.name, WIDTHS[2] + WIDTHS[3]),
             )
             merges.append(f"B{row}:C{row}")
         for number, document in enumerate(documents, start=1):
-            row += 1
-            ws.append(
+            sheet.append(
                 [
                     cell(ws, number, horizontal="center"),
                     cell(ws, number_and_date(document)),
                     cell(ws, document.content),
-                ]
+                ],
+                max(
+                    _height(number_and_date(document), WIDTHS[2]),
+                    _height(document.content, WIDTHS[3]),
+                ),
             )
-    if row == HEADER_ROW:
-        row += 1
-        ws.append([cell(ws, NO_DOCUMENTS, italic=True, horizontal="center"), cell(ws), cell(ws)])
+    if sheet.row == HEADER_ROW:
+        row = sheet.append(
+            [cell(ws, NO_DOCUMENTS, italic=True, horizontal="center"), cell(ws), cell(ws)]
+        )
         merges.append(f"A{row}:C{row}")
     merge(ws, merges)
+    sheet.sign(root.kind, root.signer_title)
 
     buffer = io.BytesIO()
     wb.save(buffer)

@@ -13,8 +13,9 @@ from domain.calendar import REGISTRATION
 from domain.messages import Document
 from reports.appendix import build_pl1, build_pl4
 from reports.bieu1 import build_bieu1
+from reports.decisions import build_proposed, build_recognised
 from reports.intro import build_intro
-from reports.score_sheet import build_score_sheet
+from reports.score_sheet import build_blank_score_sheet, build_score_sheet
 from reports.style import XLSX_MIME, file_name
 from reports.summary import build_summary
 from storage import deadlines
@@ -76,6 +77,18 @@ async def _summary(session: AsyncSession, scope: Scope) -> bytes:
     )
 
 
+async def _blank_score(session: AsyncSession, scope: Scope) -> bytes:
+    return await build_blank_score_sheet(session, scope.root, scope.year, scope.subtree)
+
+
+async def _proposed(session: AsyncSession, scope: Scope) -> bytes:
+    return await build_proposed(session, scope.root, scope.year, scope.subtree, scope.tz)
+
+
+async def _recognised(session: AsyncSession, scope: Scope) -> bytes:
+    return await build_recognised(session, scope.root, scope.year, scope.subtree, scope.tz)
+
+
 async def _intro(session: AsyncSession, scope: Scope) -> bytes:
     return await build_intro(session, scope.root, scope.year, scope.subtree)
 
@@ -91,7 +104,41 @@ EXPORTS: dict[str, Export] = {
             ("phu luc 4", "4"),
             _pl4,
         ),
-        Export("score", "Biểu chấm điểm", "Biểu chấm điểm", ("cham diem", "diem"), _score),
+        Export(
+            "score",
+            "Biểu chấm điểm",
+            "Biểu chấm điểm",
+            ("cham diem", "diem", "bieuchamdiem", "bieu cham diem"),
+            _score,
+        ),
+        Export(
+            "score_blank",
+            "Biểu chấm điểm trống (để chấm tay)",
+            "Biểu chấm điểm trống",
+            (
+                "bieuchamdiem trong",
+                "bieu cham diem trong",
+                "cham diem trong",
+                "chamdiem trong",
+                "score blank",
+                "trong",
+            ),
+            _blank_score,
+        ),
+        Export(
+            "dexuat",
+            "Danh sách đề nghị công nhận",
+            "Danh sách đề nghị công nhận",
+            ("de xuat", "de nghi", "de nghi cong nhan", "de xuat cong nhan"),
+            _proposed,
+        ),
+        Export(
+            "congnhan",
+            "Danh sách mô hình được công nhận",
+            "Danh sách được công nhận",
+            ("cong nhan", "duoc cong nhan", "quyet dinh"),
+            _recognised,
+        ),
         Export("bieu1", "Biểu 1 — Văn bản chỉ đạo", "Biểu 1", ("bieu 1", "van ban"), _bieu1),
         Export("summary", "Tổng hợp", "Tổng hợp", ("tong hop",), _summary),
         Export(

@@ -1,9 +1,12 @@
-"""Biểu chấm điểm mô hình (seed 002): one sheet per scored model of a year.
+"""Biểu chấm điểm mô hình (Kế hoạch năm 2024 (Yên Bái)): one sheet per scored model of a year.
 
 Each sheet is the form filled in for one model: its name, unit and subject above the table
-STT | Tiêu chí | Điểm tối đa | Điểm đánh giá | Ghi chú, Part I and the Part II section of the
-model's subject with every criterion's full wording (``reports/rubric.py``), the total, the
-pass rule and the verdict with its reasons.
+STT | Tiêu chí | Điểm tối đa | Điểm tự chấm | Điểm thẩm định | Ghi chú, Part I and the Part II
+section of the model's subject with every criterion's full wording (``domain/rubric.py``), the
+totals, the pass rule, the verdicts with their reasons (the council's assessment, when there
+is one, is the one recognition goes by: ``rubric.assessed``) and the signature block. Each
+sheet prints on one A4 page. :func:`build_blank_score_sheet` gives the form blank, to fill by
+hand.
 
 The scores are read in one streamed query of plain tuples ordered by model then criterion, so
 a province's thousands of models are written one sheet at a time in constant memory.
@@ -14,29 +17,33 @@ from __future__ import annotations
 import io
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import rubric
 from domain.catalog import SUBJECT_LABELS, RecordState, Subject
+from reports.signing import Rows
 from reports.style import cell, merge, setup_sheet, title
-from storage.models import DvkModel, ModelScore, ModelYear, Unit
+from storage.models import CouncilScore, DvkModel, ModelScore, ModelYear, Unit
 
-WIDTHS = {1: 7, 2: 60, 3: 9, 4: 10, 5: 14}
-LAST_COL = "E"
+WIDTHS = {1: 6, 2: 56, 3: 8, 4: 9, 5: 10, 6: 13}
+LAST_COL = "F"
 LINE_HEIGHT = 16.5  # points per wrapped line of 12-point Times New Roman
 SHEET_NAME_MAX = 31
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 EMPTY_SHEET = "Biểu chấm điểm"
+BLANK_SHEETS = {Subject.COLLECTIVE.value: "Tập thể", Subject.INDIVIDUAL.value: "Cá nhân"}
 MUST_MAX_NOTE = "phải đạt điểm tối đa"
 MISSING_NOTE = "chưa chấm"
+DOTS = "……………………………………………………"
+SELF_RESULT = "Kết quả tự chấm"
+COUNCIL_RESULT = "Kết quả thẩm định"
+USED_FOR = "Kết quả xét công nhận theo {source}."
 
 
 @dataclass
@@ -48,7 +55,8 @@ class _Model:
     subject: str
     subject_name: str
     unit_name: str
-    points: dict[int, Decimal] = field(default_factory=dict)
+    points: dict[int, Decimal] = field(default_factory=dict)  # self-score
+    council: dict[int, Decimal] = field(default_factory=dict)  # điểm thẩm định
 
 
 def _number(value: Decimal) -> int | float:
@@ -77,19 +85,8 @@ def sheet_name(name: str, used: set[str]) -> str:
     return candidate
 
 
-class _Sheet:
-    """A write-only sheet that knows its next row number, to set row heights and merges."""
-
-    def __init__(self, ws: WriteOnlyWorksheet) -> None:
-        self.ws = ws
-        self.row = 0
-
-    def append(self, cells: Sequence[Any], height: float | None = None) -> int:
-        self.row += 1
-        if height is not None:
-            self.ws.row_dimensions[self.row].height = height
-        self.ws.append(list(cells))
-        return self.row
+class _Sheet(Rows):
+    """One model's form: a write-only sheet printed on one A4 page, upright like the form."""
 
     def line(self, value: str, *, bold: bool = False, italic: bool = False) -> None:
         """A line of text across the whole table width, no border."""
@@ -111,16 +108,23 @@ def _new_sheet(wb: Workbook, name: str, header_row: int | None) -> _Sheet:
     rows = (header_row, header_row) if header_row is not None else None
     freeze = f"A{header_row + 1}" if header_row is not None else None
     setup_sheet(ws, WIDTHS, header_rows=rows, freeze=freeze)
-    # A one-model form of five narrow columns reads best upright, like the seed's page.
+    # A one-model form of narrow columns reads best upright, like the form's page, and is
+    # printed on one page: the verdict and the signatures stay with the table.
     ws.page_setup.orientation = "portrait"
-    return _Sheet(ws)
+    ws.page_setup.fitToHeight = 1
+    return _Sheet(ws, list(WIDTHS.values()), landscape=False)
 
 
 HEADER_ROW = 8  # title, year, blank, name, unit, subject, blank, then the table header
 
 
-def _write_model(wb: Workbook, model: _Model, year: int, used: set[str]) -> None:
-    sheet = _new_sheet(wb, sheet_name(model.name, used), HEADER_ROW)
+def _write_model(
+    wb: Workbook, model: _Model, year: int, used: set[str] | None, signer: Unit
+) -> None:
+    """The form of one model; ``used`` None: a blank form for a unit to fill by hand."""
+    blank = used is None
+    name = BLANK_SHEETS[model.subject] if used is None else sheet_name(model.name, used)
+    sheet = _new_sheet(wb, name, HEADER_ROW)
     ws = sheet.ws
     subject_label = SUBJECT_LABELS[Subject(model.subject)]
     sheet.title(rubric.SHEET_TITLE)
@@ -139,23 +143,33 @@ def _write_model(wb: Workbook, model: _Model, year: int, used: set[str]) -> None
             head(rubric.COL_NUMBER),
             head(rubric.COL_CRITERION),
             head(rubric.COL_MAXIMUM),
-            head(rubric.COL_POINTS),
+            head(rubric.COL_SELF),
+            head(rubric.COL_COUNCIL),
             head(rubric.COL_NOTE),
         ],
         2 * LINE_HEIGHT,
     )
     assert row == HEADER_ROW
 
-    result = rubric.verdict(model.points, model.subject)
     criteria = rubric.criteria_for(model.subject)
 
-    def subtotal(part: str) -> int | float | None:
+    def subtotal(points: dict[int, Decimal], part: str | None) -> int | float | None:
         values = [
-            model.points[c.number] for c in criteria if c.part == part and c.number in model.points
+            points[c.number]
+            for c in criteria
+            if (part is None or c.part == part) and c.number in points
         ]
         return _number(sum(values, Decimal(0))) if values else None
 
-    def heading(label: str, text: str, maximum: Decimal | None, points: Any = None) -> None:
+    def heading(label: str, text: str, maximum: Decimal | None, part: str | None = "") -> None:
+        given = (
+            (None, None)
+            if part == ""
+            else (
+                subtotal(model.points, part),
+                subtotal(model.council, part),
+            )
+        )
         sheet.append(
             [
                 cell(ws, label, bold=True, horizontal="center"),
@@ -166,7 +180,7 @@ def _write_model(wb: Workbook, model: _Model, year: int, used: set[str]) -> None
                     bold=True,
                     horizontal="center",
                 ),
-                cell(ws, points, bold=True, horizontal="center"),
+                *(cell(ws, g, bold=True, horizontal="center") for g in given),
                 cell(ws, None),
             ],
             LINE_HEIGHT * _lines(text, WIDTHS[2]),
@@ -177,22 +191,24 @@ def _write_model(wb: Workbook, model: _Model, year: int, used: set[str]) -> None
         notes = []
         if c.must_max:
             notes.append(MUST_MAX_NOTE)
-        if given is None:
+        if given is None and not blank:
             notes.append(MISSING_NOTE)
         note = "; ".join(notes).capitalize()
+        council = model.council.get(c.number)
         sheet.append(
             [
                 cell(ws, c.number, horizontal="center"),
                 cell(ws, c.text, horizontal="justify"),
                 cell(ws, _number(c.maximum), horizontal="center"),
                 cell(ws, None if given is None else _number(given), horizontal="center"),
+                cell(ws, None if council is None else _number(council), horizontal="center"),
                 cell(ws, note or None, italic=True, size=11),
             ],
             LINE_HEIGHT
-            * max(_lines(c.text, WIDTHS[2]), _lines(note, WIDTHS[5] * 12 / 11) if note else 1),
+            * max(_lines(c.text, WIDTHS[2]), _lines(note, WIDTHS[6] * 12 / 11) if note else 1),
         )
 
-    heading(rubric.PART_I_LABEL, rubric.PART_I_TITLE, rubric.PART_I_MAX, subtotal("I"))
+    heading(rubric.PART_I_LABEL, rubric.PART_I_TITLE, rubric.PART_I_MAX, "I")
     for c in criteria:
         if c.part == "I":
             criterion_row(c)
@@ -200,20 +216,41 @@ def _write_model(wb: Workbook, model: _Model, year: int, used: set[str]) -> None
         rubric.PART_II_LABEL,
         f"{rubric.PART_II_TITLE}\n{rubric.PART_II_NOTE}",
         rubric.PART_II_MAX,
-        subtotal("II"),
+        "II",
     )
     heading(*rubric.part_two_heading(model.subject), None)
     for c in criteria:
         if c.part == "II":
             criterion_row(c)
-    heading("", rubric.TOTAL_LABEL, rubric.TOTAL_MAX, _number(result.total))
+    heading("", rubric.TOTAL_LABEL, rubric.TOTAL_MAX, None)
 
     sheet.blank()
     sheet.line(rubric.RULE_TEXT, italic=True)
-    sheet.line(f"Kết quả: {rubric.verdict_text(result)}.", bold=True)
-    missing = rubric.missing_text(result)
+    if blank:
+        sheet.line(f"Kết quả: {DOTS}", bold=True)
+    else:
+        _verdicts(sheet, model)
+    sheet.sign(signer.kind, signer.signer_title, breaks=False)
+
+
+def _verdicts(sheet: _Sheet, model: _Model) -> None:
+    """The verdict of the self-score and, when the council scored, of its assessment; then
+    which one recognition goes by."""
+    own = rubric.verdict(model.points, model.subject)
+    if not model.council:
+        sheet.line(f"Kết quả: {rubric.verdict_text(own)}.", bold=True)
+        missing = rubric.missing_text(own)
+        if missing is not None:
+            sheet.line(missing, italic=True)
+        return
+    assessment = rubric.assessed(model.points, model.council, model.subject)
+    council = assessment.verdict
+    sheet.line(f"{SELF_RESULT}: {rubric.verdict_text(own)}.")
+    sheet.line(f"{COUNCIL_RESULT}: {rubric.verdict_text(council)}.", bold=True)
+    missing = rubric.missing_text(council)
     if missing is not None:
         sheet.line(missing, italic=True)
+    sheet.line(USED_FOR.format(source=assessment.source), italic=True)
 
 
 def _write_empty(wb: Workbook, root: Unit, year: int, subtree: bool) -> None:
@@ -223,6 +260,21 @@ def _write_empty(wb: Workbook, root: Unit, year: int, subtree: bool) -> None:
     sheet.title(f"Năm {year}", size=12, italic=True)
     sheet.blank()
     sheet.line(f"Chưa có mô hình nào được chấm điểm năm {year} — {where}.")
+    sheet.finish()
+
+
+async def build_blank_score_sheet(
+    _session: AsyncSession, root: Unit, year: int, _subtree: bool = True
+) -> bytes:
+    """A blank Biểu chấm điểm for ``root`` to fill by hand: one sheet for a model of a
+    collective, one for a model of an individual, every criterion with its maximum."""
+    wb = Workbook(write_only=True)
+    for subject in BLANK_SHEETS:
+        model = _Model(0, DOTS, subject, DOTS, root.name)
+        _write_model(wb, model, year, None, root)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
 
 
 async def build_score_sheet(
@@ -232,6 +284,20 @@ async def build_score_sheet(
     ``subtree``, every unit below it) that has at least one criterion scored, as .xlsx bytes.
     """
     scope = Unit.path.startswith(root.path, autoescape=True) if subtree else Unit.id == root.id
+    points = union_all(
+        select(
+            ModelScore.model_year_id.label("record"),
+            ModelScore.criterion.label("criterion"),
+            ModelScore.points.label("points"),
+            literal(0).label("council"),
+        ),
+        select(
+            CouncilScore.model_year_id,
+            CouncilScore.criterion,
+            CouncilScore.points,
+            literal(1),
+        ),
+    ).subquery("points")
     query = (
         select(
             ModelYear.id,
@@ -239,27 +305,28 @@ async def build_score_sheet(
             ModelYear.subject,
             ModelYear.subject_name,
             Unit.name,
-            ModelScore.criterion,
-            ModelScore.points,
+            points.c.criterion,
+            points.c.points,
+            points.c.council,
         )
         .join(DvkModel, DvkModel.id == ModelYear.model_id)
         .join(Unit, Unit.id == DvkModel.unit_id)
-        .join(ModelScore, ModelScore.model_year_id == ModelYear.id)
+        .join(points, points.c.record == ModelYear.id)
         .where(ModelYear.year == year, ModelYear.state == RecordState.ACTIVE.value, scope)
-        .order_by(Unit.path, ModelYear.id, ModelScore.criterion)
+        .order_by(Unit.path, ModelYear.id, points.c.council, points.c.criterion)
     )
     wb = Workbook(write_only=True)
     used: set[str] = set()
     current: _Model | None = None
     rows = await session.stream(query)
-    async for my_id, name, subject, subject_name, unit_name, criterion, points in rows:
+    async for my_id, name, subject, subject_name, unit_name, criterion, given, council in rows:
         if current is None or current.id != my_id:
             if current is not None:
-                _write_model(wb, current, year, used)
+                _write_model(wb, current, year, used, root)
             current = _Model(my_id, name, subject, subject_name, unit_name)
-        current.points[criterion] = Decimal(points)
+        (current.council if council else current.points)[criterion] = Decimal(given)
     if current is not None:
-        _write_model(wb, current, year, used)
+        _write_model(wb, current, year, used, root)
     else:
         _write_empty(wb, root, year, subtree)
     buffer = io.BytesIO()

@@ -70,6 +70,8 @@ class Unit(Base):
     # Materialised path "/1/5/12/": a subtree is one indexed LIKE prefix query on any database.
     path: Mapped[str] = mapped_column(String(1000), index=True, default="")
     created_at: Mapped[datetime]
+    # Who signs the unit's sheets ("T/M ĐẢNG ỦY", "TRƯỞNG BAN"…); None: derived from the kind.
+    signer_title: Mapped[str | None] = mapped_column(String(200))
 
     __table_args__ = (UniqueConstraint("parent_id", "name", name="uq_units_parent_name"),)
 
@@ -237,6 +239,10 @@ class ModelYear(Base):
     proposed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None]
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    # The decision recognising the model (recognised only): number, date, level (DecisionLevel).
+    decision_number: Mapped[str | None] = mapped_column(String(100))
+    decision_date: Mapped[date | None] = mapped_column(Date)
+    decision_level: Mapped[str | None] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(String(20), default=RecordState.ACTIVE.value)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
@@ -266,6 +272,26 @@ class ModelScore(Base):
 
     __table_args__ = (
         UniqueConstraint("model_year_id", "criterion", name="uq_model_scores_criterion"),
+    )
+
+
+class CouncilScore(Base):
+    """Points the council (a leader, for the level deciding on recognition) gives to one
+    criterion of a model's year: the assessment (điểm thẩm định), beside the self-score."""
+
+    __tablename__ = "council_scores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_year_id: Mapped[int] = mapped_column(
+        ForeignKey("model_years.id", ondelete="CASCADE"), index=True
+    )
+    criterion: Mapped[int] = mapped_column(Integer)  # 1–15
+    points: Mapped[Decimal] = mapped_column(Numeric(4, 1))  # halves allowed
+    scored_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    scored_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("model_year_id", "criterion", name="uq_council_scores_criterion"),
     )
 
 

@@ -20,6 +20,7 @@ from storage.models import (
     Account,
     AuditLog,
     ConversationState,
+    CouncilScore,
     DvkModel,
     Invite,
     LinkCode,
@@ -551,16 +552,17 @@ async def lock_record(session: AsyncSession, record_id: int) -> ModelYear | None
 
 
 async def scores_of(
-    session: AsyncSession, record_ids: Iterable[int]
+    session: AsyncSession, record_ids: Iterable[int], council: bool = False
 ) -> dict[int, dict[int, Decimal]]:
     """Saved points per record: record id → criterion → points (records without any are
-    absent)."""
+    absent); the self-score, or with ``council`` the council's assessment."""
     ids = list(record_ids)
     if not ids:
         return {}
+    table = CouncilScore if council else ModelScore
     rows = await session.execute(
-        select(ModelScore.model_year_id, ModelScore.criterion, ModelScore.points).where(
-            ModelScore.model_year_id.in_(ids)
+        select(table.model_year_id, table.criterion, table.points).where(
+            table.model_year_id.in_(ids)
         )
     )
     scores: dict[int, dict[int, Decimal]] = {}
@@ -575,15 +577,18 @@ async def replace_scores(
     points: Mapping[int, Decimal],
     person_id: int | None,
     now: datetime,
+    council: bool = False,
 ) -> None:
-    """The record's points become exactly ``points`` (earlier ones are deleted)."""
+    """The record's points become exactly ``points`` (earlier ones are deleted): the
+    officer's self-score, or with ``council`` the council's assessment."""
+    table = CouncilScore if council else ModelScore
     await session.execute(
-        delete(ModelScore)
-        .where(ModelScore.model_year_id == record_id)
+        delete(table)
+        .where(table.model_year_id == record_id)
         .execution_options(synchronize_session=False)
     )
     session.add_all(
-        ModelScore(
+        table(
             model_year_id=record_id,
             criterion=criterion,
             points=value,
@@ -596,10 +601,10 @@ async def replace_scores(
 
 
 async def proposed_records(
-    session: AsyncSession, paths: Sequence[str]
+    session: AsyncSession, paths: Sequence[str], review: str = Review.PROPOSED.value
 ) -> list[tuple[ModelYear, Unit]]:
-    """Active records proposed for recognition in the subtrees at ``paths`` (a leader's),
-    oldest proposal first."""
+    """Active records proposed for recognition (or, with ``review``, at that stage: e.g.
+    recognised) in the subtrees at ``paths`` (a leader's), oldest proposal first."""
     if not paths:
         return []
     rows = await session.execute(
@@ -607,7 +612,7 @@ async def proposed_records(
         .join(DvkModel, DvkModel.id == ModelYear.model_id)
         .join(Unit, Unit.id == DvkModel.unit_id)
         .where(
-            ModelYear.review == Review.PROPOSED.value,
+            ModelYear.review == review,
             ModelYear.state == RecordState.ACTIVE.value,
             or_(*(Unit.path.startswith(p, autoescape=True) for p in paths)),
         )

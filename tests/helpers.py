@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -250,6 +251,19 @@ class Chat:
 
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+PDFTOTEXT = shutil.which("pdftotext")
+# Set by .ci/run: a test that needs LibreOffice fails instead of skipping without it.
+REQUIRE_LIBREOFFICE = os.environ.get("DVK_REQUIRE_LIBREOFFICE") == "1"
+
+
+def need_libreoffice() -> None:
+    """Skip the calling test without LibreOffice and pdftotext, or fail it under
+    ``DVK_REQUIRE_LIBREOFFICE=1``."""
+    if SOFFICE is None or PDFTOTEXT is None:
+        reason = "LibreOffice or pdftotext is not installed"
+        if REQUIRE_LIBREOFFICE:
+            pytest.fail(f"{reason}; DVK_REQUIRE_LIBREOFFICE=1 makes these tests mandatory")
+        pytest.skip(reason)
 
 
 async def assert_libreoffice_opens(tmp_path: Path, files: dict[str, bytes]) -> None:

@@ -10,13 +10,15 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reports import appendix
 from reports.appendix import appendix_file_name, build_pl1, build_pl4
+from reports.signing import MAKER, MAKER_HINT, PLACE_DATE, SIGNER_HINT
 from storage import repo
-from storage.models import ModelYear, Unit
-from tests.helpers import SOFFICE, add_model_year, assert_libreoffice_opens
+from storage.models import DvkModel, ModelYear, Unit
+from tests.helpers import add_model_year, assert_libreoffice_opens, need_libreoffice
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 YEAR = 2026
@@ -192,6 +194,16 @@ def row(width: int, *values: Any) -> tuple[Any, ...]:
     return (*values, *([None] * (width - len(values))))
 
 
+def signature(width: int, signer: str = "T/M ĐẢNG ỦY") -> list[tuple[Any, ...]]:
+    """The signature block: the left part is columns (1)–(4), the right one the rest."""
+    return [
+        row(width),
+        row(width, *[None] * 4, PLACE_DATE),
+        row(width, MAKER, None, None, None, signer),
+        row(width, MAKER_HINT, None, None, None, SIGNER_HINT),
+    ]
+
+
 def footer(
     width: int, fields: list[int], others: list[tuple[str, int]], subjects: tuple[int, int]
 ) -> list[tuple[Any, ...]]:
@@ -250,19 +262,19 @@ async def test_pl1_every_value_of_a_known_dataset(
     assert got[7:] == [
         row(9, None, "Tổng số", 10, None, None, None, None, 8, 2),
         row(9, "I", "Mô hình tiếp tục duy trì từ năm 2025", 4, None, None, None, None, 4, 0),
-        row(9, 1, "Đảng bộ phường Minh Khai"),
+        row(9, 1, "Đảng bộ phường Minh Khai", 1),
         model(1, "Camera an ninh khu dân cư", "Tổ dân phố 3", "Công an phường", QPAN, "20 camera"),
-        row(9, 2, "Chi bộ Tổ dân phố 1"),
+        row(9, 2, "Chi bộ Tổ dân phố 1", 2),
         model(1, "Ngày thứ Bảy vì dân", "Tổ dân phố 1", "Đảng ủy", XDD, "2 buổi/tháng"),
         model(
             2, "Tuyến phố văn minh", "Tổ dân phố 1", "Chi bộ", "Xây dựng đô thị văn minh", "210 hộ"
         ),
-        row(9, 3, "Ban Công tác Mặt trận"),
+        row(9, 3, "Ban Công tác Mặt trận", 1),
         model(1, "Tủ sách cộng đồng", "Nhà văn hóa tổ 5", "MTTQ", VHXH, "500 đầu sách"),
         row(9, "II", "Mô hình đăng ký mới năm 2026", 6, None, None, None, None, 4, 2),
-        row(9, 1, "Đảng bộ phường Minh Khai"),
+        row(9, 1, "Đảng bộ phường Minh Khai", 1),
         model(1, "Chợ 4.0 không dùng tiền mặt", "Chợ Minh Khai", "UBND", KT, "12 tiểu thương"),
-        row(9, 2, "Chi bộ Tổ dân phố 1"),
+        row(9, 2, "Chi bộ Tổ dân phố 1", 3),
         model(1, "Bếp ăn 0 đồng", "Tổ dân phố 1", "Chi bộ", KT, "50 suất/tuần"),
         model(2, "Vườn rau sạch", "Tổ dân phố 1", "Chi bộ", KT, "1,5 ha"),
         model(
@@ -274,7 +286,7 @@ async def test_pl1_every_value_of_a_known_dataset(
             "40 hội viên",
             True,
         ),
-        row(9, 3, "Chi hội Phụ nữ tổ 1"),
+        row(9, 3, "Chi hội Phụ nữ tổ 1", 1),
         model(
             1,
             "Gương người tốt việc tốt (Trần Thị Hoa)",
@@ -284,10 +296,11 @@ async def test_pl1_every_value_of_a_known_dataset(
             "Giúp 5 hộ nghèo",
             True,
         ),
-        row(9, 4, "Ban Công tác Mặt trận"),
+        row(9, 4, "Ban Công tác Mặt trận", 1),
         model(1, "Tổ tự quản an ninh", "Tổ dân phố 5", "MTTQ", QPAN, "30 hộ"),
         *footer(9, [3, 2, 2, 1], [("Xây dựng đô thị văn minh", 1), ("khác", 1)], (8, 2)),
         *(row(9, None, note) for note in PL1_NOTES),
+        *signature(9),
     ]
 
 
@@ -330,7 +343,7 @@ async def test_pl4_every_value_of_a_known_dataset(
     ]
     assert got[7:] == [
         row(11, None, "Tổng số", 10, None, None, None, None, 6, 4, 8, 2),
-        row(11, 1, "Đảng bộ phường Minh Khai"),
+        row(11, 1, "Đảng bộ phường Minh Khai", 2),
         model(
             1,
             "Chợ 4.0 không dùng tiền mặt",
@@ -341,18 +354,18 @@ async def test_pl4_every_value_of_a_known_dataset(
             *new,
             *coll,
         ),
-        # No results reported: the scale stands in.
+        # No results reported: said so, not the registration's scale.
         model(
             2,
             "Camera an ninh khu dân cư",
             "Tổ dân phố 3",
             "Công an phường",
             QPAN,
-            "20 camera",
+            "(chưa báo cáo)",
             *kept,
             *coll,
         ),
-        row(11, 2, "Chi bộ Tổ dân phố 1"),
+        row(11, 2, "Chi bộ Tổ dân phố 1", 5),
         model(1, "Bếp ăn 0 đồng", "Tổ dân phố 1", "Chi bộ", KT, "2.600 suất ăn", *new, *coll),
         model(2, "Vườn rau sạch", "Tổ dân phố 1", "Chi bộ", KT, "Thu 120 triệu đồng", *new, *coll),
         model(
@@ -361,7 +374,7 @@ async def test_pl4_every_value_of_a_known_dataset(
             "Tổ dân phố 1",
             "Chi bộ",
             VHXH,
-            "40 hội viên",
+            "(chưa báo cáo)",
             *new,
             *ind,
         ),
@@ -385,7 +398,7 @@ async def test_pl4_every_value_of_a_known_dataset(
             *kept,
             *coll,
         ),
-        row(11, 3, "Chi hội Phụ nữ tổ 1"),
+        row(11, 3, "Chi hội Phụ nữ tổ 1", 1),
         model(
             1,
             "Gương người tốt việc tốt (Trần Thị Hoa)",
@@ -396,7 +409,7 @@ async def test_pl4_every_value_of_a_known_dataset(
             *new,
             *ind,
         ),
-        row(11, 4, "Ban Công tác Mặt trận"),
+        row(11, 4, "Ban Công tác Mặt trận", 2),
         model(
             1,
             "Tổ tự quản an ninh",
@@ -419,6 +432,7 @@ async def test_pl4_every_value_of_a_known_dataset(
         ),
         *footer(11, [3, 2, 2, 1], [("Xây dựng đô thị văn minh", 1), ("khác", 1)], (8, 2)),
         *(row(11, None, note) for note in PL4_NOTES),
+        *signature(11),
     ]
 
 
@@ -462,9 +476,15 @@ async def test_official_look(sessionmaker: async_sessionmaker[AsyncSession], tre
     assert header4 <= merged4
     # Below the table (rows 8–27): each totals line and note spans the table, "Ghi chú:" the
     # whole width; no data row is merged.
+    # Then the signature block: its left part columns A–D, its right part E–I.
     assert merged1 - header1 == (
-        {f"B{r}:I{r}" for r in range(29, 39)} | {"A40:I40"} | {f"B{r}:I{r}" for r in range(41, 48)}
+        {f"B{r}:I{r}" for r in range(29, 39)}
+        | {"A40:I40"}
+        | {f"B{r}:I{r}" for r in range(41, 48)}
+        | {"E49:I49", "A50:D50", "E50:I50", "A51:D51", "E51:I51"}
     )
+    for ws in (ws1, ws4):
+        assert ws.oddFooter.center.text == "Trang &P/&N"
     for ws, unit_row in ((ws1, 10), (ws4, 9)):
         assert ws.freeze_panes == "A8"
         assert ws.print_title_rows == "$5:$7"
@@ -524,7 +544,7 @@ async def test_text_is_written_as_text(
     names = ["=1+2", "http://example.com/mo-hinh", "<r>Mô hình</r>", "  Tổ 3, ấp <Mới> & co  "]
     async with sessionmaker() as s, s.begin():
         for name in names:
-            await add_model(s, tree.youth, name, field="KT", scale="=SUM(A1:A2)")
+            await add_model(s, tree.youth, name, field="KT", results="=SUM(A1:A2)")
     async with sessionmaker() as session:
         data = await build_pl4(session, tree.youth, YEAR)
     ws = load_workbook(BytesIO(data))["Phụ lục 4"]
@@ -589,7 +609,7 @@ async def test_only_the_years_active_records_of_the_subtree(
         row(9, None, "Tổng số", 1, *[None] * 4, 1, 0),
         row(9, "I", "Mô hình tiếp tục duy trì từ năm 2024", 0, *[None] * 4, 0, 0),
         row(9, "II", "Mô hình đăng ký mới năm 2025", 1, *[None] * 4, 1, 0),
-        row(9, 1, "Chi bộ Tổ dân phố 1"),
+        row(9, 1, "Chi bộ Tổ dân phố 1", 1),
         row(9, "-", "Mô hình năm 2025", 1, "Tổ dân phố 1", "Chi bộ", VHXH, "10 hộ", "x"),
     ]
     assert model_names(other_ward, "Phụ lục 4") == ["Mô hình xã Tân Lập"]
@@ -607,11 +627,13 @@ async def test_a_unit_without_models(
         row(9, "II", "Mô hình đăng ký mới năm 2026", 0, *[None] * 4, 0, 0),
         *footer(9, [0, 0, 0, 0], [], (0, 0)),
         *(row(9, None, note) for note in PL1_NOTES),
+        *signature(9, "T/M BAN THƯỜNG VỤ"),
     ]
     assert rows(pl4, "Phụ lục 4")[7:] == [
         row(11, None, "Tổng số", 0, *[None] * 4, 0, 0, 0, 0),
         *footer(11, [0, 0, 0, 0], [], (0, 0)),
         *(row(11, None, note) for note in PL4_NOTES),
+        *signature(11, "T/M BAN THƯỜNG VỤ"),
     ]
 
 
@@ -639,13 +661,63 @@ def test_file_name() -> None:
     assert appendix_file_name(4, unit, 2026) == "Phu_luc_4_Dang_bo_phuong_Minh_Khai_2026.xlsx"
 
 
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
 async def test_libreoffice_opens_both(
     sessionmaker: async_sessionmaker[AsyncSession], tree: Tree, tmp_path: Path
 ) -> None:
+    need_libreoffice()
     async with sessionmaker() as session:
         files = {
             "pl1.xlsx": await build_pl1(session, tree.ward, YEAR),
             "pl4.xlsx": await build_pl4(session, tree.ward, YEAR),
         }
     await assert_libreoffice_opens(tmp_path, files)
+
+
+async def test_column_3_totals_are_sums_of_the_unit_rows(
+    sessionmaker: async_sessionmaker[AsyncSession], tree: Tree
+) -> None:
+    """Column (3) "Số lượng": a unit's row holds how many models it has (its models are
+    numbered 1, 2, 3… under it, the last number the same), a section's row (Phụ lục 1: I, II)
+    the sum of its units' rows, "Tổng số" the sum of all units' rows, as many as the active
+    models of the year in the database."""
+    async with sessionmaker() as session:
+        pl1 = rows(await build_pl1(session, tree.ward, YEAR), "Phụ lục 1")
+        pl4 = rows(await build_pl4(session, tree.ward, YEAR), "Phụ lục 4")
+        in_db = await session.scalar(
+            select(func.count(ModelYear.id))
+            .join(DvkModel, DvkModel.id == ModelYear.model_id)
+            .join(Unit, Unit.id == DvkModel.unit_id)
+            .where(
+                ModelYear.year == YEAR,
+                ModelYear.state == "active",
+                Unit.path.startswith(tree.ward.path),
+            )
+        )
+
+    def blocks(table: list[tuple[Any, ...]]) -> dict[Any, list[tuple[Any, list[int]]]]:
+        """Section label → [(unit row's count, numbers of its models)]."""
+        found: dict[Any, list[tuple[Any, list[int]]]] = {}
+        section: Any = None
+        for r in table:
+            if r[0] in ("I", "II"):
+                section = r[0]
+                found.setdefault(section, [])
+            elif isinstance(r[0], int):
+                found.setdefault(section, []).append((r[2], []))
+            elif r[0] == "-":
+                found[section][-1][1].append(r[2])
+        return found
+
+    for table in (pl1, pl4):
+        body = [r for r in table[8:] if r[0] != "*"]
+        total = table[7]
+        assert total[1] == "Tổng số"
+        units = [u for group in blocks(body).values() for u in group]
+        for count, numbers in units:
+            assert numbers == list(range(1, count + 1))
+        assert total[2] == sum(count for count, _ in units) == in_db
+    sections = blocks([r for r in pl1[8:] if r[0] != "*"])
+    by_label = {r[0]: r[2] for r in pl1 if r[0] in ("I", "II")}
+    for label in ("I", "II"):
+        assert by_label[label] == sum(count for count, _ in sections[label])
+    assert pl1[7][2] == by_label["I"] + by_label["II"]

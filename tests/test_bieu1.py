@@ -10,7 +10,9 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.catalog import signer_title
 from reports.bieu1 import add_document, build_bieu1, roman
+from reports.signing import MAKER, PLACE_DATE
 from storage import repo
 from storage.models import LeadDocument, Unit
 from tests.helpers import Clock, World
@@ -40,7 +42,15 @@ async def rows_of(
         content = await build_bieu1(session, root, year, subtree)
     wb = load_workbook(io.BytesIO(content))
     assert wb.sheetnames == ["Biểu 1"]
-    return list(wb["Biểu 1"].iter_rows(values_only=True))
+    rows = list(wb["Biểu 1"].iter_rows(values_only=True))
+    # The table, without the signature block that follows it (a blank row, the place-date
+    # line, who signs, the hints).
+    at = next(i for i, r in enumerate(rows) if PLACE_DATE in r)
+    assert rows[at - 1] == (None, None, None)
+    assert rows[at] == (None, None, PLACE_DATE)
+    assert rows[at + 1][0] == MAKER
+    assert rows[at + 1][2] == signer_title(root.kind, root.signer_title)
+    return rows[: at - 1]
 
 
 @pytest.fixture

@@ -404,8 +404,12 @@ async def test_help_for_an_officer(core: Core, world: World) -> None:
     assert [name for name, _ in MENU][-3:] == ["lienket", "huy", "trogiup"]
     # Only the commands an officer may use: not the leaders' (/tonghop, /duyet) nor the
     # admins' (/hanchot).
-    officer_menu = [(n, d) for n, d in MENU if n not in {"tonghop", "duyet", "hanchot", "giahan"}]
-    assert len(officer_menu) == len(MENU) - 4
+    officer_menu = [
+        (n, d)
+        for n, d in MENU
+        if n not in {"tonghop", "duyet", "thamdinh", "quyetdinh", "hanchot", "giahan"}
+    ]
+    assert len(officer_menu) == len(MENU) - 6
     lan = Chat(core, "lan")
     await lan.send("/trogiup")
     text = lan.last.text

@@ -173,7 +173,8 @@ async def test_bad_export_arguments_are_explained(core: Core, world: World) -> N
     lan = Chat(core, "lan")
     assert (await lan.send("/xuat pl9")) == [
         Reply(
-            "Không có biểu “pl9”. Các biểu: pl1, pl4, score, bieu1, summary, intro. "
+            "Không có biểu “pl9”. Các biểu: pl1, pl4, score, score_blank, dexuat, congnhan, bieu1, "
+            "summary, intro. "
             "Ví dụ: /xuat pl1 2026"
         )
     ]

@@ -1,5 +1,6 @@
 """Every workbook the assistant hands out opens in LibreOffice (converted headless to PDF,
-which fails on a file LibreOffice would have to repair). Skipped when it is not installed."""
+which fails on a file LibreOffice would have to repair). Skipped when it is not installed,
+unless DVK_REQUIRE_LIBREOFFICE=1."""
 
 from __future__ import annotations
 
@@ -7,21 +8,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reports.exports import EXPORTS, Scope
 from storage.models import LeadDocument, ModelIntro, ModelScore, ModelYear
 from tests.conftest import TZ
-from tests.helpers import SOFFICE, World, assert_libreoffice_opens
+from tests.helpers import World, assert_libreoffice_opens, need_libreoffice
 from tests.test_exports import add_model
 
 
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
 async def test_every_workbook_opens_in_libreoffice(
     sessionmaker: async_sessionmaker[AsyncSession], world: World, tmp_path: Path
 ) -> None:
+    need_libreoffice()
     now = datetime(2026, 11, 20, 9, 0, tzinfo=TZ)
     await add_model(sessionmaker, world.cell1, "Tuyến phố xanh <sạch> & đẹp", "VHXH")
     await add_model(sessionmaker, world.women, "=Phụ nữ tiết kiệm", "KT", "individual")

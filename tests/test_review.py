@@ -3,6 +3,7 @@ leader's subtree, and removed models left out of next year's "kept"."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -121,13 +122,36 @@ async def test_review_round_trip_with_notices_and_audit(
     assert leader.last.text.startswith(f"Mô hình chờ duyệt duy nhất: {NAME} — {CELL1}.\n\n")
     await leader.tap("Công nhận")
     assert "Lý do" not in leader.last.text
+    # The decision: its number, date (not after today) and level, typed without diacritics.
+    assert "Số quyết định công nhận?" in leader.last.text
+    await leader.send("125-QĐ/ĐU")
+    assert "Ngày ký quyết định?" in leader.last.text
+    await leader.send("31/12/2026")
+    assert "không thể ở sau hôm nay" in leader.last.text
+    await leader.send("3/3/2026")
+    assert "Cấp ra quyết định công nhận?" in leader.last.text
+    await leader.send("cap tinh xa")
+    assert "Không rõ cấp “cap tinh xa”" in leader.last.text
+    await leader.send("cap phuong")
+    assert "Số quyết định: 125-QĐ/ĐU" in leader.last.text
+    assert "Ngày quyết định: 03/03/2026" in leader.last.text
+    assert "Cấp công nhận: Cấp phường" in leader.last.text
     await leader.tap("Xác nhận")
     assert "— Công nhận." in leader.last.text
+    assert "Quyết định công nhận: số 125-QĐ/ĐU ngày 03/03/2026, cấp phường." in leader.last.text
     record = await get_record(sessionmaker, record_id)
     assert (record.review, record.review_reason) == ("recognised", None)
+    assert (record.decision_number, record.decision_date, record.decision_level) == (
+        "125-QĐ/ĐU",
+        date(2026, 3, 3),
+        "phuong",
+    )
     notices = await outbox(sessionmaker)
     assert len(notices) == 4
-    assert "đã được công nhận là mô hình “Dân vận khéo”" in notices[-1].text
+    assert (
+        "đã được công nhận là mô hình “Dân vận khéo” (quyết định số 125-QĐ/ĐU ngày "
+        "03/03/2026, cấp phường)." in notices[-1].text
+    )
     assert len({n.key for n in notices}) == 4
 
     # Every step is in the audit log, with who and why.
@@ -147,6 +171,9 @@ async def test_review_round_trip_with_notices_and_audit(
         "reason": None,
         "unit": world.cell1.id,
         "proposed_by": world.officer.id,
+        "decision_number": "125-QĐ/ĐU",
+        "decision_date": "2026-03-03",
+        "decision_level": "phuong",
     }
 
     # Decided: not proposed again (its only model: the command answers at once), and nothing
@@ -220,6 +247,8 @@ async def test_a_leader_of_another_subtree_can_neither_list_nor_decide(
     )
     assert NAME not in other.last.text
     await other.tap("Công nhận")
+    for _ in range(3):  # the decision's number, date and level: recorded later
+        await other.send("bỏ qua")
     assert "kiểm tra lại trước khi xác nhận" in other.last.text
     # Meanwhile the model moves to a unit outside this leader's subtree: checked on saving.
     async with sessionmaker() as session, session.begin():
@@ -255,6 +284,8 @@ async def test_recognition_refused_when_the_score_no_longer_passes(
     await leader.send("/duyet")
     assert leader.last.text.startswith(f"Mô hình chờ duyệt duy nhất: {NAME} — {CELL1}.\n\n")
     await leader.tap("Công nhận")
+    for _ in range(3):
+        await leader.send("bỏ qua")
     await leader.tap("Xác nhận")
     assert "Không công nhận được: điểm tự chấm hiện tại Không đạt (tiêu chí 15" in leader.last.text
     await leader.tap("Sửa: Quyết định")

@@ -78,8 +78,9 @@ def texts(ws: Any) -> list[str]:
 
 
 def criterion_rows(ws: Any) -> dict[int, tuple[Any, ...]]:
-    """Criterion number → (STT, text, maximum, points, note), from the table body."""
-    return {r[0]: r for r in rows(ws) if isinstance(r[0], int) and len(r) >= 5}
+    """Criterion number → (STT, text, maximum, self-score, council's points, note), from the
+    table body."""
+    return {r[0]: r for r in rows(ws) if isinstance(r[0], int) and len(r) >= 6}
 
 
 def row_labelled(ws: Any, label: str) -> tuple[Any, ...]:
@@ -135,12 +136,20 @@ async def test_collective_sheet_reproduces_the_form(
     assert "Đơn vị: Chi bộ Tổ dân phố 1" in all_texts
     assert "Chủ thể thực hiện: Tập thể — Chi bộ Tổ dân phố 1" in all_texts
     header = rows(ws)[7]
-    assert header == ("STT", "Tiêu chí", "Điểm tối đa", "Điểm đánh giá", "Ghi chú")
+    assert header == (
+        "STT",
+        "Tiêu chí",
+        "Điểm tối đa",
+        "Điểm tự chấm",
+        "Điểm thẩm định",
+        "Ghi chú",
+    )
 
     body = criterion_rows(ws)
     assert sorted(body) == list(range(1, 16))
     for c in rubric.criteria_for("collective"):
-        _, text, maximum, points, note = body[c.number][:5]
+        _, text, maximum, points, council, note = body[c.number][:6]
+        assert council is None
         assert text == c.text
         assert maximum == c.maximum
         assert points == PASSING[c.number]
@@ -191,8 +200,8 @@ async def test_partly_scored_model_says_what_is_missing(
     body = criterion_rows(ws)
     assert body[1][3] == 5
     assert body[3][3] is None
-    assert body[3][4] == "Chưa chấm"
-    assert body[9][4] == "Phải đạt điểm tối đa; chưa chấm"
+    assert body[3][5] == "Chưa chấm"
+    assert body[9][5] == "Phải đạt điểm tối đa; chưa chấm"
     assert row_labelled(ws, rubric.PART_I_TITLE)[3] == 15
     assert row_labelled(ws, f"{rubric.PART_II_TITLE}\n{rubric.PART_II_NOTE}")[3] is None
     assert (
@@ -278,4 +287,4 @@ async def test_official_look(sessionmaker: async_sessionmaker[AsyncSession], sco
     assert text_cell.alignment.wrap_text
     assert text_cell.border.left.style == "thin"
     assert ws.row_dimensions[text_cell.row].height >= 2 * 16
-    assert "A1:E1" in {str(r) for r in ws.merged_cells.ranges}
+    assert "A1:F1" in {str(r) for r in ws.merged_cells.ranges}

@@ -276,9 +276,7 @@ async def test_summary_numbers(sessionmaker: async_sessionmaker[AsyncSession], t
 async def test_quotas_can_be_changed(
     sessionmaker: async_sessionmaker[AsyncSession], tree: Tree
 ) -> None:
-    result = await summary(
-        sessionmaker, tree.root, {**YEN_BAI, **parse_quotas("doan_the=3")}
-    )
+    result = await summary(sessionmaker, tree.root, {**YEN_BAI, **parse_quotas("doan_the=3")})
     assert result.under_quota == [
         "Chi bộ Cơ quan UBND",
         "Đảng ủy Khối cơ quan",

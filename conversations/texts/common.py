@@ -8,6 +8,7 @@ GONE = "Mô hình này không còn trong danh sách."
 NOT_A_MEMBER = "Đồng chí chưa thuộc đơn vị nào."
 NO_RESULTS = "(chưa nhập)"
 NOT_SCORED = "• Điểm: chưa chấm"
+NO_DECISION = "chưa ghi số quyết định (gõ /quyetdinh để ghi)"
 
 
 def only_unit(label: str, name: str) -> str:

@@ -1,0 +1,144 @@
+"""/thamdinh: the council's assessment (điểm thẩm định) of a model proposed for recognition.
+
+A leader or admin picks one of the proposed models of their subtree and scores it on the same
+15 criteria as the officer's self-score (``conversations/scoring.py``: the same steps, the
+wording and maximum of each criterion, halves), kept apart from it. When the council has
+scored a model, its verdict is the one /duyet recognises by (``domain.rubric.assessed``), and
+the Biểu chấm điểm shows both columns. A model assessed before opens at the saved points.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from conversations.answers import Choice, InputError
+from conversations.commands import Audience, Command
+from conversations.context import Ctx, Data
+from conversations.engine import Flow, Outcome, Step
+from conversations.review import pending_records, reviewable
+from conversations.scoring import NUMBERS, as_json, criterion_step, fmt, key_of, points_in
+from conversations.texts import review as T
+from domain import rubric
+from domain.messages import Reply
+from storage import repo
+
+
+async def assess_choices(ctx: Ctx, _data: Data) -> list[Choice]:
+    records = await pending_records(ctx)
+    council = await repo.scores_of(ctx.session, [r.id for r, _ in records], council=True)
+    choices = []
+    for record, unit in records:
+        done = council.get(record.id)
+        total = sum(done.values(), Decimal(0)) if done else None
+        status = "chưa thẩm định" if total is None else f"đã thẩm định {fmt(total)} điểm"
+        choices.append(Choice(f"{record.name} — {unit.name} ({status})", record.id))
+    return choices
+
+
+async def after_assess_pick(ctx: Ctx, data: Data) -> None:
+    record, unit = await reviewable(ctx, data["record"])
+    data["record_name"] = record.name
+    data["unit_name"] = unit.name
+
+
+async def finish_assess_pick(ctx: Ctx, data: Data) -> Outcome:
+    record, unit = await reviewable(ctx, data["record"])
+    saved = (await repo.scores_of(ctx.session, [record.id], council=True)).get(record.id, {})
+    start: Data = {
+        "record": record.id,
+        "record_name": record.name,
+        "unit_name": unit.name,
+        "year": record.year,
+        "subject": record.subject,
+    }
+    for number, points in saved.items():
+        start[key_of(number)] = as_json(points)
+    complete = all(n in saved for n in NUMBERS)
+    replies = [Reply(T.ASSESSED_BEFORE.format(name=record.name))] if complete else []
+    return Outcome(replies, then=("assess", start, complete))
+
+
+def assess_title(data: Data) -> str:
+    return f"Thẩm định “{data.get('record_name', '')}”"
+
+
+async def finish_assess(ctx: Ctx, data: Data) -> Outcome:
+    assert ctx.person is not None
+    locked = await repo.lock_record(ctx.session, data["record"])
+    if locked is None:
+        raise InputError(T.NONE_TO_ASSESS)
+    record, unit = await reviewable(ctx, locked.id)
+    if record.subject != data["subject"]:
+        raise InputError(
+            "Chủ thể của mô hình (tập thể / cá nhân) vừa được sửa nên bộ tiêu chí đã khác. "
+            "Vui lòng gõ /huy rồi /thamdinh để chấm lại."
+        )
+    points = points_in(data)
+    result = rubric.verdict(points, record.subject)
+    if result.missing:
+        raise InputError(rubric.missing_text(result) or "Chưa chấm đủ các tiêu chí.")
+    await repo.replace_scores(ctx.session, record.id, points, ctx.person.id, ctx.now, council=True)
+    await repo.audit(
+        ctx.session,
+        ctx.person.id,
+        "council_score",
+        "model_year",
+        record.id,
+        {
+            "points": {str(n): as_json(p) for n, p in sorted(points.items())},
+            "total": as_json(result.total),
+            "passed": result.passed,
+        },
+        ctx.now,
+        ctx.channel,
+    )
+    text = T.assessed_saved(record.name, unit.name, fmt(result.total), rubric.verdict_text(result))
+    return Outcome([Reply(text)])
+
+
+ASSESS = Flow(
+    name="assess",
+    title="Thẩm định mô hình",
+    title_for=assess_title,
+    steps=tuple(criterion_step(n) for n in NUMBERS),
+    finish=finish_assess,
+)
+ASSESS_PICK = Flow(
+    name="assess_pick",
+    title="Thẩm định mô hình",
+    confirm=False,
+    steps=(
+        Step(
+            key="record",
+            label="Mô hình",
+            prompt=T.PICK_ASSESS,
+            choices=assess_choices,
+            after=after_assess_pick,
+            editable=False,
+            auto_single=True,
+            auto_note=lambda c, _d: f"Mô hình chờ duyệt duy nhất: {c.label}.",
+        ),
+    ),
+    finish=finish_assess_pick,
+)
+
+
+async def start_assess(ctx: Ctx, _args: str = "") -> Data | Reply:
+    if not await pending_records(ctx):
+        return Reply(T.NONE_TO_ASSESS)
+    return {}
+
+
+FLOWS = (ASSESS_PICK, ASSESS)
+COMMANDS = (
+    Command(
+        "thamdinh",
+        "Lãnh đạo: chấm điểm thẩm định mô hình được đề xuất",
+        order=89,
+        audience=Audience.LEADERS,
+        flow="assess_pick",
+        start=start_assess,
+        refusal="Chỉ lãnh đạo hoặc quản trị mới chấm điểm thẩm định được.",
+        phrases=("tham dinh", "cham tham dinh", "diem tham dinh", "hoi dong cham diem"),
+    ),
+)

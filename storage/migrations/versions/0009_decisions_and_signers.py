@@ -1,0 +1,66 @@
+"""recognition decisions, council scores, who signs a unit's sheets
+
+A recognised model's year keeps the decision that recognised it (number, date, level); the
+council's assessment of a proposed model is kept per criterion beside the officer's
+self-score; a unit may name the title its sheets are signed under.
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-04
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0009"
+down_revision: str | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("units") as batch:
+        batch.add_column(sa.Column("signer_title", sa.String(length=200), nullable=True))
+    with op.batch_alter_table("model_years") as batch:
+        batch.add_column(sa.Column("decision_number", sa.String(length=100), nullable=True))
+        batch.add_column(sa.Column("decision_date", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("decision_level", sa.String(length=20), nullable=True))
+    op.create_table(
+        "council_scores",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("model_year_id", sa.Integer(), nullable=False),
+        sa.Column("criterion", sa.Integer(), nullable=False),
+        sa.Column("points", sa.Numeric(precision=4, scale=1), nullable=False),
+        sa.Column("scored_by", sa.Integer(), nullable=True),
+        sa.Column("scored_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["model_year_id"],
+            ["model_years.id"],
+            name=op.f("fk_council_scores_model_year_id_model_years"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["scored_by"],
+            ["people.id"],
+            name=op.f("fk_council_scores_scored_by_people"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_council_scores")),
+        sa.UniqueConstraint("model_year_id", "criterion", name="uq_council_scores_criterion"),
+    )
+    op.create_index(
+        op.f("ix_council_scores_model_year_id"), "council_scores", ["model_year_id"], unique=False
+    )
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_council_scores_model_year_id"), table_name="council_scores")
+    op.drop_table("council_scores")
+    with op.batch_alter_table("model_years") as batch:
+        batch.drop_column("decision_level")
+        batch.drop_column("decision_date")
+        batch.drop_column("decision_number")
+    with op.batch_alter_table("units") as batch:
+        batch.drop_column("signer_title")
