@@ -67,7 +67,7 @@ class DemoResult:
 def demo_year(plan: YearPlan, ward: Unit, today: date) -> tuple[int, bool]:
     """The year the demo shows, and whether registration is for the next year already:
     from the year's evaluation deadline on it is."""
-    return today.year, today >= plan.due(ward, EVALUATION).due_on
+    return today.year, deadlines.registers_next_year(plan, ward, today)
 
 
 class _Builder:

@@ -69,16 +69,16 @@ async def standing(ctx: Ctx) -> Standing:
 
 
 async def registration_years(ctx: Ctx) -> list[int]:
-    """The years /dangky registers for, the default first. Until the evaluation deadline of
-    the person's units has passed, the current year. Once it has passed for all of them the
-    next year, and the current year after it for a person who leads one of those units
+    """The years /dangky registers for, the default first. Before the evaluation deadline
+    of the person's units, the current year. From that day on (for all of them) the next
+    year, and the current year after it for a person who leads one of those units
     (leaders may still add a model to the closing year; officers no longer may)."""
     year = ctx.local_now.year
     today = ctx.local_now.date()
     access = await repo.access_of(ctx.session, ctx.person)
     units = await repo.usable_units(ctx.session, access)
     plan = await deadlines.year_plan(ctx.session, year)
-    if not units or any(today <= plan.due(u, EVALUATION).closes_on for u in units):
+    if not units or not all(deadlines.registers_next_year(plan, u, today) for u in units):
         return [year]
     if any(access.can_manage(u) for u in units):
         return [year + 1, year]

@@ -54,9 +54,12 @@ class Owed:
     text: str  # e.g. "chưa đăng ký mô hình nào"
     command: str  # e.g. "/dangky"
     what: str = ""  # models / results / scores / report / lower_reports / consolidated
+    advice: str = ""  # what to do when there is no command for it
 
     def line(self) -> str:
-        return f"{self.text} — gõ {self.command}"
+        if self.command:
+            return f"{self.text} — gõ {self.command}"
+        return f"{self.text} — {self.advice}" if self.advice else self.text
 
 
 @dataclass(frozen=True)
@@ -232,10 +235,12 @@ async def _consolidated(ask: _Ask) -> list[Lag]:
             more = int(missing) - len(shown)
             listed = ", ".join(shown) + (f" và {more} đơn vị khác" if more > 0 else "")
             owed.append(
+                # Each unit marks its own report: nothing to type here but to remind them.
                 Owed(
                     f"{missing} đơn vị trực thuộc chưa gửi báo cáo năm: {listed}",
-                    REPORT_CMD,
+                    "",
                     "lower_reports",
+                    "nhắc các đơn vị gửi",
                 )
             )
         if own:

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.calendar import DEADLINE_KINDS, TITLES, default_date
+from domain.calendar import DEADLINE_KINDS, EVALUATION, TITLES, default_date
 from storage.models import Campaign, Deadline, DeadlineExtension, Unit
 
 
@@ -172,6 +172,12 @@ async def extend(
     row.granted_at = now
     await session.flush()
     return row
+
+
+def registers_next_year(plan: YearPlan, unit: Unit, today: date) -> bool:
+    """From the evaluation deadline of ``plan``'s year that applies to ``unit`` on (the day
+    itself included), models are registered for the next year by default."""
+    return today >= plan.due(unit, EVALUATION).due_on
 
 
 def closed_for(plan: YearPlan, units: Iterable[Unit], kind: str, today: date) -> list[Unit]:

@@ -140,11 +140,12 @@ async def test_consolidated_asks_leaders_units_for_lower_reports_and_their_own(
         assert by_unit(await obligations.lagging(session, "consolidated", 2026)) == {
             "Đảng bộ phường Minh Khai": [
                 "2 đơn vị trực thuộc chưa gửi báo cáo năm: Chi bộ Tổ dân phố 2, Hội LHPN phường"
-                " — gõ /baocao",
+                " — nhắc các đơn vị gửi",
                 "chưa đánh dấu đã gửi báo cáo tổng hợp lên cấp trên — gõ /baocao",
             ],
             "Đảng bộ xã Tân Lập": [
-                "1 đơn vị trực thuộc chưa gửi báo cáo năm: Chi bộ thôn Đồng Tâm — gõ /baocao",
+                "1 đơn vị trực thuộc chưa gửi báo cáo năm: Chi bộ thôn Đồng Tâm"
+                " — nhắc các đơn vị gửi",
                 "chưa đánh dấu đã gửi báo cáo tổng hợp lên cấp trên — gõ /baocao",
             ],
         }

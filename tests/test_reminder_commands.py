@@ -109,7 +109,7 @@ async def test_lich_for_several_units_and_for_a_leader(core: Core, world: World)
     assert "Đảng bộ phường Minh Khai còn thiếu:" in hung.text
     assert (
         "  – 3 đơn vị trực thuộc chưa gửi báo cáo năm: Chi bộ Tổ dân phố 1, Chi bộ Tổ dân phố 2, "
-        "Hội LHPN phường — gõ /baocao"
+        "Hội LHPN phường — nhắc các đơn vị gửi"
     ) in hung.text
     stranger = Chat(core, "stranger")
     await stranger.send("/lich")
