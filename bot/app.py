@@ -83,5 +83,6 @@ async def build_app(
         quotas=quotas,
         files_dir=settings.files_dir,
         max_evidence_mb=settings.max_evidence_mb,
+        invite_issuer=settings.invite_issuer,
     )
     return App(settings, engine, sessionmaker, core)

@@ -8,6 +8,8 @@ import secrets
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from conversations.texts.account import DEFAULT_INVITE_ISSUER
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///dvk.sqlite3"
 # Telegram updates handled at once. More wait at Telegram (polling) or in line (webhook):
 # under a burst the database serves a few messages at a time instead of hundreds fighting
@@ -55,6 +57,8 @@ class Settings(BaseSettings):
     max_photo_mb: float = 10.0
     # /minhchung: larger evidence files are refused (JPEG, PNG, WEBP, PDF, DOC(X), XLS(X)).
     max_evidence_mb: float = 20.0
+    # Who hands out invite codes, named to strangers (e.g. "Văn phòng Đảng ủy phường").
+    invite_issuer: str = DEFAULT_INVITE_ISSUER
     # Deadline reminders (scheduler/planner.py): at this hour (local time), on these days
     # before each deadline (0 = the deadline day); missed times are sent late within the
     # grace window; deadlines are re-read from the database every resync interval.

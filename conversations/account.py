@@ -64,7 +64,7 @@ JOIN = Flow(
             key="full_name",
             label="Họ và tên",
             prompt=T.ASK_NAME,
-            parse=text_parser(NAME_MAX, "họ và tên"),
+            parse=text_parser(NAME_MAX, "họ và tên", single_line=True),
         ),
     ),
     finish=finish_join,
@@ -76,7 +76,7 @@ async def start_command(ctx: Ctx, args: str) -> JoinState | Reply:
     code = args.split()[0] if args else ""
     if not code:
         if ctx.person is None:
-            return Reply(T.NOT_INVITED)
+            return Reply(T.not_invited(ctx.invite_issuer))
         return Reply(T.greeting(ctx.person.full_name, await pointers(ctx)))
     try:
         pending = await repo.check_invite(ctx.session, code, ctx.now)
@@ -98,7 +98,7 @@ async def link_command(ctx: Ctx, args: str) -> list[Reply]:
     code = args.split()[0] if args else ""
     if not code:
         if ctx.person is None:
-            return [Reply(T.NOT_INVITED)]
+            return [Reply(T.not_invited(ctx.invite_issuer))]
         link = await repo.create_link_code(ctx.session, ctx.person, ctx.now)
         minutes = int(repo.LINK_CODE_TTL.total_seconds() // 60)
         others = " hoặc ".join(

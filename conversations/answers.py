@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conversations.context import Ctx
-from domain.text import fold
+from domain.text import fold, one_line
 
 MAX_TEXT = 1000
 
@@ -85,11 +85,15 @@ def nav_word(text: str) -> str | None:
     return NAV_WORDS.get(key(text))
 
 
-def text_parser(max_len: int = MAX_TEXT, what: str = "nội dung", min_len: int = 1) -> Parser:
-    """A parser for free text with a length limit and a clear message."""
+def text_parser(
+    max_len: int = MAX_TEXT, what: str = "nội dung", min_len: int = 1, single_line: bool = False
+) -> Parser:
+    """A parser for free text with a length limit and a clear message. With ``single_line``
+    (names, places, numbers of documents) line breaks and runs of spaces are collapsed, as
+    for every name read from anywhere (``domain.text.one_line``)."""
 
     async def parse(_ctx: Ctx, text: str, _data: Any) -> str:
-        value = text.strip()
+        value = one_line(text) if single_line else text.strip()
         if len(value) < min_len:
             raise InputError(f"Vui lòng nhập {what}.")
         if len(value) > max_len:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from conversations.texts.account import DEFAULT_INVITE_ISSUER
 from domain.messages import IncomingMessage
 from storage.evidence import EvidenceStore
 from storage.models import Person
@@ -30,6 +31,7 @@ class Ctx:
     quotas: Mapping[str, int] | None = None  # models expected per unit kind (QUOTAS)
     files: EvidenceStore = field(default_factory=EvidenceStore)  # FILES_DIR and its limits
     message: IncomingMessage | None = None  # the message being handled
+    invite_issuer: str = DEFAULT_INVITE_ISSUER  # who hands out invite codes (INVITE_ISSUER)
 
     @property
     def local_now(self) -> datetime:

@@ -87,7 +87,7 @@ DOCUMENT = Flow(
             key="number",
             label="Số hiệu",
             prompt="Số hiệu văn bản? (ví dụ: 15-KH/ĐU)",
-            parse=text_parser(100, "số hiệu"),
+            parse=text_parser(100, "số hiệu", single_line=True),
         ),
         Step(
             key="issued_on",

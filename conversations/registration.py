@@ -86,7 +86,7 @@ async def after_kept(ctx: Ctx, data: RegisterState) -> None:
 
 
 async def parse_name(ctx: Ctx, text: str, data: RegisterState) -> str:
-    name = await text_parser(NAME_MAX, "tên mô hình")(ctx, text, data)
+    name = await text_parser(NAME_MAX, "tên mô hình", single_line=True)(ctx, text, data)
     others = await repo.records_of_unit(ctx.session, data["unit"], data["year"])
     if any(fold(r.name) == fold(name) and r.id != data.get("editing") for r in others):
         raise InputError(T.twin_name(name, data["year"]))
@@ -188,7 +188,7 @@ REGISTER = Flow(
             key="field_other",
             label="Tên lĩnh vực khác",
             prompt=T.FIELD_OTHER,
-            parse=text_parser(NAME_MAX, "tên lĩnh vực"),
+            parse=text_parser(NAME_MAX, "tên lĩnh vực", single_line=True),
             when=lambda d: d.get("field") == Field.OTHER.value,
             follow_up=True,
         ),
@@ -203,15 +203,20 @@ REGISTER = Flow(
             key="subject_name",
             label="Tên tập thể / cá nhân",
             prompt=subject_name_prompt,
-            parse=text_parser(NAME_MAX, "tên tập thể hoặc cá nhân"),
+            parse=text_parser(NAME_MAX, "tên tập thể hoặc cá nhân", single_line=True),
         ),
-        Step(key="place", label="Địa điểm", prompt=T.PLACE, parse=text_parser(what="địa điểm")),
+        Step(
+            key="place",
+            label="Địa điểm",
+            prompt=T.PLACE,
+            parse=text_parser(what="địa điểm", single_line=True),
+        ),
         Step(
             key="lead_body",
             label="Chủ trì",
             prompt=T.LEAD_BODY,
             choices=LEAD_CHOICES,
-            parse=text_parser(NAME_MAX, "tên cơ quan chủ trì"),
+            parse=text_parser(NAME_MAX, "tên cơ quan chủ trì", single_line=True),
         ),
         Step(key="scale", label="Quy mô", prompt=T.SCALE, parse=text_parser(what="quy mô")),
     ),

@@ -22,7 +22,7 @@ from conversations.context import Ctx
 from conversations.deadlines import DEADLINES_CHANGED
 from conversations.registry import ENGINE
 from conversations.season import hint, pointers
-from conversations.texts.account import NOT_INVITED
+from conversations.texts.account import DEFAULT_INVITE_ISSUER, not_invited
 from domain.messages import IncomingMessage, Reply
 from domain.text import clean, fold
 from handlers import plain
@@ -72,6 +72,7 @@ class Core:
         files_dir: str | Path = "dvk-files",
         max_evidence_mb: float = 20.0,
         flow_days: float = DEFAULT_FLOW_DAYS,
+        invite_issuer: str = DEFAULT_INVITE_ISSUER,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.tz = ZoneInfo(timezone)
@@ -89,6 +90,7 @@ class Core:
         self.files = EvidenceStore(self.files_dir, int(max_evidence_mb * MB))
         self.flow_ttl = timedelta(days=flow_days)
         self.intake = Intake(sessionmaker, clock)
+        self.invite_issuer = invite_issuer
 
     @property
     def menu(self) -> tuple[tuple[str, str], ...]:
@@ -137,6 +139,7 @@ class Core:
             quotas=self.quotas,
             files=self.files,
             message=msg,
+            invite_issuer=self.invite_issuer,
         )
         notes: list[Reply] = []
         if row is not None and (
@@ -165,7 +168,7 @@ class Core:
         if row is not None:
             return await self.engine.handle(ctx, row, msg)
         if ctx.person is None:
-            return [Reply(NOT_INVITED)]
+            return [Reply(not_invited(ctx.invite_issuer))]
         if msg.choice is not None:
             return [Reply(f"{T.OLD_BUTTON}\n{await pointers(ctx)}")]
         if not text:
@@ -181,7 +184,7 @@ class Core:
     ) -> list[Reply]:
         command = _NAMES.get(name)
         if ctx.person is None and (command is None or command.audience > Audience.EVERYONE):
-            return [Reply(NOT_INVITED)]
+            return [Reply(not_invited(ctx.invite_issuer))]
         if command is None:
             return await plain.mistyped_command(ctx, name)
         if not await may_use(ctx, command):

@@ -8,7 +8,7 @@ from conversations.context import Ctx
 from conversations.registry import COMMANDS as FLOW_COMMANDS
 from conversations.registry import ENGINE
 from conversations.season import closed_now, pointers, standing, useful
-from conversations.texts.account import NOT_INVITED
+from conversations.texts.account import not_invited
 from domain.catalog import ROLE_LABELS, Role
 from domain.messages import IncomingMessage, Reply
 from domain.text import fold
@@ -30,7 +30,7 @@ async def may_use(ctx: Ctx, command: Command) -> bool:
 async def cancel_command(ctx: Ctx, _args: str) -> list[Reply]:
     row = await ENGINE.load(ctx)
     if row is None and ctx.person is None:
-        return [Reply(NOT_INVITED)]
+        return [Reply(not_invited(ctx.invite_issuer))]
     if row is None:
         return [Reply(f"{T.NOTHING_OPEN} {await pointers(ctx)}")]
     return await ENGINE.handle(
@@ -54,7 +54,7 @@ async def help_text(ctx: Ctx, everything: bool = False) -> Reply:
     """What this person may do: the commands most useful now first, then the others they
     may use, in at most ``HELP_LINES`` lines; every command with ``everything``."""
     if ctx.person is None:
-        return Reply(NOT_INVITED)
+        return Reply(not_invited(ctx.invite_issuer))
     access = await repo.access_of(ctx.session, ctx.person)
     units = await repo.memberships(ctx.session, ctx.person)
     lines = [T.help_hello(ctx.person.full_name)]

@@ -5,16 +5,19 @@ answered for the person, on both sides of each deadline. On SQLite and PostgreSQ
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.demo import load_demo
 from handlers.core import Core
 from storage.models import ModelYear, UnitReport
 from tests.conftest import TZ
 from tests.helpers import Chat, Clock, World, new_model
+from tests.test_demo import REFUSALS
 
 
 def at(day: int, month: int, year: int = 2026, hour: int = 9) -> Clock:
@@ -209,3 +212,71 @@ async def test_unknown_words_name_three_useful_commands(
         "Trợ lý chưa hiểu tin nhắn này.\nGõ /dangky để đăng ký mô hình, /mohinh để xem mô hình "
         "đã đăng ký, /lich để xem các hạn và việc còn thiếu, /trogiup để xem mọi lệnh."
     )
+
+
+# --- the examples, typed on the demo ward in every season ----------------------------------
+
+EXAMPLES = (
+    "xin chào",
+    "cảm ơn",
+    "hạn chót khi nào?",
+    "làm sao đăng ký?",
+    "dang ky",
+    "tong hop",
+    "đơn vị nào chưa nộp báo cáo?",
+    "còn thiếu gì",
+    "bao giờ nộp báo cáo",
+)
+# What leaders ask about the units below them is answered to an officer with a polite "for
+# leaders" (tested above); the rest must simply work.
+OFFICERS_EXAMPLES = tuple(
+    t for t in EXAMPLES if t not in ("tong hop", "đơn vị nào chưa nộp báo cáo?")
+)
+
+
+@pytest.mark.parametrize(
+    "day", [date(2026, 3, 1), date(2026, 4, 20), date(2026, 11, 16), date(2026, 12, 4)]
+)
+async def test_plain_words_on_the_demo_ward_in_every_season(
+    sessionmaker: async_sessionmaker[AsyncSession], day: date
+) -> None:
+    clock = at(day.day, day.month)
+    async with sessionmaker() as session, session.begin():
+        await load_demo(session, clock(), TZ, day)
+    core = Core(sessionmaker, clock=clock)
+    for who in ("canbo", "lanhdao"):
+        person = Chat(core, who)
+        for text in EXAMPLES if who == "lanhdao" else OFFICERS_EXAMPLES:
+            await person.send(text)
+            said = person.text
+            assert "Trợ lý chưa hiểu" not in said, (who, text, said)
+            assert not any(r in said for r in REFUSALS), (who, text, said)
+            # What a reply points to must not refuse either.
+            for command in dict.fromkeys(re.findall(r"[gG]õ (/[a-z]+)", said)):
+                await person.send(command)
+                assert not any(r in person.text for r in REFUSALS), (who, text, command)
+                await person.send("/huy")
+            await person.send("/huy")
+
+
+async def test_names_typed_with_line_breaks_are_kept_on_one_line(
+    sessionmaker: async_sessionmaker[AsyncSession], world: World
+) -> None:
+    tuan = chat(sessionmaker, "tuan", at(2, 3))
+    await tuan.send("/dangky")
+    await tuan.answers("Mô hình\n  “Dân vận khéo”   tổ 1", "1", "1", "Tổ 1", "Khu dân cư", "Chi bộ")
+    await tuan.answers("50 hộ")
+    await tuan.tap("Lưu")
+    assert await years_of(sessionmaker, "Mô hình “Dân vận khéo” tổ 1") == [2026]
+
+
+async def test_strangers_are_told_who_hands_out_invites(
+    sessionmaker: async_sessionmaker[AsyncSession], world: World
+) -> None:
+    stranger = Chat(Core(sessionmaker, clock=at(2, 3)), "nobody")
+    await stranger.send("xin chào")
+    assert "(Ban Xây dựng Đảng hoặc Văn phòng Đảng ủy)" in stranger.text
+    office = "Văn phòng Đảng ủy phường Minh Khai"
+    stranger = Chat(Core(sessionmaker, clock=at(2, 3), invite_issuer=office), "nobody")
+    await stranger.send("/trogiup")
+    assert f"xin mã mời từ cán bộ quản trị của đơn vị ({office})" in stranger.text

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from domain.catalog import ROLE_LABELS
 
-NOT_INVITED = (
-    "Xin chào! Đây là trợ lý phong trào thi đua “Dân vận khéo”.\n"
-    "Trợ lý chỉ dành cho cán bộ đã được mời. Vui lòng xin mã mời từ cán bộ quản trị "
-    "của đơn vị (Ban Dân vận hoặc Văn phòng Đảng ủy), rồi gõ: /start MÃ_MỜI\n"
-    "Đã dùng trợ lý trên Telegram hoặc Zalo? Gõ /lienket ở đó để lấy mã, "
-    "rồi gõ ở đây: /lienket MÃ"
-)
+# Who hands out invite codes today (INVITE_ISSUER): the ward's Party-building office or the
+# Party committee's office.
+DEFAULT_INVITE_ISSUER = "Ban Xây dựng Đảng hoặc Văn phòng Đảng ủy"
+
+
+def not_invited(issuer: str = DEFAULT_INVITE_ISSUER) -> str:
+    return (
+        "Xin chào! Đây là trợ lý phong trào thi đua “Dân vận khéo”.\n"
+        "Trợ lý chỉ dành cho cán bộ đã được mời. Vui lòng xin mã mời từ cán bộ quản trị "
+        f"của đơn vị ({issuer}), rồi gõ: /start MÃ_MỜI\n"
+        "Đã dùng trợ lý trên Telegram hoặc Zalo? Gõ /lienket ở đó để lấy mã, "
+        "rồi gõ ở đây: /lienket MÃ"
+    )
+
+
+NOT_INVITED = not_invited()
 ASK_NAME = "Xin chào! Vui lòng cho biết họ và tên đầy đủ của đồng chí (ví dụ: Nguyễn Thị Lan)."
 INVITE_PROBLEMS = {
     "unknown": "Mã mời không đúng. Vui lòng kiểm tra lại mã (chữ in hoa và số) "
