@@ -42,7 +42,7 @@ class RecordState(enum.StrEnum):
 
 
 class Review(enum.StrEnum):
-    """Where a model's year stands in recognition (seed 003)."""
+    """Where a model's year stands in recognition (Kế hoạch của Đảng ủy phường, 2025)."""
 
     PROPOSED = "proposed"  # the unit proposes it for recognition
     RECOGNISED = "recognised"  # công nhận

@@ -1,4 +1,4 @@
-"""The scoring rubric of a "Dân vận khéo" model (Biểu chấm điểm mô hình, seed 002) as data.
+"""The scoring rubric of a "Dân vận khéo" model (Biểu chấm điểm mô hình, Kế hoạch năm 2024 (Yên Bái)) as data.
 
 The one place the rubric lives: the chat scoring flow validates points with
 :func:`validate_points` and explains the result with :func:`verdict_text`; the score sheet

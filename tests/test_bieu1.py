@@ -1,4 +1,4 @@
-"""Biểu 1 (seed 000): documents issued to lead the movement, and recording one."""
+"""Biểu 1 (Kế hoạch tổng kết 2021–2025, Điện Biên): documents issued to lead the movement, and recording one."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """`dvk import models`: Phụ lục 1 and Phụ lục 4 read back into the database.
 
 Our own export round-trips to the same model rows; an import run twice adds nothing; a
-hand-made workbook in the seed's layout is read, and the rows it cannot place (a misspelt unit,
+hand-made workbook in the template's layout is read, and the rows it cannot place (a misspelt unit,
 a model without a name) are reported with their row numbers."""
 
 from __future__ import annotations

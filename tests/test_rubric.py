@@ -1,4 +1,4 @@
-"""The rubric as data (seed 002, Biểu chấm điểm mô hình): wording, maxima and the pass rule."""
+"""The rubric as data (Kế hoạch năm 2024, Yên Bái, Biểu chấm điểm mô hình): wording, maxima and the pass rule."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def by_number(subject: str) -> dict[int, Criterion]:
     return {c.number: c for c in criteria_for(subject)}
 
 
-def test_wording_starts_as_in_the_seed() -> None:
+def test_wording_starts_as_in_the_plan() -> None:
     assert COMMON[0].text.startswith("Mô hình “Dân vận khéo” phải xác định rõ tên, địa chỉ")
     assert COMMON[0].text.endswith("chỉ đạo việc thực hiện.")
     assert COMMON[5].text == "Huy động được các nguồn lực xã hội hóa để thực hiện mô hình."
@@ -61,8 +61,10 @@ def test_every_text_is_nfc_and_trimmed() -> None:
         assert "  " not in text
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="seed 002 is not beside the repository")
-def test_every_text_is_verbatim_in_the_seed() -> None:
+@pytest.mark.skipif(
+    not SEED.exists(), reason="Kế hoạch năm 2024 (Yên Bái) is not beside the repository"
+)
+def test_every_text_is_verbatim_in_the_plan() -> None:
     seed = unicodedata.normalize("NFC", SEED.read_text(encoding="utf-8"))
     lines = {line.strip() for line in seed.splitlines()}
     for c in (*COMMON, *COLLECTIVE, *INDIVIDUAL):

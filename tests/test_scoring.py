@@ -1,4 +1,4 @@
-"""/chamdiem: the rubric of seed 002 criterion by criterion, the verdict rule at its edges,
+"""/chamdiem: the rubric of Kế hoạch năm 2024 (Yên Bái) criterion by criterion, the verdict rule at its edges,
 invalid points, halves, Back/Cancel, saving and re-scoring."""
 
 from __future__ import annotations
