@@ -1,4 +1,5 @@
-"""The scoring rubric of a "Dân vận khéo" model (Biểu chấm điểm mô hình, Kế hoạch năm 2024 (Yên Bái)) as data.
+"""The scoring rubric of a "Dân vận khéo" model as data (Biểu chấm điểm mô hình of the
+Kế hoạch năm 2024 (Yên Bái)).
 
 The one place the rubric lives: the chat scoring flow validates points with
 :func:`validate_points` and explains the result with :func:`verdict_text`; the score sheet
@@ -10,7 +11,7 @@ carried out by an individual (II.2); a model is scored on the set matching its s
 model passes with a total of at least 75 points **and** the maximum on criteria 2, 7, 9, 11
 and 15.
 
-Every text is copied from the seed verbatim (NFC; trailing spaces and the form's line breaks
+Every text is copied from the plan verbatim (NFC; trailing spaces and the form's line breaks
 inside a cell dropped), including its mix of straight and curly quotes.
 """
 

@@ -1,4 +1,5 @@
-"""Phụ lục 1 and Phụ lục 4 of Kế hoạch năm 2024 (Yên Bái) as workbooks, for one unit and (by default) its subtree.
+"""Phụ lục 1 and Phụ lục 4 of the Kế hoạch năm 2024 (Yên Bái) as workbooks, for one unit and
+(by default) its subtree.
 
 - Phụ lục 1, "BIỂU TỔNG HỢP ĐĂNG KÝ XÂY DỰNG MỚI MÔ HÌNH “DÂN VẬN KHÉO” NĂM …": section I lists
   the models kept from last year, section II the ones registered new this year.
@@ -53,7 +54,7 @@ from storage.models import DvkModel, ModelYear, Unit
 
 __all__ = ["XLSX_MIME", "appendix_file_name", "build_pl1", "build_pl4"]
 
-# --- wording of Kế hoạch năm 2024 (Yên Bái) ----------------------------------------------------------------------
+# --- wording of the Kế hoạch năm 2024 (Yên Bái) ---------------------------------------------
 
 PL1_LABEL = "Phụ lục 1"
 PL4_LABEL = "Phụ lục 4"

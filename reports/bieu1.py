@@ -1,7 +1,8 @@
-"""Biểu 1 (Kế hoạch tổng kết 2021–2025, Điện Biên): the documents issued to lead the movement — STT, number and date,
-content — and the one way to record such a document (:func:`add_document`).
+"""Biểu 1 (Kế hoạch tổng kết 2021–2025, Điện Biên): the documents issued to lead the movement —
+STT, number and date, content — and the one way to record such a document (:func:`add_document`).
 
-The title and column headers are those of Kế hoạch tổng kết 2021–2025 (Điện Biên) ("Biểu 1: VĂN BẢN LÃNH ĐẠO, CHỈ ĐẠO,
+The title and column headers are those of the Kế hoạch tổng kết 2021–2025 (Điện Biên)
+("Biểu 1: VĂN BẢN LÃNH ĐẠO, CHỈ ĐẠO,
 TRIỂN KHAI PHONG TRÀO THI ĐUA “DÂN VẬN KHÉO” GIAI ĐOẠN 2021 - 2025"), with the period
 replaced by the year of the report.
 """

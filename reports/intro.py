@@ -1,11 +1,11 @@
-"""“Giới thiệu mô hình, điển hình”: the introductions of typical models (Hướng dẫn giới thiệu mô hình, Quảng Ngãi, part II) as
-a workbook to put in the year's report, one block per model that has an introduction.
+"""“Giới thiệu mô hình, điển hình”: the introductions of typical models (Hướng dẫn giới thiệu mô
+hình, Quảng Ngãi, part II) as a workbook to put in the year's report, one block per model that has
+an introduction.
 
-Each block: the model's name, its unit, field, subject and place, its evidence count, then the
-five parts of Hướng dẫn giới thiệu mô hình (Quảng Ngãi) (cơ sở xây dựng; phạm vi tác động, ảnh hưởng; phương thức triển khai;
-hiệu quả; giải pháp nhân rộng). Units in tree order, models by field then name. The look is
-:mod:`reports.style` (Times New Roman, borders, A4 fit to width).
-"""
+Each block: the model's name, its unit, field, subject and place, its evidence count, then the five
+parts of the Hướng dẫn giới thiệu mô hình (Quảng Ngãi): (cơ sở xây dựng; phạm vi tác động, ảnh
+hưởng; phương thức triển khai; hiệu quả; giải pháp nhân rộng). Units in tree order, models by field
+then name. The look is :mod:`reports.style` (Times New Roman, borders, A4 fit to width)."""
 
 from __future__ import annotations
 

@@ -316,7 +316,8 @@ class Evidence(Base):
 
 
 class ModelIntro(Base):
-    """The introduction of a typical model (Hướng dẫn giới thiệu mô hình, Quảng Ngãi), one per model's year."""
+    """The introduction of a typical model (Hướng dẫn giới thiệu mô hình, Quảng Ngãi), one per
+    model's year."""
 
     __tablename__ = "model_intros"
 

@@ -1,4 +1,5 @@
-"""Phụ lục 1 and Phụ lục 4 (Kế hoạch năm 2024, Yên Bái): every value of a known dataset read back from the bytes."""
+"""Phụ lục 1 and Phụ lục 4 (Kế hoạch năm 2024, Yên Bái): every value of a known dataset read
+back from the bytes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Biểu 1 (Kế hoạch tổng kết 2021–2025, Điện Biên): documents issued to lead the movement, and recording one."""
+"""Biểu 1 (Kế hoạch tổng kết 2021–2025, Điện Biên): documents issued to lead the movement, and
+recording one."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""/gioithieu: the introduction of a typical model (Hướng dẫn giới thiệu mô hình, Quảng Ngãi) saved, reopened from the saved
-answers and edited; the introductions as a workbook (/xuat intro, dvk export intro)."""
+"""/gioithieu: the introduction of a typical model (Hướng dẫn giới thiệu mô hình, Quảng Ngãi) saved,
+reopened from the saved answers and edited; the introductions as a workbook (/xuat intro, dvk export
+intro)."""
 
 from __future__ import annotations
 

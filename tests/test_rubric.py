@@ -1,4 +1,5 @@
-"""The rubric as data (Kế hoạch năm 2024, Yên Bái, Biểu chấm điểm mô hình): wording, maxima and the pass rule."""
+"""The rubric as data (Kế hoạch năm 2024, Yên Bái, Biểu chấm điểm mô hình): wording, maxima and the
+pass rule."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""/chamdiem: the rubric of Kế hoạch năm 2024 (Yên Bái) criterion by criterion, the verdict rule at its edges,
-invalid points, halves, Back/Cancel, saving and re-scoring."""
+"""/chamdiem: the rubric of Kế hoạch năm 2024 (Yên Bái) criterion by criterion, the verdict rule at
+its edges, invalid points, halves, Back/Cancel, saving and re-scoring."""
 
 from __future__ import annotations
 
