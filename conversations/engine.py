@@ -133,7 +133,13 @@ class FlowEngine:
         step = row.data.get("step")
         if flow is None or step in (None, SUMMARY):
             return flow is None
-        return flow.step(step).resting
+        if not flow.step(step).resting:
+            return False
+        # A picker is a menu until something is answered after it.
+        keys = [s.key for s in flow.steps]
+        later = keys[keys.index(step) + 1 :]
+        data = row.data.get("data", {})
+        return not any(k in data for k in later)
 
     def heading(self, row: ConversationState) -> str:
         flow = self.flows.get(row.flow)

@@ -65,6 +65,16 @@ async def withdraw_prompt(ctx: Ctx, data: MenuState) -> str:
     return T.withdraw_question(record.name, record.year)
 
 
+async def _has_others(ctx: Ctx, year: int) -> bool:
+    """Whether the person has more than one model of ``year`` to look at."""
+    count = 0
+    for unit in await units_with_models(ctx, year):
+        count += len(await repo.records_of_unit(ctx.session, unit.id, year))
+        if count > 1:
+            return True
+    return False
+
+
 async def finish_menu(ctx: Ctx, data: MenuState) -> Outcome:
     assert ctx.person is not None
     record, unit = await checked_record(ctx, data)
@@ -73,7 +83,8 @@ async def finish_menu(ctx: Ctx, data: MenuState) -> Outcome:
         # Read only: the record, and why it cannot be changed now.
         _allowed, why = await may_change(ctx, unit, record.year)
         lines = await detail_lines(ctx, record, unit)
-        return Outcome([Reply("\n".join([*lines, "", why, T.MORE]))])
+        more = [T.MORE] if await _has_others(ctx, record.year) else []
+        return Outcome([Reply("\n".join([*lines, "", why, *more]))])
     if action == "done":
         return Outcome([Reply(T.DONE)])
     allowed, why = await may_change(ctx, unit, record.year)

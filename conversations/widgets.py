@@ -78,6 +78,7 @@ def unit_picker(
         when=when,
         auto_single=True,
         auto_note=lambda c, _d: C.only_unit(label, c.label),
+        resting=True,
     )
 
 
@@ -124,6 +125,7 @@ def model_picker(
         keep_hidden=True,
         auto_single=True,
         auto_note=lambda c, d: C.only_model(c.label, d.get("unit_name", ""), d["year"]),
+        resting=True,
     )
 
 

@@ -184,8 +184,9 @@ async def open_record(chat: Chat, name: str, unit: str | None = None, menu: bool
     assert f"Mô hình “{name}” — " in chat.last.text, chat.last.text
     if menu:
         assert chat.last.text.endswith("\n\nĐồng chí muốn làm gì?"), chat.last.text
-    else:
-        assert chat.last.text.endswith("\nGõ /mohinh để xem mô hình khác."), chat.last.text
+    else:  # read only: "see another" only when there is another to see
+        more = "Chọn một mô hình để xem" in chat.text or "Xem mô hình của đơn vị nào?" in chat.text
+        assert chat.last.text.endswith("\nGõ /mohinh để xem mô hình khác.") is more, chat.last.text
 
 
 # --- /start and invites -----------------------------------------------------------------
@@ -909,7 +910,8 @@ async def test_after_the_deadline_an_officer_can_only_look(
     await open_record(lan, "Mô hình A", menu=False)
     # No menu: the model, why it cannot be changed now, and the flow is closed.
     assert lan.last.text.startswith("Mô hình “Mô hình A” — Chi bộ Tổ dân phố 1, năm 2026")
-    assert lan.last.text.endswith(f"\n\n{PAST_DEADLINE}\nGõ /mohinh để xem mô hình khác.")
+    # Her unit's only model: no "see another model".
+    assert lan.last.text.endswith(f"\n\n{PAST_DEADLINE}")
     assert (lan.last.options, lan.last.nav) == ((), ())
     assert await open_flow(sessionmaker, "lan") is None
     for typed in ("sua", "Sửa thông tin", "rút", "2"):
