@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from conversations.widgets import unit_picker
 from domain.catalog import Role
 from domain.messages import Reply
 from domain.text import fold
+from reports.chart import Progress, chart_document, progress_of, render_png, title_of
 from reports.exports import EXPORTS, Scope, make_export, registration_deadline
 from reports.summary import summary_of, summary_text
 from storage import repo
@@ -146,7 +148,21 @@ async def tonghop(ctx: Ctx, args: str) -> list[Reply]:
         document = await make_export(ctx.session, "summary", scope)
         replies.append(Reply(summary_text(summary)))
         replies.append(Reply(f"Bảng tổng hợp năm {year} — {root.unit.name}.", document=document))
+        replies.append(await chart_reply(ctx, root.unit, year))
     return replies
+
+
+async def chart_png(ctx: Ctx, unit: Unit, year: int) -> tuple[Progress, bytes]:
+    """The picture of ``unit``'s subtree in ``year`` (reports/chart.py), drawn off the event
+    loop."""
+    progress = await progress_of(ctx.session, unit, year, ctx.local_now.date(), ctx.quotas)
+    return progress, await asyncio.to_thread(render_png, progress)
+
+
+async def chart_reply(ctx: Ctx, unit: Unit, year: int) -> Reply:
+    progress, png = await chart_png(ctx, unit, year)
+    title, _ = title_of(progress)
+    return Reply(f"{title} — {unit.name}.", document=chart_document(progress, png), photo=True)
 
 
 FLOWS = (EXPORT,)
