@@ -83,5 +83,6 @@ async def build_app(
         quotas=quotas,
         files_dir=settings.files_dir,
         max_evidence_mb=settings.max_evidence_mb,
+        web_base_url=settings.public_base_url,
     )
     return App(settings, engine, sessionmaker, core)

@@ -30,6 +30,7 @@ class Ctx:
     quotas: Mapping[str, int] | None = None  # models expected per unit kind (QUOTAS)
     files: EvidenceStore = field(default_factory=EvidenceStore)  # FILES_DIR and its limits
     message: IncomingMessage | None = None  # the message being handled
+    web_base: str | None = None  # PUBLIC_BASE_URL: links to the bot's own web server (/web)
 
     @property
     def local_now(self) -> datetime:

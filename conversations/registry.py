@@ -6,6 +6,7 @@ from __future__ import annotations
 from conversations import (
     account,
     deadlines,
+    desk,
     documents,
     evidence,
     intro,
@@ -31,6 +32,7 @@ _MODULES = (
     scoring,
     proposal,
     review,
+    desk,
     deadlines,
     reports_sent,
     evidence,

@@ -6,6 +6,8 @@ import asyncio
 import re
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from conversations.answers import Choice, InputError
 from conversations.commands import Audience, Command
 from conversations.context import Ctx, Data
@@ -16,7 +18,7 @@ from domain.messages import Reply
 from domain.text import fold
 from reports.chart import Progress, chart_document, progress_of, render_png, title_of
 from reports.exports import EXPORTS, Scope, make_export, registration_deadline
-from reports.summary import summary_of, summary_text
+from reports.summary import Summary, summary_of, summary_text
 from storage import repo
 from storage.models import Unit
 
@@ -132,6 +134,13 @@ async def start_export(ctx: Ctx, args: str = "") -> Data | Reply:
 # --- /tonghop ----------------------------------------------------------------------
 
 
+async def subtree_summary(session: AsyncSession, scope: Scope) -> Summary:
+    """The figures of /tonghop for a leader's unit and every unit below it (also the web
+    page's, ``bot/desk.py``)."""
+    deadline = await registration_deadline(session, scope)
+    return await summary_of(session, scope.root, scope.year, deadline, scope.quotas)
+
+
 async def tonghop(ctx: Ctx, args: str) -> list[Reply]:
     roots = await roots_of(ctx, leaders_only=True)
     year = ctx.local_now.year
@@ -143,8 +152,7 @@ async def tonghop(ctx: Ctx, args: str) -> list[Reply]:
     replies = []
     for root in roots:
         scope = Scope(root.unit, True, year, ctx.tz, ctx.now, ctx.quotas)
-        deadline = await registration_deadline(ctx.session, scope)
-        summary = await summary_of(ctx.session, root.unit, year, deadline, scope.quotas)
+        summary = await subtree_summary(ctx.session, scope)
         document = await make_export(ctx.session, "summary", scope)
         replies.append(Reply(summary_text(summary)))
         replies.append(Reply(f"Bảng tổng hợp năm {year} — {root.unit.name}.", document=document))

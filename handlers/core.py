@@ -71,6 +71,7 @@ class Core:
         files_dir: str | Path = "dvk-files",
         max_evidence_mb: float = 20.0,
         flow_days: float = DEFAULT_FLOW_DAYS,
+        web_base_url: str | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.tz = ZoneInfo(timezone)
@@ -88,6 +89,8 @@ class Core:
         self.files = EvidenceStore(self.files_dir, int(max_evidence_mb * MB))
         self.flow_ttl = timedelta(days=flow_days)
         self.intake = Intake(sessionmaker, clock)
+        # PUBLIC_BASE_URL: where the bot's web server is reached (/web's sign-in links).
+        self.web_base_url = web_base_url
 
     @property
     def menu(self) -> tuple[tuple[str, str], ...]:
@@ -136,6 +139,7 @@ class Core:
             quotas=self.quotas,
             files=self.files,
             message=msg,
+            web_base=self.web_base_url,
         )
         notes: list[Reply] = []
         if row is not None and (

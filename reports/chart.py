@@ -110,6 +110,7 @@ class Progress:
     grouped: int = 0  # lower units added up in the “other units” row
     lower_units: int = 0  # rows before grouping (the leader's own unit included)
     late_units: list[str] = field(default_factory=list)  # names, by name
+    late_ids: frozenset[int] = frozenset()  # the same units, by id
 
 
 def required_models(kind: str, quotas: Mapping[str, int]) -> int:
@@ -215,6 +216,7 @@ async def progress_of(
 
     totals: dict[int, dict[str, int]] = {}
     late_names: list[str] = []
+    late_ids: set[int] = set()
     for unit in units.values():
         branch = _branch_of(unit.path, root.path, root.id)
         row = totals.setdefault(branch, dict.fromkeys(_SUMMED, 0))
@@ -228,6 +230,7 @@ async def progress_of(
         if late(unit):
             row["late"] += 1
             late_names.append(unit.name)
+            late_ids.add(unit.id)
 
     rows = [_row(units[uid].name, figures, uid) for uid, figures in totals.items()]
     own = [r for r in rows if r.unit_id == root.id]
@@ -243,6 +246,7 @@ async def progress_of(
         grouped=grouped,
         lower_units=len(rows),
         late_units=sorted(late_names, key=name_key),
+        late_ids=frozenset(late_ids),
     )
 
 
