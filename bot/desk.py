@@ -87,7 +87,7 @@ th,td{border-bottom:1px solid #e5e7eb;padding:.4rem;text-align:left;vertical-ali
 th{background:#f3f4f6}td.n{text-align:right}tr.late td{background:#fdecec}
 img.chart{width:100%;height:auto;border:1px solid #e5e7eb;border-radius:6px}
 form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}
-label{display:flex;flex-direction:column;font-size:.85rem}select,button{font:inherit;
+label{display:flex;flex-direction:column;font-size:.85rem;max-width:100%}select,button{font:inherit;max-width:100%;
 padding:.35rem .5rem}button{cursor:pointer;border:1px solid #9b1c1c;background:#9b1c1c;
 color:#fff;border-radius:6px}header button{background:#fff;color:#9b1c1c}
 ul.lines{margin:.3rem 0;padding-left:1.1rem}.thumbs{display:flex;flex-wrap:wrap;gap:.5rem}
