@@ -401,8 +401,9 @@ async def test_help_for_an_officer(core: Core, world: World) -> None:
     assert [name for name, _ in MENU][-3:] == ["lienket", "huy", "trogiup"]
     # Only the commands an officer may use: not the leaders' (/tonghop, /duyet) nor the
     # admins' (/hanchot).
-    officer_menu = [(n, d) for n, d in MENU if n not in {"tonghop", "duyet", "hanchot", "giahan"}]
-    assert len(officer_menu) == len(MENU) - 4
+    leaders = {"tonghop", "duyet", "web", "hanchot", "giahan"}
+    officer_menu = [(n, d) for n, d in MENU if n not in leaders]
+    assert len(officer_menu) == len(MENU) - 5
     lan = Chat(core, "lan")
     await lan.send("/trogiup")
     assert lan.replies == [
@@ -431,6 +432,7 @@ async def test_help_for_a_leader_mentions_units_below_and_late_changes(
     # A leader sees the leaders' commands, not the admins'.
     assert "\n/tonghop — " in text
     assert "\n/duyet — " in text
+    assert "\n/web — " in text
     assert "/hanchot" not in text
     # An officer is not told so.
     minh = Chat(core, "minh")
