@@ -21,7 +21,7 @@ from bot.web import build_web_app
 from bot.zalo import ZaloApi, ZaloChannel
 from domain.calendar import EVALUATION, REGISTRATION
 from handlers.core import Core
-from reports.chart import MAX_BARS, OTHERS, WIDTH_PX, draw, progress_of, render_png
+from reports.chart import MAX_BARS, OTHERS, WIDTH_PX, Progress, draw, progress_of, render_png
 from storage import deadlines, repo
 from storage.models import Account, DvkModel, ModelScore, ModelYear, Unit
 from tests.fake_zalo import FakeZalo
@@ -56,14 +56,22 @@ async def fill(sm: async_sessionmaker[AsyncSession], world: World) -> None:
         await add_model_year(session, world.cell2, "Đã rút", now=NOW, state="withdrawn")
 
 
+async def progress_on(
+    sm: async_sessionmaker[AsyncSession], unit_id: int, day: date
+) -> tuple[Progress, Unit]:
+    """The chart's figures of a unit's subtree in 2026 as of ``day``, and the unit."""
+    async with sm() as session:
+        unit = await session.get(Unit, unit_id)
+        assert unit is not None
+        return await progress_of(session, unit, 2026, day), unit
+
+
 async def test_the_figures_are_the_databases_before_the_registration_deadline(
     sessionmaker: async_sessionmaker[AsyncSession], world: World
 ) -> None:
     await fill(sessionmaker, world)
+    progress, ward = await progress_on(sessionmaker, world.ward.id, date(2026, 4, 15))
     async with sessionmaker() as session:
-        ward = await session.get(Unit, world.ward.id)
-        assert ward is not None
-        progress = await progress_of(session, ward, 2026, date(2026, 4, 15))
         active = await session.scalar(
             select(func.count(ModelYear.id))
             .join(DvkModel, DvkModel.id == ModelYear.model_id)
@@ -97,10 +105,7 @@ async def test_after_the_registration_deadline_the_units_owing_are_late(
     sessionmaker: async_sessionmaker[AsyncSession], world: World
 ) -> None:
     await fill(sessionmaker, world)
-    async with sessionmaker() as session:
-        ward = await session.get(Unit, world.ward.id)
-        assert ward is not None
-        progress = await progress_of(session, ward, 2026, date(2026, 4, 16))
+    progress, _ = await progress_on(sessionmaker, world.ward.id, date(2026, 4, 16))
     assert progress.phase == EVALUATION
     assert progress.due_on == date(2026, 11, 15)
     rows = {r.label: r for r in progress.rows}
@@ -121,11 +126,8 @@ async def test_after_the_registration_deadline_the_units_owing_are_late(
     ]
     assert cell1.late == 0
     # Evaluation: cell 1 owes results and points only once 15/11 has passed.
-    async with sessionmaker() as session:
-        ward = await session.get(Unit, world.ward.id)
-        assert ward is not None
-        on_the_day = await progress_of(session, ward, 2026, date(2026, 11, 15))
-        after = await progress_of(session, ward, 2026, date(2026, 11, 16))
+    on_the_day, _ = await progress_on(sessionmaker, world.ward.id, date(2026, 11, 15))
+    after, _ = await progress_on(sessionmaker, world.ward.id, date(2026, 11, 16))
     assert "Chi bộ Tổ dân phố 1" not in on_the_day.late_units
     assert "Chi bộ Tổ dân phố 1" in after.late_units
 
@@ -141,10 +143,7 @@ async def test_a_units_own_date_and_an_extension_decide_its_lateness(
         # The ward's plan: registration by 10/4 for its units; cell 2 reopened until 30/4.
         await deadlines.set_deadline(session, ward, 2026, REGISTRATION, date(2026, 4, 10), NOW)
         await deadlines.extend(session, cell2, 2026, REGISTRATION, date(2026, 4, 30), None, NOW)
-    async with sessionmaker() as session:
-        ward = await session.get(Unit, world.ward.id)
-        assert ward is not None
-        progress = await progress_of(session, ward, 2026, date(2026, 4, 11))
+    progress, _ = await progress_on(sessionmaker, world.ward.id, date(2026, 4, 11))
     assert progress.phase == EVALUATION  # the ward's own date has passed
     assert "Chi bộ Tổ dân phố 1" in progress.late_units
     assert "Chi bộ Tổ dân phố 2" not in progress.late_units  # still open for it
@@ -190,11 +189,8 @@ async def test_past_25_rows_the_rest_are_added_up(
     sessionmaker: async_sessionmaker[AsyncSession], world: World
 ) -> None:
     await many_units(sessionmaker, world, 40)  # 43 lower units and the ward itself
-    async with sessionmaker() as session:
-        ward = await session.get(Unit, world.ward.id)
-        assert ward is not None
-        before = await progress_of(session, ward, 2026, date(2026, 4, 1))
-        after = await progress_of(session, ward, 2026, date(2026, 4, 20))
+    before, _ = await progress_on(sessionmaker, world.ward.id, date(2026, 4, 1))
+    after, _ = await progress_on(sessionmaker, world.ward.id, date(2026, 4, 20))
     for progress in (before, after):
         assert len(progress.rows) == MAX_BARS
         assert progress.lower_units == 44
@@ -215,11 +211,8 @@ async def test_the_picture_is_wide_has_one_row_per_unit_and_draws_every_letter(
     sessionmaker: async_sessionmaker[AsyncSession], world: World
 ) -> None:
     await many_units(sessionmaker, world, 40)
-    async with sessionmaker() as session:
-        ward = await session.get(Unit, world.ward.id)
-        assert ward is not None
-        before = await progress_of(session, ward, 2026, date(2026, 4, 1))
-        after = await progress_of(session, ward, 2026, date(2026, 4, 20))
+    before, _ = await progress_on(sessionmaker, world.ward.id, date(2026, 4, 1))
+    after, _ = await progress_on(sessionmaker, world.ward.id, date(2026, 4, 20))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph is a warning of matplotlib's
         png = render_png(after)
