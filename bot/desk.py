@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
+from pathlib import Path
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -129,10 +130,11 @@ class Desk:
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/desk", self._viewing(self.overview))
-        app.router.add_get("/desk/unit/{unit_id:\\d+}", self._viewing(self.unit_page))
-        app.router.add_get("/desk/chart/{unit_id:\\d+}.png", self._viewing(self.chart))
-        app.router.add_get("/desk/export/{code}/{unit_id:\\d+}", self._viewing(self.export))
-        app.router.add_get("/desk/evidence/{evidence_id:\\d+}", self._viewing(self.evidence))
+        # Ids of at most 9 digits: a longer number is no row of ours (and no database integer).
+        app.router.add_get("/desk/unit/{unit_id:\\d{1,9}}", self._viewing(self.unit_page))
+        app.router.add_get("/desk/chart/{unit_id:\\d{1,9}}.png", self._viewing(self.chart))
+        app.router.add_get("/desk/export/{code}/{unit_id:\\d{1,9}}", self._viewing(self.export))
+        app.router.add_get("/desk/evidence/{evidence_id:\\d{1,9}}", self._viewing(self.evidence))
         app.router.add_get("/desk/login", self.login_page)
         app.router.add_post("/desk/login", self.login)
         app.router.add_post("/desk/logout", self.logout)
@@ -444,11 +446,11 @@ class Desk:
             raise web.HTTPNotFound(text="Không tìm thấy.", headers=HEADERS)
         mime = mime_of(item)
         if request.rel_url.query.get("thumb") and mime.startswith("image/"):
-            return web.Response(
-                body=await asyncio.to_thread(thumbnail, path.read_bytes()),
-                content_type="image/jpeg",
-                headers=HEADERS,
-            )
+            try:
+                small = await asyncio.to_thread(thumbnail, path)
+            except (OSError, ValueError, Image.DecompressionBombError):
+                raise web.HTTPNotFound(text="Không tìm thấy.", headers=HEADERS) from None
+            return web.Response(body=small, content_type="image/jpeg", headers=HEADERS)
         name = item.file_name or f"minh_chung_{item.id}{path.suffix}"
         return web.FileResponse(
             path,
@@ -460,9 +462,9 @@ class Desk:
         )
 
 
-def thumbnail(content: bytes) -> bytes:
+def thumbnail(path: Path) -> bytes:
     """A JPEG of at most :data:`THUMB_PX` on its longer side."""
-    with Image.open(io.BytesIO(content)) as image:
+    with Image.open(path) as image:
         image.thumbnail((THUMB_PX, THUMB_PX))
         out = io.BytesIO()
         image.convert("RGB").save(out, format="JPEG", quality=80)

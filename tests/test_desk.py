@@ -197,6 +197,8 @@ async def test_the_page_shows_the_figures_of_tonghop_and_nothing_outside(
             f"/desk/chart/{other}.png",
             f"/desk/export/pl1/{world.other_ward.id}",
             "/desk/unit/999999",
+            "/desk/unit/99999999999999999999",
+            "/desk/evidence/99999999999999999999",
         ):
             refused = await http.get(f"{site}{path}")
             assert refused.status_code == 404, path
