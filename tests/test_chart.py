@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 from aiohttp.test_utils import TestServer
 from matplotlib.patches import Rectangle
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.files import FileLinks
@@ -23,9 +23,9 @@ from domain.calendar import EVALUATION, REGISTRATION
 from handlers.core import Core
 from reports.chart import MAX_BARS, OTHERS, WIDTH_PX, Progress, draw, progress_of, render_png
 from storage import deadlines, repo
-from storage.models import Account, DvkModel, ModelScore, ModelYear, Unit
+from storage.models import Account, ModelScore, ModelYear, Unit
 from tests.fake_zalo import FakeZalo
-from tests.helpers import Clock, World, add_model_year
+from tests.helpers import Clock, World, active_models_by_unit, add_model_year
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -71,17 +71,7 @@ async def test_the_figures_are_the_databases_before_the_registration_deadline(
 ) -> None:
     await fill(sessionmaker, world)
     progress, ward = await progress_on(sessionmaker, world.ward.id, date(2026, 4, 15))
-    async with sessionmaker() as session:
-        active = await session.scalar(
-            select(func.count(ModelYear.id))
-            .join(DvkModel, DvkModel.id == ModelYear.model_id)
-            .join(Unit, Unit.id == DvkModel.unit_id)
-            .where(
-                ModelYear.year == 2026,
-                ModelYear.state == "active",
-                Unit.path.startswith(ward.path),
-            )
-        )
+    active = sum((await active_models_by_unit(sessionmaker, ward)).values())
     assert progress.phase == REGISTRATION
     assert progress.due_on == date(2026, 4, 15)
     rows = {r.label: r for r in progress.rows}

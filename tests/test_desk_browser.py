@@ -18,14 +18,12 @@ from typing import Any, Literal, TypeVar
 import pytest
 from aiohttp.test_utils import TestServer
 from openpyxl import load_workbook
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.desk import Desk
 from bot.web import build_web_app
 from handlers.core import Core
-from storage.models import DvkModel, ModelYear, Unit
-from tests.helpers import Clock, World
+from tests.helpers import Clock, World, active_models_by_unit
 from tests.test_desk import fill, sign_in_link
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -172,26 +170,6 @@ async def browser(
         await server.close()
 
 
-async def database_figures(sm: async_sessionmaker[AsyncSession], ward: Unit) -> tuple[int, int]:
-    """Active models of the year in the ward's subtree, and the units with one: counted here
-    with SQL of the test's own."""
-    async with sm() as session:
-        rows = (
-            await session.execute(
-                select(DvkModel.unit_id, func.count(ModelYear.id))
-                .join(ModelYear, ModelYear.model_id == DvkModel.id)
-                .join(Unit, Unit.id == DvkModel.unit_id)
-                .where(
-                    ModelYear.year == 2026,
-                    ModelYear.state == "active",
-                    Unit.path.startswith(ward.path),
-                )
-                .group_by(DvkModel.unit_id)
-            )
-        ).all()
-    return sum(n for _, n in rows), len(rows)
-
-
 def _downloaded(folder: Path, suffix: str) -> list[Path]:
     return [p for p in folder.iterdir() if p.suffix == suffix]
 
@@ -220,7 +198,8 @@ async def test_a_leader_signs_in_reads_drills_down_and_downloads(
     assert "Đăng nhập trang tổng hợp" in await page.text("h1")
     await page.click("#sign-in")
     assert (await page.script("return location.pathname")) == "/desk"
-    models, registered = await database_figures(sessionmaker, world.ward)
+    by_unit = await active_models_by_unit(sessionmaker, world.ward)
+    models, registered = sum(by_unit.values()), len(by_unit)
     assert await page.text("#fig-models") == str(models) == "3"
     assert await page.text("#fig-units-registered") == f"{registered}/4"
     assert "Trần Văn Hùng" in await page.text("header")
