@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -23,7 +24,7 @@ from conversations.texts import desk as T
 from handlers.core import Core
 from storage import repo
 from storage.desk import token_hash
-from storage.models import DeskLogin, Evidence
+from storage.models import DeskLogin, Evidence, ModelScore
 from tests.helpers import Chat, Clock, World, add_model_year
 
 LINK = re.compile(r"(https?://\S+/desk/login\?t=[\w-]+)")
@@ -62,6 +63,10 @@ async def fill(
         await add_model_year(session, world.cell1, "Tổ hòa giải giỏi", now=now, field="QPAN")
         await add_model_year(session, world.women, "Phụ nữ tiết kiệm", now=now, review="proposed")
         await add_model_year(session, world.other_cell, "Mô hình xã khác", now=now)
+        session.add_all(
+            ModelScore(model_year_id=done.id, criterion=c, points=Decimal(5), scored_at=now)
+            for c in (1, 4)
+        )
         folder = files / "evidence" / "2026" / str(done.id)
         folder.mkdir(parents=True)
         buffer = io.BytesIO()
@@ -163,6 +168,7 @@ async def test_the_page_shows_the_figures_of_tonghop_and_nothing_outside(
         assert "Tuyến phố &lt;xanh&gt; &amp; sạch" in unit.text
         assert "<xanh>" not in unit.text
         assert "Kết quả đạt được: 120 hộ tham gia" in unit.text
+        assert "Tổng điểm: 10/100 — Không đạt" in unit.text
         assert f'src="/desk/evidence/{photo_id}?thumb=1"' in unit.text
         assert "Kế hoạch" in unit.text
         thumb = await http.get(f"{site}/desk/evidence/{photo_id}?thumb=1")
