@@ -400,7 +400,7 @@ class Desk:
                     f'title="{h(caption)}" loading="lazy"></a>'
                 )
             else:
-                thumbs.append(f'<a href="{href}">📄 {h(caption)}</a>')
+                thumbs.append(f'<a href="{href}">Tệp: {h(caption)}</a>')
         shown = (
             f"<p><b>Minh chứng ({len(evidence)}):</b></p>"
             f'<div class="thumbs">{"".join(thumbs)}</div>'

@@ -229,6 +229,7 @@ async def test_a_leader_signs_in_reads_drills_down_and_downloads(
     assert "Kết quả đạt được: 120 hộ tham gia" in unit
     assert "Tình trạng: chưa đề xuất công nhận" in unit
     assert await page.images_loaded(".thumbs img") == [240]
+    await page.shot("desk-unit.png", 1280, 900)
 
     # A workbook of the subtree, downloaded by the browser, opens with openpyxl.
     await page.get("/desk?year=2026")
