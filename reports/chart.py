@@ -24,7 +24,9 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
+from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -46,6 +48,8 @@ WIDTH_PX = 1200
 DPI = 100
 NAME_CHARS = 44  # a unit's name is cut past this, then wrapped on two lines
 PNG_MIME = "image/png"
+# matplotlib's own copy of DejaVu Sans (every Vietnamese letter), whatever the machine has.
+FONT: dict[Any, Any] = {"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"]}
 
 # Colours: what is done in blue and green, what is owed in grey, the late in red.
 GREY, BLUE, TEAL, ORANGE, GREEN, RED = (
@@ -315,6 +319,11 @@ def _label(row: Row) -> str:
 
 def draw(progress: Progress) -> Figure:
     """The figure: one horizontal row per :class:`Row`, top to bottom in the given order."""
+    with rc_context(FONT):
+        return _draw(progress)
+
+
+def _draw(progress: Progress) -> Figure:
     rows = progress.rows or [Row("Chưa có đơn vị", 0, 0, 0, 0, 0, 0, 0, 0)]
     registration = progress.phase == REGISTRATION
     row_height = 0.62 if registration else 0.95  # inches of one row
@@ -396,8 +405,8 @@ _DRAWING = threading.Lock()  # matplotlib's text and font caches are shared
 
 def render_png(progress: Progress) -> bytes:
     """The picture as PNG bytes (:data:`WIDTH_PX` wide)."""
-    with _DRAWING:
-        fig = draw(progress)
+    with _DRAWING, rc_context(FONT):
+        fig = _draw(progress)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
         return buffer.getvalue()
