@@ -20,6 +20,7 @@ from bot.files import FileLinks
 from bot.web import build_web_app
 from bot.zalo import ZaloApi, ZaloChannel
 from domain.calendar import EVALUATION, REGISTRATION
+from domain.messages import Document, Reply
 from handlers.core import Core
 from reports.chart import MAX_BARS, OTHERS, WIDTH_PX, Progress, draw, progress_of, render_png
 from storage import deadlines, repo
@@ -268,4 +269,34 @@ async def test_zalo_gets_the_chart_as_a_photo_by_the_bots_signed_link(
             assert png_size(got.content)[0] == WIDTH_PX
         finally:
             await server.close()
+            await api.close()
+
+
+async def test_a_photo_zalo_refuses_comes_as_a_link_and_a_long_text_before_it(
+    core: Core, tmp_path: Path
+) -> None:
+    links = FileLinks(tmp_path / "files", b"k" * 32, "http://127.0.0.1:9", timedelta(hours=24))
+    picture = Reply(
+        "Biểu đồ.", document=Document("Bieu_do.png", b"\x89PNG-", "image/png"), photo=True
+    )
+    async with FakeZalo() as fake:
+        api = ZaloApi(fake.token, fake.base_url)
+        zalo = ZaloChannel(core, api, links, photo_dir=tmp_path / "photos", clock=core.clock)
+        try:
+            fake.fail_next("sendPhoto", 400, "Bad Request: photo could not be fetched")
+            await zalo.send("9000000002", "9000000002", [picture])
+            [as_link] = fake.messages_to("9000000002")
+            assert as_link.method == "sendMessage"
+            assert as_link.text.startswith("Biểu đồ.\n\nTải tệp Bieu_do.png")
+            # A caption longer than Zalo's 2,000 characters goes first as text.
+            long = Reply("x" * 2500, document=picture.document, photo=True)
+            await zalo.send("9000000003", "9000000003", [long])
+            sent = fake.messages_to("9000000003")
+            assert [m.method for m in sent] == ["sendMessage", "sendMessage", "sendPhoto"]
+            assert sent[-1].text == ""
+            # Without photo=True an image is a download link, as evidence is.
+            await zalo.send("9000000004", "9000000004", [Reply("Ảnh.", document=picture.document)])
+            [plain] = fake.messages_to("9000000004")
+            assert plain.method == "sendMessage"
+        finally:
             await api.close()
