@@ -339,43 +339,34 @@ def _draw(progress: Progress) -> Figure:
     for y, row in zip(positions, rows, strict=True):
         if row.late:
             ax.axhspan(y - 0.5, y + 0.5, color=LATE_BAND, zorder=0)
-    top = 1
+    # One bar call per series (all the rows at once): drawing is a few calls, not hundreds.
     if registration:
-        for y, row in zip(positions, rows, strict=True):
-            ax.barh(y, row.required, height=0.7, color=GREY, zorder=1)
-            ax.barh(y, row.models, height=0.42, color=RED if row.late else BLUE, zorder=2)
-            ax.text(
-                max(row.required, row.models),
-                y,
-                f"  {row.models}/{row.required}",
-                va="center",
-                fontsize=15,
-                fontweight="bold",
-                color=RED if row.late else "black",
-            )
-            top = max(top, row.required, row.models)
+        ax.barh(positions, [r.required for r in rows], height=0.7, color=GREY, zorder=1)
+        colours = [RED if r.late else BLUE for r in rows]
+        ax.barh(positions, [r.models for r in rows], height=0.42, color=colours, zorder=2)
+        ends = [(max(r.required, r.models), f"  {r.models}/{r.required}") for r in rows]
         handles = [Patch(color=BLUE, label="Đã đăng ký"), Patch(color=GREY, label="Chỉ tiêu")]
     else:
         bar = 0.8 / len(EVALUATION_SERIES)
-        for y, row in zip(positions, rows, strict=True):
-            ax.barh(y, row.models, height=0.92, color=GREY, zorder=1)
-            for i, (attr, _label_text, colour) in enumerate(EVALUATION_SERIES):
-                offset = -0.4 + bar * (i + 0.5)
-                ax.barh(y + offset, getattr(row, attr), height=bar * 0.9, color=colour, zorder=2)
-            ax.text(
-                row.models,
-                y,
-                f"  {row.models} mô hình",
-                va="center",
-                fontsize=14,
-                fontweight="bold",
-                color=RED if row.late else "black",
+        ax.barh(positions, [r.models for r in rows], height=0.92, color=GREY, zorder=1)
+        for i, (attr, _label_text, colour) in enumerate(EVALUATION_SERIES):
+            offset = -0.4 + bar * (i + 0.5)
+            ax.barh(
+                [y + offset for y in positions],
+                [getattr(r, attr) for r in rows],
+                height=bar * 0.9,
+                color=colour,
+                zorder=2,
             )
-            top = max(top, row.models)
+        ends = [(r.models, f"  {r.models} mô hình") for r in rows]
         handles = [
             Patch(color=GREY, label="Số mô hình"),
             *(Patch(color=c, label=label) for _a, label, c in EVALUATION_SERIES),
         ]
+    for y, row, (end, text) in zip(positions, rows, ends, strict=True):
+        colour = RED if row.late else "black"
+        ax.text(end, y, text, va="center", fontsize=15, fontweight="bold", color=colour)
+    top = max([1, *(end for end, _ in ends)])
     ax.set_xlim(0, top * 1.25 + 0.5)
     ax.set_yticks(positions, [_label(r) for r in rows], fontsize=15)
     for tick, row in zip(ax.get_yticklabels(), rows, strict=True):
