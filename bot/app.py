@@ -84,5 +84,6 @@ async def build_app(
         files_dir=settings.files_dir,
         max_evidence_mb=settings.max_evidence_mb,
         invite_issuer=settings.invite_issuer,
+        web_base_url=settings.public_base_url,
     )
     return App(settings, engine, sessionmaker, core)

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.app import App
 from bot.channel import Channel
+from bot.desk import Desk
 from bot.files import FileLinks
 from bot.senders import make_deliverer
 from bot.settings import Settings
@@ -77,6 +78,14 @@ def file_links(settings: Settings) -> FileLinks | None:
     )
 
 
+def desk_of(settings: Settings, app: App) -> Desk | None:
+    """The leaders' web page (/web), when the internet can reach the server."""
+    if not settings.public_base_url:
+        return None
+    secure = settings.public_base_url.startswith("https://")
+    return Desk(app.core, settings.derived_secret("links").encode(), secure)
+
+
 def build_channels(settings: Settings, core: Core, files: FileLinks | None) -> list[Channel]:
     """The configured channels, built once from the settings."""
     return [
@@ -105,7 +114,9 @@ async def start(app: App, webhook: bool) -> Running:
         secret = settings.derived_secret("webhook")
         if webhook or running.files is not None:
             routes = [channel.webhook for channel in running.channels]
-            web_app = build_web_app(secret, routes, running.files, clock=app.core.clock)
+            web_app = build_web_app(
+                secret, routes, running.files, clock=app.core.clock, desk=desk_of(settings, app)
+            )
             running.web = web.AppRunner(web_app, access_log=None)
             await running.web.setup()
             site = web.TCPSite(running.web, settings.web_host, settings.web_port)
@@ -187,7 +198,10 @@ def describe(running: Running, webhook: bool) -> str:
     names = [channel.label for channel in running.channels]
     lines = [f"Trợ lý đang chạy: {', '.join(names)} ({mode})."]
     if running.address:
-        lines.append(f"Máy chủ web: {running.address} (/healthz, webhook, liên kết tải tệp).")
+        lines.append(
+            f"Máy chủ web: {running.address} (/healthz, webhook, liên kết tải tệp, "
+            "trang tổng hợp /desk)."
+        )
     if running.files is None:
         for channel in running.channels:
             if not channel.capabilities.documents:  # files go as download links

@@ -22,6 +22,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.channel import WebhookRoute
+from bot.desk import Desk
 from bot.files import FileLinks, LinkRefused, content_disposition
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ def build_web_app(
     webhooks: Sequence[WebhookRoute] = (),
     files: FileLinks | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    desk: Desk | None = None,
 ) -> web.Application:
     """The server for the channels of ``webhooks`` (their routes) and ``files`` (links)."""
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
@@ -105,4 +107,6 @@ def build_web_app(
     if files is not None:
         app.router.add_get("/files/{file_id}/{name}", download)
         app.router.add_get("/files/{file_id}", download)
+    if desk is not None:  # the leaders' web page (/web), bot/desk.py
+        desk.add_routes(app)
     return app

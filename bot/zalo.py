@@ -29,7 +29,14 @@ from aiohttp import web
 from bot.channel import Capabilities, Pace, WebhookRoute
 from bot.files import FileLinks
 from bot.settings import Settings
-from domain.messages import Attachment, IncomingMessage, Reply, render_plain, split_text
+from domain.messages import (
+    Attachment,
+    Document,
+    IncomingMessage,
+    Reply,
+    render_plain,
+    split_text,
+)
 from handlers.core import Core
 from scheduler.pacing import Limits
 from scheduler.senders import Rejected, RetryAfter, TransientError, Unreachable
@@ -42,6 +49,8 @@ TEXT_LIMIT = 2000
 WEBHOOK_PATH = "/webhook/zalo"
 SECRET_HEADER = "X-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 MAX_TRIES = 5
+# Pictures Zalo shows as photos (sendPhoto by URL); others go as download links.
+PHOTO_TYPES = ("image/jpeg", "image/png")
 POLL_TIMEOUT = 30
 PRIVATE_ONLY = "Vui lòng nhắn riêng cho trợ lý (không dùng trong nhóm)."
 NO_FILE_LINKS = (
@@ -367,34 +376,76 @@ class ZaloChannel:
     async def send(self, chat_id: str, user_id: str, replies: list[Reply]) -> None:
         for reply in replies:
             text = render_plain(reply)
-            if reply.document is not None:
-                if self.files is None:
-                    text += "\n\n" + NO_FILE_LINKS.format(name=reply.document.file_name)
-                else:
-                    url = self.files.publish(reply.document, CHANNEL, user_id, self.clock())
-                    hours = round(self.files.ttl.total_seconds() / 3600)
-                    text += (
-                        f"\n\nTải tệp {reply.document.file_name} (hiệu lực {hours} giờ, "
-                        f"chỉ dành cho đồng chí):\n{url}"
-                    )
-            for part in split_text(text, TEXT_LIMIT):
-                try:
+            try:
+                if self._as_photo(reply):
+                    assert reply.document is not None
+                    if await self.send_photo(chat_id, user_id, reply.document, text):
+                        continue
+                text = self._with_link(reply, user_id, text)
+                for part in split_text(text, TEXT_LIMIT):
                     await self.send_text(chat_id, part)
-                except ZaloApiError as err:
-                    if err.code == 403:
-                        log.info("Zalo chat %s cannot be reached; reply dropped", chat_id)
-                        return
-                    log.error("Zalo sendMessage failed: %s", err)
+            except ZaloApiError as err:
+                if err.code == 403:
+                    log.info("Zalo chat %s cannot be reached; reply dropped", chat_id)
                     return
+                log.error("Zalo sendMessage failed: %s", err)
+                return
+
+    def _as_photo(self, reply: Reply) -> bool:
+        return (
+            reply.photo
+            and self.files is not None
+            and reply.document is not None
+            and reply.document.mime_type in PHOTO_TYPES
+        )
+
+    def _with_link(self, reply: Reply, user_id: str, text: str) -> str:
+        """The text with the document's personal download link (or why there is none)."""
+        if reply.document is None:
+            return text
+        if self.files is None:
+            return text + "\n\n" + NO_FILE_LINKS.format(name=reply.document.file_name)
+        url = self.files.publish(reply.document, CHANNEL, user_id, self.clock())
+        hours = round(self.files.ttl.total_seconds() / 3600)
+        return text + (
+            f"\n\nTải tệp {reply.document.file_name} (hiệu lực {hours} giờ, "
+            f"chỉ dành cho đồng chí):\n{url}"
+        )
+
+    async def send_photo(self, chat_id: str, user_id: str, document: Document, text: str) -> bool:
+        """sendPhoto with the picture's signed link (Zalo fetches it from the bot's web
+        server) and the text as its caption, or before it when longer than a caption. False
+        when Zalo refuses the photo (400): the caller sends the link instead."""
+        assert self.files is not None
+        url = self.files.publish(document, CHANNEL, user_id, self.clock())
+        caption = text
+        if len(text) > TEXT_LIMIT:
+            for part in split_text(text, TEXT_LIMIT):
+                await self.send_text(chat_id, part)
+            caption = ""
+        params = {"chat_id": chat_id, "photo": url, **({"caption": caption} if caption else {})}
+        try:
+            await self._call("sendPhoto", params)
+        except ZaloApiError as err:
+            if err.code != 400:
+                raise
+            log.info("Zalo refused a photo (%s); sent as a link", err)
+            return False
+        return True
 
     async def send_text(self, chat_id: str, text: str) -> None:
         """sendMessage, waiting out 429 (quota) and retrying network and server errors."""
+        await self._call("sendMessage", {"chat_id": chat_id, "text": text})
+
+    async def _call(self, method: str, params: dict[str, Any]) -> None:
+        """One sending call of the Bot API, waiting out 429 (quota) and retrying network and
+        server errors."""
         delay = 1.0
         for attempt in range(1, MAX_TRIES + 1):
             if self.pace is not None:
                 await self.pace()  # a slot of the bot's rate, shared with the broadcasts
             try:
-                await self.api.call("sendMessage", chat_id=chat_id, text=text)
+                await self.api.call(method, **params)
                 return
             except ZaloApiError as err:
                 retry = err.code in (0, 429) or err.code >= 500

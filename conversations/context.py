@@ -32,6 +32,7 @@ class Ctx:
     files: EvidenceStore = field(default_factory=EvidenceStore)  # FILES_DIR and its limits
     message: IncomingMessage | None = None  # the message being handled
     invite_issuer: str = DEFAULT_INVITE_ISSUER  # who hands out invite codes (INVITE_ISSUER)
+    web_base: str | None = None  # PUBLIC_BASE_URL: links to the bot's own web server (/web)
 
     @property
     def local_now(self) -> datetime:

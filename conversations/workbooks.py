@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.answers import YEAR, Choice, InputError, parse_year
 from conversations.commands import Audience, Command
@@ -12,8 +15,9 @@ from conversations.widgets import unit_picker
 from domain.catalog import Role
 from domain.messages import Reply
 from domain.text import fold
+from reports.chart import Progress, chart_document, progress_of, render_png, title_of
 from reports.exports import EXPORTS, Scope, make_export, registration_deadline
-from reports.summary import summary_of, summary_text
+from reports.summary import Summary, summary_of, summary_text
 from storage import repo
 from storage.models import Unit
 
@@ -133,6 +137,13 @@ async def start_export(ctx: Ctx, args: str = "") -> Data | Reply:
 # --- /tonghop ----------------------------------------------------------------------
 
 
+async def subtree_summary(session: AsyncSession, scope: Scope) -> Summary:
+    """The figures of /tonghop for a leader's unit and every unit below it (also the web
+    page's, ``bot/desk.py``)."""
+    deadline = await registration_deadline(session, scope)
+    return await summary_of(session, scope.root, scope.year, deadline, scope.quotas)
+
+
 async def tonghop(ctx: Ctx, args: str) -> list[Reply]:
     roots = await roots_of(ctx, leaders_only=True)
     year = ctx.local_now.year
@@ -144,13 +155,27 @@ async def tonghop(ctx: Ctx, args: str) -> list[Reply]:
     replies = []
     for root in roots:
         scope = Scope(root.unit, True, year, ctx.tz, ctx.now, ctx.quotas)
-        deadline = await registration_deadline(ctx.session, scope)
-        summary = await summary_of(ctx.session, root.unit, year, deadline, scope.quotas)
+        summary = await subtree_summary(ctx.session, scope)
         document = await make_export(ctx.session, "summary", scope)
         # From the registration deadline on, the evaluation season's figures too.
-        replies.append(Reply(summary_text(summary, evaluation=ctx.now >= deadline)))
+        in_season = summary.deadline is not None and ctx.now >= summary.deadline
+        replies.append(Reply(summary_text(summary, evaluation=in_season)))
         replies.append(Reply(f"Bảng tổng hợp năm {year} — {root.unit.name}.", document=document))
+        replies.append(await chart_reply(ctx, root.unit, year))
     return replies
+
+
+async def chart_png(ctx: Ctx, unit: Unit, year: int) -> tuple[Progress, bytes]:
+    """The picture of ``unit``'s subtree in ``year`` (reports/chart.py), drawn off the event
+    loop."""
+    progress = await progress_of(ctx.session, unit, year, ctx.local_now.date(), ctx.quotas)
+    return progress, await asyncio.to_thread(render_png, progress)
+
+
+async def chart_reply(ctx: Ctx, unit: Unit, year: int) -> Reply:
+    progress, png = await chart_png(ctx, unit, year)
+    title, _ = title_of(progress)
+    return Reply(f"{title} — {unit.name}.", document=chart_document(progress, png), photo=True)
 
 
 FLOWS = (EXPORT,)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
 
 from domain.text import fold
 
@@ -163,6 +164,14 @@ DEFAULT_QUOTAS: dict[str, int] = dict.fromkeys(UNIT_KINDS, 1) | {
     "xa": 0,
     "phuong": 0,
 }
+
+
+def required_models(kind: str, quotas: Mapping[str, int]) -> int:
+    """Models a unit of ``kind`` must register for the year: its quota; 0 (a kind without a
+    quota) owes none and is not counted as a unit that must register."""
+    return max(int(quotas.get(kind, 0)), 0)
+
+
 _QUOTA_ITEM = re.compile(r"^([a-z_]+)\s*=\s*(-?\d+)$")
 
 

@@ -51,6 +51,9 @@ class Reply:
     options: tuple[Option, ...] = ()  # numbered choices
     nav: tuple[Option, ...] = ()  # back / skip / cancel: buttons, or a typed-word hint
     document: Document | None = None
+    # The document is a picture to look at (the /tonghop chart): shown as a photo where the
+    # platform can (Zalo by the link of the bot's own web server), not only as a file.
+    photo: bool = False
     # The text already lists the options under their numbers (a summary): a channel without
     # buttons does not list them again.
     listed: bool = False

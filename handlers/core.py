@@ -73,6 +73,7 @@ class Core:
         max_evidence_mb: float = 20.0,
         flow_days: float = DEFAULT_FLOW_DAYS,
         invite_issuer: str = DEFAULT_INVITE_ISSUER,
+        web_base_url: str | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.tz = ZoneInfo(timezone)
@@ -91,6 +92,8 @@ class Core:
         self.flow_ttl = timedelta(days=flow_days)
         self.intake = Intake(sessionmaker, clock)
         self.invite_issuer = invite_issuer
+        # PUBLIC_BASE_URL: where the bot's web server is reached (/web's sign-in links).
+        self.web_base_url = web_base_url
 
     @property
     def menu(self) -> tuple[tuple[str, str], ...]:
@@ -140,6 +143,7 @@ class Core:
             files=self.files,
             message=msg,
             invite_issuer=self.invite_issuer,
+            web_base=self.web_base_url,
         )
         notes: list[Reply] = []
         if row is not None and (

@@ -124,6 +124,11 @@ class Summary:
         return [u for u in self.units if u.must_register]
 
     @property
+    def owing_registered(self) -> int:
+        """Units owing models that have registered (of ``len(must_register)``)."""
+        return sum(1 for u in self.must_register if u.registered)
+
+    @property
     def considered(self) -> int:
         """Models proposed for recognition, decided or not."""
         return self.proposed + self.recognised + self.not_recognised
@@ -476,11 +481,9 @@ def summary_text(summary: Summary, names_shown: int = 3, evaluation: bool = Fals
     ``evaluation`` (the registration deadline has passed), the season's figures as x/y:
     results entered, self-scored and passing, proposed and recognised, yearly reports sent.
     "Not registered" and "registered late" are separate lines whose counts add up with x/y."""
-    owing = summary.must_register
-    registered = sum(1 for u in owing if u.registered)
     lines = [
         f"Tổng hợp năm {summary.year} — {_short(summary.root_name, 80)}",
-        f"Đơn vị đã đăng ký: {registered}/{len(owing)}",
+        f"Đơn vị đã đăng ký: {summary.owing_registered}/{len(summary.must_register)}",
         f"Tổng số mô hình: {summary.models}",
         *(f"• {FIELD_SHORT[Field(f)]}: {summary.by_field.get(f, 0)}" for f in FIELD_KEYS),
         f"Tập thể: {summary.collective} · Cá nhân: {summary.individual}",

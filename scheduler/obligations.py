@@ -33,7 +33,7 @@ from domain.calendar import (
     REGISTRATION,
     UNIT_REPORT,
 )
-from domain.catalog import DEFAULT_QUOTAS, RecordState
+from domain.catalog import DEFAULT_QUOTAS, RecordState, required_models
 from storage.models import DvkModel, ModelScore, ModelYear, Unit, UnitReport
 
 KINDS = DEADLINE_KINDS
@@ -77,12 +77,6 @@ class Lag:
 
     def within(self, root_path: str) -> bool:
         return self.unit_path.startswith(root_path)
-
-
-def required_models(kind: str, quotas: Mapping[str, int]) -> int:
-    """Models a unit of ``kind`` needs for the year: its quota; 0 (a kind without a quota)
-    owes no registration."""
-    return max(int(quotas.get(kind, 0)), 0)
 
 
 def _scoped(query: Any, root: Unit | None, only: Unit | None) -> Any:

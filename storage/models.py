@@ -149,6 +149,22 @@ class LinkCode(Base):
     created_at: Mapped[datetime]
 
 
+class DeskLogin(Base):
+    """A one-time sign-in link to the leaders' web page (/web), stored as the SHA-256 of its
+    token, and the session it opened: signed out at ``ended_at``."""
+
+    __tablename__ = "desk_logins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]  # the link works until then, once
+    used_at: Mapped[datetime | None]
+    session_expires_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+
+
 class Campaign(Base):
     """One year of the movement; the deadlines levels set for it hang from it."""
 

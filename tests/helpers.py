@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.catalog import RecordState
@@ -122,6 +123,26 @@ async def new_model(
     async with sm() as session, session.begin():
         values.setdefault("scale", "20 hộ")
         return (await add_model_year(session, unit, name, now=clock(), **values)).id
+
+
+async def active_models_by_unit(
+    sm: async_sessionmaker[AsyncSession], root: Unit, year: int = 2026
+) -> dict[int, int]:
+    """Active models of ``year`` per unit of ``root``'s subtree (units with one), counted with
+    the tests' own SQL: what pictures and pages are checked against."""
+    async with sm() as session:
+        rows = await session.execute(
+            select(DvkModel.unit_id, func.count(ModelYear.id))
+            .join(ModelYear, ModelYear.model_id == DvkModel.id)
+            .join(Unit, Unit.id == DvkModel.unit_id)
+            .where(
+                ModelYear.year == year,
+                ModelYear.state == RecordState.ACTIVE.value,
+                Unit.path.startswith(root.path),
+            )
+            .group_by(DvkModel.unit_id)
+        )
+        return {unit_id: int(n) for unit_id, n in rows.all()}
 
 
 async def build_world(sm: async_sessionmaker[AsyncSession], now: datetime) -> World:

@@ -405,12 +405,9 @@ async def test_help_for_an_officer(core: Core, world: World) -> None:
     assert [name for name, _ in MENU][-3:] == ["lienket", "huy", "trogiup"]
     # Only the commands an officer may use: not the leaders' (/tonghop, /duyet) nor the
     # admins' (/hanchot).
-    officer_menu = [
-        (n, d)
-        for n, d in MENU
-        if n not in {"tonghop", "duyet", "thamdinh", "quyetdinh", "hanchot", "giahan"}
-    ]
-    assert len(officer_menu) == len(MENU) - 6
+    leaders = {"tonghop", "duyet", "thamdinh", "quyetdinh", "web", "hanchot", "giahan"}
+    officer_menu = [(n, d) for n, d in MENU if n not in leaders]
+    assert len(officer_menu) == len(MENU) - len(leaders)
     lan = Chat(core, "lan")
     await lan.send("/trogiup")
     text = lan.last.text
@@ -431,7 +428,7 @@ async def test_help_for_an_officer(core: Core, world: World) -> None:
         f"Gõ /trogiup tatca để xem đủ {len(officer_menu)} lệnh. "
         "Đang trả lời: gõ “quay lại” để lùi một bước, /huy để dừng."
     )
-    for leaders_only in ("/tonghop", "/duyet", "/hanchot", "/giahan"):
+    for leaders_only in ("/tonghop", "/duyet", "/web", "/hanchot", "/giahan"):
         assert leaders_only not in text
     await lan.send("/trogiup tatca")
     assert lan.replies == [
@@ -479,6 +476,7 @@ async def test_help_for_a_leader_leads_with_the_status_and_the_review(
     # A leader sees the leaders' commands, not the admins'.
     assert "\n/tonghop — " in text
     assert "\n/duyet — " in text
+    assert "\n/web — " in text
     assert "/hanchot" not in text
     # An officer is not told so.
     minh = Chat(core, "minh")

@@ -85,7 +85,7 @@ async def test_a_leader_gets_the_summary_and_its_workbook(
     clock.advance(days=60)  # May 2026: the registration deadline has passed
     leader = Chat(core, "hung")
     replies = await leader.send("/tonghop")
-    assert len(replies) == 2
+    assert len(replies) == 3
     text = replies[0].text
     assert "Đảng bộ phường Minh Khai" in text
     assert "3" in text
@@ -103,6 +103,13 @@ async def test_a_leader_gets_the_summary_and_its_workbook(
     content = sheet_text(document.content)
     assert "Chi bộ Tổ dân phố 1" in content
     assert "Chi bộ thôn Đồng Tâm" not in content
+    chart = replies[2]
+    assert chart.photo
+    assert chart.document is not None
+    assert chart.document.mime_type == "image/png"
+    assert chart.document.file_name == "Bieu_do_Dang_bo_phuong_Minh_Khai_2026.png"
+    assert chart.document.content.startswith(b"\x89PNG")
+    assert chart.text == "Kết quả mô hình “Dân vận khéo” năm 2026 — Đảng bộ phường Minh Khai."
 
 
 async def test_only_leaders_get_the_summary(core: Core, world: World, models: None) -> None:
@@ -226,11 +233,16 @@ async def test_a_leader_on_telegram_receives_the_document(
 ) -> None:
     async with running_bot(tg, core):
         leader = TgUser(tg, 2001, "Hùng")
-        got = await leader.say("/tonghop", expect=2)
+        got = await leader.say("/tonghop", expect=3)
         assert "Đơn vị đã đăng ký" in got[0].plain_text
         assert got[1].document is not None
         assert got[1].document.filename == "Tong_hop_Dang_bo_phuong_Minh_Khai_2026.xlsx"
         assert sheet_text(got[1].document.content).count("Chi bộ Tổ dân phố") >= 2
+        # The chart comes as a photo, its title as the caption.
+        assert got[2].method == "sendPhoto"
+        assert got[2].photo is not None
+        assert got[2].photo.content.startswith(b"\x89PNG")
+        assert got[2].plain_text.startswith("Tiến độ đăng ký mô hình “Dân vận khéo” năm 2026")
 
 
 async def test_dvk_export_and_doc_on_the_command_line(

@@ -1,0 +1,648 @@
+"""The leaders' web page (the “desk”), read-only, on the bot's own web server.
+
+``/web`` in chat gives a leader a one-time sign-in link (``conversations/desk.py``, 15 minutes,
+one use, stored hashed: ``storage/desk.py``). Opening it shows a button; pressing it (a POST,
+so that a link preview fetching the page does not use the link up) opens a session kept in a
+signed cookie (HttpOnly, SameSite=Lax, Secure behind https) that names the session's row: it
+ends at its expiry or on “Đăng xuất”.
+
+Every request reads the person from the session and what they lead from their memberships at
+that moment; a unit, a model, a piece of evidence or a workbook outside their subtree gets the
+same 404 as one that does not exist. Pages are plain HTML with inline CSS, every text escaped;
+no script, no external asset.
+
+- ``GET /desk``: each unit the person leads: the figures of /tonghop, the chart, the lower
+  units (filters: field, review state, late), the workbooks to download;
+- ``GET /desk/unit/{id}``: one unit: its lower units, its models (record, results, points and
+  verdict, review state, evidence thumbnails), the same filters;
+- ``GET /desk/chart/{id}.png``, ``GET /desk/export/{code}/{id}``, ``GET /desk/evidence/{id}``
+  (``?thumb=1``: a small JPEG of a photo);
+- ``GET|POST /desk/login``, ``POST /desk/logout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import io
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from urllib.parse import urlencode
+
+from aiohttp import web
+from PIL import Image
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.files import content_disposition
+from conversations.context import Ctx
+from conversations.records import detail_lines
+from conversations.texts.common import REVIEW_STATUS
+from conversations.workbooks import subtree_summary
+from domain.catalog import FIELD_LABELS, FIELD_SHORT, Field, Review, Role
+from handlers.core import Core
+from reports.chart import Progress, progress_of, render_png
+from reports.exports import EXPORTS, Scope, make_export
+from reports.summary import FIELD_KEYS, Summary, UnitLine
+from storage import desk as logins
+from storage import repo
+from storage.evidence import evidence_of, mime_of
+from storage.models import Evidence, ModelYear, Person, Unit
+
+COOKIE = "dvk_desk"
+THUMB_PX = 240
+NONE_STATE = "none"  # the review filter's “not proposed”
+STATES: dict[str, str] = {
+    NONE_STATE: REVIEW_STATUS[None],
+    **{r.value: REVIEW_STATUS[r.value] for r in Review},
+}
+HEADERS = {
+    "Cache-Control": "private, no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+
+CSS = """
+*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,
+"Noto Sans","DejaVu Sans",sans-serif;color:#1f2937;background:#f4f5f7}
+header{background:#9b1c1c;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.5rem;
+align-items:center;justify-content:space-between}header a{color:#fff;text-decoration:none;
+font-weight:700}header form{margin:0}main{max-width:1100px;margin:0 auto;padding:1rem}
+h1{font-size:1.4rem;margin:.5rem 0}h2{font-size:1.15rem;margin:1.5rem 0 .5rem}
+h3{font-size:1.05rem;margin:0 0 .4rem}section,article{background:#fff;border-radius:8px;
+padding:1rem;margin:0 0 1rem;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+.figures{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:.5rem}
+.figure{background:#f8fafc;border:1px solid #e5e7eb;border-radius:6px;padding:.5rem}
+.figure b{display:block;font-size:1.35rem}.late{color:#c62828;font-weight:700}
+.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:.95rem}
+th,td{border-bottom:1px solid #e5e7eb;padding:.4rem;text-align:left;vertical-align:top}
+th{background:#f3f4f6}td.n{text-align:right}tr.late td{background:#fdecec}
+img.chart{width:100%;height:auto;border:1px solid #e5e7eb;border-radius:6px}
+form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end}
+label{display:flex;flex-direction:column;font-size:.85rem;max-width:100%}select,button{font:inherit;max-width:100%;
+padding:.35rem .5rem}button{cursor:pointer;border:1px solid #9b1c1c;background:#9b1c1c;
+color:#fff;border-radius:6px}header button{background:#fff;color:#9b1c1c}
+ul.lines{margin:.3rem 0;padding-left:1.1rem}.thumbs{display:flex;flex-wrap:wrap;gap:.5rem}
+.thumbs img{width:120px;height:120px;object-fit:cover;border-radius:4px;border:1px solid #ddd}
+.crumbs{font-size:.9rem}.muted{color:#6b7280}a{color:#1f5fa8}
+"""
+
+
+def h(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+# --- the session cookie ----------------------------------------------------------------
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in person and what they lead, read at this request."""
+
+    login_id: int
+    person: Person
+    roots: list[Unit]  # units held as leader or admin, in tree order
+
+    def reaches(self, unit: Unit) -> bool:
+        return any(unit.path.startswith(root.path) for root in self.roots)
+
+
+class Desk:
+    """The routes of the desk, for :func:`bot.web.build_web_app`."""
+
+    def __init__(self, core: Core, secret: bytes, secure: bool) -> None:
+        self.core = core
+        self.secret = hashlib.sha256(b"desk-session\n" + secret).digest()
+        self.secure = secure
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/desk", self._viewing(self.overview))
+        # Ids of at most 9 digits: a longer number is no row of ours (and no database integer).
+        app.router.add_get("/desk/unit/{unit_id:\\d{1,9}}", self._viewing(self.unit_page))
+        app.router.add_get("/desk/chart/{unit_id:\\d{1,9}}.png", self._viewing(self.chart))
+        app.router.add_get("/desk/export/{code}/{unit_id:\\d{1,9}}", self._viewing(self.export))
+        app.router.add_get("/desk/evidence/{evidence_id:\\d{1,9}}", self._viewing(self.evidence))
+        app.router.add_get("/desk/login", self.login_page)
+        app.router.add_post("/desk/login", self.login)
+        app.router.add_post("/desk/logout", self.logout)
+
+    # --- cookies ---
+
+    def _sign(self, login_id: int, expires: int) -> str:
+        message = f"{login_id}\n{expires}".encode()
+        return _b64(hmac.new(self.secret, message, hashlib.sha256).digest())
+
+    def cookie_value(self, login_id: int, expires: datetime) -> str:
+        stamp = int(expires.timestamp())
+        return f"{login_id}.{stamp}.{self._sign(login_id, stamp)}"
+
+    def login_id_of(self, request: web.Request) -> int | None:
+        """The session's row named by a valid, unexpired cookie, else None."""
+        value = request.cookies.get(COOKIE, "")
+        parts = value.split(".")
+        if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+            return None
+        login_id, expires = int(parts[0]), int(parts[1])
+        if not hmac.compare_digest(self._sign(login_id, expires).encode(), parts[2].encode()):
+            return None
+        if expires <= self.core.clock().timestamp():
+            return None
+        return login_id
+
+    # --- access ---
+
+    async def viewer(self, session: AsyncSession, request: web.Request) -> Viewer | None:
+        login_id = self.login_id_of(request)
+        if login_id is None:
+            return None
+        person = await logins.session_person(session, login_id, self.core.clock())
+        if person is None:
+            return None
+        roots = [
+            unit
+            for membership, unit in await repo.memberships(session, person)
+            if repo.ROLE_RANK[membership.role] >= repo.ROLE_RANK[Role.LEADER]
+        ]
+        # A unit inside another one led is shown inside it, not twice.
+        tops = [
+            u for u in roots if not any(u.path.startswith(o.path) and u is not o for o in roots)
+        ]
+        return Viewer(login_id, person, repo.sort_tree(tops))
+
+    def _viewing(
+        self, handler: Callable[[AsyncSession, web.Request, Viewer], Awaitable[web.StreamResponse]]
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """A page for a signed-in leader only: otherwise the sign-in page's advice."""
+
+        async def route(request: web.Request) -> web.StreamResponse:
+            async with self.core.sessionmaker() as session:
+                viewer = await self.viewer(session, request)
+                if viewer is None:
+                    return page(
+                        "Chưa đăng nhập",
+                        "<section><p>Đồng chí chưa đăng nhập hoặc phiên đã hết hạn.</p>"
+                        "<p>Gõ <b>/web</b> trong trò chuyện với trợ lý để nhận đường dẫn đăng "
+                        "nhập mới.</p></section>",
+                        status=401,
+                    )
+                if not viewer.roots:
+                    return page(
+                        "Không có quyền",
+                        "<section><p>Trang tổng hợp dành cho lãnh đạo và quản trị; đồng chí "
+                        "không còn giữ vai trò đó ở đơn vị nào.</p></section>",
+                        viewer,
+                        status=403,
+                    )
+                return await handler(session, request, viewer)
+
+        return route
+
+    async def unit_in_reach(self, session: AsyncSession, viewer: Viewer, raw: str) -> Unit:
+        """The unit of the URL when the viewer leads it or a unit above it; 404 otherwise."""
+        unit = await session.get(Unit, int(raw))
+        if unit is None or not viewer.reaches(unit):
+            raise web.HTTPNotFound(text="Không tìm thấy.", headers=HEADERS)
+        return unit
+
+    def year_of(self, request: web.Request) -> int:
+        this_year = self.core.clock().astimezone(self.core.tz).year
+        raw = request.rel_url.query.get("year", "")
+        if raw.isdigit() and 2000 <= int(raw) <= this_year + 1:
+            return int(raw)
+        return this_year
+
+    def scope(self, unit: Unit, year: int) -> Scope:
+        return Scope(unit, True, year, self.core.tz, self.core.clock(), self.core.quotas)
+
+    def ctx(self, session: AsyncSession, viewer: Viewer) -> Ctx:
+        return Ctx(
+            session=session,
+            person=viewer.person,
+            channel="web",
+            chat_id="",
+            user_id="",
+            now=self.core.clock(),
+            tz=self.core.tz,
+            quotas=self.core.quotas,
+            files=self.core.files,
+        )
+
+    async def progress(self, session: AsyncSession, unit: Unit, year: int) -> Progress:
+        today = self.core.clock().astimezone(self.core.tz).date()
+        return await progress_of(session, unit, year, today, self.core.quotas)
+
+    # --- signing in and out ---
+
+    async def login_page(self, request: web.Request) -> web.StreamResponse:
+        token = request.rel_url.query.get("t", "")
+        body = (
+            "<section><h1>Đăng nhập trang tổng hợp</h1>"
+            "<p>Đường dẫn này chỉ dùng được một lần. Bấm nút dưới đây để vào trang tổng hợp "
+            "(chỉ xem) các đơn vị đồng chí phụ trách.</p>"
+            '<form method="post" action="/desk/login">'
+            f'<input type="hidden" name="t" value="{h(token)}">'
+            '<button type="submit" id="sign-in">Đăng nhập</button></form></section>'
+        )
+        return page("Đăng nhập", body)
+
+    async def login(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        token = str(form.get("t", ""))
+        now = self.core.clock()
+        async with self.core.sessionmaker() as session, session.begin():
+            opened = await logins.use_link(session, token, now) if token else None
+            if opened is not None:
+                await repo.audit(
+                    session,
+                    opened.person_id,
+                    "desk_sign_in",
+                    "person",
+                    opened.person_id,
+                    {},
+                    now,
+                    "web",
+                )
+        if opened is None:
+            return page(
+                "Đường dẫn không dùng được",
+                "<section><h1>Đường dẫn không dùng được</h1><p>Đường dẫn đăng nhập không đúng, "
+                "đã được dùng hoặc đã hết hạn (15 phút).</p><p>Gõ <b>/web</b> trong trò chuyện "
+                "với trợ lý để nhận đường dẫn mới.</p></section>",
+                status=403,
+            )
+        response = web.Response(status=303, headers={**HEADERS, "Location": "/desk"})
+        response.set_cookie(
+            COOKIE,
+            self.cookie_value(opened.login_id, opened.expires_at),
+            max_age=int((opened.expires_at - now).total_seconds()),
+            path="/desk",
+            httponly=True,
+            secure=self.secure,
+            samesite="Lax",
+        )
+        return response
+
+    async def logout(self, request: web.Request) -> web.StreamResponse:
+        login_id = self.login_id_of(request)
+        if login_id is not None:
+            async with self.core.sessionmaker() as session, session.begin():
+                await logins.end_session(session, login_id, self.core.clock())
+        response = page(
+            "Đã đăng xuất",
+            "<section><h1>Đồng chí đã đăng xuất</h1><p>Gõ <b>/web</b> trong trò chuyện với "
+            "trợ lý khi cần vào lại.</p></section>",
+        )
+        response.del_cookie(COOKIE, path="/desk")
+        return response
+
+    # --- pages ---
+
+    async def overview(
+        self, session: AsyncSession, request: web.Request, viewer: Viewer
+    ) -> web.StreamResponse:
+        year = self.year_of(request)
+        wanted = Filters.of(request)
+        parts = []
+        for root in viewer.roots:
+            summary = await subtree_summary(session, self.scope(root, year))
+            progress = await self.progress(session, root, year)
+            parts.append(self.root_section(root, summary, progress, wanted, year))
+        title = f"Tổng hợp năm {year}"
+        return page(title, "".join(parts), viewer)
+
+    def root_section(
+        self, root: Unit, summary: Summary, progress: Progress, wanted: Filters, year: int
+    ) -> str:
+        lines = [u for u in summary.units if wanted.keeps_unit(u, progress)]
+        return (
+            f'<section id="root-{root.id}"><h1>Tổng hợp năm {year} — {h(root.name)}</h1>'
+            f"{figures_html(summary)}</section>"
+            f"<section><h2>Biểu đồ tiến độ</h2>{chart_img(root, year)}</section>"
+            f"<section><h2>Các đơn vị ({len(lines)}/{len(summary.units)})</h2>"
+            f"{wanted.form(year, late=True)}{units_table(lines, progress, year)}</section>"
+            f"<section><h2>Tải biểu</h2>{exports_list(root, year)}</section>"
+        )
+
+    async def unit_page(
+        self, session: AsyncSession, request: web.Request, viewer: Viewer
+    ) -> web.StreamResponse:
+        unit = await self.unit_in_reach(session, viewer, request.match_info["unit_id"])
+        year = self.year_of(request)
+        wanted = Filters.of(request)
+        summary = await subtree_summary(session, self.scope(unit, year))
+        progress = await self.progress(session, unit, year)
+        own = summary.units[0]
+        lower = [u for u in summary.units if u.depth == 1 and wanted.keeps_unit(u, progress)]
+        records = [
+            r for r in await repo.records_of_unit(session, unit.id, year) if wanted.keeps_record(r)
+        ]
+        ctx = self.ctx(session, viewer)
+        models = [
+            await self.model_html(ctx, record, unit, await evidence_of(session, record.id))
+            for record in records
+        ]
+        crumbs = await self.crumbs(session, viewer, unit, year)
+        late = ' <span class="late">(chậm)</span>' if unit.id in progress.late_ids else ""
+        body = (
+            f'<p class="crumbs">{crumbs}</p>'
+            f"<section><h1>{h(unit.name)} — năm {year}{late}</h1>{figures_html(summary)}"
+            f"{wanted.form(year, late=bool(lower))}</section>"
+        )
+        if lower:
+            body += (
+                f"<section><h2>Các đơn vị trực thuộc ({len(lower)})</h2>"
+                f"{units_table(lower, progress, year)}</section>"
+                f"<section><h2>Biểu đồ tiến độ</h2>{chart_img(unit, year)}</section>"
+            )
+        body += (
+            f'<h2 id="models">Mô hình của {h(unit.name)} ({len(records)}/{own.models})</h2>'
+            + ("".join(models) or '<section class="muted">Không có mô hình nào.</section>')
+            + f"<section><h2>Tải biểu</h2>{exports_list(unit, year)}</section>"
+        )
+        return page(unit.name, body, viewer)
+
+    async def crumbs(self, session: AsyncSession, viewer: Viewer, unit: Unit, year: int) -> str:
+        """Links to the units above ``unit`` the viewer reaches (down from what they lead)."""
+        ids = [int(x) for x in unit.path.strip("/").split("/") if x]
+        links = [f'<a href="/desk?year={year}">Tổng hợp</a>']
+        for uid in ids[:-1]:
+            above = await session.get(Unit, uid)
+            if above is not None and viewer.reaches(above):
+                links.append(f'<a href="{unit_href(above.id, year)}">{h(above.name)}</a>')
+        links.append(h(unit.name))
+        return " › ".join(links)
+
+    async def model_html(
+        self, ctx: Ctx, record: ModelYear, unit: Unit, evidence: Sequence[Evidence]
+    ) -> str:
+        lines = await detail_lines(ctx, record, unit)
+        items = "".join(f"<li>{h(line.lstrip('• ').strip())}</li>" for line in lines[1:])
+        thumbs = []
+        for number, item in enumerate(evidence, start=1):
+            caption = item.caption or item.file_name or f"Minh chứng {number}"
+            href = f"/desk/evidence/{item.id}"
+            if mime_of(item).startswith("image/"):
+                thumbs.append(
+                    f'<a href="{href}"><img src="{href}?thumb=1" alt="{h(caption)}" '
+                    f'title="{h(caption)}" loading="lazy"></a>'
+                )
+            else:
+                thumbs.append(f'<a href="{href}">Tệp: {h(caption)}</a>')
+        shown = (
+            f"<p><b>Minh chứng ({len(evidence)}):</b></p>"
+            f'<div class="thumbs">{"".join(thumbs)}</div>'
+            if evidence
+            else '<p class="muted">Chưa có minh chứng.</p>'
+        )
+        return (
+            f'<article class="model" id="model-{record.id}"><h3>{h(record.name)}</h3>'
+            f'<ul class="lines">{items}</ul>{shown}</article>'
+        )
+
+    # --- files ---
+
+    async def chart(
+        self, session: AsyncSession, request: web.Request, viewer: Viewer
+    ) -> web.StreamResponse:
+        unit = await self.unit_in_reach(session, viewer, request.match_info["unit_id"])
+        progress = await self.progress(session, unit, self.year_of(request))
+        png = await asyncio.to_thread(render_png, progress)
+        return web.Response(body=png, content_type="image/png", headers=HEADERS)
+
+    async def export(
+        self, session: AsyncSession, request: web.Request, viewer: Viewer
+    ) -> web.StreamResponse:
+        code = request.match_info["code"]
+        unit = await self.unit_in_reach(session, viewer, request.match_info["unit_id"])
+        if code not in EXPORTS:
+            raise web.HTTPNotFound(text="Không tìm thấy.", headers=HEADERS)
+        document = await make_export(session, code, self.scope(unit, self.year_of(request)))
+        headers = {**HEADERS, "Content-Disposition": content_disposition(document.file_name)}
+        return web.Response(body=document.content, content_type=document.mime_type, headers=headers)
+
+    async def evidence(
+        self, session: AsyncSession, request: web.Request, viewer: Viewer
+    ) -> web.StreamResponse:
+        item = await session.get(Evidence, int(request.match_info["evidence_id"]))
+        record = await session.get(ModelYear, item.model_year_id) if item is not None else None
+        unit = await repo.unit_of_record(session, record) if record is not None else None
+        if item is None or unit is None or not viewer.reaches(unit):
+            raise web.HTTPNotFound(text="Không tìm thấy.", headers=HEADERS)
+        path = self.core.files.path_of(item)
+        if not path.is_file():
+            raise web.HTTPNotFound(text="Không tìm thấy.", headers=HEADERS)
+        mime = mime_of(item)
+        if request.rel_url.query.get("thumb") and mime.startswith("image/"):
+            try:
+                small = await asyncio.to_thread(thumbnail, path)
+            except (OSError, ValueError, Image.DecompressionBombError):
+                raise web.HTTPNotFound(text="Không tìm thấy.", headers=HEADERS) from None
+            return web.Response(body=small, content_type="image/jpeg", headers=HEADERS)
+        name = item.file_name or f"minh_chung_{item.id}{path.suffix}"
+        return web.FileResponse(
+            path,
+            headers={
+                **HEADERS,
+                "Content-Type": mime,
+                "Content-Disposition": content_disposition(name),
+            },
+        )
+
+
+def thumbnail(path: Path) -> bytes:
+    """A JPEG of at most :data:`THUMB_PX` on its longer side."""
+    with Image.open(path) as image:
+        image.thumbnail((THUMB_PX, THUMB_PX))
+        out = io.BytesIO()
+        image.convert("RGB").save(out, format="JPEG", quality=80)
+        return out.getvalue()
+
+
+# --- filters ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    field: str = ""  # a Field value
+    state: str = ""  # a Review value or NONE_STATE
+    late: bool = False
+
+    @classmethod
+    def of(cls, request: web.Request) -> Filters:
+        query = request.rel_url.query
+        field = query.get("field", "")
+        state = query.get("state", "")
+        return cls(
+            field if field in FIELD_KEYS else "",
+            state if state in STATES else "",
+            query.get("late") == "1",
+        )
+
+    def keeps_unit(self, line: UnitLine, progress: Progress) -> bool:
+        if self.late and line.unit_id not in progress.late_ids:
+            return False
+        if self.field and not line.by_field.get(self.field):
+            return False
+        if self.state == NONE_STATE:
+            decided = line.proposed + line.recognised + line.not_recognised + line.removed
+            return line.models > decided
+        return not self.state or bool(getattr(line, self.state))
+
+    def keeps_record(self, record: ModelYear) -> bool:
+        if self.field and record.field != self.field:
+            return False
+        if self.state == NONE_STATE:
+            return record.review is None
+        return not self.state or record.review == self.state
+
+    def form(self, year: int, late: bool) -> str:
+        fields = _options(
+            [("", "Mọi lĩnh vực")] + [(f, FIELD_LABELS[Field(f)]) for f in FIELD_KEYS],
+            self.field,
+        )
+        states = _options([("", "Mọi tình trạng"), *STATES.items()], self.state)
+        late_box = (
+            '<label>Chỉ đơn vị chậm<select name="late">'
+            + _options([("", "Không"), ("1", "Có")], "1" if self.late else "")
+            + "</select></label>"
+            if late
+            else ""
+        )
+        return (
+            '<form class="filters" method="get">'
+            f'<input type="hidden" name="year" value="{year}">'
+            f'<label>Lĩnh vực<select name="field">{fields}</select></label>'
+            f'<label>Tình trạng công nhận<select name="state">{states}</select></label>'
+            f'{late_box}<button type="submit" id="filter">Lọc</button></form>'
+        )
+
+
+def _options(pairs: Iterable[tuple[str, str]], chosen: str) -> str:
+    return "".join(
+        f'<option value="{h(v)}"{" selected" if v == chosen else ""}>{h(label)}</option>'
+        for v, label in pairs
+    )
+
+
+# --- pieces of pages --------------------------------------------------------------------
+
+
+def unit_href(unit_id: int, year: int) -> str:
+    return f"/desk/unit/{unit_id}?{urlencode({'year': year})}"
+
+
+def chart_img(unit: Unit, year: int) -> str:
+    return (
+        f'<img class="chart" src="/desk/chart/{unit.id}.png?year={year}" '
+        f'alt="Biểu đồ tiến độ năm {year} — {h(unit.name)}">'
+    )
+
+
+def figures_html(summary: Summary) -> str:
+    """The figures of /tonghop (``reports/summary.py``'s :class:`Summary`), as tiles."""
+    tiles = [
+        (
+            "units-registered",
+            "Đơn vị đã đăng ký",
+            f"{summary.owing_registered}/{len(summary.must_register)}",
+        ),
+        ("models", "Tổng số mô hình", summary.models),
+        *((f"field-{f}", FIELD_LABELS[Field(f)], summary.by_field.get(f, 0)) for f in FIELD_KEYS),
+        ("collective", "Tập thể", summary.collective),
+        ("individual", "Cá nhân", summary.individual),
+        ("new", "Xây dựng mới", summary.new),
+        ("kept", "Duy trì", summary.kept),
+        ("results", "Đã nhập kết quả", f"{summary.results}/{summary.models}"),
+        ("scored", "Đã tự chấm điểm", f"{summary.scored}/{summary.models}"),
+        ("passing", "Đạt", f"{summary.passing}/{summary.scored}"),
+        ("considered", "Đã đề xuất công nhận", f"{summary.considered}/{summary.passing}"),
+        ("proposed", "Chờ duyệt", summary.proposed),
+        ("recognised", "Đã công nhận", summary.recognised),
+        ("not-recognised", "Không công nhận", summary.not_recognised),
+        ("removed", "Thanh loại", summary.removed),
+        ("reports", "Báo cáo năm đã gửi", f"{summary.reports_sent}/{summary.reports_due}"),
+        ("not-registered", "Chưa đăng ký", len(summary.not_registered)),
+        ("registered-late", "Đăng ký muộn", len(summary.registered_late)),
+        ("under-quota", "Chưa đạt chỉ tiêu", len(summary.under_quota)),
+    ]
+    body = "".join(
+        f'<div class="figure"><span>{h(label)}</span><b id="fig-{key}">{h(value)}</b></div>'
+        for key, label, value in tiles
+    )
+    return f'<div class="figures">{body}</div>'
+
+
+def units_table(lines: Sequence[UnitLine], progress: Progress, year: int) -> str:
+    head = "".join(
+        f"<th>{h(t)}</th>"
+        for t in (
+            "Đơn vị",
+            "Số mô hình",
+            *(FIELD_SHORT[Field(f)] for f in FIELD_KEYS),
+            "Chỉ tiêu",
+            "Đăng ký đúng hạn",
+            "Chờ duyệt",
+            "Công nhận",
+            "Tình trạng",
+        )
+    )
+    rows = []
+    for line in lines:
+        late = line.unit_id in progress.late_ids
+        on_time = "chưa đăng ký" if not line.registered else ("có" if line.on_time else "không")
+        pad = f"padding-left:{0.4 + 1.2 * line.depth:.1f}rem"
+        rows.append(
+            f'<tr id="unit-{line.unit_id}"{" class=late" if late else ""}>'
+            f'<td style="{pad}"><a href="{unit_href(line.unit_id, year)}">{h(line.name)}</a></td>'
+            f'<td class="n">{line.models}</td>'
+            + "".join(f'<td class="n">{line.by_field.get(f, 0)}</td>' for f in FIELD_KEYS)
+            + f'<td class="n">{line.quota or "—"}</td><td>{on_time}</td>'
+            f'<td class="n">{line.proposed}</td><td class="n">{line.recognised}</td>'
+            f"<td>{'<span class=late>chậm</span>' if late else ''}</td></tr>"
+        )
+    if not rows:
+        return '<p class="muted">Không có đơn vị nào theo bộ lọc này.</p>'
+    table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return f'<div class="scroll">{table}</div>'
+
+
+def exports_list(unit: Unit, year: int) -> str:
+    items = "".join(
+        f'<li><a id="export-{e.code}" href="/desk/export/{e.code}/{unit.id}?year={year}">'
+        f"{h(e.label)}</a></li>"
+        for e in EXPORTS.values()
+    )
+    return f"<p>Của {h(unit.name)} và mọi đơn vị trực thuộc, năm {year}:</p><ul>{items}</ul>"
+
+
+def page(title: str, body: str, viewer: Viewer | None = None, status: int = 200) -> web.Response:
+    who = ""
+    if viewer is not None:
+        who = (
+            f"<span>{h(viewer.person.full_name)}</span>"
+            '<form method="post" action="/desk/logout">'
+            '<button type="submit" id="sign-out">Đăng xuất</button></form>'
+        )
+    html = (
+        '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{h(title)} — Dân vận khéo</title><style>{CSS}</style></head><body>"
+        '<header><a href="/desk">Trợ lý “Dân vận khéo” — Trang tổng hợp</a>'
+        f"{who}</header><main>{body}</main></body></html>"
+    )
+    return web.Response(
+        text=html, content_type="text/html", charset="utf-8", status=status, headers=HEADERS
+    )
