@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.app import App
 from bot.channel import Channel
 from bot.files import FileLinks
+from bot.monitor import Monitor
 from bot.senders import make_deliverer
 from bot.settings import Settings
 from bot.telegram import TelegramChannel
@@ -63,6 +64,7 @@ class Running:
     deliverer: Deliverer | None = None
     planner: ReminderPlanner | None = None
     delivery: asyncio.Task[None] | None = None
+    monitor: Monitor | None = None
 
 
 def file_links(settings: Settings) -> FileLinks | None:
@@ -103,9 +105,22 @@ async def start(app: App, webhook: bool) -> Running:
         # Before the first update is taken: the hooks the core calls are in place by then.
         await start_reminders(app, running)
         secret = settings.derived_secret("webhook")
+        monitor = Monitor(
+            app.engine,
+            app.sessionmaker,
+            running.channels,
+            webhook=webhook,
+            poll_seconds=settings.health_poll_seconds,
+            stats=running.deliverer.stats if running.deliverer is not None else None,
+            now=app.core.clock,
+        )
+        running.monitor = monitor
+        app.core.on_handled = monitor.on_handled
         if webhook or running.files is not None:
-            routes = [channel.webhook for channel in running.channels]
-            web_app = build_web_app(secret, routes, running.files, clock=app.core.clock)
+            routes = [monitor.watch(channel.webhook) for channel in running.channels]
+            web_app = build_web_app(
+                secret, routes, running.files, clock=app.core.clock, monitor=monitor
+            )
             running.web = web.AppRunner(web_app, access_log=None)
             await running.web.setup()
             site = web.TCPSite(running.web, settings.web_host, settings.web_port)
@@ -187,7 +202,9 @@ def describe(running: Running, webhook: bool) -> str:
     names = [channel.label for channel in running.channels]
     lines = [f"Trợ lý đang chạy: {', '.join(names)} ({mode})."]
     if running.address:
-        lines.append(f"Máy chủ web: {running.address} (/healthz, webhook, liên kết tải tệp).")
+        lines.append(
+            f"Máy chủ web: {running.address} (/healthz, /metrics, webhook, liên kết tải tệp)."
+        )
     if running.files is None:
         for channel in running.channels:
             if not channel.capabilities.documents:  # files go as download links

@@ -3,7 +3,9 @@
 - ``POST`` at each channel's webhook path (``/webhook/telegram``, ``/webhook/zalo``): checks
   the channel's secret header, gives the update to the channel;
 - ``GET /files/{id}/{name}?o=…&e=…&s=…``: a signed, expiring, personal download link;
-- ``GET /healthz``: 200 with the channels that run.
+- ``GET /healthz``: 200 with the channels that run; with a :class:`~bot.monitor.Monitor`
+  (``dvk run``) the database, the outbox and the channels' polls, 503 when one is failing,
+  and ``GET /metrics`` (Prometheus).
 
 Secrets are compared in constant time. A missing secret gets 401, a wrong one 403, and the
 update is not processed. Updates are handled in the background, so the platform gets its
@@ -23,6 +25,7 @@ from aiohttp import web
 
 from bot.channel import WebhookRoute
 from bot.files import FileLinks, LinkRefused, content_disposition
+from bot.monitor import Monitor
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +70,7 @@ def build_web_app(
     webhooks: Sequence[WebhookRoute] = (),
     files: FileLinks | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    monitor: Monitor | None = None,
 ) -> web.Application:
     """The server for the channels of ``webhooks`` (their routes) and ``files`` (links)."""
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
@@ -99,7 +103,11 @@ def build_web_app(
             },
         )
 
-    app.router.add_get("/healthz", healthz)
+    if monitor is None:
+        app.router.add_get("/healthz", healthz)
+    else:
+        app.router.add_get("/healthz", monitor.healthz)
+        app.router.add_get("/metrics", monitor.metrics)
     for route in webhooks:
         app.router.add_post(route.path, webhook_handler(route, secret))
     if files is not None:
