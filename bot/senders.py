@@ -25,6 +25,8 @@ from bot.settings import Settings
 from scheduler.delivery import Deliverer
 from scheduler.pacing import Limits
 from scheduler.senders import Sender
+from scheduler.turns import SharedTurns, Turns
+from storage.db import is_sqlite
 
 
 def build_senders(settings: Settings, channels: Sequence[Channel]) -> dict[str, Sender]:
@@ -34,6 +36,14 @@ def build_senders(settings: Settings, channels: Sequence[Channel]) -> dict[str, 
 
 def channel_limits(settings: Settings, channels: Sequence[Channel]) -> dict[str, Limits]:
     return {channel.name: channel.outbox_limits(settings) for channel in channels}
+
+
+def shared_turns(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> Turns | None:
+    """The sending limits every process on the database keeps together: on PostgreSQL,
+    where several `dvk run` processes may share it; SQLite is one process's."""
+    return None if is_sqlite(settings.database_url) else SharedTurns(sessionmaker)
 
 
 def make_deliverer(
@@ -48,6 +58,7 @@ def make_deliverer(
     ``options`` go to the Deliverer (``lease``, ``poll_interval``, …)."""
     if clock is not None:
         options["clock"] = clock
+    options.setdefault("turns", shared_turns(settings, sessionmaker))
     return Deliverer(
         sessionmaker,
         build_senders(settings, channels),
