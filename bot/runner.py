@@ -27,6 +27,7 @@ from handlers.core import Core
 from scheduler.delivery import Deliverer
 from scheduler.planner import ReminderPlanner
 from scheduler.slots import parse_days
+from scheduler.turns import SharedTurns
 from storage.db import open_connections
 
 log = logging.getLogger(__name__)
@@ -192,6 +193,8 @@ async def stop(running: Running) -> None:
     if running.delivery is not None:
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(running.delivery, 10)
+    if running.deliverer is not None and isinstance(running.deliverer.turns, SharedTurns):
+        await running.deliverer.turns.close()
     for channel in running.channels:
         await channel.drain()
         await channel.close()

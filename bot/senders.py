@@ -25,7 +25,7 @@ from bot.settings import Settings
 from scheduler.delivery import Deliverer
 from scheduler.pacing import Limits
 from scheduler.senders import Sender
-from scheduler.turns import SharedTurns, Turns
+from scheduler.turns import PostgresTurns, RedisTurns, SharedTurns
 from storage.db import is_sqlite
 
 
@@ -40,10 +40,13 @@ def channel_limits(settings: Settings, channels: Sequence[Channel]) -> dict[str,
 
 def shared_turns(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
-) -> Turns | None:
-    """The sending limits every process on the database keeps together: on PostgreSQL,
-    where several `dvk run` processes may share it; SQLite is one process's."""
-    return None if is_sqlite(settings.database_url) else SharedTurns(sessionmaker)
+) -> SharedTurns | None:
+    """The sending limits every process keeps together: in Redis with REDIS_URL, else in
+    PostgreSQL, where several `dvk run` processes may share the database; SQLite serves one
+    process, which keeps its limits alone."""
+    if settings.redis_url:
+        return RedisTurns(settings.redis_url)
+    return None if is_sqlite(settings.database_url) else PostgresTurns(sessionmaker)
 
 
 def make_deliverer(

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     zalo_chat_interval: float = 1.0
     zalo_retry_after: float = 5.0
     delivery_attempts: int = 5
+    # Several bot processes keep the limits above together: in Redis when this is set
+    # (redis://127.0.0.1:6379/0), else in PostgreSQL (scheduler/turns.py).
+    redis_url: str | None = None
 
     # The bot's own web server: webhooks, download links for Zalo, /healthz.
     public_base_url: str | None = None  # e.g. https://dvk.example.vn (as the internet sees it)

@@ -12,17 +12,21 @@ the moments they are really taken, whatever the number of processes, however lat
 them woke up, and no process's clock matters. Within a process one task asks for a key at a
 time, the others queue behind it in order.
 
-When the database cannot be reached the process goes on within its own pace (it cannot
+With ``REDIS_URL`` the turns are kept in Redis instead (one Lua script, Redis' clock).
+
+When the database (or Redis) cannot be reached the process goes on within its own pace (it cannot
 claim outbox rows then either; replies still go) and says so in the log once a minute.
 """
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import logging
 import time
 from typing import Protocol
 
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -66,26 +70,22 @@ def chat_key(channel: str, chat: str) -> str:
     return f"{channel}:{chat}"[:150]
 
 
-class SharedTurns:
-    """:class:`Turns` kept in PostgreSQL's ``send_turns`` table."""
+class SharedTurns(abc.ABC):
+    """:class:`Turns` kept where every process sees them; :meth:`take` is the store's."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-        self.sessionmaker = sessionmaker
+    def __init__(self) -> None:
         self.taken = 0
         self.waited = 0.0  # seconds spent waiting for turns, all keys together
         self._warned_at = -WARN_EVERY
         self._locks: dict[str, asyncio.Lock] = {}
 
+    @abc.abstractmethod
     async def take(self, key: str, interval: float) -> float | None:
         """Take the turn of ``key`` if it has come (None), else the seconds until it may."""
-        async with self.sessionmaker() as session, session.begin():
-            taken, wait = (await session.execute(_TAKE, {"key": key, "interval": interval})).one()
-            if taken:
-                self.taken += 1
-                if self.taken % FORGET_EVERY == 0:
-                    await session.execute(_FORGET, {"age": FORGET_AFTER})
-                return None
-        return max(float(wait or 0.0), 0.001)
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Let go of the store's connections."""
 
     async def wait(self, key: str, interval: float) -> None:
         # One task of this process asks the database for a key at a time; the others queue
@@ -110,3 +110,60 @@ class SharedTurns:
                 await asyncio.sleep(delay)
         if len(self._locks) > FORGET_EVERY:  # one per chat written to: keep those in use
             self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+
+
+class PostgresTurns(SharedTurns):
+    """Turns in PostgreSQL's ``send_turns`` table."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        super().__init__()
+        self.sessionmaker = sessionmaker
+
+    async def take(self, key: str, interval: float) -> float | None:
+        async with self.sessionmaker() as session, session.begin():
+            taken, wait = (await session.execute(_TAKE, {"key": key, "interval": interval})).one()
+            if taken:
+                self.taken += 1
+                if self.taken % FORGET_EVERY == 0:
+                    await session.execute(_FORGET, {"age": FORGET_AFTER})
+                return None
+        return max(float(wait or 0.0), 0.001)
+
+    async def close(self) -> None:
+        return None  # its connections are the engine's
+
+
+# The same in Redis, by Redis' clock, in one script (atomic): the key holds the next turn and
+# expires a second after it, so keys of chats no longer written to go by themselves.
+_REDIS_TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local next_at = tonumber(redis.call('GET', KEYS[1]) or '0')
+if next_at <= now then
+  local interval = tonumber(ARGV[1])
+  redis.call('SET', KEYS[1], tostring(now + interval), 'PX', math.ceil(interval * 1000) + 1000)
+  return '0'
+end
+return tostring(next_at - now)
+"""
+
+
+class RedisTurns(SharedTurns):
+    """Turns in Redis (``REDIS_URL``): keys ``dvk:turn:<key>``."""
+
+    def __init__(self, url: str, prefix: str = "dvk:turn:") -> None:
+        super().__init__()
+        self.client = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self.script = self.client.register_script(_REDIS_TAKE)
+        self.prefix = prefix
+
+    async def take(self, key: str, interval: float) -> float | None:
+        answer = await self.script(keys=[self.prefix + key], args=[repr(interval)])
+        wait = float(answer)
+        if wait <= 0:
+            self.taken += 1
+            return None
+        return max(wait, 0.001)
+
+    async def close(self) -> None:
+        await self.client.aclose()
