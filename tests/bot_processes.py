@@ -23,7 +23,16 @@ import httpx
 from tests.fake_telegram import FakeTelegram
 
 SECRET = "processes-webhook-secret"
-_OWN = ("TELEGRAM_", "ZALO_", "DATABASE_URL", "PUBLIC_BASE_URL", "WEB_", "WEBHOOK_", "REMINDER_")
+_OWN = (
+    "TELEGRAM_",
+    "ZALO_",
+    "DATABASE_URL",
+    "PUBLIC_BASE_URL",
+    "WEB_",
+    "WEBHOOK_",
+    "REMINDER_",
+    "REDIS_URL",
+)
 
 
 def free_port() -> int:
