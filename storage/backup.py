@@ -41,7 +41,8 @@ MANIFEST = "manifest.json"
 SQLITE_MEMBER = "database.sqlite3"
 PG_MEMBER = "database.pgdump"
 FILES_MEMBER = "files"
-VERSION_TABLE = "alembic_version"
+# Not data: the schema's version, and the processes' sending turns (scheduler/turns.py).
+NOT_DATA = frozenset({"alembic_version", "send_turns"})
 
 
 class BackupError(Exception):
@@ -108,7 +109,7 @@ async def _tool(args: list[str], env: dict[str, str]) -> None:
 def _tables_with_rows(connection: Connection) -> list[str]:
     found = []
     for name in inspect(connection).get_table_names():
-        if name == VERSION_TABLE:
+        if name in NOT_DATA:
             continue
         quoted = connection.dialect.identifier_preparer.quote(name)
         if connection.execute(text(f"SELECT 1 FROM {quoted} LIMIT 1")).first() is not None:  # noqa: S608
@@ -117,7 +118,7 @@ def _tables_with_rows(connection: Connection) -> list[str]:
 
 
 async def tables_with_rows(engine: AsyncEngine) -> list[str]:
-    """The tables of the database that hold at least one row (the schema version aside)."""
+    """The tables of the database that hold at least one row (NOT_DATA aside)."""
     async with engine.connect() as conn:
         return await conn.run_sync(_tables_with_rows)
 
