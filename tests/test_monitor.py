@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -25,7 +26,9 @@ from handlers.core import Core
 from scheduler.leases import DeliveryStats
 from scheduler.outbox import Outgoing, enqueue
 from storage.db import make_engine, make_sessionmaker
+from tests.fake_telegram import FakeTelegram
 from tests.helpers import Clock, World
+from tests.tg_harness import running_bot
 
 SECRET = "webhook-secret-value"
 TOKEN = "123456:AAE-the-real-token"
@@ -311,3 +314,16 @@ async def test_text_log_lines_name_the_context(core: Core, world: World) -> None
         "WARNING test.context: before",
         "WARNING test.context [zalo chat=z-9 update=u1]: inside",
     ]
+
+
+async def test_a_polling_telegram_channel_notes_each_poll_answered(
+    core: Core, world: World
+) -> None:
+    async with FakeTelegram() as tg, running_bot(tg, core) as bot:
+        assert bot.channel.polled_at is None  # asked, not answered yet (a long poll)
+        before = time.time()
+        tg.send_text(1001, "/trogiup")
+        await tg.wait_for_messages(1001, 1)
+        polled = bot.channel.polled_at
+        assert polled is not None
+        assert before <= polled <= time.time()
