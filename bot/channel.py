@@ -53,6 +53,8 @@ class Channel(Protocol):
     setting_hint: ClassVar[str]
     # Set by `dvk run`: every reply waits for it before each call to the platform.
     pace: Pace | None
+    # time.time() of the last poll the platform answered (None: none yet, or webhook mode).
+    polled_at: float | None
 
     @classmethod
     def configured(cls, settings: Settings) -> bool:

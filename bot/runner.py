@@ -18,6 +18,7 @@ from bot.app import App
 from bot.channel import Channel
 from bot.desk import Desk
 from bot.files import FileLinks
+from bot.monitor import Monitor
 from bot.senders import make_deliverer
 from bot.settings import Settings
 from bot.telegram import TelegramChannel
@@ -27,6 +28,7 @@ from handlers.core import Core
 from scheduler.delivery import Deliverer
 from scheduler.planner import ReminderPlanner
 from scheduler.slots import parse_days
+from scheduler.turns import SharedTurns
 from storage.db import open_connections
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ class Running:
     deliverer: Deliverer | None = None
     planner: ReminderPlanner | None = None
     delivery: asyncio.Task[None] | None = None
+    monitor: Monitor | None = None
 
 
 def file_links(settings: Settings) -> FileLinks | None:
@@ -112,10 +115,26 @@ async def start(app: App, webhook: bool) -> Running:
         # Before the first update is taken: the hooks the core calls are in place by then.
         await start_reminders(app, running)
         secret = settings.derived_secret("webhook")
+        monitor = Monitor(
+            app.engine,
+            app.sessionmaker,
+            running.channels,
+            webhook=webhook,
+            poll_seconds=settings.health_poll_seconds,
+            stats=running.deliverer.stats if running.deliverer is not None else None,
+            now=app.core.clock,
+        )
+        running.monitor = monitor
+        app.core.on_handled = monitor.on_handled
         if webhook or running.files is not None:
-            routes = [channel.webhook for channel in running.channels]
+            routes = [monitor.watch(channel.webhook) for channel in running.channels]
             web_app = build_web_app(
-                secret, routes, running.files, clock=app.core.clock, desk=desk_of(settings, app)
+                secret,
+                routes,
+                running.files,
+                clock=app.core.clock,
+                desk=desk_of(settings, app),
+                monitor=monitor,
             )
             running.web = web.AppRunner(web_app, access_log=None)
             await running.web.setup()
@@ -188,6 +207,8 @@ async def stop(running: Running) -> None:
     if running.delivery is not None:
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(running.delivery, 10)
+    if running.deliverer is not None and isinstance(running.deliverer.turns, SharedTurns):
+        await running.deliverer.turns.close()
     for channel in running.channels:
         await channel.drain()
         await channel.close()
@@ -199,7 +220,7 @@ def describe(running: Running, webhook: bool) -> str:
     lines = [f"Trợ lý đang chạy: {', '.join(names)} ({mode})."]
     if running.address:
         lines.append(
-            f"Máy chủ web: {running.address} (/healthz, webhook, liên kết tải tệp, "
+            f"Máy chủ web: {running.address} (/healthz, /metrics, webhook, liên kết tải tệp, "
             "trang tổng hợp /desk)."
         )
     if running.files is None:

@@ -25,6 +25,8 @@ from bot.settings import Settings
 from scheduler.delivery import Deliverer
 from scheduler.pacing import Limits
 from scheduler.senders import Sender
+from scheduler.turns import PostgresTurns, RedisTurns, SharedTurns
+from storage.db import is_sqlite
 
 
 def build_senders(settings: Settings, channels: Sequence[Channel]) -> dict[str, Sender]:
@@ -34,6 +36,17 @@ def build_senders(settings: Settings, channels: Sequence[Channel]) -> dict[str, 
 
 def channel_limits(settings: Settings, channels: Sequence[Channel]) -> dict[str, Limits]:
     return {channel.name: channel.outbox_limits(settings) for channel in channels}
+
+
+def shared_turns(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> SharedTurns | None:
+    """The sending limits every process keeps together: in Redis with REDIS_URL, else in
+    PostgreSQL, where several `dvk run` processes may share the database; SQLite serves one
+    process, which keeps its limits alone."""
+    if settings.redis_url:
+        return RedisTurns(settings.redis_url)
+    return None if is_sqlite(settings.database_url) else PostgresTurns(sessionmaker)
 
 
 def make_deliverer(
@@ -48,6 +61,7 @@ def make_deliverer(
     ``options`` go to the Deliverer (``lease``, ``poll_interval``, …)."""
     if clock is not None:
         options["clock"] = clock
+    options.setdefault("turns", shared_turns(settings, sessionmaker))
     return Deliverer(
         sessionmaker,
         build_senders(settings, channels),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,8 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     timezone: str = "Asia/Ho_Chi_Minh"
     log_level: str = "INFO"
+    # "text": one readable line per record; "json": one JSON object per line (log shippers).
+    log_format: Literal["text", "json"] = "text"
 
     telegram_bot_token: SecretStr | None = None
     telegram_api_base: str = "https://api.telegram.org"
@@ -44,6 +47,9 @@ class Settings(BaseSettings):
     zalo_chat_interval: float = 1.0
     zalo_retry_after: float = 5.0
     delivery_attempts: int = 5
+    # Several bot processes keep the limits above together: in Redis when this is set
+    # (redis://127.0.0.1:6379/0), else in PostgreSQL (scheduler/turns.py).
+    redis_url: str | None = None
 
     # The bot's own web server: webhooks, download links for Zalo, /healthz.
     public_base_url: str | None = None  # e.g. https://dvk.example.vn (as the internet sees it)
@@ -66,6 +72,8 @@ class Settings(BaseSettings):
     reminder_days: str = "7,3,1,0"
     reminder_grace_hours: float = Field(default=12.0, ge=0)
     reminder_resync_seconds: float = Field(default=60.0, gt=0)
+    # /healthz: a channel taking updates by polling with no poll answered for longer is failing.
+    health_poll_seconds: float = Field(default=120.0, gt=0)
 
     def tokens(self) -> list[str]:
         """Every channel's bot token (the ``*_bot_token`` settings), in the order above:

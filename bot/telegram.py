@@ -13,6 +13,7 @@ import html
 import logging
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any, ClassVar, TypeVar
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     AiogramError,
@@ -30,6 +32,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.types import (
     BotCommand,
     BufferedInputFile,
@@ -161,6 +164,8 @@ class TelegramChannel:
         self.max_file_bytes = max_file_bytes or core.files.max_bytes
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
         self.bot = Bot(token, session=session)
+        self.polled_at: float | None = None  # time.time() of the last getUpdates answered
+        session.middleware(self._note_poll)
         # Set by `dvk run`: waits for a slot of the platform's rate that reminders share.
         self.pace: Pace | None = None
         self.dp = Dispatcher()
@@ -173,6 +178,14 @@ class TelegramChannel:
     @classmethod
     def configured(cls, settings: Settings) -> bool:
         return settings.telegram_bot_token is not None
+
+    async def _note_poll(
+        self, make_request: NextRequestMiddlewareType[T], bot: Bot, method: TelegramMethod[T]
+    ) -> Response[T]:
+        result = await make_request(bot, method)
+        if isinstance(method, GetUpdates):
+            self.polled_at = time.time()
+        return result
 
     @classmethod
     def from_settings(

@@ -3,7 +3,9 @@
 - ``POST`` at each channel's webhook path (``/webhook/telegram``, ``/webhook/zalo``): checks
   the channel's secret header, gives the update to the channel;
 - ``GET /files/{id}/{name}?o=…&e=…&s=…``: a signed, expiring, personal download link;
-- ``GET /healthz``: 200 with the channels that run.
+- ``GET /healthz``: 200 with the channels that run; with a :class:`~bot.monitor.Monitor`
+  (``dvk run``) the database, the outbox and the channels' polls, 503 when one is failing,
+  and ``GET /metrics`` (Prometheus).
 
 Secrets are compared in constant time. A missing secret gets 401, a wrong one 403, and the
 update is not processed. Updates are handled in the background, so the platform gets its
@@ -24,6 +26,7 @@ from aiohttp import web
 from bot.channel import WebhookRoute
 from bot.desk import Desk
 from bot.files import FileLinks, LinkRefused, content_disposition
+from bot.monitor import Monitor
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,7 @@ def build_web_app(
     files: FileLinks | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     desk: Desk | None = None,
+    monitor: Monitor | None = None,
 ) -> web.Application:
     """The server for the channels of ``webhooks`` (their routes) and ``files`` (links)."""
     app = web.Application(client_max_size=MAX_UPDATE_BYTES)
@@ -101,7 +105,11 @@ def build_web_app(
             },
         )
 
-    app.router.add_get("/healthz", healthz)
+    if monitor is None:
+        app.router.add_get("/healthz", healthz)
+    else:
+        app.router.add_get("/healthz", monitor.healthz)
+        app.router.add_get("/metrics", monitor.metrics)
     for route in webhooks:
         app.router.add_post(route.path, webhook_handler(route, secret))
     if files is not None:

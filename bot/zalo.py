@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -221,6 +222,7 @@ class ZaloChannel:
         self.photo_dir = photo_dir
         # Set by `dvk run`: waits for a slot of the platform's rate that reminders share.
         self.pace: Pace | None = None
+        self.polled_at: float | None = None  # time.time() of the last getUpdates answered
         self.max_photo_bytes = max_photo_bytes
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
@@ -292,6 +294,7 @@ class ZaloChannel:
                 delay = min(delay * 2, 60.0)
                 continue
             delay = 1.0
+            self.polled_at = time.time()
             if update is not None:
                 self.dispatch(update)
         await self.drain()

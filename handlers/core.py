@@ -9,6 +9,7 @@ never sends. How the message is taken in — once, in order, in one transaction 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from conversations.deadlines import DEADLINES_CHANGED
 from conversations.registry import ENGINE
 from conversations.season import hint, pointers
 from conversations.texts.account import DEFAULT_INVITE_ISSUER, not_invited
+from domain import logcontext
 from domain.messages import IncomingMessage, Reply
 from domain.text import clean, fold
 from handlers import plain
@@ -37,6 +39,8 @@ from storage.models import ConversationState
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# Told after each message: the message, its replies, the seconds it took, whether it failed.
+Handled = Callable[[IncomingMessage, list[Reply], float, bool], None]
 DEFAULT_FLOW_DAYS = 7  # an abandoned flow is closed after this long (FLOW_EXPIRY_DAYS)
 _NAMES: dict[str, Command] = {
     name: command for command in ALL_COMMANDS for name in (command.name, *command.aliases)
@@ -74,6 +78,7 @@ class Core:
         flow_days: float = DEFAULT_FLOW_DAYS,
         invite_issuer: str = DEFAULT_INVITE_ISSUER,
         web_base_url: str | None = None,
+        on_handled: Handled | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.tz = ZoneInfo(timezone)
@@ -85,6 +90,8 @@ class Core:
         # Called after a message's transaction wrote to the outbox (e.g. the notice of a
         # review decision), so the senders deliver it now rather than at their next poll.
         self.on_outbox = on_outbox
+        # Called after each message (`dvk run`'s metrics).
+        self.on_handled = on_handled
         self.engine = ENGINE
         # FILES_DIR: evidence (/minhchung) is kept under it; channels put incoming files there.
         self.files_dir = Path(files_dir)
@@ -100,8 +107,19 @@ class Core:
         return MENU
 
     async def handle(self, msg: IncomingMessage) -> list[Reply]:
-        async with self.intake.turn(msg):
-            return await self._handle_with_retry(msg)
+        # Every log line of this message names its update and chat.
+        logcontext.bind(channel=msg.channel, chat=msg.chat_id, update=msg.update_id)
+        started = time.perf_counter()
+        replies: list[Reply] = []
+        try:
+            async with self.intake.turn(msg):
+                replies = await self._handle_with_retry(msg)
+            return replies
+        finally:
+            if self.on_handled is not None:
+                first = replies[0].text if replies else ""
+                failed = first == T.SORRY or first.startswith(f"{T.DROPPED}\n")
+                self.on_handled(msg, replies, time.perf_counter() - started, failed)
 
     async def _handle_with_retry(self, msg: IncomingMessage) -> list[Reply]:
         try:

@@ -32,6 +32,7 @@ from scheduler.lanes import Lane, Retries
 from scheduler.leases import DeliveryStats, Leases, Row
 from scheduler.pacing import Limits
 from scheduler.senders import Sender
+from scheduler.turns import Turns
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,10 @@ class Deliverer:
     twice as long, at most ``max_backoff``. ``lease``: seconds a claimed row stays reserved to
     this process (renewed while it holds the row; a dead process's rows are taken again
     after it). ``poll_interval``: how often to look for due rows without :meth:`wake`.
-    ``lookahead``: seconds of sending claimed at a time. ``clock`` gives the time written
-    to the database (``not_before``, ``sent_at``, leases); pacing uses the event loop's clock.
+    ``lookahead``: seconds of sending claimed at a time. ``turns``: the rate and chat spacing
+    shared with other processes (each send, and each :meth:`reserve`, also takes a turn).
+    ``clock`` gives the time written to the database (``not_before``, ``sent_at``, leases);
+    pacing uses the event loop's clock.
     """
 
     def __init__(
@@ -70,6 +73,7 @@ class Deliverer:
         lookahead: float = 5.0,
         clock: Callable[[], datetime] = _utcnow,
         name: str | None = None,
+        turns: Turns | None = None,
     ) -> None:
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
@@ -82,6 +86,8 @@ class Deliverer:
         self.lookahead = lookahead
         self.name = (name or _default_name())[:100]
         self.stats = DeliveryStats()
+        # Limits shared with the other processes on the database (scheduler/turns.py).
+        self.turns = turns
         self.leases = Leases(sessionmaker, self.name, lease, clock, self.stats)
 
         self._lanes: dict[str, Lane] = {}
@@ -156,6 +162,7 @@ class Deliverer:
                 self.retries,
                 lookahead=self.lookahead,
                 poll_interval=self.poll_interval,
+                turns=self.turns,
             )
             for channel, sender in self.senders.items()
         }

@@ -33,6 +33,7 @@ from scheduler.leases import DeliveryStats, Leases, Outcome, Row
 from scheduler.outbox import FAILED, SENT, UNREACHABLE
 from scheduler.pacing import Limits, Pace, wait_event
 from scheduler.senders import Rejected, RetryAfter, Sender, TransientError, Unreachable
+from scheduler.turns import Turns, chat_key
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +69,10 @@ class Lane:
         *,
         lookahead: float,
         poll_interval: float,
+        turns: Turns | None = None,
     ) -> None:
         self.channel = channel
+        self.turns = turns  # limits shared with other processes, taken before each send
         self.sender = sender
         self.limits = limits
         self.leases = leases
@@ -153,6 +156,8 @@ class Lane:
 
     async def reserve(self, chat: str | None) -> None:
         await self.pace.reserve(chat)
+        if self.turns is not None:
+            await self.turns.wait(self.channel, self.pace.interval)
         self.changed.set()
 
     def _retry_later(self, seconds: float) -> None:
@@ -265,6 +270,10 @@ class Lane:
         chat = row.chat_id
         loop = asyncio.get_running_loop()
         try:
+            if self.turns is not None:  # the chat's turn, then the platform's, of all processes
+                if self.pace.chat_interval > 0:
+                    await self.turns.wait(chat_key(self.channel, chat), self.pace.chat_interval)
+                await self.turns.wait(self.channel, self.pace.interval)
             self.stats.requests += 1
             await self.sender.send(chat, row.parts[row.done_parts])
         except RetryAfter as err:

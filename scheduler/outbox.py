@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -72,3 +73,29 @@ async def enqueue(session: AsyncSession, messages: Iterable[Outgoing], now: date
     if added:
         session.info[WRITTEN] = True
     return added
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What waits in the outbox: rows by (channel, status), and the oldest due row."""
+
+    counts: dict[tuple[str, str], int]
+    pending: int  # rows pending, due or not
+    oldest_due: datetime | None  # not_before of the oldest pending row that is due
+
+
+async def backlog(session: AsyncSession, now: datetime) -> Backlog:
+    """The outbox at ``now``, for /healthz and /metrics (two short reads on one index)."""
+    rows = await session.execute(
+        select(OutboxMessage.channel, OutboxMessage.status, func.count()).group_by(
+            OutboxMessage.channel, OutboxMessage.status
+        )
+    )
+    counts = {(str(channel), str(status)): int(n) for channel, status, n in rows.all()}
+    oldest = await session.scalar(
+        select(func.min(OutboxMessage.not_before)).where(
+            OutboxMessage.status == PENDING, OutboxMessage.not_before <= now
+        )
+    )
+    pending = sum(n for (_, status), n in counts.items() if status == PENDING)
+    return Backlog(counts, pending, oldest)

@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -453,6 +454,17 @@ class ProcessedUpdate(Base):
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     update_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SendTurn(Base):
+    """The next free turn of a sending limit shared by every bot process on one PostgreSQL
+    database (scheduler/turns.py): a platform's rate (``key`` = the channel) or one chat's
+    spacing (``channel:chat``). ``next_at``: seconds since the epoch, by the database's clock."""
+
+    __tablename__ = "send_turns"
+
+    key: Mapped[str] = mapped_column(String(150), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Double, index=True)
 
 
 class AuditLog(Base):

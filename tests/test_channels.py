@@ -43,6 +43,7 @@ class FakeChannel:
         self.core = core
         self.files = files
         self.pace: Pace | None = None
+        self.polled_at: float | None = None
         self.updates: list[dict[str, Any]] = []
         self.sent: list[tuple[str, str]] = []
         self.calls: list[tuple[str, ...]] = []
@@ -133,7 +134,10 @@ async def test_a_third_channel_runs_from_one_line(
         await channel.pace()  # a slot of the channel's rate, shared with the outbox
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{settings.web_port}") as http:
             health = await http.get("/healthz")
-            assert health.json() == {"status": "ok", "channels": ["fake"]}
+            assert health.status_code == 200
+            assert health.json()["status"] == "ok"
+            assert health.json()["channels"] == ["fake"]
+            assert health.json()["database"]["ok"] is True
             update = {"text": "xin chào"}
             refused = await http.post("/webhook/fake", json=update, headers={"X-Fake-Secret": "x"})
             assert refused.status_code == 403
