@@ -47,7 +47,7 @@ from aiohttp import web
 from bot.channel import Capabilities, Pace, WebhookRoute
 from bot.files import FileLinks
 from bot.settings import DEFAULT_TELEGRAM_CONCURRENCY, Settings
-from domain.messages import Attachment, IncomingMessage, Reply, split_text
+from domain.messages import PRIVATE_ONLY, Attachment, IncomingMessage, Reply, split_text
 from handlers.core import MENU, Core
 from scheduler.pacing import Limits
 from scheduler.senders import Rejected, RetryAfter, TransientError, Unreachable
@@ -67,7 +67,6 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 MAX_SEND_PHOTO = 10 * 1024 * 1024  # larger images go as documents
 _SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
-PRIVATE_ONLY = "Vui lòng nhắn riêng cho trợ lý (không dùng trong nhóm)."
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:

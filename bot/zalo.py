@@ -31,6 +31,7 @@ from bot.channel import Capabilities, Pace, WebhookRoute
 from bot.files import FileLinks
 from bot.settings import Settings
 from domain.messages import (
+    PRIVATE_ONLY,
     Attachment,
     Document,
     IncomingMessage,
@@ -53,7 +54,6 @@ MAX_TRIES = 5
 # Pictures Zalo shows as photos (sendPhoto by URL); others go as download links.
 PHOTO_TYPES = ("image/jpeg", "image/png")
 POLL_TIMEOUT = 30
-PRIVATE_ONLY = "Vui lòng nhắn riêng cho trợ lý (không dùng trong nhóm)."
 NO_FILE_LINKS = (
     "Tệp “{name}” chưa gửi được qua Zalo vì máy chủ của trợ lý chưa có địa chỉ công khai "
     "(PUBLIC_BASE_URL). Vui lòng báo cán bộ quản trị, hoặc lấy tệp trên Telegram."

@@ -9,6 +9,7 @@ from conversations.answers import InputError, text_parser
 from conversations.commands import Command
 from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome, Step
+from conversations.texts import common as C
 from conversations.widgets import unit_picker
 from conversations.workbooks import root_units, roots_of, scope_for
 from domain.messages import Reply
@@ -110,7 +111,7 @@ DOCUMENT = Flow(
 async def start_document(ctx: Ctx, _args: str = "") -> Data | Reply:
     roots = await roots_of(ctx)
     if not roots:
-        return Reply("Đồng chí chưa thuộc đơn vị nào.")
+        return Reply(C.NOT_A_MEMBER)
     return {}
 
 

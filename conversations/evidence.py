@@ -261,7 +261,7 @@ async def item_prompt(ctx: Ctx, data: ItemState) -> str:
         who = f" (gửi bởi {person.full_name})" if person else ""
     lines = [f"Minh chứng số {data['number']} của mô hình “{record.name}”{who}."]
     if not await may_remove(ctx, evidence, unit):
-        lines.append("Chỉ người gửi hoặc lãnh đạo đơn vị mới xóa được minh chứng này.")
+        lines.append(T.ONLY_SENDER_REMOVES)
     lines.append("Đồng chí muốn làm gì tiếp?")
     return "\n".join(lines)
 
@@ -296,7 +296,7 @@ async def finish_item(ctx: Ctx, data: ItemState) -> Outcome:
     if not data.get("confirm_remove"):
         return Outcome([Reply("Đã giữ nguyên minh chứng, không xóa.")], then=back)
     if not await may_remove(ctx, evidence, unit):
-        raise InputError("Chỉ người gửi hoặc lãnh đạo đơn vị mới xóa được minh chứng này.")
+        raise InputError(T.ONLY_SENDER_REMOVES)
     path = ctx.files.path_of(evidence)
     details = {
         "model_year": record.id,

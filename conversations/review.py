@@ -90,7 +90,7 @@ async def reviewable(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
     unit = await repo.unit_of_record(ctx.session, record)
     access = await repo.access_of(ctx.session, ctx.person)
     if not access.can_manage(unit):
-        raise InputError("Đồng chí không có quyền duyệt mô hình của đơn vị này.")
+        raise InputError(T.NO_RIGHT)
     if record.review != Review.PROPOSED.value:
         raise InputError(f"Mô hình “{record.name}” không còn chờ duyệt ({review_status(record)}).")
     return record, unit
@@ -260,7 +260,7 @@ async def finish_review(ctx: Ctx, data: Data) -> Outcome:
     access = await repo.access_of(ctx.session, ctx.person)
     if not access.can_manage(unit):
         # Checked again on saving: a list seen earlier grants nothing.
-        return Outcome([Reply("Đồng chí không có quyền duyệt mô hình của đơn vị này.")])
+        return Outcome([Reply(T.NO_RIGHT)])
     if record.review != Review.PROPOSED.value:
         return Outcome(
             [

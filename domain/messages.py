@@ -100,3 +100,7 @@ def split_text(text: str, limit: int) -> list[str]:
     if current or not parts:
         parts.append(current)
     return parts
+
+
+# Said to a group chat by every channel: the assistant talks to one person at a time.
+PRIVATE_ONLY = "Vui lòng nhắn riêng cho trợ lý (không dùng trong nhóm)."

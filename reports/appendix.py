@@ -163,9 +163,8 @@ PL4_HEAD: tuple[tuple[str, int], ...] = (
 PL4_SUB = (H_NEW, H_KEPT, H_COLLECTIVE, H_INDIVIDUAL)
 PL4_WIDTHS = (6, 40, 9, 22, 15, 17, 42, 8, 8, 8, 8)
 
-# Rows per fetch: each batch is written (about 7 ms for 100 rows) before the next is read, and
-# the event loop runs other work in between. Larger batches read no faster (measured at 100,000
-# rows: the query and the fetches take well under a second of the build either way).
+# Rows per fetch: each batch is written before the next is read, and the event loop runs other
+# work in between. Larger batches read no faster (``bench/bench_reports.py``).
 _PARTITION = 100
 _MAIN_FIELDS = (Field.KT.value, Field.VHXH.value, Field.QPAN.value, Field.XDD.value)
 

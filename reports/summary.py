@@ -296,9 +296,9 @@ def _written(value: object, type_: type[TypeEngine[Any]]) -> BindParameter[Any]:
 
     PostgreSQL plans a prepared statement with its values five times, then may keep a
     generic plan made without them. With the subtree's path prefix a parameter, that plan
-    guessed that 0.5% of the units match, joined by nested loops and sorted 100,000 rows on
-    disk: from the sixth ``/tonghop`` on one connection, the count took 350 ms instead of
-    90 (100,000 models in 5,000 units). With the year a parameter it took 110."""
+    guesses a tiny share of the units match, joins by nested loops and sorts on disk: from
+    the sixth ``/tonghop`` on one connection the count becomes several times slower
+    (``bench/bench_reports.py`` measures it)."""
     return bindparam(None, value, type_=type_, literal_execute=True)
 
 

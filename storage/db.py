@@ -63,7 +63,7 @@ def make_engine(
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         # SQLite has one writer at a time and every message writes: one pooled connection,
         # handed out in arrival order, beats many connections sleeping in SQLite's busy
-        # handler (measured by bench/bench_registration.py: p99 1.0–1.3 s → about 0.2 s).
+        # handler (bench/bench_registration.py measures the tail latency both ways).
         options: dict[str, Any] = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
         options.update(kwargs)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
@@ -90,8 +90,8 @@ def make_engine(
 async def open_connections(engine: AsyncEngine, count: int) -> int:
     """Open up to ``count`` connections now and leave them in the pool (never more than it
     keeps): the first messages after a start then do not wait for connections to be set up
-    (bench/bench_registration.py at a human pace, PostgreSQL: p95 of the second and third
-    steps 130 and 101 ms → 34–63 and 27–36 ms). Returns how many the pool holds."""
+    (bench/bench_registration.py at a human pace on PostgreSQL shows the difference).
+    Returns how many the pool holds."""
     pool = engine.pool
     keeps = pool.size() if isinstance(pool, QueuePool) else 1
     async with contextlib.AsyncExitStack() as stack:

@@ -14,3 +14,6 @@ def file_prompt(name: str, accepted: str) -> str:
 
 def kept(saved: int) -> str:
     return f"{saved} minh chứng đã gửi trước đó vẫn được lưu."
+
+
+ONLY_SENDER_REMOVES = "Chỉ người gửi hoặc lãnh đạo đơn vị mới xóa được minh chứng này."
