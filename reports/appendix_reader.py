@@ -30,6 +30,7 @@ from openpyxl import load_workbook
 
 from domain.catalog import FIELD_ALIASES, FIELD_LABELS, FIELD_SHORT, Field, Origin
 from domain.text import clean, fold, one_line
+from reports.appendix import NOT_REPORTED
 
 PL1, PL4 = "pl1", "pl4"
 LABELS = {PL1: "Phụ lục 1", PL4: "Phụ lục 4"}
@@ -59,8 +60,10 @@ def cell_text(value: Any) -> str:
 
 
 def _paragraph(value: Any) -> str:
-    """A cell's text with its lines kept (column (7): scale, results)."""
-    return "" if value is None else clean(str(value))
+    """A cell's text with its lines kept (column (7): scale, results); Phụ lục 4's
+    "(chưa báo cáo)" — no results entered — is no text."""
+    text = "" if value is None else clean(str(value))
+    return "" if fold(text) == fold(NOT_REPORTED) else text
 
 
 def key(text: str) -> str:

@@ -34,6 +34,7 @@ T = TypeVar("T")
 
 try:
     from selenium import webdriver
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -107,7 +108,16 @@ class Browser:
         """Click, then wait for the next page to replace this one."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         self.driver.find_element(by, what).click()
-        WebDriverWait(self.driver, 15).until(staleness_of(old))
+
+        def replaced(driver: WebDriver) -> bool:
+            # Chromium may report the old page's node as "not in the document" rather than
+            # stale while it swaps pages: either way the page was replaced.
+            try:
+                return bool(staleness_of(old)(driver))
+            except WebDriverException:
+                return True
+
+        WebDriverWait(self.driver, 15).until(replaced)
         WebDriverWait(self.driver, 15).until(
             lambda d: d.execute_script("return document.readyState") == "complete"
         )

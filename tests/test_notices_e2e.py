@@ -117,6 +117,10 @@ async def test_review_round_trip_notices_arrive_on_telegram_and_zalo(
         await leader.say("/duyet")
         assert f"Mô hình chờ duyệt duy nhất: {NAME} — " in leader.text
         await leader.say("cong nhan")
+        # The decision: its number typed, its date and level left for later.
+        await leader.say("125-QĐ/ĐU")
+        await leader.say("bo qua")
+        await leader.say("bo qua")
         await leader.say("xac nhan")
         assert "Đã ghi quyết định" in leader.text
         [on_tg] = await tg.wait_for_messages(1001, 1)
