@@ -47,6 +47,9 @@ async def read_json(request: web.Request) -> dict[str, Any]:
         body = json.loads(await request.read())
     except ValueError:
         raise web.HTTPBadRequest(text="") from None
+    except RecursionError:  # nested deeper than the parser goes
+        log.warning("a webhook body nested too deep to read was refused")
+        raise web.HTTPBadRequest(text="") from None
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text="")
     return body

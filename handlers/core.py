@@ -24,7 +24,7 @@ from conversations.registry import ENGINE
 from conversations.texts.account import NOT_INVITED
 from conversations.texts.hints import short_help
 from domain.messages import IncomingMessage, Reply
-from domain.text import clean, fold
+from domain.text import clean, fold, without_controls
 from handlers import texts as T
 from handlers.help import ALL_COMMANDS, MENU, may_use
 from handlers.intake import Failed, Intake
@@ -52,6 +52,25 @@ def is_cancel(text: str | None) -> bool:
         return False
     word = fold(text)
     return word in {"huy", "/huy", "/cancel", "cancel"} or word.startswith(("/huy@", "/cancel@"))
+
+
+def scrubbed(msg: IncomingMessage) -> IncomingMessage:
+    """``msg`` with the control characters removed from everything a person typed or a
+    platform named (line breaks and tabs kept), before anything of it is stored."""
+
+    def scrub(value: str | None) -> str | None:
+        return without_controls(value) if value else value
+
+    attachment = msg.attachment
+    if attachment is not None and attachment.file_name:
+        attachment = replace(attachment, file_name=scrub(attachment.file_name))
+    return replace(
+        msg,
+        text=scrub(msg.text),
+        choice=scrub(msg.choice),
+        display_name=scrub(msg.display_name),
+        attachment=attachment,
+    )
 
 
 def parse_command(text: str) -> tuple[str, str]:
@@ -94,6 +113,7 @@ class Core:
         return MENU
 
     async def handle(self, msg: IncomingMessage) -> list[Reply]:
+        msg = scrubbed(msg)
         async with self.intake.turn(msg):
             return await self._handle_with_retry(msg)
 
@@ -197,4 +217,4 @@ class Core:
         return await self.engine.start(ctx, command.flow, dict(initial), none_open=row is None)
 
 
-__all__ = ["MENU", "Core", "is_cancel", "parse_command", "utcnow"]
+__all__ = ["MENU", "Core", "is_cancel", "parse_command", "scrubbed", "utcnow"]
