@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.settings import Settings
 from domain.catalog import DEFAULT_QUOTAS, parse_quotas
 from handlers.core import Clock, Core, utcnow
+from scheduler.floods import Bursts
 from storage.db import make_sessionmaker, open_database
 
 
@@ -83,5 +84,8 @@ async def build_app(
         quotas=quotas,
         files_dir=settings.files_dir,
         max_evidence_mb=settings.max_evidence_mb,
+        bursts=Bursts(settings.chat_burst, settings.stranger_burst)
+        if settings.chat_burst
+        else None,
     )
     return App(settings, engine, sessionmaker, core)

@@ -6,8 +6,9 @@
 - ``GET /healthz``: 200 with the channels that run.
 
 Secrets are compared in constant time. A missing secret gets 401, a wrong one 403, and the
-update is not processed. Updates are handled in the background, so the platform gets its
-200 at once; a redelivered update is recognised by the core and handled once.
+update is not processed. An update is recorded (the channel's inbox) before the platform gets
+its 200, then handled in the background; a redelivered update is recognised by the core and
+handled once.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def webhook_handler(
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def webhook(request: web.Request) -> web.Response:
         secret_ok(request, route.secret_header, secret)
-        return route.handle(await read_json(request))
+        return await route.handle(await read_json(request))
 
     return webhook
 

@@ -9,6 +9,8 @@ never sends. How the message is taken in — once, in order, in one transaction 
 from __future__ import annotations
 
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -29,6 +31,7 @@ from handlers import texts as T
 from handlers.help import ALL_COMMANDS, MENU, may_use
 from handlers.intake import Failed, Intake
 from scheduler import outbox
+from scheduler.floods import Admit, Bursts
 from storage import repo
 from storage.evidence import MB, EvidenceStore
 from storage.models import ConversationState
@@ -37,6 +40,7 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 DEFAULT_FLOW_DAYS = 7  # an abandoned flow is closed after this long (FLOW_EXPIRY_DAYS)
+STRANGERS_KEPT = 4096  # chats of people the bot does not know, remembered for the bursts
 _NAMES: dict[str, Command] = {
     name: command for command in ALL_COMMANDS for name in (command.name, *command.aliases)
 }
@@ -90,6 +94,7 @@ class Core:
         files_dir: str | Path = "dvk-files",
         max_evidence_mb: float = 20.0,
         flow_days: float = DEFAULT_FLOW_DAYS,
+        bursts: Bursts | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.tz = ZoneInfo(timezone)
@@ -107,6 +112,9 @@ class Core:
         self.files = EvidenceStore(self.files_dir, int(max_evidence_mb * MB))
         self.flow_ttl = timedelta(days=flow_days)
         self.intake = Intake(sessionmaker, clock)
+        # Messages one chat may send per minute (CHAT_BURST, STRANGER_BURST); None: no limit.
+        self.bursts = bursts
+        self._strangers: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     @property
     def menu(self) -> tuple[tuple[str, str], ...]:
@@ -115,7 +123,33 @@ class Core:
     async def handle(self, msg: IncomingMessage) -> list[Reply]:
         msg = scrubbed(msg)
         async with self.intake.turn(msg):
+            admit = self._admit(msg)
+            if admit is Admit.NOTICE:
+                return [Reply(T.TOO_FAST)]
+            if admit is Admit.DROP:
+                return []
             return await self._handle_with_retry(msg)
+
+    def _admit(self, msg: IncomingMessage) -> Admit:
+        """Within the chat's limit of messages per minute (taken in the chat's turn, when the
+        earlier messages have shown whether the bot knows who writes)."""
+        if self.bursts is None:
+            return Admit.YES
+        key = (msg.channel, msg.chat_id)
+        admit = self.bursts.admit(key, time.monotonic(), stranger=key in self._strangers)
+        if admit is not Admit.YES:
+            log.info("a burst from %s chat %s: message %s", *key, admit.value)
+        return admit
+
+    def _note_stranger(self, msg: IncomingMessage, stranger: bool) -> None:
+        key = (msg.channel, msg.chat_id)
+        if not stranger:
+            self._strangers.pop(key, None)
+            return
+        self._strangers[key] = None
+        self._strangers.move_to_end(key)
+        if len(self._strangers) > STRANGERS_KEPT:
+            self._strangers.popitem(last=False)
 
     async def _handle_with_retry(self, msg: IncomingMessage) -> list[Reply]:
         try:
@@ -144,6 +178,8 @@ class Core:
         text = clean(msg.text) if msg.text else None
         msg = replace(msg, text=text)
         person, row = await repo.person_and_state(session, msg.channel, msg.user_id, msg.chat_id)
+        if self.bursts is not None:
+            self._note_stranger(msg, person is None)
         ctx = Ctx(
             session=session,
             person=person,

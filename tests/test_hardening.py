@@ -51,7 +51,7 @@ class Sink:
     def __init__(self) -> None:
         self.updates: list[dict[str, Any]] = []
 
-    def dispatch(self, update: dict[str, Any]) -> None:
+    async def dispatch(self, update: dict[str, Any]) -> None:
         self.updates.append(update)
 
 
@@ -81,3 +81,21 @@ async def test_a_webhook_body_nested_too_deep_is_refused_with_one_warning(
     assert [r.levelname for r in problems] == ["WARNING"], caplog.text
     assert "Traceback" not in caplog.text
     assert "RecursionError" not in caplog.text
+
+
+async def test_a_webhook_update_that_cannot_be_recorded_gets_503_to_be_sent_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def broken(_update: dict[str, Any]) -> None:
+        raise OSError("database unreachable")
+
+    app = build_web_app("s3cret-Webhook_value", [telegram_webhook(broken)])
+    async with TestClient(TestServer(app)) as http:
+        response = await http.post(
+            "/webhook/telegram",
+            json={"update_id": 3},
+            headers={TELEGRAM_SECRET_HEADER: "s3cret-Webhook_value"},
+        )
+    assert response.status == 503
+    assert "could not be recorded" in caplog.text
+    assert "Traceback" not in caplog.text
