@@ -341,11 +341,12 @@ def dvk_bot(core: Core, *, session: type[AiohttpSession] | None = None) -> Start
         channel = TelegramChannel(core, TOKEN, base_url)
         if session is not None:
             channel.bot.session = session(api=channel.bot.session.api)
-        task = asyncio.create_task(channel.run_polling(handle_signals=False))
+        task = asyncio.create_task(channel.run_polling())
 
         async def stop() -> None:
             try:
-                await _stop_polling(channel.dp, task)
+                await channel.stop_polling()
+                await asyncio.wait_for(task, 10)
             finally:
                 await channel.close()
 

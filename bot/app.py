@@ -13,6 +13,7 @@ from bot.settings import Settings
 from domain import logcontext
 from domain.catalog import DEFAULT_QUOTAS, parse_quotas
 from handlers.core import Clock, Core, utcnow
+from scheduler.floods import Bursts
 from storage.db import make_sessionmaker, open_database
 
 
@@ -145,5 +146,8 @@ async def build_app(
         max_evidence_mb=settings.max_evidence_mb,
         invite_issuer=settings.invite_issuer,
         web_base_url=settings.public_base_url,
+        bursts=Bursts(settings.chat_burst, settings.stranger_burst)
+        if settings.chat_burst
+        else None,
     )
     return App(settings, engine, sessionmaker, core)

@@ -9,6 +9,7 @@ webhook route, its outbox sender and limits, its lifecycle and a hook for pacing
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, Self
@@ -21,8 +22,14 @@ from handlers.core import Core
 from scheduler.pacing import Limits
 from scheduler.senders import Sender
 
-# Waits for a slot of the platform's rate, shared with the outbox's broadcasts.
-Pace = Callable[[], Awaitable[None]]
+log = logging.getLogger(__name__)
+
+
+class Pace(Protocol):
+    """Waits for a slot of the platform's rate, shared with the outbox's broadcasts (and,
+    given a chat, for that chat's interval)."""
+
+    def __call__(self, chat_id: str | None = None) -> Awaitable[None]: ...
 
 
 @dataclass(frozen=True)
@@ -41,8 +48,19 @@ class WebhookRoute:
     channel: str
     path: str  # e.g. /webhook/telegram
     secret_header: str  # the header that carries WEBHOOK_SECRET
-    # Takes the update (handled in the background) and gives the answer the platform expects.
-    handle: Callable[[dict[str, Any]], web.Response]
+    # Records the update (then handled in the background) and gives the answer the platform
+    # expects: 200 only once recorded, so that a stopped process loses nothing.
+    handle: Callable[[dict[str, Any]], Awaitable[web.Response]]
+
+
+async def record_or_503(dispatch: Callable[[], Awaitable[None]], label: str) -> None:
+    """A webhook's update recorded by ``dispatch``; 503 (the platform sends it again) when
+    it could not be, with one warning."""
+    try:
+        await dispatch()
+    except Exception as err:
+        log.warning("a %s webhook update could not be recorded: %r", label, err)
+        raise web.HTTPServiceUnavailable(text="") from None
 
 
 class Channel(Protocol):

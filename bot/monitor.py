@@ -146,9 +146,9 @@ class Monitor:
         """``route`` noting the time of each call it takes (after the secret was checked)."""
         inner = route.handle
 
-        def handle(update: dict[str, Any]) -> web.Response:
+        async def handle(update: dict[str, Any]) -> web.Response:
             self.webhook_at[route.channel] = self.wall()
-            return inner(update)
+            return await inner(update)
 
         return replace(route, handle=handle)
 

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     web_port: int = 8080
     webhook_secret: SecretStr | None = None  # derived from the bot tokens when unset
     secret_key: SecretStr | None = None  # signs download links; derived when unset
+    # Messages one chat may send per minute (a stranger: STRANGER_BURST); past that the first
+    # gets one notice and the rest are not answered. CHAT_BURST=0: no limit.
+    chat_burst: int = Field(default=20, ge=0)
+    stranger_burst: int = Field(default=5, ge=1)
     quotas: str = ""  # models expected per unit kind, e.g. "chi_bo=1,dang_uy=2,doan_the=5"
     files_dir: str = "dvk-files"
     file_link_hours: float = 24.0

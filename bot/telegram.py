@@ -31,6 +31,7 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
+    TelegramUnauthorizedError,
 )
 from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.types import (
@@ -44,7 +45,7 @@ from aiogram.types import (
 )
 from aiohttp import web
 
-from bot.channel import Capabilities, Pace, WebhookRoute
+from bot.channel import Capabilities, Pace, WebhookRoute, record_or_503
 from bot.files import FileLinks
 from bot.settings import DEFAULT_TELEGRAM_CONCURRENCY, Settings
 from domain.messages import PRIVATE_ONLY, Attachment, IncomingMessage, Reply, split_text
@@ -52,6 +53,7 @@ from handlers.core import MENU, Core
 from scheduler.pacing import Limits
 from scheduler.senders import Rejected, RetryAfter, TransientError, Unreachable
 from storage.evidence import too_large_text
+from storage.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,9 @@ WEBHOOK_PATH = "/webhook/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
 CAPTION_LIMIT = 1024
 MAX_TRIES = 5
+# A 429 is waited out this many times before the reply is given up (Telegram says how long).
+RETRY_AFTER_TRIES = 30
+POLL_TIMEOUT = 30  # seconds a getUpdates waits for an update
 T = TypeVar("T")
 
 ALLOWED_UPDATES = ["message", "callback_query"]
@@ -102,11 +107,12 @@ def file_size_of(message: Message) -> int | None:
     return None
 
 
-def webhook_route(dispatch: Callable[[dict[str, Any]], None]) -> WebhookRoute:
-    """Telegram's webhook, its updates going to ``dispatch``."""
+def webhook_route(dispatch: Callable[[dict[str, Any]], Awaitable[None]]) -> WebhookRoute:
+    """Telegram's webhook, its updates going to ``dispatch``: 200 once it has recorded the
+    update, 503 (Telegram sends it again) when it could not."""
 
-    def handle(update: dict[str, Any]) -> web.Response:
-        dispatch(update)
+    async def handle(update: dict[str, Any]) -> web.Response:
+        await record_or_503(lambda: dispatch(update), "Telegram")
         return web.Response(text="ok")
 
     return WebhookRoute(CHANNEL, WEBHOOK_PATH, SECRET_HEADER, handle)
@@ -173,6 +179,13 @@ class TelegramChannel:
         router.callback_query.register(self.on_callback)
         self.dp.include_router(router)
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Replies go out in the background, one chat's in order: an update's slot is free as
+        # soon as the core has answered, whatever that chat's pace.
+        self._reply_turns: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._slowed: set[str] = set()  # chats whose 429 was logged (until a send succeeds)
+        # Updates are recorded here before Telegram is told they arrived, deleted once handled.
+        self.inbox = Inbox(core.sessionmaker, CHANNEL, core.clock)
+        self._stopping = asyncio.Event()
 
     @classmethod
     def configured(cls, settings: Settings) -> bool:
@@ -226,38 +239,113 @@ class TelegramChannel:
             )
         commands = [BotCommand(command=name, description=desc) for name, desc in MENU]
         await self._call(lambda: self.bot.set_my_commands(commands))
+        await self.resume()
 
-    def dispatch(self, data: dict[str, Any]) -> None:
-        """An update from the webhook, handled in the background."""
+    async def resume(self) -> None:
+        """Handle what an earlier process recorded and did not finish (oldest first)."""
+        for update_id, data in await self.inbox.waiting():
+            try:
+                update = Update.model_validate(data, context={"bot": self.bot})
+            except ValueError:
+                await self.inbox.done(update_id)
+                continue
+            self._start(update)
+
+    async def dispatch(self, data: dict[str, Any]) -> None:
+        """An update from the webhook: recorded, then handled in the background."""
         try:
             update = Update.model_validate(data, context={"bot": self.bot})
         except ValueError:
             log.warning("a webhook update that is not a Telegram update was ignored")
             return
+        await self.inbox.record([(str(update.update_id), data)])
+        self._start(update)
+
+    def _start(self, update: Update) -> None:
         task = asyncio.create_task(self._feed(update))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _feed(self, update: Update) -> None:
-        async with self._slots:
-            await self.dp.feed_update(self.bot, update)
+        try:
+            async with self._slots:
+                await self.dp.feed_update(self.bot, update)
+        except Exception:
+            log.exception("error while handling a Telegram update")
+        try:
+            await self.inbox.done(str(update.update_id))
+        except Exception as err:  # handled again at the next start, once (update ids)
+            log.warning("a handled Telegram update stays in the inbox: %r", err)
 
     async def drain(self) -> None:
-        if self._tasks:
+        """Wait for the updates in hand and the replies they give."""
+        while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def run_polling(self, handle_signals: bool = False) -> None:
+    async def run_polling(self) -> None:
+        """getUpdates until :meth:`stop_polling`. Each batch is recorded in the inbox before
+        the next call confirms it (its offset), so an update is never confirmed unrecorded."""
+        self._stopping.clear()
         await self.setup()
-        await self.dp.start_polling(
-            self.bot,
-            handle_signals=handle_signals,
-            allowed_updates=ALLOWED_UPDATES,
-            tasks_concurrency_limit=self.concurrency,
-        )
+        log.info("Telegram: polling (getUpdates)")
+        offset: int | None = None
+        delay = 1.0
+        while not self._stopping.is_set():
+            await self._room()
+            poll = asyncio.ensure_future(
+                self.bot.get_updates(
+                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
+                )
+            )
+            if not await self._until_stopping(poll):
+                break
+            try:
+                updates = poll.result()
+                await self.inbox.record(
+                    [
+                        (
+                            str(u.update_id),
+                            u.model_dump(mode="json", by_alias=True, exclude_none=True),
+                        )
+                        for u in updates
+                    ]
+                )
+            except TelegramUnauthorizedError:
+                raise
+            except Exception as err:  # not confirmed: Telegram gives them again
+                log.warning("Telegram getUpdates failed (%r); retrying in %.0fs", err, delay)
+                await self._pause(delay)
+                delay = min(delay * 2, 60.0)
+                continue
+            delay = 1.0
+            if updates:
+                offset = updates[-1].update_id + 1
+            for update in updates:
+                self._start(update)
+
+    async def _room(self) -> None:
+        """Wait while many updates are in hand (taken, not yet handled)."""
+        while len(self._tasks) >= self.concurrency * 4:
+            await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
+
+    async def _until_stopping(self, poll: asyncio.Future[Any]) -> bool:
+        """Wait for ``poll``; False (``poll`` cancelled) when stopping comes first."""
+        stop = asyncio.ensure_future(self._stopping.wait())
+        done, _ = await asyncio.wait({poll, stop}, return_when=asyncio.FIRST_COMPLETED)
+        if poll not in done:
+            poll.cancel()
+            with contextlib.suppress(BaseException):
+                await poll
+            return False
+        stop.cancel()
+        return True
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def stop_polling(self) -> None:
-        with contextlib.suppress(RuntimeError):  # not polling (webhook mode)
-            await self.dp.stop_polling()
+        self._stopping.set()
 
     async def close(self) -> None:
         await self.bot.session.close()
@@ -268,7 +356,7 @@ class TelegramChannel:
         if message.from_user is None or message.from_user.is_bot:
             return
         if message.chat.type != "private":
-            await self.send(message.chat.id, [Reply(PRIVATE_ONLY)])
+            self.reply(message.chat.id, [Reply(PRIVATE_ONLY)])
             return
         attachment = attachment_of(message)
         downloaded = None
@@ -276,7 +364,7 @@ class TelegramChannel:
             size = file_size_of(message)
             if size is not None and size > self.max_file_bytes:
                 text = too_large_text(attachment.file_name, size, self.max_file_bytes)
-                await self.send(message.chat.id, [Reply(text)])
+                self.reply(message.chat.id, [Reply(text)])
                 return
             downloaded = await self.fetch(attachment)
             if downloaded is not None:
@@ -292,7 +380,7 @@ class TelegramChannel:
             display_name=message.from_user.full_name,
         )
         try:
-            await self.send(message.chat.id, await self.core.handle(incoming))
+            self.reply(message.chat.id, await self.core.handle(incoming))
         finally:
             if downloaded is not None:
                 downloaded.unlink(missing_ok=True)
@@ -335,9 +423,32 @@ class TelegramChannel:
             update_id=str(event_update.update_id),
             display_name=query.from_user.full_name,
         )
-        await self.send(chat.id, await self.core.handle(incoming))
+        self.reply(chat.id, await self.core.handle(incoming))
 
     # --- replies out -----------------------------------------------------------
+
+    def reply(self, chat_id: int | str, replies: list[Reply]) -> None:
+        """Send ``replies`` in the background, after what this chat is already due."""
+        if not replies:
+            return
+        task = asyncio.create_task(self._reply_in_turn(str(chat_id), chat_id, replies))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _reply_in_turn(self, key: str, chat_id: int | str, replies: list[Reply]) -> None:
+        lock, users = self._reply_turns.get(key, (asyncio.Lock(), 0))
+        self._reply_turns[key] = (lock, users + 1)
+        try:
+            async with lock:
+                await self.send(chat_id, replies)
+        except Exception as err:
+            log.warning("a reply to Telegram chat %s was not sent: %r", key, err)
+        finally:
+            lock, users = self._reply_turns[key]
+            if users <= 1:
+                del self._reply_turns[key]
+            else:
+                self._reply_turns[key] = (lock, users - 1)
 
     async def send(self, chat_id: int | str, replies: list[Reply]) -> None:
         for reply in replies:
@@ -364,7 +475,8 @@ class TelegramChannel:
                             caption=caption,
                             parse_mode="HTML",
                             reply_markup=markup,
-                        )
+                        ),
+                        chat_id,
                     )
                     return
                 except TelegramBadRequest:  # e.g. dimensions Telegram refuses for a photo
@@ -372,7 +484,8 @@ class TelegramChannel:
             await self._call(
                 lambda: self.bot.send_document(
                     chat_id, document, caption=caption, parse_mode="HTML", reply_markup=markup
-                )
+                ),
+                chat_id,
             )
             return
         # HTML with every text escaped: what an officer typed ("<", "&") is shown as typed.
@@ -384,24 +497,40 @@ class TelegramChannel:
             await self._call(
                 lambda part=part, last=last: self.bot.send_message(  # type: ignore[misc]
                     chat_id, part, parse_mode="HTML", reply_markup=markup if last else None
-                )
+                ),
+                chat_id,
             )
 
-    async def _call(self, make: Callable[[], Awaitable[T]]) -> T:
-        """One Bot API call that waits out 429s and retries network failures with backoff."""
+    async def _call(self, make: Callable[[], Awaitable[T]], chat_id: int | str | None = None) -> T:
+        """One Bot API call (to ``chat_id``, keeping its interval) that waits out 429s (one
+        warning per chat until a send succeeds) and retries network failures with backoff."""
+        chat = None if chat_id is None else str(chat_id)
         delay = 0.5
-        for attempt in range(1, MAX_TRIES + 1):
+        failures = refusals = 0
+        while True:
             if self.pace is not None:
-                await self.pace()  # a slot of the bot's rate, shared with the broadcasts
+                await self.pace(chat)  # a slot of the bot's rate, shared with the broadcasts
             try:
-                return await make()
+                result = await make()
             except TelegramRetryAfter as err:
-                if attempt == MAX_TRIES:
+                refusals += 1
+                if refusals == RETRY_AFTER_TRIES:
                     raise
+                if (chat or "") not in self._slowed:
+                    self._slowed.add(chat or "")
+                    log.warning(
+                        "Telegram asked to wait %ss before writing to chat %s; its replies wait",
+                        err.retry_after,
+                        chat or "(none)",
+                    )
                 await asyncio.sleep(err.retry_after)
+                continue
             except (TelegramNetworkError, TelegramServerError):
-                if attempt == MAX_TRIES:
+                failures += 1
+                if failures == MAX_TRIES:
                     raise
                 await asyncio.sleep(delay)
                 delay *= 2
-        raise AssertionError("unreachable")
+                continue
+            self._slowed.discard(chat or "")
+            return result

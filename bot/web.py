@@ -8,8 +8,9 @@
   and ``GET /metrics`` (Prometheus).
 
 Secrets are compared in constant time. A missing secret gets 401, a wrong one 403, and the
-update is not processed. Updates are handled in the background, so the platform gets its
-200 at once; a redelivered update is recognised by the core and handled once.
+update is not processed. An update is recorded (the channel's inbox) before the platform gets
+its 200, then handled in the background; a redelivered update is recognised by the core and
+handled once.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ async def read_json(request: web.Request) -> dict[str, Any]:
         body = json.loads(await request.read())
     except ValueError:
         raise web.HTTPBadRequest(text="") from None
+    except RecursionError:  # nested deeper than the parser goes
+        log.warning("a webhook body nested too deep to read was refused")
+        raise web.HTTPBadRequest(text="") from None
     if not isinstance(body, dict):
         raise web.HTTPBadRequest(text="")
     return body
@@ -61,7 +65,7 @@ def webhook_handler(
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def webhook(request: web.Request) -> web.Response:
         secret_ok(request, route.secret_header, secret)
-        return route.handle(await read_json(request))
+        return await route.handle(await read_json(request))
 
     return webhook
 

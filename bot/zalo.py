@@ -18,7 +18,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import httpx
 from aiohttp import web
 
-from bot.channel import Capabilities, Pace, WebhookRoute
+from bot.channel import Capabilities, Pace, WebhookRoute, record_or_503
 from bot.files import FileLinks
 from bot.settings import Settings
 from domain.messages import (
@@ -43,6 +43,7 @@ from handlers.core import Core
 from scheduler.pacing import Limits
 from scheduler.senders import Rejected, RetryAfter, TransientError, Unreachable
 from storage.evidence import too_large_text
+from storage.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -168,11 +169,12 @@ def parse_update(update: dict[str, Any]) -> Parsed | None:
     return Parsed(incoming, private, photo_url if isinstance(photo_url, str) else None)
 
 
-def webhook_route(dispatch: Callable[[dict[str, Any]], None]) -> WebhookRoute:
-    """Zalo's webhook, its updates (bare or wrapped) going to ``dispatch``."""
+def webhook_route(dispatch: Callable[[dict[str, Any]], Awaitable[None]]) -> WebhookRoute:
+    """Zalo's webhook, its updates (bare or wrapped) going to ``dispatch``: 200 once it has
+    recorded the update, 503 when it could not."""
 
-    def handle(update: dict[str, Any]) -> web.Response:
-        dispatch(update)
+    async def handle(update: dict[str, Any]) -> web.Response:
+        await record_or_503(lambda: dispatch(update), "Zalo")
         return web.json_response({"ok": True})
 
     return WebhookRoute(CHANNEL, WEBHOOK_PATH, SECRET_HEADER, handle)
@@ -227,6 +229,8 @@ class ZaloChannel:
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
+        # Updates are recorded here as soon as they arrive, deleted once handled.
+        self.inbox = Inbox(core.sessionmaker, CHANNEL, clock)
 
     @classmethod
     def configured(cls, settings: Settings) -> bool:
@@ -268,6 +272,12 @@ class ZaloChannel:
             await self.api.call("deleteWebhook")
         else:
             await self.api.call("setWebhook", url=webhook_url, secret_token=secret)
+        await self.resume()
+
+    async def resume(self) -> None:
+        """Handle what an earlier process recorded and did not finish (oldest first)."""
+        for update_id, update in await self.inbox.waiting():
+            self._start(update_id, update)
 
     async def close(self) -> None:
         await self.api.close()
@@ -293,10 +303,18 @@ class ZaloChannel:
                 await self._pause(delay)
                 delay = min(delay * 2, 60.0)
                 continue
-            delay = 1.0
             self.polled_at = time.time()
-            if update is not None:
-                self.dispatch(update)
+            if update is None:
+                delay = 1.0
+                continue
+            try:
+                await self.dispatch(update)
+            except Exception as err:
+                log.warning("a Zalo update could not be recorded: %r", err)
+                await self._pause(delay)
+                delay = min(delay * 2, 60.0)
+                continue
+            delay = 1.0
         await self.drain()
 
     async def _pause(self, seconds: float) -> None:
@@ -309,11 +327,29 @@ class ZaloChannel:
     async def stop_polling(self) -> None:
         self.stop()
 
-    def dispatch(self, update: dict[str, Any]) -> None:
-        """Handle an update in the background (webhooks must answer at once)."""
-        task = asyncio.create_task(self.handle_update(update))
+    async def dispatch(self, update: dict[str, Any]) -> None:
+        """Record an update in the inbox, then handle it in the background. Zalo counts an
+        update delivered once it has answered with it: it is recorded before the next one is
+        asked for (or the webhook answered)."""
+        found = unwrap(update)
+        if found is None:  # not a message: nothing to handle
+            return
+        message_id = found["message"].get("message_id")
+        update_id = str(message_id) if message_id is not None else secrets.token_hex(8)
+        await self.inbox.record([(update_id, found)])
+        self._start(update_id, found)
+
+    def _start(self, update_id: str, update: dict[str, Any]) -> None:
+        task = asyncio.create_task(self._handle_recorded(update_id, update))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _handle_recorded(self, update_id: str, update: dict[str, Any]) -> None:
+        await self.handle_update(update)
+        try:
+            await self.inbox.done(update_id)
+        except Exception as err:  # handled again at the next start, once (update ids)
+            log.warning("a handled Zalo update stays in the inbox: %r", err)
 
     async def drain(self) -> None:
         if self._tasks:
@@ -446,7 +482,8 @@ class ZaloChannel:
         delay = 1.0
         for attempt in range(1, MAX_TRIES + 1):
             if self.pace is not None:
-                await self.pace()  # a slot of the bot's rate, shared with the broadcasts
+                # A slot of the bot's rate, and the chat's interval.
+                await self.pace(params.get("chat_id"))
             try:
                 await self.api.call(method, **params)
                 return

@@ -21,6 +21,16 @@ def clean(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+# C0 and C1 control characters (NUL among them, which PostgreSQL refuses in text) and lone
+# surrogates (which no database can encode); newline, carriage return and tab are kept.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def without_controls(text: str) -> str:
+    """``text`` without control characters (line breaks and tabs kept)."""
+    return _CONTROLS.sub("", text)
+
+
 def fold(text: str) -> str:
     """A key for comparing answers: no diacritics, đ→d, lower case, single spaces."""
     decomposed = unicodedata.normalize("NFD", text)

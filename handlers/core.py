@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -26,12 +27,13 @@ from conversations.season import hint, pointers
 from conversations.texts.account import DEFAULT_INVITE_ISSUER, not_invited
 from domain import logcontext
 from domain.messages import IncomingMessage, Reply
-from domain.text import clean, fold
+from domain.text import clean, fold, without_controls
 from handlers import plain
 from handlers import texts as T
 from handlers.help import ALL_COMMANDS, MENU, may_use
 from handlers.intake import Failed, Intake
 from scheduler import outbox
+from scheduler.floods import Admit, Bursts
 from storage import repo
 from storage.evidence import MB, EvidenceStore
 from storage.models import ConversationState
@@ -42,6 +44,7 @@ Clock = Callable[[], datetime]
 # Told after each message: the message, its replies, the seconds it took, whether it failed.
 Handled = Callable[[IncomingMessage, list[Reply], float, bool], None]
 DEFAULT_FLOW_DAYS = 7  # an abandoned flow is closed after this long (FLOW_EXPIRY_DAYS)
+STRANGERS_KEPT = 4096  # chats of people the bot does not know, remembered for the bursts
 _NAMES: dict[str, Command] = {
     name: command for command in ALL_COMMANDS for name in (command.name, *command.aliases)
 }
@@ -57,6 +60,25 @@ def is_cancel(text: str | None) -> bool:
         return False
     word = fold(text)
     return word in {"huy", "/huy", "/cancel", "cancel"} or word.startswith(("/huy@", "/cancel@"))
+
+
+def scrubbed(msg: IncomingMessage) -> IncomingMessage:
+    """``msg`` with the control characters removed from everything a person typed or a
+    platform named (line breaks and tabs kept), before anything of it is stored."""
+
+    def scrub(value: str | None) -> str | None:
+        return without_controls(value) if value else value
+
+    attachment = msg.attachment
+    if attachment is not None and attachment.file_name:
+        attachment = replace(attachment, file_name=scrub(attachment.file_name))
+    return replace(
+        msg,
+        text=scrub(msg.text),
+        choice=scrub(msg.choice),
+        display_name=scrub(msg.display_name),
+        attachment=attachment,
+    )
 
 
 def parse_command(text: str) -> tuple[str, str]:
@@ -79,6 +101,7 @@ class Core:
         invite_issuer: str = DEFAULT_INVITE_ISSUER,
         web_base_url: str | None = None,
         on_handled: Handled | None = None,
+        bursts: Bursts | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.tz = ZoneInfo(timezone)
@@ -101,25 +124,56 @@ class Core:
         self.invite_issuer = invite_issuer
         # PUBLIC_BASE_URL: where the bot's web server is reached (/web's sign-in links).
         self.web_base_url = web_base_url
+        # Messages one chat may send per minute (CHAT_BURST, STRANGER_BURST); None: no limit.
+        self.bursts = bursts
+        self._strangers: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     @property
     def menu(self) -> tuple[tuple[str, str], ...]:
         return MENU
 
     async def handle(self, msg: IncomingMessage) -> list[Reply]:
+        msg = scrubbed(msg)
         # Every log line of this message names its update and chat.
         logcontext.bind(channel=msg.channel, chat=msg.chat_id, update=msg.update_id)
         started = time.perf_counter()
         replies: list[Reply] = []
         try:
             async with self.intake.turn(msg):
-                replies = await self._handle_with_retry(msg)
+                admit = self._admit(msg)
+                if admit is Admit.NOTICE:
+                    replies = [Reply(T.TOO_FAST)]
+                elif admit is Admit.DROP:
+                    replies = []
+                else:
+                    replies = await self._handle_with_retry(msg)
             return replies
         finally:
             if self.on_handled is not None:
                 first = replies[0].text if replies else ""
                 failed = first == T.SORRY or first.startswith(f"{T.DROPPED}\n")
                 self.on_handled(msg, replies, time.perf_counter() - started, failed)
+
+    def _admit(self, msg: IncomingMessage) -> Admit:
+        """Within the chat's limit of messages per minute (taken in the chat's turn, when the
+        earlier messages have shown whether the bot knows who writes)."""
+        if self.bursts is None:
+            return Admit.YES
+        key = (msg.channel, msg.chat_id)
+        admit = self.bursts.admit(key, time.monotonic(), stranger=key in self._strangers)
+        if admit is not Admit.YES:
+            log.info("a burst from %s chat %s: message %s", *key, admit.value)
+        return admit
+
+    def _note_stranger(self, msg: IncomingMessage, stranger: bool) -> None:
+        key = (msg.channel, msg.chat_id)
+        if not stranger:
+            self._strangers.pop(key, None)
+            return
+        self._strangers[key] = None
+        self._strangers.move_to_end(key)
+        if len(self._strangers) > STRANGERS_KEPT:
+            self._strangers.popitem(last=False)
 
     async def _handle_with_retry(self, msg: IncomingMessage) -> list[Reply]:
         try:
@@ -148,6 +202,8 @@ class Core:
         text = clean(msg.text) if msg.text else None
         msg = replace(msg, text=text)
         person, row = await repo.person_and_state(session, msg.channel, msg.user_id, msg.chat_id)
+        if self.bursts is not None:
+            self._note_stranger(msg, person is None)
         ctx = Ctx(
             session=session,
             person=person,
@@ -229,4 +285,4 @@ class Core:
         return await self.engine.start(ctx, command.flow, dict(initial), none_open=row is None)
 
 
-__all__ = ["MENU", "Core", "is_cancel", "parse_command", "utcnow"]
+__all__ = ["MENU", "Core", "is_cancel", "parse_command", "scrubbed", "utcnow"]

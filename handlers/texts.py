@@ -12,6 +12,10 @@ SORRY = (
     "hoặc báo cán bộ quản trị."
 )
 DROPPED = "Đã hủy thao tác đang làm dở."
+TOO_FAST = (
+    "Đồng chí gửi nhiều tin nhắn quá nhanh nên trợ lý tạm chưa trả lời các tin tiếp theo. "
+    "Vui lòng chờ khoảng một phút rồi gửi lại."
+)
 NOTHING_OPEN = "Không có thao tác nào đang làm dở."
 NOT_UNDERSTOOD = "Trợ lý chưa hiểu tin nhắn này."
 OLD_BUTTON = "Nút bấm này thuộc một thao tác đã xong hoặc đã hủy nên không còn hiệu lực."

@@ -467,6 +467,20 @@ class SendTurn(Base):
     next_at: Mapped[float] = mapped_column(Double, index=True)
 
 
+class InboxUpdate(Base):
+    """An update taken from a platform and not yet handled: written before the platform is
+    told it arrived, deleted once handled; what a stopped process left is handled at the
+    next start."""
+
+    __tablename__ = "inbox"
+
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    update_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # The update as the platform sent it, as JSON text (escaped: a NUL stays "\\u0000").
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+
+
 class AuditLog(Base):
     __tablename__ = "audit_log"
 

@@ -60,7 +60,7 @@ class FakeChannel:
 
     @property
     def webhook(self) -> WebhookRoute:
-        def handle(update: dict[str, Any]) -> web.Response:
+        async def handle(update: dict[str, Any]) -> web.Response:
             self.updates.append(update)
             return web.json_response({"ok": True})
 

@@ -81,7 +81,11 @@ def wall() -> Wall:
 
 async def serve(monitor: Monitor) -> AsyncIterator[TestClient[Any, Any]]:
     updates: list[dict[str, Any]] = []
-    route = monitor.watch(telegram_webhook(updates.append))
+
+    async def record(update: dict[str, Any]) -> None:
+        updates.append(update)
+
+    route = monitor.watch(telegram_webhook(record))
     app = build_web_app(SECRET, [route], monitor=monitor)
     async with TestClient(TestServer(app)) as client:
         yield client

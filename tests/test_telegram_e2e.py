@@ -229,7 +229,7 @@ async def test_webhook_updates_wait_for_a_free_slot(
     channel = TelegramChannel(core, fake.token, fake.base_url, concurrency=2)
     try:
         for n in range(6):
-            channel.dispatch(
+            await channel.dispatch(
                 {
                     "update_id": 900 + n,
                     "message": {

@@ -28,7 +28,7 @@ class Sink:
     def __init__(self) -> None:
         self.updates: list[dict[str, Any]] = []
 
-    def dispatch(self, update: dict[str, Any]) -> None:
+    async def dispatch(self, update: dict[str, Any]) -> None:
         self.updates.append(update)
 
 

@@ -21,13 +21,12 @@ class RunningBot:
         self.task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self.task = asyncio.create_task(self.channel.run_polling(handle_signals=False))
+        self.task = asyncio.create_task(self.channel.run_polling())
         await self.fake.wait_for_call("getUpdates")
 
     async def stop(self) -> None:
         assert self.task is not None
-        with contextlib.suppress(RuntimeError):
-            await self.channel.dp.stop_polling()
+        await self.channel.stop_polling()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(self.task, 5)
         await self.channel.close()
