@@ -1,0 +1,466 @@
+"""The figures of the report drafts (:mod:`reports.draft_doc`), read from the database with
+aggregate queries: one GROUP BY over the year's active records of the scope (one row per unit,
+with a conditional count per field, subject, origin, results, self-score, pass and review),
+rolled up in memory to the scope and to each direct lower unit; never one query per unit.
+
+They are the numbers the workbooks show for the same scope: Phụ lục 1 / Phụ lục 4 (models per
+field, collective / individual, new / kept), Tổng hợp (proposed, recognised, removed), the
+Biểu chấm điểm (a model passes by :func:`domain.rubric.verdict`) and Biểu 1 (documents).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.calendar import UNIT_REPORT
+from domain.catalog import (
+    FIELD_ORDER,
+    INTRO_PARTS,
+    SUBJECT_LABELS,
+    Field,
+    Origin,
+    RecordState,
+    Review,
+    Subject,
+    field_label,
+)
+from domain.rubric import MUST_MAX, PASS_TOTAL, criteria_for
+from reports.appendix import shown_name
+from reports.summary import name_key, units_in_scope
+from storage.models import (
+    DvkModel,
+    LeadDocument,
+    ModelIntro,
+    ModelScore,
+    ModelYear,
+    Unit,
+    UnitReport,
+)
+
+FIELD_KEYS: tuple[str, ...] = tuple(f.value for f in FIELD_ORDER)
+_NAMED: tuple[str, ...] = tuple(f for f in FIELD_KEYS if f != Field.OTHER.value)
+_COLL, _INDIV = Subject.COLLECTIVE.value, Subject.INDIVIDUAL.value
+
+
+@dataclass
+class Counts:
+    """Active records of a year: how many, and how many of them are each of these."""
+
+    models: int = 0
+    collective: int = 0
+    individual: int = 0
+    new: int = 0
+    kept: int = 0
+    with_results: int = 0  # Phụ lục 4 column (7) entered (/ketqua)
+    scored: int = 0  # self-scored on the rubric (/chamdiem), at least one criterion
+    passing: int = 0  # domain.rubric.verdict passes
+    proposed: int = 0  # waiting for a decision
+    recognised: int = 0
+    not_recognised: int = 0
+    removed: int = 0  # thanh loại
+
+    def add(self, other: Counts) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+_COUNT_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Counts))
+
+
+@dataclass
+class Figures:
+    """The year's numbers of a scope: in all, per field (every key of :data:`FIELD_KEYS`; the
+    fields outside the four named ones are ``OTHER``) and per unit of the scope (its own
+    models)."""
+
+    year: int
+    total: Counts = field(default_factory=Counts)
+    by_field: dict[str, Counts] = field(default_factory=lambda: {k: Counts() for k in FIELD_KEYS})
+    by_unit: dict[int, Counts] = field(default_factory=dict)
+    by_unit_field: dict[int, dict[str, int]] = field(default_factory=dict)  # models
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.count(case((condition, ModelYear.id)))
+
+
+def _full_marks() -> ColumnElement[bool]:
+    """A score row that gives a must-max criterion its maximum (the same for both subjects)."""
+    maxima = {c.number: c.maximum for c in criteria_for(_COLL)}
+    assert all(maxima[c.number] == c.maximum for c in criteria_for(_INDIV) if c.number in MUST_MAX)
+    return or_(*(and_(ModelScore.criterion == n, ModelScore.points >= maxima[n]) for n in MUST_MAX))
+
+
+def _scores() -> Any:
+    """Per scored record: its total and how many must-max criteria are at their maximum."""
+    return (
+        select(
+            ModelScore.model_year_id.label("record"),
+            func.sum(ModelScore.points).label("total"),
+            func.count(case((_full_marks(), ModelScore.id))).label("full"),
+        )
+        .group_by(ModelScore.model_year_id)
+        .subquery("record_scores")
+    )
+
+
+def _in_scope(stmt: Any, root: Unit, subtree: bool) -> Any:
+    stmt = stmt.join(DvkModel, DvkModel.id == ModelYear.model_id)
+    if subtree:
+        return stmt.join(Unit, Unit.id == DvkModel.unit_id).where(
+            Unit.path.startswith(root.path, autoescape=True)
+        )
+    return stmt.where(DvkModel.unit_id == root.id)
+
+
+def _counted_columns(scores: Any) -> list[ColumnElement[int]]:
+    """The columns of :class:`Counts` (in its order), each split by field then subject: for
+    each name, 2 × len(FIELD_KEYS) conditional counts."""
+    blank = or_(ModelYear.results.is_(None), func.trim(ModelYear.results) == "")
+    conditions: dict[str, ColumnElement[bool] | None] = {
+        "models": None,
+        "collective": ModelYear.subject == _COLL,
+        "individual": ModelYear.subject == _INDIV,
+        "new": ModelYear.origin == Origin.NEW.value,
+        "kept": ModelYear.origin == Origin.KEPT.value,
+        "with_results": ~blank,
+        "scored": scores.c.record.is_not(None),
+        "passing": and_(scores.c.total >= PASS_TOTAL, scores.c.full == len(MUST_MAX)),
+        "proposed": ModelYear.review == Review.PROPOSED.value,
+        "recognised": ModelYear.review == Review.RECOGNISED.value,
+        "not_recognised": ModelYear.review == Review.NOT_RECOGNISED.value,
+        "removed": ModelYear.review == Review.REMOVED.value,
+    }
+    other = ModelYear.field.not_in(_NAMED)
+    columns = []
+    for name in _COUNT_NAMES:
+        condition = conditions[name]
+        for key in FIELD_KEYS:
+            in_field = other if key == Field.OTHER.value else ModelYear.field == key
+            for subject in (_COLL, _INDIV):
+                parts = [in_field, ModelYear.subject == subject]
+                if condition is not None:
+                    parts.append(condition)
+                columns.append(_count_if(and_(*parts)))
+    return columns
+
+
+async def figures_of(session: AsyncSession, root: Unit, year: int, subtree: bool = True) -> Figures:
+    """The numbers of ``year`` for ``root`` (and every unit below it with ``subtree``)."""
+    scores = _scores()
+    stmt = (
+        select(DvkModel.unit_id, *_counted_columns(scores))
+        .select_from(ModelYear)
+        .outerjoin(scores, scores.c.record == ModelYear.id)
+        .where(ModelYear.year == year, ModelYear.state == RecordState.ACTIVE.value)
+        .group_by(DvkModel.unit_id)
+    )
+    figures = Figures(year)
+    per_name = 2 * len(FIELD_KEYS)
+    for row in (await session.execute(_in_scope(stmt, root, subtree))).all():
+        unit_counts = Counts()
+        unit_fields = figures.by_unit_field[row[0]] = {}
+        for k, key in enumerate(FIELD_KEYS):
+            split = Counts()
+            for n, name in enumerate(_COUNT_NAMES):
+                base = 1 + n * per_name + 2 * k
+                setattr(split, name, row[base] + row[base + 1])
+            figures.by_field[key].add(split)
+            unit_fields[key] = split.models
+            unit_counts.add(split)
+        figures.by_unit[row[0]] = unit_counts
+        figures.total.add(unit_counts)
+    return figures
+
+
+# --- lower units ---------------------------------------------------------------------------
+
+
+@dataclass
+class LowerUnit:
+    """A direct lower unit of the report's unit: its subtree's numbers and its yearly report."""
+
+    unit_id: int
+    name: str
+    counts: Counts
+    by_field: dict[str, int]  # models per field (every key of FIELD_KEYS)
+    reported: bool  # marked its yearly report (25/11) as sent (/baocao)
+    reported_at: datetime | None = None
+
+
+async def lower_units(
+    session: AsyncSession, root: Unit, year: int, figures: Figures | None = None
+) -> list[LowerUnit]:
+    """The direct lower units of ``root`` by name, each with the numbers of its subtree
+    (rolled up from ``figures`` of root's subtree, read when not given) and whether it has
+    marked its yearly report of ``year`` as sent."""
+    if figures is None:
+        figures = await figures_of(session, root, year, subtree=True)
+    rows = await session.execute(
+        select(Unit.id, Unit.path).where(
+            Unit.path.startswith(root.path, autoescape=True), Unit.id != root.id
+        )
+    )
+    top_of: dict[int, int] = {}
+    depth = root.path.count("/") - 1
+    for unit_id, path in rows.all():
+        top_of[unit_id] = int(path.strip("/").split("/")[depth])
+    children = await session.execute(
+        select(Unit.id, Unit.name, UnitReport.sent_at)
+        .outerjoin(
+            UnitReport,
+            and_(
+                UnitReport.unit_id == Unit.id,
+                UnitReport.year == year,
+                UnitReport.kind == UNIT_REPORT,
+            ),
+        )
+        .where(Unit.parent_id == root.id)
+    )
+    lower = {
+        unit_id: LowerUnit(
+            unit_id, name, Counts(), dict.fromkeys(FIELD_KEYS, 0), sent_at is not None, sent_at
+        )
+        for unit_id, name, sent_at in children.all()
+    }
+    for unit_id, counts in figures.by_unit.items():
+        top = top_of.get(unit_id)
+        if top is not None and top in lower:
+            lower[top].counts.add(counts)
+            for key, n in figures.by_unit_field[unit_id].items():
+                lower[top].by_field[key] += n
+    return sorted(lower.values(), key=lambda u: (name_key(u.name), u.unit_id))
+
+
+# --- years of a period ---------------------------------------------------------------------
+
+
+@dataclass
+class FieldSplit:
+    collective: int = 0
+    individual: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.collective + self.individual
+
+
+def _field_key() -> ColumnElement[str]:
+    return case(*((ModelYear.field == k, k) for k in _NAMED), else_=Field.OTHER.value)
+
+
+async def fields_by_year(
+    session: AsyncSession, root: Unit, first: int, last: int, subtree: bool = True
+) -> dict[int, dict[str, FieldSplit]]:
+    """Active records of each year from ``first`` to ``last`` by field and subject (one GROUP
+    BY); every year and field present."""
+    key = _field_key()
+    stmt = (
+        select(ModelYear.year, key, ModelYear.subject, func.count(ModelYear.id))
+        .select_from(ModelYear)
+        .where(
+            ModelYear.year >= first,
+            ModelYear.year <= last,
+            ModelYear.state == RecordState.ACTIVE.value,
+        )
+        .group_by(ModelYear.year, key, ModelYear.subject)
+    )
+    out = {y: {k: FieldSplit() for k in FIELD_KEYS} for y in range(first, last + 1)}
+    for year, fld, subject, n in (await session.execute(_in_scope(stmt, root, subtree))).all():
+        split = out[year][fld]
+        if subject == _COLL:
+            split.collective += n
+        else:
+            split.individual += n
+    return out
+
+
+async def fields_of_period(
+    session: AsyncSession, root: Unit, first: int, last: int, subtree: bool = True
+) -> dict[str, FieldSplit]:
+    """The models with an active record in the period, each counted once, by the field and
+    subject of its latest such record."""
+    period = and_(
+        ModelYear.year >= first,
+        ModelYear.year <= last,
+        ModelYear.state == RecordState.ACTIVE.value,
+    )
+    latest = (
+        select(ModelYear.model_id.label("model_id"), func.max(ModelYear.year).label("year"))
+        .where(period)
+        .group_by(ModelYear.model_id)
+        .subquery("latest")
+    )
+    key = _field_key()
+    stmt = (
+        select(key, ModelYear.subject, func.count(ModelYear.id))
+        .select_from(ModelYear)
+        .join(
+            latest, and_(latest.c.model_id == ModelYear.model_id, latest.c.year == ModelYear.year)
+        )
+        .group_by(key, ModelYear.subject)
+    )
+    out = {k: FieldSplit() for k in FIELD_KEYS}
+    for fld, subject, n in (await session.execute(_in_scope(stmt, root, subtree))).all():
+        if subject == _COLL:
+            out[fld].collective += n
+        else:
+            out[fld].individual += n
+    return out
+
+
+# --- lists: recognised models, typical models, documents ----------------------------------
+
+
+@dataclass(frozen=True)
+class RecognisedModel:
+    """One recognised model of the year (a row of the list in the report)."""
+
+    record_id: int
+    unit_name: str
+    name: str  # with the person for an individual: "Tên (Họ tên)"
+    field: str  # its label
+    subject: str  # Tập thể / Cá nhân
+    reviewed_at: datetime | None
+
+
+async def recognised_models(
+    session: AsyncSession, root: Unit, year: int, subtree: bool = True
+) -> list[RecognisedModel]:
+    """The models of ``year`` recognised (công nhận), one row per model, units in tree order,
+    then by field and name."""
+    stmt = (
+        select(ModelYear, DvkModel.unit_id)
+        .select_from(ModelYear)
+        .where(
+            ModelYear.year == year,
+            ModelYear.state == RecordState.ACTIVE.value,
+            ModelYear.review == Review.RECOGNISED.value,
+        )
+    )
+    found = (await session.execute(_in_scope(stmt, root, subtree))).all()
+    return [
+        RecognisedModel(
+            record.id,
+            unit.name,
+            shown_name(record.name, record.subject, record.subject_name),
+            field_label(record.field, record.field_other),
+            SUBJECT_LABELS[Subject(record.subject)],
+            record.reviewed_at,
+        )
+        for record, unit in await _in_tree_order(session, root, subtree, found)
+    ]
+
+
+async def _in_tree_order(
+    session: AsyncSession, root: Unit, subtree: bool, found: Sequence[Any]
+) -> list[tuple[ModelYear, Unit]]:
+    """(record, unit id) rows as (record, unit), units in tree order, then field, name, id."""
+    order = {u.id: (n, u) for n, (u, _d) in enumerate(await units_in_scope(session, root, subtree))}
+    rank = {k: i for i, k in enumerate(FIELD_KEYS)}
+    rows = [(record, order[unit_id]) for record, unit_id in found if unit_id in order]
+    rows.sort(
+        key=lambda t: (
+            t[1][0],
+            rank.get(t[0].field, len(rank)),
+            name_key(t[0].name),
+            t[0].id,
+        )
+    )
+    return [(record, unit) for record, (_n, unit) in rows]
+
+
+@dataclass(frozen=True)
+class TypicalModel:
+    """A model introduced with /gioithieu: the text of its introduction by part."""
+
+    year: int
+    unit_name: str
+    name: str
+    field: str  # Field value (OTHER for the others)
+    field_text: str
+    subject: str
+    place: str
+    recognised: bool
+    parts: tuple[tuple[str, str], ...]  # (label, text) of the parts answered
+
+
+async def typical_models(
+    session: AsyncSession, root: Unit, first: int, last: int, subtree: bool = True
+) -> list[TypicalModel]:
+    """The models of the years ``first``..``last`` that have an introduction, recognised ones
+    first, then units in tree order, field and name; latest year first."""
+    stmt = (
+        select(ModelYear, DvkModel.unit_id, ModelIntro)
+        .select_from(ModelYear)
+        .join(ModelIntro, ModelIntro.model_year_id == ModelYear.id)
+        .where(
+            ModelYear.year >= first,
+            ModelYear.year <= last,
+            ModelYear.state == RecordState.ACTIVE.value,
+        )
+    )
+    rows = (await session.execute(_in_scope(stmt, root, subtree))).all()
+    intros = {record.id: intro for record, _u, intro in rows}
+    ordered = await _in_tree_order(session, root, subtree, [(r, u) for r, u, _i in rows])
+    out = []
+    for record, unit in ordered:
+        intro = intros[record.id]
+        parts = tuple(
+            (label, text.strip())
+            for key, label, _q, _o in INTRO_PARTS
+            if (text := getattr(intro, key)) and text.strip()
+        )
+        out.append(
+            TypicalModel(
+                year=record.year,
+                unit_name=unit.name,
+                name=shown_name(record.name, record.subject, record.subject_name),
+                field=record.field if record.field in _NAMED else Field.OTHER.value,
+                field_text=field_label(record.field, record.field_other),
+                subject=SUBJECT_LABELS[Subject(record.subject)],
+                place=record.place,
+                recognised=record.review == Review.RECOGNISED.value,
+                parts=parts,
+            )
+        )
+    out.sort(key=lambda t: (-t.year, not t.recognised))  # stable: tree order kept within
+    return out
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    unit_name: str
+    number: str
+    issued_on: date
+    content: str
+
+
+async def lead_documents(
+    session: AsyncSession, root: Unit, first: int, last: int, subtree: bool = True
+) -> list[DocumentLine]:
+    """Biểu 1: the documents of the years ``first``..``last``, units in tree order, each unit's
+    by date then number (as :func:`reports.bieu1.build_bieu1` orders them)."""
+    scope = await units_in_scope(session, root, subtree)
+    rank = {u.id: n for n, (u, _d) in enumerate(scope)}
+    names = {u.id: u.name for u, _d in scope}
+    stmt = select(LeadDocument).where(LeadDocument.year >= first, LeadDocument.year <= last)
+    if subtree:
+        stmt = stmt.join(Unit, Unit.id == LeadDocument.unit_id).where(
+            Unit.path.startswith(root.path, autoescape=True)
+        )
+    else:
+        stmt = stmt.where(LeadDocument.unit_id == root.id)
+    documents = list((await session.scalars(stmt)).all())
+    documents.sort(
+        key=lambda d: (rank.get(d.unit_id, len(rank)), d.issued_on, name_key(d.number), d.id)
+    )
+    return [
+        DocumentLine(names.get(d.unit_id, ""), d.number, d.issued_on, d.content) for d in documents
+    ]
