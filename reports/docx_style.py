@@ -148,7 +148,10 @@ def _keep_row(table: Table) -> None:
 
 
 def _widths(table: Table, widths_mm: Sequence[float]) -> None:
+    """Column widths, in the grid (which LibreOffice follows) and in every cell (Word)."""
     table.autofit = False
+    for column, width in zip(table.columns, widths_mm, strict=True):
+        column.width = Mm(width)
     for row in table.rows:
         for cell, width in zip(row.cells, widths_mm, strict=True):
             cell.width = Mm(width)
@@ -175,7 +178,7 @@ def header_block(
     place and date)."""
     table = doc.add_table(rows=1, cols=2)
     _borderless(table)
-    _widths(table, (75, TEXT_WIDTH_MM - 75))
+    _widths(table, (72, TEXT_WIDTH_MM - 72))
     left, right = table.rows[0].cells
     if superior:
         _first(left, superior.upper(), size=14)
@@ -222,7 +225,7 @@ def grid(
         bold = bold_last and r == len(rows)
         for cell, value in zip(table.rows[r].cells, values, strict=True):
             paragraph = _first(cell, "" if value is None else str(value), bold=bold, size=TABLE_PT)
-            if isinstance(value, str) and not value.isdigit() and len(value) > 3:
+            if isinstance(value, str) and not value.isdigit():
                 paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT
     _widths(table, widths_mm)
     _keep_row(table)

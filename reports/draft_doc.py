@@ -244,7 +244,7 @@ def recognised_section(doc: DocxDocument, rows: Sequence[Sequence[object]]) -> N
         doc,
         ("STT", "Tên mô hình", "Đơn vị", "Lĩnh vực", "Chủ thể"),
         [[n, *row] for n, row in enumerate(rows, 1)],
-        (12, 60, 45, 30, 18),
+        (12, 52, 40, 40, 21),
     )
 
 
@@ -396,9 +396,9 @@ async def lower_section(
     S.line(
         doc, "Bảng 3. Số mô hình của các đơn vị trực thuộc", italic=True, align="center", keep=True
     )
-    S.grid(doc, LOWER_TABLE, rows, (11, 52, 17, 15, 17, 17, 19, 17), bold_last=True)
+    S.grid(doc, LOWER_TABLE, rows, (13, 50, 17, 15, 17, 17, 19, 17), bold_last=True)
     S.line(doc, "Bảng 4. Kết quả và báo cáo của các đơn vị", italic=True, align="center", keep=True)
-    S.grid(doc, STATUS_TABLE, status, (11, 50, 18, 18, 20, 20, 28), bold_last=True)
+    S.grid(doc, STATUS_TABLE, status, (13, 48, 18, 18, 20, 20, 28), bold_last=True)
     missing = [u.name for u in lower if not u.reported]
     if missing:
         S.body(

@@ -16,7 +16,7 @@ from reports import appendix
 from reports.appendix import appendix_file_name, build_pl1, build_pl4
 from storage import repo
 from storage.models import ModelYear, Unit
-from tests.helpers import SOFFICE, add_model_year, assert_libreoffice_opens
+from tests.helpers import add_model_year, assert_libreoffice_opens, needs_libreoffice
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 YEAR = 2026
@@ -639,7 +639,7 @@ def test_file_name() -> None:
     assert appendix_file_name(4, unit, 2026) == "Phu_luc_4_Dang_bo_phuong_Minh_Khai_2026.xlsx"
 
 
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
+@needs_libreoffice
 async def test_libreoffice_opens_both(
     sessionmaker: async_sessionmaker[AsyncSession], tree: Tree, tmp_path: Path
 ) -> None:

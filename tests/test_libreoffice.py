@@ -7,18 +7,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from reports.exports import EXPORTS, Scope
 from storage.models import LeadDocument, ModelIntro, ModelScore, ModelYear
 from tests.conftest import TZ
-from tests.helpers import SOFFICE, World, assert_libreoffice_opens
+from tests.helpers import World, assert_libreoffice_opens, needs_libreoffice
 from tests.test_exports import add_model
 
 
-@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
+@needs_libreoffice
 async def test_every_workbook_opens_in_libreoffice(
     sessionmaker: async_sessionmaker[AsyncSession], world: World, tmp_path: Path
 ) -> None:
