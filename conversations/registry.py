@@ -12,6 +12,7 @@ from conversations import (
     models_menu,
     proposal,
     registration,
+    report_drafts,
     reports_sent,
     results,
     review,
@@ -33,6 +34,7 @@ _MODULES = (
     review,
     deadlines,
     reports_sent,
+    report_drafts,
     evidence,
     intro,
 )

@@ -46,9 +46,9 @@ from storage.models import Unit
 YEARLY, CONSOLIDATED, REVIEW = "yearly", "consolidated", "review"
 DRAFT_KINDS = (YEARLY, CONSOLIDATED, REVIEW)
 DRAFT_LABELS = {
-    YEARLY: "Báo cáo kết quả năm",
+    YEARLY: "Báo cáo kết quả",
     CONSOLIDATED: "Báo cáo tổng hợp",
-    REVIEW: "Báo cáo tổng kết giai đoạn",
+    REVIEW: "Báo cáo tổng kết",
 }
 MOVEMENT = "phong trào thi đua “Dân vận khéo”"
 TYPICAL_SHOWN = 10  # introductions written out in full; the rest are counted
@@ -421,6 +421,6 @@ def _sent_text(unit: LowerUnit) -> str:
 
 
 def draft_file_name(kind: str, root: Unit, year: int, first: int | None = None) -> str:
-    """E.g. ``Du_thao_Bao_cao_ket_qua_nam_Dang_bo_phuong_Minh_Khai_2026.docx``."""
+    """E.g. ``Du_thao_Bao_cao_ket_qua_Dang_bo_phuong_Minh_Khai_2026.docx``."""
     period = f"{first}-{year}" if kind == REVIEW and first is not None else str(year)
     return f"Du_thao_{ascii_slug(DRAFT_LABELS[kind])}_{ascii_slug(root.name)}_{period}.docx"

@@ -366,10 +366,7 @@ async def test_review_draft_per_year_and_biểu_1(
             for row in sheet_rows(await build_bieu1(session, w.ward, year))[5:]:
                 if isinstance(row[0], int):
                     bieu1.append((row[1], row[2]))
-    assert (
-        document.file_name
-        == "Du_thao_Bao_cao_tong_ket_giai_doan_Dang_bo_phuong_Minh_Khai_2024-2026.docx"
-    )
+    assert document.file_name == "Du_thao_Bao_cao_tong_ket_Dang_bo_phuong_Minh_Khai_2024-2026.docx"
     content = document.content
     text = "\n".join(docx_paragraphs(content))
     assert "Phần thứ nhất" in text
@@ -378,9 +375,9 @@ async def test_review_draft_per_year_and_biểu_1(
     assert len(tables) == 3
     for year, table in zip((2024, 2025, 2026), tables, strict=True):
         by = expected_years[year]
-        for row in table[1:-1]:
-            key = next(k for k, v in SHORT.items() if v == row[0])
-            assert ints(row[1:]) == [
+        for cells in table[1:-1]:
+            key = next(k for k, v in SHORT.items() if v == cells[0])
+            assert ints(cells[1:]) == [
                 by[(key, "collective")],
                 by[(key, "individual")],
                 by[(key, "collective")] + by[(key, "individual")],
