@@ -38,6 +38,7 @@ from reports.drafts import (
     lower_units,
     recognised_models,
     typical_models,
+    units_count,
 )
 from reports.style import ascii_slug
 from storage import repo
@@ -139,7 +140,7 @@ def open_document(who: Issuer, today: date, subtitle: str) -> DocxDocument:
         who.superior,
         who.issuer,
         f"Số        -BC/{who.symbol}",
-        f"{who.place}, ngày      tháng      năm {today.year}",
+        f"{who.place}, ngày    tháng    năm {today.year}",
     )
     S.title(doc, "BÁO CÁO", subtitle)
     return doc
@@ -178,7 +179,7 @@ def documents_section(doc: DocxDocument, documents: Sequence[DocumentLine], when
         for d in documents:
             S.body(doc, f"- {number_and_date(d)} ({d.unit_name}): {d.content}")
     else:
-        S.body(doc, f"{when.capitalize()}, chưa có văn bản nào được ghi nhận (lệnh /vanban).")
+        S.placeholder(doc, "văn bản lãnh đạo, chỉ đạo (chưa ghi bằng lệnh /vanban)")
 
 
 def counts_sentence(c: Counts) -> str:
@@ -332,12 +333,10 @@ async def build_year_report(
         )
     S.placeholder(doc, "kết quả cụ thể và minh chứng của từng lĩnh vực")
     S.heading(doc, "3.3. Kết quả xây dựng, nhân rộng, công nhận các mô hình, điển hình")
-    scope_units = await repo.list_units(session, root) if subtree else [root]
+    in_scope = await units_count(session, root) if subtree else 1
     registered_units = sum(1 for c in figures.by_unit.values() if c.models)
     registered = (
-        f"{registered_units}/{len(scope_units)} đơn vị đã đăng ký"
-        if len(scope_units) > 1
-        else "đơn vị đăng ký"
+        f"{registered_units}/{in_scope} đơn vị đã đăng ký" if in_scope > 1 else "đơn vị đăng ký"
     )
     figures_section(doc, figures, registered)
     recognised_section(doc, recognised_rows(await recognised_models(session, root, year, subtree)))

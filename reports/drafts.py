@@ -119,14 +119,10 @@ def _in_scope(stmt: Any, root: Unit, subtree: bool) -> Any:
     return stmt.where(DvkModel.unit_id == root.id)
 
 
-def _counted_columns(scores: Any) -> list[ColumnElement[int]]:
-    """The columns of :class:`Counts` (in its order), each split by field then subject: for
-    each name, 2 × len(FIELD_KEYS) conditional counts."""
+def _conditions(scores: Any) -> dict[str, ColumnElement[bool]]:
+    """What each count of :class:`Counts` counts, beside the models and their subject."""
     blank = or_(ModelYear.results.is_(None), func.trim(ModelYear.results) == "")
-    conditions: dict[str, ColumnElement[bool] | None] = {
-        "models": None,
-        "collective": ModelYear.subject == _COLL,
-        "individual": ModelYear.subject == _INDIV,
+    return {
         "new": ModelYear.origin == Origin.NEW.value,
         "kept": ModelYear.origin == Origin.KEPT.value,
         "with_results": ~blank,
@@ -137,46 +133,50 @@ def _counted_columns(scores: Any) -> list[ColumnElement[int]]:
         "not_recognised": ModelYear.review == Review.NOT_RECOGNISED.value,
         "removed": ModelYear.review == Review.REMOVED.value,
     }
-    other = ModelYear.field.not_in(_NAMED)
-    columns = []
-    for name in _COUNT_NAMES:
-        condition = conditions[name]
-        for key in FIELD_KEYS:
-            in_field = other if key == Field.OTHER.value else ModelYear.field == key
-            for subject in (_COLL, _INDIV):
-                parts = [in_field, ModelYear.subject == subject]
-                if condition is not None:
-                    parts.append(condition)
-                columns.append(_count_if(and_(*parts)))
-    return columns
 
 
 async def figures_of(session: AsyncSession, root: Unit, year: int, subtree: bool = True) -> Figures:
-    """The numbers of ``year`` for ``root`` (and every unit below it with ``subtree``)."""
+    """The numbers of ``year`` for ``root`` (and every unit below it with ``subtree``): one
+    GROUP BY unit, field and subject, with a conditional count for each other number."""
     scores = _scores()
+    conditions = _conditions(scores)
+    key = _field_key()
     stmt = (
-        select(DvkModel.unit_id, *_counted_columns(scores))
+        select(
+            DvkModel.unit_id,
+            key,
+            ModelYear.subject,
+            func.count(ModelYear.id),
+            *(_count_if(c) for c in conditions.values()),
+        )
         .select_from(ModelYear)
         .outerjoin(scores, scores.c.record == ModelYear.id)
         .where(ModelYear.year == year, ModelYear.state == RecordState.ACTIVE.value)
-        .group_by(DvkModel.unit_id)
+        .group_by(DvkModel.unit_id, key, ModelYear.subject)
     )
     figures = Figures(year)
-    per_name = 2 * len(FIELD_KEYS)
-    for row in (await session.execute(_in_scope(stmt, root, subtree))).all():
-        unit_counts = Counts()
-        unit_fields = figures.by_unit_field[row[0]] = {}
-        for k, key in enumerate(FIELD_KEYS):
-            split = Counts()
-            for n, name in enumerate(_COUNT_NAMES):
-                base = 1 + n * per_name + 2 * k
-                setattr(split, name, row[base] + row[base + 1])
-            figures.by_field[key].add(split)
-            unit_fields[key] = split.models
-            unit_counts.add(split)
-        figures.by_unit[row[0]] = unit_counts
-        figures.total.add(unit_counts)
+    names = list(conditions)
+    for unit_id, fld, subject, n, *counted in (
+        await session.execute(_in_scope(stmt, root, subtree))
+    ).all():
+        split = Counts(
+            models=n,
+            collective=n if subject == _COLL else 0,
+            individual=n if subject == _INDIV else 0,
+            **dict(zip(names, counted, strict=True)),
+        )
+        figures.by_field[fld].add(split)
+        figures.total.add(split)
+        figures.by_unit.setdefault(unit_id, Counts()).add(split)
+        unit_fields = figures.by_unit_field.setdefault(unit_id, dict.fromkeys(FIELD_KEYS, 0))
+        unit_fields[fld] += n
     return figures
+
+
+async def units_count(session: AsyncSession, root: Unit) -> int:
+    """Units in root's subtree, root included."""
+    stmt = select(func.count(Unit.id)).where(Unit.path.startswith(root.path, autoescape=True))
+    return int(await session.scalar(stmt) or 0)
 
 
 # --- lower units ---------------------------------------------------------------------------
@@ -362,6 +362,8 @@ async def _in_tree_order(
     session: AsyncSession, root: Unit, subtree: bool, found: Sequence[Any]
 ) -> list[tuple[ModelYear, Unit]]:
     """(record, unit id) rows as (record, unit), units in tree order, then field, name, id."""
+    if not found:
+        return []
     order = {u.id: (n, u) for n, (u, _d) in enumerate(await units_in_scope(session, root, subtree))}
     rank = {k: i for i, k in enumerate(FIELD_KEYS)}
     rows = [(record, order[unit_id]) for record, unit_id in found if unit_id in order]

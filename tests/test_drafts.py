@@ -300,7 +300,7 @@ async def test_party_document_format(
     assert "PAGE" in section.header._element.xml
     header = docx_tables(ward)[0][0]
     assert header[0] == "ĐẢNG ỦY PHƯỜNG MINH KHAI\n*\nSố        -BC/ĐU"
-    assert header[1] == "ĐẢNG CỘNG SẢN VIỆT NAM\n\nMinh Khai, ngày      tháng      năm 2026"
+    assert header[1] == "ĐẢNG CỘNG SẢN VIỆT NAM\n\nMinh Khai, ngày    tháng    năm 2026"
     party = doc.tables[0].rows[0].cells[1].paragraphs[0].runs[0]
     assert party.bold
     assert party.underline
