@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +32,7 @@ from domain.catalog import (
 )
 from domain.rubric import MUST_MAX, PASS_TOTAL, criteria_for
 from reports.appendix import shown_name
-from reports.summary import name_key, units_in_scope
+from reports.summary import name_key, tree_order
 from storage.models import (
     DvkModel,
     LeadDocument,
@@ -66,8 +66,19 @@ class Counts:
     removed: int = 0  # thanh loại
 
     def add(self, other: Counts) -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        # Written out: called for every group of the aggregate (tens of thousands).
+        self.models += other.models
+        self.collective += other.collective
+        self.individual += other.individual
+        self.new += other.new
+        self.kept += other.kept
+        self.with_results += other.with_results
+        self.scored += other.scored
+        self.passing += other.passing
+        self.proposed += other.proposed
+        self.recognised += other.recognised
+        self.not_recognised += other.not_recognised
+        self.removed += other.removed
 
 
 _COUNT_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Counts))
@@ -358,13 +369,34 @@ async def recognised_models(
     ]
 
 
+async def tree_rank(
+    session: AsyncSession, root: Unit, subtree: bool
+) -> dict[int, tuple[int, _UnitName]]:
+    """Unit id → (place in tree order, its id and name): plain rows, not ORM objects."""
+    if not subtree:
+        return {root.id: (0, _UnitName(root.id, root.name, root.parent_id))}
+    rows = await session.execute(
+        select(Unit.id, Unit.name, Unit.parent_id).where(
+            Unit.path.startswith(root.path, autoescape=True)
+        )
+    )
+    units = [_UnitName(*row) for row in rows.all()]
+    return {u.id: (n, u) for n, (u, _d) in enumerate(tree_order(units))}
+
+
+class _UnitName(NamedTuple):
+    id: int
+    name: str
+    parent_id: int | None
+
+
 async def _in_tree_order(
     session: AsyncSession, root: Unit, subtree: bool, found: Sequence[Any]
-) -> list[tuple[ModelYear, Unit]]:
+) -> list[tuple[ModelYear, _UnitName]]:
     """(record, unit id) rows as (record, unit), units in tree order, then field, name, id."""
     if not found:
         return []
-    order = {u.id: (n, u) for n, (u, _d) in enumerate(await units_in_scope(session, root, subtree))}
+    order = await tree_rank(session, root, subtree)
     rank = {k: i for i, k in enumerate(FIELD_KEYS)}
     rows = [(record, order[unit_id]) for record, unit_id in found if unit_id in order]
     rows.sort(
@@ -449,9 +481,9 @@ async def lead_documents(
 ) -> list[DocumentLine]:
     """Biểu 1: the documents of the years ``first``..``last``, units in tree order, each unit's
     by date then number (as :func:`reports.bieu1.build_bieu1` orders them)."""
-    scope = await units_in_scope(session, root, subtree)
-    rank = {u.id: n for n, (u, _d) in enumerate(scope)}
-    names = {u.id: u.name for u, _d in scope}
+    order = await tree_rank(session, root, subtree)
+    rank = {unit_id: n for unit_id, (n, _u) in order.items()}
+    names = {unit_id: u.name for unit_id, (_n, u) in order.items()}
     stmt = select(LeadDocument).where(LeadDocument.year >= first, LeadDocument.year <= last)
     if subtree:
         stmt = stmt.join(Unit, Unit.id == LeadDocument.unit_id).where(
