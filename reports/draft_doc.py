@@ -25,19 +25,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog import FIELD_SHORT, Field
 from reports import docx_style as S
+from reports.draft_lists import (
+    DocumentLine,
+    RecognisedModel,
+    TypicalModel,
+    lead_documents,
+    recognised_models,
+    typical_models,
+)
 from reports.drafts import (
     FIELD_KEYS,
     Counts,
-    DocumentLine,
     Figures,
     LowerUnit,
-    RecognisedModel,
-    TypicalModel,
     figures_of,
-    lead_documents,
     lower_units,
-    recognised_models,
-    typical_models,
     units_count,
 )
 from reports.style import ascii_slug

@@ -26,15 +26,8 @@ from reports.draft_doc import (
     opening,
     typical_prose,
 )
-from reports.drafts import (
-    FIELD_KEYS,
-    DocumentLine,
-    FieldSplit,
-    fields_by_year,
-    fields_of_period,
-    lead_documents,
-    typical_models,
-)
+from reports.draft_lists import DocumentLine, lead_documents, typical_models
+from reports.drafts import FIELD_KEYS, FieldSplit, fields_by_year, fields_of_period
 from storage.models import Unit
 
 BIEU1_TITLE = "VĂN BẢN LÃNH ĐẠO, CHỈ ĐẠO, TRIỂN KHAI PHONG TRÀO THI ĐUA “DÂN VẬN KHÉO” GIAI ĐOẠN"
