@@ -75,7 +75,7 @@ async def finish_draft(ctx: Ctx, data: Data) -> Outcome:
     subtree = leads_it or kind == CONSOLIDATED
     today = ctx.local_now.date()
     document = await make_draft(ctx.session, kind, unit, year, today=today, subtree=subtree)
-    scope = " và các đơn vị trực thuộc" if subtree and kind == YEARLY else ""
+    scope = T.WITH_LOWER if subtree and kind == YEARLY else ""
     text = T.draft_sent(DRAFT_LABELS[kind], year, unit.name, scope, fmt_date(today))
     return Outcome([Reply(text, document=document)])
 

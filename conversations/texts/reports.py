@@ -12,6 +12,7 @@ DRAFT_KIND = "Dự thảo báo cáo nào?"
 DRAFT_KIND_LABEL = "Báo cáo"
 DESPITE_LABEL = "Đơn vị trực thuộc chưa gửi báo cáo"
 DESPITE_CHOICE = "Vẫn đánh dấu đã gửi"
+WITH_LOWER = " và các đơn vị trực thuộc"
 NO_RIGHT_DRAFT = "Đồng chí không có quyền soạn báo cáo của đơn vị này."
 
 
