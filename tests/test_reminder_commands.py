@@ -332,7 +332,7 @@ async def test_baocao_of_a_unit_with_lower_units_offers_the_consolidated_report(
         "Xác nhận đơn vị đã gửi báo cáo này?\n"
         "• Đơn vị: Đảng bộ phường Minh Khai\n"
         "• Báo cáo: Báo cáo tổng hợp\n"
-        f"• Đơn vị trực thuộc chưa gửi báo cáo: {missing}"
+        f"• Lưu ý: {missing}"
     )
     await hung.tap("Đã gửi")
     assert hung.replies == [
