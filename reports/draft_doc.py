@@ -245,10 +245,16 @@ def recognised_section(doc: DocxDocument, rows: Sequence[Sequence[object]]) -> N
     S.body(doc, f"Danh sách {len(rows)} mô hình được công nhận:")
     S.grid(
         doc,
-        ("STT", "Tên mô hình", "Đơn vị", "Lĩnh vực", "Chủ thể"),
+        RECOGNISED_HEADERS,
         [[n, *row] for n, row in enumerate(rows, 1)],
-        (12, 52, 40, 40, 21),
+        RECOGNISED_WIDTHS,
     )
+
+
+# The list of recognised models: a column added here (the decision's number and date) is one
+# more header, width (the widths add up to 165 mm) and value in recognised_rows.
+RECOGNISED_HEADERS = ("STT", "Tên mô hình", "Đơn vị", "Lĩnh vực", "Chủ thể")
+RECOGNISED_WIDTHS = (12, 52, 40, 40, 21)
 
 
 def recognised_rows(models: Sequence[RecognisedModel]) -> list[list[object]]:
