@@ -134,6 +134,16 @@ async def issuer_of(session: AsyncSession, unit: Unit) -> Issuer:
     )
 
 
+def above(who: Issuer) -> str:
+    """The level above, for “Nơi nhận”: “Đảng bộ phường Minh Khai” → “phường Minh Khai”."""
+    if who.superior is None:
+        return "cấp trên"
+    for prefix in ("Đảng bộ ", "Đảng ủy "):
+        if who.superior.startswith(prefix):
+            return who.superior[len(prefix) :]
+    return who.superior
+
+
 def open_document(who: Issuer, today: date, subtitle: str) -> DocxDocument:
     """The page, the header block, the title."""
     doc = S.new_draft()
@@ -364,7 +374,7 @@ async def build_year_report(
         ]
         if consolidated
         else [
-            f"Ban Xây dựng Đảng {who.superior or 'cấp trên'} (báo cáo),",
+            f"Ban Xây dựng Đảng {above(who)} (báo cáo),",
             "Lưu Văn phòng.",
         ]
     )

@@ -18,6 +18,7 @@ from reports.bieu1 import roman
 from reports.draft_doc import (
     FIELD_PROSE,
     MOVEMENT,
+    above,
     documents_section,
     ending,
     issuer_of,
@@ -160,7 +161,7 @@ async def build_review(
     S.heading(doc, "II. ĐỀ XUẤT, KIẾN NGHỊ")
     S.placeholder(doc, "đề xuất, kiến nghị")
     recipients = [
-        f"Ban Dân vận {who.superior or 'cấp trên'} (báo cáo),",
+        f"Ban Dân vận {above(who)} (báo cáo),",
         "Các chi, đảng bộ trực thuộc,",
         "Lưu Văn phòng.",
     ]

@@ -313,6 +313,9 @@ async def test_party_document_format(
     assert closing[0].startswith("Nơi nhận:\n- Ban Tuyên giáo và Dân vận Tỉnh ủy (báo cáo),")
     assert closing[1].startswith("T/M BAN THƯỜNG VỤ\nBÍ THƯ\n")
     assert docx_tables(cell)[-1][0][1].startswith("T/M CHI BỘ\nBÍ THƯ\n")
+    assert docx_tables(cell)[-1][0][0] == (
+        "Nơi nhận:\n- Ban Xây dựng Đảng phường Minh Khai (báo cáo),\n- Lưu Văn phòng."
+    )
     # What the database cannot know: headed placeholders, in italics.
     placeholders = [
         p for p in doc.paragraphs if p.text.startswith("[Đơn vị bổ sung:") and p.runs[0].italic
