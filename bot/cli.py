@@ -16,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App, build_app, setup_logging
+from bot.cli_common import CliError, default_root, resolve_unit
+from bot.cli_reports import add_report_parser
 from bot.demo import describe, load_demo
 from bot.runner import ConfigError, run
 from bot.settings import Settings
@@ -32,11 +34,6 @@ from storage import deadlines, repo
 from storage.backup import BackupError, backup, restore
 from storage.db import current_revision, explain, make_revision, upgrade
 from storage.models import LeadDocument, Unit
-from storage.units import lookup_unit
-
-
-class CliError(Exception):
-    """A mistake in the command's arguments or data; printed without a traceback."""
 
 
 def parse_date(text: str) -> date:
@@ -44,25 +41,6 @@ def parse_date(text: str) -> date:
         return datetime.strptime(text.strip(), "%d/%m/%Y").date()
     except ValueError as err:
         raise CliError(f"Ngày “{text}” không đúng dạng dd/mm/yyyy.") from err
-
-
-async def resolve_unit(session: AsyncSession, ref: str) -> Unit:
-    """A unit by id, by path (“Thị xã Hương Trà / Đảng bộ phường Hương Văn”) or by name,
-    whole or a part only one unit has (storage.units); none or several is an error that
-    names the candidates by their paths."""
-    found = await lookup_unit(session, ref, partial=True)
-    if found.unit is not None:
-        return found.unit
-    problem = found.problem() or ""
-    tail = "" if found.found else " Xem danh sách: dvk unit list"
-    raise CliError(f"{problem[:1].upper()}{problem[1:]}.{tail}")
-
-
-async def default_root(session: AsyncSession) -> Unit:
-    tops = list((await session.scalars(select(Unit).where(Unit.parent_id.is_(None)))).all())
-    if len(tops) != 1:
-        raise CliError("Có nhiều (hoặc không có) đơn vị cấp cao nhất; hãy chọn --unit.")
-    return tops[0]
 
 
 # --- commands ------------------------------------------------------------------
@@ -456,6 +434,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--unit", help="mã số hoặc tên đơn vị (mặc định đơn vị cấp cao nhất)")
     export.add_argument("-o", "--output", help="tệp hoặc thư mục ghi ra")
     export.set_defaults(func=cmd_export)
+
+    add_report_parser(sub)
 
     doc = sub.add_parser("doc", help="văn bản chỉ đạo (Biểu 1)")
     doc_sub = doc.add_subparsers(dest="action", required=True)

@@ -14,6 +14,7 @@ from conversations import (
     models_menu,
     proposal,
     registration,
+    report_drafts,
     reports_sent,
     results,
     review,
@@ -37,6 +38,7 @@ _MODULES = (
     desk,
     deadlines,
     reports_sent,
+    report_drafts,
     evidence,
     intro,
 )

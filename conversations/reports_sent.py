@@ -1,5 +1,7 @@
-"""/baocao: a unit marks its yearly report (25/11) as sent, and a unit with lower units its
-consolidated report (5/12); it names the lower units still missing."""
+"""/baocao: first “Soạn dự thảo báo cáo” (the draft in Word, conversations/report_drafts.py) or
+“Đánh dấu đã gửi”: a unit marks its yearly report (25/11) as sent, and a unit with lower units
+its consolidated report (5/12); marking the consolidated report while lower units have not
+sent theirs asks first, naming them."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from conversations.context import Ctx, Data
 from conversations.deadlines import own_units
 from conversations.engine import Flow, Outcome, Step
 from conversations.records import fmt_date
+from conversations.report_drafts import DRAFT_FLOW
 from conversations.texts import common as C
+from conversations.texts import reports as T
 from conversations.widgets import Picked, unit_picker
 from domain.calendar import KIND_ALIASES
 from domain.messages import Reply
@@ -27,6 +31,8 @@ NOT_OWN = "Đồng chí không thuộc đơn vị này nên không báo cáo tha
 class ReportState(Picked, total=False):
     kinds: list[str]  # reports of the unit not yet marked
     report: str
+    missing: str  # consolidated: the lower units that have not sent their yearly report
+    despite: bool  # marked sent all the same
 
 
 # Followed by "năm 2026" wherever they are shown.
@@ -82,6 +88,29 @@ async def report_choices(ctx: Ctx, data: ReportState) -> list[Choice]:
     ]
 
 
+async def _lower_missing(ctx: Ctx, unit: Unit, year: int) -> str:
+    """“N đơn vị trực thuộc chưa gửi báo cáo năm: A, B…”, or empty when all have."""
+    lags = await obligations.consolidated_lags(ctx.session, year, only=unit)
+    lower = [o.text for lag in lags for o in lag.owed if o.what == "lower_reports"]
+    return lower[0] if lower else ""
+
+
+async def after_report(ctx: Ctx, data: ReportState) -> None:
+    """Choosing the consolidated report looks up the lower units still missing."""
+    data.pop("despite", None)
+    data.pop("missing", None)
+    if data.get("report") == obligations.CONSOLIDATED:
+        unit = await ctx.session.get(Unit, data["unit"])
+        assert unit is not None
+        missing = await _lower_missing(ctx, unit, data["year"])
+        if missing:
+            data["missing"] = missing
+
+
+async def despite_prompt(ctx: Ctx, data: ReportState) -> str:
+    return T.despite_prompt(data["missing"], data.get("unit_name", ""), data["year"])
+
+
 def _show_report(value: object, _data: Data) -> str:
     return REPORT_LABELS.get(str(value), str(value)).capitalize()
 
@@ -99,6 +128,11 @@ async def finish_report(ctx: Ctx, data: ReportState) -> Outcome:
     if unit is None or unit.id not in {u.id for u in await member_units(ctx, data)}:
         raise InputError(NOT_OWN)
     year, kind = data["year"], data["report"]
+    if kind == obligations.CONSOLIDATED and not data.get("despite"):
+        missing = await _lower_missing(ctx, unit, year)
+        if missing:  # lower units missing since the question was asked: ask it now
+            data["missing"] = missing
+            raise InputError(T.despite_needed(missing))
     deadline = await deadlines.due_for(ctx.session, unit, year, kind)
     insert = sqlite_insert if ctx.session.get_bind().dialect.name == "sqlite" else pg_insert
     result = await ctx.session.execute(
@@ -130,10 +164,9 @@ async def finish_report(ctx: Ctx, data: ReportState) -> Outcome:
         f"(hạn {fmt_date(deadline.due_on)}). Trợ lý không nhắc việc này nữa."
     ]
     if kind == obligations.CONSOLIDATED:
-        lags = await obligations.consolidated_lags(ctx.session, year, only=unit)
-        lower = [o.text for lag in lags for o in lag.owed if o.what == "lower_reports"]
-        if lower:
-            lines.append(f"Lưu ý: {lower[0]}.")
+        missing = await _lower_missing(ctx, unit, year)
+        if missing:
+            lines.append(f"Lưu ý: {missing}.")
     return Outcome([Reply("\n".join(lines))])
 
 
@@ -156,6 +189,17 @@ REPORT = Flow(
             editable=False,
             auto_single=True,
             auto_note=lambda c, _d: f"Báo cáo: {c.label}.",
+            after=after_report,
+        ),
+        Step(
+            key="despite",
+            label=T.DESPITE_LABEL,
+            prompt=despite_prompt,
+            choices=(Choice(T.DESPITE_CHOICE, True, ("van danh dau", "van gui", "co")),),
+            when=lambda d: bool(d.get("missing")),
+            show=lambda _v, d: str(d.get("missing", "")),
+            editable=False,
+            follow_up=True,
         ),
     ),
     finish=finish_report,
@@ -168,13 +212,33 @@ async def start_report(ctx: Ctx, _args: str = "") -> ReportState | Reply:
     return {"year": ctx.local_now.year}
 
 
-FLOWS = (REPORT,)
+ACTIONS = (
+    Choice(T.ACTION_DRAFT, DRAFT_FLOW, ("soan", "du thao", "soan du thao", "soan bao cao")),
+    Choice(T.ACTION_MARK, "report", ("danh dau", "da gui", "gui", "danh dau da gui")),
+)
+
+
+async def finish_menu(_ctx: Ctx, data: Data) -> Outcome:
+    """Open the flow chosen, for the same year."""
+    return Outcome([], then=(data["action"], {"year": data["year"]}, False))
+
+
+MENU = Flow(
+    name="report_menu",
+    title=T.MENU_TITLE,
+    confirm=False,
+    numbered=False,
+    steps=(Step(key="action", label=T.MENU_TITLE, prompt=T.MENU_PROMPT, choices=ACTIONS),),
+    finish=finish_menu,
+)
+
+FLOWS = (MENU, REPORT)
 COMMANDS = (
     Command(
         "baocao",
-        "Đánh dấu đơn vị đã gửi báo cáo năm",
+        "Soạn dự thảo báo cáo (Word), đánh dấu đã gửi báo cáo năm",
         order=110,
-        flow="report",
+        flow="report_menu",
         start=start_report,
         phrases=(
             "baocao",
@@ -183,6 +247,8 @@ COMMANDS = (
             "danh dau bao cao",
             "gui bao cao",
             "nop bao cao",
+            "du thao bao cao",
+            "soan bao cao",
         ),
     ),
 )

@@ -23,7 +23,7 @@ PURPOSE = {
     "chamdiem": "tự chấm điểm mô hình",
     "dexuat": "đề xuất công nhận mô hình",
     "minhchung": "gửi minh chứng",
-    "baocao": "báo đã gửi báo cáo năm",
+    "baocao": "soạn dự thảo hoặc báo đã gửi báo cáo năm",
     "lich": "xem các hạn và việc còn thiếu",
     "hanchot": "đổi ngày các hạn",
     "trogiup": "xem mọi lệnh",

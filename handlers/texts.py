@@ -54,7 +54,8 @@ def refused(name: str) -> str:
 
 
 def did_you_mean(name: str, purpose: str) -> str:
-    return f"Có phải đồng chí muốn /{name} ({purpose.lower()})? Gõ /{name} để bắt đầu."
+    what = purpose[:1].lower() + purpose[1:]  # "Lãnh đạo: …" → "lãnh đạo: …", "Word" kept
+    return f"Có phải đồng chí muốn /{name} ({what})? Gõ /{name} để bắt đầu."
 
 
 def hello(name: str) -> str:

@@ -523,8 +523,8 @@ async def test_unexpected_messages_outside_a_flow_get_a_short_help(
     await lan.send("/baocaoo")  # a typo of a command she may use: a guess to confirm
     assert lan.replies == [
         Reply(
-            "Không có lệnh /baocaoo. Có phải đồng chí muốn /baocao (đánh dấu đơn vị đã gửi "
-            "báo cáo năm)? Gõ /baocao để bắt đầu."
+            "Không có lệnh /baocaoo. Có phải đồng chí muốn /baocao (soạn dự thảo báo cáo "
+            "(Word), đánh dấu đã gửi báo cáo năm)? Gõ /baocao để bắt đầu."
         )
     ]
     await lan.send(choice="1234.c0")

@@ -255,6 +255,8 @@ async def test_baocao_marks_the_units_yearly_report(
 ) -> None:
     lan = Chat(core, "lan")
     await lan.send("/baocao")
+    assert [o.label for o in lan.last.options] == ["Soạn dự thảo báo cáo", "Đánh dấu đã gửi"]
+    await lan.send("danh dau")
     # Her only unit and its only report left are picked for her, and said.
     assert lan.last.text == (
         "Đơn vị: Chi bộ Tổ dân phố 1 (chỉ có một đơn vị phù hợp nên trợ lý chọn sẵn).\n"
@@ -283,6 +285,7 @@ async def test_baocao_marks_the_units_yearly_report(
         ("mark_report", {"unit": world.cell1.id, "year": 2026, "kind": "unit_report"})
     ]
     await lan.send("/baocao")
+    await lan.send("2")
     assert lan.replies == [
         Reply(
             "Chi bộ Tổ dân phố 1 đã đánh dấu gửi mọi báo cáo năm 2026: "
@@ -298,6 +301,7 @@ async def test_baocao_of_a_unit_with_lower_units_offers_the_consolidated_report(
 ) -> None:
     hung = Chat(core, "hung")
     await hung.send("/baocao")
+    await hung.tap("Đánh dấu đã gửi")
     assert hung.last.text == (
         "Đơn vị: Đảng bộ phường Minh Khai (chỉ có một đơn vị phù hợp nên trợ lý chọn sẵn).\n"
         "\n"
@@ -309,11 +313,26 @@ async def test_baocao_of_a_unit_with_lower_units_offers_the_consolidated_report(
         "Báo cáo tổng hợp năm 2026 (hạn 05/12/2026)",
     ]
     await hung.send("tong hop")
+    # Lower units have not reported: asked first, naming them; nothing marked yet.
+    missing = (
+        "3 đơn vị trực thuộc chưa gửi báo cáo năm: Chi bộ Tổ dân phố 1, "
+        "Chi bộ Tổ dân phố 2, Hội LHPN phường"
+    )
+    assert hung.last.text == (
+        "Đánh dấu đã gửi báo cáo tổng hợp năm 2026 — Đảng bộ phường Minh Khai — Bước 1/1 (tiếp)\n"
+        f"Lưu ý: {missing}. Đồng chí vẫn đánh dấu Đảng bộ phường Minh Khai đã gửi báo cáo "
+        "tổng hợp năm 2026? (Hủy để chờ các đơn vị gửi.)"
+    )
+    assert [o.label for o in hung.last.options] == ["Vẫn đánh dấu đã gửi"]
+    async with sessionmaker() as session:
+        assert (await session.scalars(select(UnitReport))).all() == []
+    await hung.tap("Vẫn đánh dấu đã gửi")
     assert hung.last.text == (
         "Đánh dấu đã gửi báo cáo tổng hợp năm 2026 — Đảng bộ phường Minh Khai — "
         "Xác nhận đơn vị đã gửi báo cáo này?\n"
         "• Đơn vị: Đảng bộ phường Minh Khai\n"
-        "• Báo cáo: Báo cáo tổng hợp"
+        "• Báo cáo: Báo cáo tổng hợp\n"
+        f"• Lưu ý: {missing}"
     )
     await hung.tap("Đã gửi")
     assert hung.replies == [
@@ -326,6 +345,7 @@ async def test_baocao_of_a_unit_with_lower_units_offers_the_consolidated_report(
     ]
     # Only the yearly report is left: picked for him, and said; straight to the confirmation.
     await hung.send("/baocao")
+    await hung.tap("Đánh dấu đã gửi")
     assert (
         "\nBáo cáo: Báo cáo kết quả năm 2026 (hạn 25/11/2026).\n\n"
         "Đánh dấu đã gửi báo cáo kết quả năm 2026 — Đảng bộ phường Minh Khai — "
@@ -336,12 +356,14 @@ async def test_baocao_of_a_unit_with_lower_units_offers_the_consolidated_report(
 async def test_baocao_asks_the_unit_when_there_are_several(core: Core, world: World) -> None:
     minh = Chat(core, "minh")
     await minh.send("/baocao")
+    await minh.tap("Đánh dấu đã gửi")
     assert [o.label for o in minh.last.options] == ["Chi bộ Tổ dân phố 1", "Chi bộ Tổ dân phố 2"]
     await minh.send("2")
     await minh.tap("Đã gửi")
     assert minh.last.text.startswith("Đã ghi nhận: Chi bộ Tổ dân phố 2 đã gửi báo cáo kết quả")
     outsider = Chat(core, "tuan")
     await outsider.send("/baocao")
+    await outsider.tap("Đánh dấu đã gửi")
     assert "Chi bộ thôn Đồng Tâm" in outsider.last.text
 
 

@@ -230,6 +230,7 @@ async def test_a_whole_year_of_reminders(
         if day == date(2026, 11, 20):
             lan = Chat(core, "lan")
             await lan.send("/baocao")
+            await lan.tap("Đánh dấu đã gửi")
             assert "Xác nhận đơn vị đã gửi báo cáo này?" in lan.last.text
             await lan.tap("Đã gửi")
             assert "Đã ghi nhận: Chi bộ Tổ dân phố 1 đã gửi báo cáo kết quả năm 2026" in lan.text

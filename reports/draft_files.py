@@ -1,0 +1,84 @@
+"""The report drafts by kind, as bytes or as a document to send (one entry for chat and the
+command line)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.messages import Document
+from reports.docx_style import DOCX_MIME
+from reports.draft_doc import (
+    CONSOLIDATED,
+    DRAFT_KINDS,
+    DRAFT_LABELS,
+    REVIEW,
+    YEARLY,
+    build_year_report,
+    draft_file_name,
+)
+from reports.draft_review import build_review
+from storage.models import Unit
+
+__all__ = [
+    "CONSOLIDATED",
+    "DOCX_MIME",
+    "DRAFT_KINDS",
+    "DRAFT_LABELS",
+    "REVIEW",
+    "YEARLY",
+    "build_draft",
+    "draft_file_name",
+    "make_draft",
+]
+
+
+async def build_draft(
+    session: AsyncSession,
+    kind: str,
+    root: Unit,
+    year: int,
+    *,
+    today: date,
+    subtree: bool = True,
+    first: int | None = None,
+) -> bytes:
+    """The .docx of draft ``kind`` (``yearly``, ``consolidated``, ``review``) of ``root`` for
+    ``year`` (a review: the years ``first``..``year``, ``first`` defaulting to ``year - 4``);
+    ``subtree``: the unit and every unit below it (a consolidated report always is);
+    ``today`` gives the year of the date line."""
+    if kind == REVIEW:
+        start = year - 4 if first is None else first
+        if start > year:
+            raise ValueError(f"Năm bắt đầu {start} ở sau năm kết thúc {year}.")
+        return await build_review(session, root, start, year, subtree=subtree, today=today)
+    if kind not in (YEARLY, CONSOLIDATED):
+        raise ValueError(f"Không có loại báo cáo “{kind}”: {', '.join(DRAFT_KINDS)}.")
+    consolidated = kind == CONSOLIDATED
+    return await build_year_report(
+        session,
+        root,
+        year,
+        subtree=subtree or consolidated,
+        consolidated=consolidated,
+        today=today,
+    )
+
+
+async def make_draft(
+    session: AsyncSession,
+    kind: str,
+    root: Unit,
+    year: int,
+    *,
+    today: date,
+    subtree: bool = True,
+    first: int | None = None,
+) -> Document:
+    """:func:`build_draft` as a document to send, named by :func:`draft_file_name`."""
+    content = await build_draft(
+        session, kind, root, year, today=today, subtree=subtree, first=first
+    )
+    start = (year - 4 if first is None else first) if kind == REVIEW else None
+    return Document(draft_file_name(kind, root, year, start), content, DOCX_MIME)
