@@ -78,7 +78,7 @@ from bot.telegram import TelegramChannel
 from domain.messages import IncomingMessage, Reply, render_plain
 from handlers.core import Core
 from handlers.texts import SORRY
-from storage import repo
+from storage import people, unit_tree
 from storage.db import make_engine, make_sessionmaker, open_connections, unreachable, upgrade
 from storage.evidence import EvidenceStore
 from storage.models import ModelYear
@@ -380,13 +380,13 @@ async def echo_bot(base_url: str) -> Stop:
 async def seed(sm: async_sessionmaker[AsyncSession], user_ids: Sequence[int]) -> None:
     """A ward with one party cell per officer; each officer has a Telegram account."""
     async with sm() as session, session.begin():
-        ward = await repo.add_unit(session, "Đảng bộ phường Thử Tải", "phuong", None, NOW)
+        ward = await unit_tree.add_unit(session, "Đảng bộ phường Thử Tải", "phuong", None, NOW)
         for n, user_id in enumerate(user_ids, 1):
-            cell = await repo.add_unit(session, f"Chi bộ Tổ dân phố {n}", "chi_bo", ward, NOW)
-            person = await repo.create_person(
+            cell = await unit_tree.add_unit(session, f"Chi bộ Tổ dân phố {n}", "chi_bo", ward, NOW)
+            person = await people.create_person(
                 session, f"Cán bộ số {n}", "telegram", str(user_id), None, NOW
             )
-            await repo.add_membership(session, person, cell, "officer", NOW)
+            await people.add_membership(session, person, cell, "officer", NOW)
 
 
 async def saved_records(sm: async_sessionmaker[AsyncSession]) -> tuple[int, int]:

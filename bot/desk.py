@@ -48,8 +48,8 @@ from handlers.core import Core
 from reports.chart import Progress, progress_of, render_png
 from reports.exports import EXPORTS, Scope, make_export
 from reports.summary import FIELD_KEYS, Summary, UnitLine
+from storage import audit_log, model_years, people, unit_tree
 from storage import desk as logins
-from storage import repo
 from storage.evidence import evidence_of, mime_of
 from storage.models import Evidence, ModelYear, Person, Unit
 
@@ -173,14 +173,14 @@ class Desk:
             return None
         roots = [
             unit
-            for membership, unit in await repo.memberships(session, person)
-            if repo.ROLE_RANK[membership.role] >= repo.ROLE_RANK[Role.LEADER]
+            for membership, unit in await people.memberships(session, person)
+            if people.ROLE_RANK[membership.role] >= people.ROLE_RANK[Role.LEADER]
         ]
         # A unit inside another one led is shown inside it, not twice.
         tops = [
             u for u in roots if not any(u.path.startswith(o.path) and u is not o for o in roots)
         ]
-        return Viewer(login_id, person, repo.sort_tree(tops))
+        return Viewer(login_id, person, unit_tree.sort_tree(tops))
 
     def _viewing(
         self, handler: Callable[[AsyncSession, web.Request, Viewer], Awaitable[web.StreamResponse]]
@@ -265,7 +265,7 @@ class Desk:
         async with self.core.sessionmaker() as session, session.begin():
             opened = await logins.use_link(session, token, now) if token else None
             if opened is not None:
-                await repo.audit(
+                await audit_log.audit(
                     session,
                     opened.person_id,
                     "desk_sign_in",
@@ -347,7 +347,9 @@ class Desk:
         own = summary.units[0]
         lower = [u for u in summary.units if u.depth == 1 and wanted.keeps_unit(u, progress)]
         records = [
-            r for r in await repo.records_of_unit(session, unit.id, year) if wanted.keeps_record(r)
+            r
+            for r in await model_years.records_of_unit(session, unit.id, year)
+            if wanted.keeps_record(r)
         ]
         ctx = self.ctx(session, viewer)
         models = [
@@ -438,7 +440,7 @@ class Desk:
     ) -> web.StreamResponse:
         item = await session.get(Evidence, int(request.match_info["evidence_id"]))
         record = await session.get(ModelYear, item.model_year_id) if item is not None else None
-        unit = await repo.unit_of_record(session, record) if record is not None else None
+        unit = await model_years.unit_of_record(session, record) if record is not None else None
         if item is None or unit is None or not viewer.reaches(unit):
             raise web.HTTPNotFound(text="Không tìm thấy.", headers=HEADERS)
         path = self.core.files.path_of(item)
