@@ -21,7 +21,7 @@ slower, so not the default):
     streamed from SQL; openpyxl's write-only mode took 14.5 s here before, see README.md);
 (b) ``reports.appendix.build_pl4`` for the province, the same way (for reference: the issue
     sets its targets on Phụ lục 1);
-(c) ``reports.summary.build_summary`` for the province (the "Tổng hợp" workbook, openpyxl
+(c) ``reports.summary_sheet.build_summary`` for the province (the "Tổng hợp" workbook, openpyxl
     write-only with its chart);
 (d) the naive baseline: the same Phụ lục 1 rows, fetched the same way, written by openpyxl in
     normal mode cell by cell (``ws.cell(row, col, value)``, font, border and alignment set on
@@ -599,7 +599,8 @@ async def tonghop_text(
 ) -> tuple[tuple[float, ...], str, int]:
     """/tonghop's text as the handler makes it, in a fresh session each time: milliseconds
     of the warm-up then of TEXT_RUNS runs, the text, the summary's total."""
-    from reports.summary import summary_of, summary_text
+    from reports.summary import summary_of
+    from reports.summary_text import summary_text
 
     times: list[float] = []
     last, total = "", -1
@@ -618,7 +619,7 @@ async def tonghop_text(
 
 async def _build(job: Job) -> Measured:
     from reports.appendix import build_pl1, build_pl4
-    from reports.summary import build_summary
+    from reports.summary_sheet import build_summary
 
     engine = make_engine(job.url)
     try:

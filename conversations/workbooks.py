@@ -17,7 +17,8 @@ from domain.messages import Reply
 from domain.text import fold
 from reports.chart import Progress, chart_document, progress_of, render_png, title_of
 from reports.exports import EXPORTS, Scope, make_export, registration_deadline
-from reports.summary import Summary, summary_of, summary_text
+from reports.summary import Summary, summary_of
+from reports.summary_text import summary_text
 from storage import people
 from storage.models import Unit
 

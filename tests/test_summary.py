@@ -13,7 +13,9 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.catalog import DEFAULT_QUOTAS, parse_quotas
-from reports.summary import Summary, UnitLine, build_summary, summary_of, summary_text, tree_order
+from reports.summary import Summary, UnitLine, summary_of, tree_order
+from reports.summary_sheet import build_summary
+from reports.summary_text import summary_text
 from storage import unit_tree
 from storage.models import DvkModel, ModelYear, Unit
 from tests.conftest import TZ
