@@ -426,19 +426,21 @@ async def naive_pl1(session: AsyncSession, root: Unit, year: int, subtree: bool 
     ``ws.cell(row, col, value)`` per cell with its font, border and alignment, merged header.
     The rows come from the same query, streamed the same way, as ``build_pl1``."""
     from reports import appendix as ap
+    from reports import appendix_form as ap_form
+    from reports import appendix_rows as ap_rows
 
-    totals = await ap._totals(session, root, year, subtree)
+    totals = await ap_rows.read_totals(session, root, year, subtree)
     wb = Workbook()
     ws = wb.active
-    ws.title = ap.PL1_LABEL
-    for index, width in enumerate(ap.PL1_WIDTHS, 1):
+    ws.title = ap_form.PL1_LABEL
+    for index, width in enumerate(ap_form.PL1_WIDTHS, 1):
         ws.column_dimensions[get_column_letter(index)].width = width
     thin = Side(style="thin", color="000000")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     plain, bold = Font(name="Times New Roman", size=12), Font(name="Times New Roman", bold=True)
     left = Alignment(horizontal="left", vertical="center", wrap_text=True)
     center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    ncols = len(ap.PL1_WIDTHS)
+    ncols = len(ap_form.PL1_WIDTHS)
 
     def put(row: int, col: int, value: Any, *, strong: bool = False, mid: bool = False) -> None:
         c = ws.cell(row=row, column=col, value=value)
@@ -452,13 +454,13 @@ async def naive_pl1(session: AsyncSession, root: Unit, year: int, subtree: bool 
             put(row, col, value, strong=strong, mid=col != 2)
 
     ws.cell(row=1, column=1, value=root.name.upper()).font = bold
-    ws.cell(row=1, column=ncols - 1, value=ap.PL1_LABEL).font = bold
+    ws.cell(row=1, column=ncols - 1, value=ap_form.PL1_LABEL).font = bold
     ws.merge_cells("A1:D1")
-    ws.cell(row=3, column=1, value=ap.PL1_TITLE.format(year=year)).font = bold
+    ws.cell(row=3, column=1, value=ap_form.PL1_TITLE.format(year=year)).font = bold
     ws.merge_cells(f"A3:{get_column_letter(ncols)}3")
     column = 1
-    subs = iter(ap.PL1_SUB)
-    for number, (label, span) in enumerate(ap.PL1_HEAD, 1):
+    subs = iter(ap_form.PL1_SUB)
+    for number, (label, span) in enumerate(ap_form.PL1_HEAD, 1):
         first, end = get_column_letter(column), get_column_letter(column + span - 1)
         put(5, column, label, strong=True, mid=True)
         put(7, column, f"({number})", mid=True)
@@ -489,13 +491,13 @@ async def naive_pl1(session: AsyncSession, root: Unit, year: int, subtree: bool 
         ]
 
     row = 8
-    full_row(row, counts(None, ap.TOTAL, None), strong=True)
+    full_row(row, counts(None, ap_form.TOTAL, None), strong=True)
     sections = (
-        ("I", ap.PL1_SECTION_KEPT.format(last_year=year - 1), True),
-        ("II", ap.PL1_SECTION_NEW.format(year=year), False),
+        ("I", ap_form.PL1_SECTION_KEPT.format(last_year=year - 1), True),
+        ("II", ap_form.PL1_SECTION_NEW.format(year=year), False),
     )
     opened, unit_id, unit_no, model_no = 0, None, 0, 0
-    result = await session.stream(ap._rows_query(root, year, subtree, kept_first=True))
+    result = await session.stream(ap_rows.rows_query(root, year, subtree, kept_first=True))
     async for partition in result.partitions(ap._PARTITION):
         for r in partition:
             section = 0 if r.origin == Origin.KEPT.value else 1
@@ -513,15 +515,15 @@ async def naive_pl1(session: AsyncSession, root: Unit, year: int, subtree: bool 
             full_row(
                 row,
                 [
-                    ap.DASH,
-                    ap.shown_name(r.name, r.subject, r.subject_name),
+                    ap_form.DASH,
+                    ap_rows.shown_name(r.name, r.subject, r.subject_name),
                     model_no,
                     r.place,
                     r.lead_body,
-                    ap._field_text(r.field, r.field_other),
+                    ap_rows.field_text(r.field, r.field_other),
                     r.scale,
-                    None if individual else ap.MARK,
-                    ap.MARK if individual else None,
+                    None if individual else ap_form.MARK,
+                    ap_form.MARK if individual else None,
                 ],
             )
             ws.cell(row=row, column=4).alignment = left
@@ -533,14 +535,15 @@ async def naive_pl1(session: AsyncSession, root: Unit, year: int, subtree: bool 
         full_row(row, counts(*sections[opened]), strong=True)
         opened += 1
     row += 2
-    lines = [ap.TOTAL_BY_FIELD]
-    lines += [t.format(n=totals.by_field[f]) for f, t in ap.FIELD_TOTAL_LINES.items()]
+    lines = [ap_form.TOTAL_BY_FIELD]
+    lines += [t.format(n=totals.by_field[f]) for f, t in ap_form.FIELD_TOTAL_LINES.items()]
     lines += [
-        ap.OTHER_FIELD_LINE.format(label=label, n=n) for label, n in totals.by_other_field.items()
+        ap_form.OTHER_FIELD_LINE.format(label=label, n=n)
+        for label, n in totals.by_other_field.items()
     ]
-    lines += [ap.TOTAL_BY_SUBJECT]
-    lines += [t.format(n=totals.count(subject=s)) for s, t in ap.SUBJECT_TOTAL_LINES.items()]
-    lines += [ap.NOTES_LABEL, *ap.PL1_NOTES]
+    lines += [ap_form.TOTAL_BY_SUBJECT]
+    lines += [t.format(n=totals.count(subject=s)) for s, t in ap_form.SUBJECT_TOTAL_LINES.items()]
+    lines += [ap_form.NOTES_LABEL, *ap_form.PL1_NOTES]
     for line in lines:
         ws.cell(row=row, column=2, value=line).font = plain
         ws.merge_cells(f"B{row}:{get_column_letter(ncols)}{row}")
@@ -702,16 +705,16 @@ def run_child(job: Job) -> Measured:
 def pl1_model_rows(content: bytes) -> tuple[int, Any]:
     """(model rows, the "Tổng số" count) of a Phụ lục 1 (or 4: same columns (1)–(3))
     workbook read back read-only."""
-    from reports import appendix as ap
+    from reports import appendix_form as ap_form
 
     wb = load_workbook(io.BytesIO(content), read_only=True)
     try:
         ws = wb.worksheets[0]
         models, total = 0, None
-        for values in ws.iter_rows(min_row=ap.ROW_TOTAL, max_col=3, values_only=True):
-            if values[0] == ap.DASH and isinstance(values[2], int):
+        for values in ws.iter_rows(min_row=ap_form.ROW_TOTAL, max_col=3, values_only=True):
+            if values[0] == ap_form.DASH and isinstance(values[2], int):
                 models += 1
-            elif values[1] == ap.TOTAL and total is None:
+            elif values[1] == ap_form.TOTAL and total is None:
                 total = values[2]
         return models, total
     finally:

@@ -40,7 +40,6 @@ from domain.catalog import (
 )
 from domain.text import fold, match_names, name_key
 from reports import import_report as rep
-from reports.appendix import shown_name
 from reports.appendix_reader import (
     PL1,
     RawRow,
@@ -55,6 +54,7 @@ from reports.appendix_reader import (
     split_person,
     unit_label,
 )
+from reports.appendix_rows import shown_name
 from reports.import_report import ImportReport, difference
 from reports.import_scope import best_suggestion, choose_scope, looks_like_unit, paths, under
 from storage import audit_log, model_years, unit_tree
