@@ -52,9 +52,6 @@ from sqlalchemy import text
 from bench.bench_registration import (
     QUICK_OFFICERS,
     TARGET_OFFICERS,
-    Figures,
-    LoadGenerator,
-    Plan,
     Recorded,
     ReplayCore,
     dvk_bot,
@@ -64,6 +61,8 @@ from bench.bench_registration import (
     run_core_alone,
 )
 from bench.common import sqlite_database
+from bench.load_figures import Figures
+from bench.load_generator import LoadGenerator, Plan
 from handlers.core import Core
 from storage.db import make_engine
 from storage.sqlite_driver import OneTripConnection
