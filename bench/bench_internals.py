@@ -54,12 +54,12 @@ from bench.bench_registration import (
     TARGET_OFFICERS,
     Recorded,
     ReplayCore,
-    dvk_bot,
     fresh_core,
     make_plan,
     registration_as_expected,
     run_core_alone,
 )
+from bench.bots_under_test import dvk_bot
 from bench.common import sqlite_database
 from bench.load_figures import Figures
 from bench.load_generator import LoadGenerator, Plan

@@ -62,18 +62,14 @@ from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import Message
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench.bots_under_test import dvk_bot, echo_bot
 from bench.common import PG_ADMIN_URL, met, pg_database, sqlite_database
 from bench.load_figures import ErrorCounter, Figures
-from bench.load_generator import TOKEN, LoadGenerator, Plan, StartBot, Stop
+from bench.load_generator import LoadGenerator, Plan
 from bot.settings import DEFAULT_TELEGRAM_CONCURRENCY
-from bot.telegram import TelegramChannel
 from domain.messages import IncomingMessage, Reply, render_plain
 from handlers.core import Core
 from handlers.texts import SORRY
@@ -109,56 +105,6 @@ def officer_script(n: int) -> tuple[str, ...]:
         f"{40 + n} ho",
         "luu",
     )
-
-
-# --------------------------------------------------------------------------- systems under test
-
-
-async def _stop_polling(dp: Dispatcher, task: asyncio.Task[None]) -> None:
-    with contextlib.suppress(RuntimeError):  # polling never started (the task failed)
-        await dp.stop_polling()
-    await asyncio.wait_for(task, 10)
-
-
-def dvk_bot(core: Core, *, session: type[AiohttpSession] | None = None) -> StartBot:
-    """The real bot, as ``dvk run`` runs it; ``session``: another class of HTTP session for
-    its aiogram bot (what bench/bench_internals.py compares the channel's with)."""
-
-    async def start(base_url: str) -> Stop:
-        channel = TelegramChannel(core, TOKEN, base_url)
-        if session is not None:
-            channel.bot.session = session(api=channel.bot.session.api)
-        task = asyncio.create_task(channel.run_polling(handle_signals=False))
-
-        async def stop() -> None:
-            try:
-                await _stop_polling(channel.dp, task)
-            finally:
-                await channel.close()
-
-        return stop
-
-    return start
-
-
-async def _echo(message: Message) -> None:
-    await message.answer(message.text or "?")
-
-
-async def echo_bot(base_url: str) -> Stop:
-    """The baseline: a bare aiogram 3 bot that answers every message with its text."""
-    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(base_url)))
-    dp = Dispatcher()
-    dp.message.register(_echo)
-    task = asyncio.create_task(dp.start_polling(bot, handle_signals=False))
-
-    async def stop() -> None:
-        try:
-            await _stop_polling(dp, task)
-        finally:
-            await bot.session.close()
-
-    return stop
 
 
 # --------------------------------------------------------------------------- databases
