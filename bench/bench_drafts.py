@@ -46,17 +46,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bench.bench_reports import (
     DEFAULT_MODELS,
     DEFAULT_UNITS,
-    NOW,
     QUICK_MODELS,
     QUICK_UNITS,
-    YEAR,
-    _insert,
     load_average,
-    make_data,
     peak_rss_mb,
-    seed,
 )
 from bench.common import PG_ADMIN_URL, pg_database, sqlite_database
+from bench.report_data import NOW, YEAR, _insert, make_data, seed
 from domain.calendar import UNIT_REPORT
 from domain.catalog import Field, Review
 from domain.rubric import criteria_for, verdict

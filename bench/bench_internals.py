@@ -52,18 +52,17 @@ from sqlalchemy import text
 from bench.bench_registration import (
     QUICK_OFFICERS,
     TARGET_OFFICERS,
-    Figures,
-    LoadGenerator,
-    Plan,
     Recorded,
     ReplayCore,
-    dvk_bot,
     fresh_core,
     make_plan,
     registration_as_expected,
     run_core_alone,
 )
+from bench.bots_under_test import dvk_bot
 from bench.common import sqlite_database
+from bench.load_figures import Figures
+from bench.load_generator import LoadGenerator, Plan
 from handlers.core import Core
 from storage.db import make_engine
 from storage.sqlite_driver import OneTripConnection

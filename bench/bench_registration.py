@@ -51,40 +51,33 @@ import asyncio
 import contextlib
 import logging
 import math
-import multiprocessing
 import os
-import random
 import tempfile
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import Message
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bench.common import PG_ADMIN_URL, pg_database, sqlite_database
+from bench.bots_under_test import dvk_bot, echo_bot
+from bench.common import PG_ADMIN_URL, met, pg_database, sqlite_database
+from bench.load_figures import ErrorCounter, Figures
+from bench.load_generator import LoadGenerator, Plan
 from bot.settings import DEFAULT_TELEGRAM_CONCURRENCY
-from bot.telegram import TelegramChannel
 from domain.messages import IncomingMessage, Reply, render_plain
 from handlers.core import Core
 from handlers.texts import SORRY
-from storage import repo
+from storage import people, unit_tree
 from storage.db import make_engine, make_sessionmaker, open_connections, unreachable, upgrade
 from storage.evidence import EvidenceStore
 from storage.models import ModelYear
-from tests.fake_telegram import Document, FakeTelegram, JSONDict, SentMessage
 
-TOKEN = "424242:BENCH"
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=TZ).astimezone(UTC)  # before the 15/4 deadline
 YEAR = 2026
@@ -114,280 +107,19 @@ def officer_script(n: int) -> tuple[str, ...]:
     )
 
 
-# --------------------------------------------------------------------------- load generator
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What the simulated users do: (telegram user id, messages) each."""
-
-    scripts: tuple[tuple[int, tuple[str, ...]], ...]
-    reply_within: float  # seconds an officer waits for one reply before giving up
-    think: float = 0.0  # mean seconds an officer takes before each answer (0: none)
-
-    @property
-    def updates(self) -> int:
-        return sum(len(script) for _, script in self.scripts)
-
-
-@dataclass
-class LoadResult:
-    latencies_ms: list[list[float]]  # per user, per update answered (in script order)
-    elapsed: float  # first update queued -> last reply arrived
-    replies: dict[int, list[str]]  # per user: plain text of the reply to each update
-    timeouts: int  # officers that gave up waiting for a reply
-    extra_replies: int  # replies beyond one per update
-    polls: int  # getUpdates calls the bot made
-    delivered: int  # updates getUpdates handed out, redeliveries included
-    load_cpu: float  # CPU seconds the load generator used meanwhile
-    bot_cpu: float = 0.0  # CPU seconds the bot's process used meanwhile (set by the caller)
-
-
-class TimedFakeTelegram(FakeTelegram):
-    """The fake server, plus the arrival time of every message the bot sends, per chat."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__(token)
-        self.arrivals: dict[int, list[tuple[float, SentMessage]]] = {}
-        self._wakeups: dict[int, asyncio.Event] = {}
-        self.polls = 0
-        self.delivered = 0
-
-    async def _get_updates(self, params: JSONDict) -> list[JSONDict]:
-        updates = await super()._get_updates(params)
-        self.polls += 1
-        self.delivered += len(updates)
-        return updates
-
-    def _store(
-        self,
-        method: str,
-        chat_id: int,
-        text: str,
-        plain: str,
-        params: JSONDict,
-        markup: JSONDict | None,
-        extra: JSONDict,
-        document: Document | None = None,
-        photo: Document | None = None,
-    ) -> JSONDict:
-        result = super()._store(
-            method, chat_id, text, plain, params, markup, extra, document=document, photo=photo
-        )
-        self.arrivals.setdefault(chat_id, []).append((time.perf_counter(), self.sent[-1]))
-        wakeup = self._wakeups.get(chat_id)
-        if wakeup is not None:
-            wakeup.set()
-        return result
-
-    async def reply(self, chat_id: int, index: int, within: float) -> tuple[float, SentMessage]:
-        """(arrival time, message) of the ``index``-th message sent to ``chat_id``.
-
-        Only the waiting chat is woken (``wait_for_messages`` wakes every waiter on every
-        server event, which costs O(users) per request with hundreds of users waiting).
-        """
-        arrived = self.arrivals.setdefault(chat_id, [])
-        wakeup = self._wakeups.setdefault(chat_id, asyncio.Event())
-        async with asyncio.timeout(within):
-            while len(arrived) <= index:
-                wakeup.clear()
-                await wakeup.wait()
-        return arrived[index]
-
-
-@dataclass
-class _OfficerRun:
-    latencies_ms: list[float]
-    replies: list[str]
-    last_reply: float
-    timed_out: bool
-
-
-async def _officer(
-    tg: TimedFakeTelegram, user_id: int, script: Sequence[str], plan: Plan
-) -> _OfficerRun:
-    run = _OfficerRun([], [], time.perf_counter(), False)
-    for index, message in enumerate(script):
-        if plan.think > 0:  # the first message too: officers do not all start at once then
-            await asyncio.sleep(random.uniform(0.5, 1.5) * plan.think)
-        queued = time.perf_counter()
-        tg.send_text(user_id, message)
-        try:
-            arrived, sent = await tg.reply(user_id, index, plan.reply_within)
-        except TimeoutError:
-            run.timed_out = True
-            return run
-        run.latencies_ms.append((arrived - queued) * 1000)
-        run.replies.append(sent.plain_text)
-        run.last_reply = arrived
-    return run
-
-
-async def _generate_load(conn: Connection, plan: Plan) -> None:
-    async with TimedFakeTelegram(TOKEN) as tg:
-        conn.send(tg.base_url)
-        await tg.wait_for_call("getUpdates", timeout=60)  # the bot is set up and polling
-        start, cpu = time.perf_counter(), time.process_time()
-        runs = await asyncio.gather(
-            *(_officer(tg, uid, script, plan) for uid, script in plan.scripts)
-        )
-        end = max((r.last_reply for r in runs), default=start)
-        load_cpu = time.process_time() - cpu
-        await asyncio.sleep(0.2)  # let late, unexpected extra replies arrive
-        extra = sum(
-            max(0, len(tg.arrivals.get(uid, [])) - len(script)) for uid, script in plan.scripts
-        )
-        conn.send(
-            LoadResult(
-                latencies_ms=[r.latencies_ms for r in runs],
-                elapsed=end - start,
-                replies={uid: r.replies for (uid, _), r in zip(plan.scripts, runs, strict=True)},
-                timeouts=sum(r.timed_out for r in runs),
-                extra_replies=extra,
-                polls=tg.polls,
-                delivered=tg.delivered,
-                load_cpu=load_cpu,
-            )
-        )
-        # Keep serving until the bot has stopped polling, so that it logs no network errors.
-        await asyncio.to_thread(conn.recv)
-
-
-def _load_process(conn: Connection) -> None:
-    """Entry point of the load generator's process: one fake server per plan received."""
-    try:
-        while True:
-            plan = conn.recv()
-            if not isinstance(plan, Plan):
-                return
-            try:
-                asyncio.run(_generate_load(conn, plan))
-            except Exception as err:  # reported to the parent, which raises it
-                conn.send(f"load generator failed: {type(err).__name__}: {err}")
-                return
-    except (EOFError, OSError):
-        return  # the parent went away
-    finally:
-        conn.close()
-
-
-def _receive(conn: Connection, seconds: float) -> Any:
-    if not conn.poll(seconds):
-        raise TimeoutError(f"no answer from the load generator within {seconds:.0f} s")
-    answer = conn.recv()
-    if isinstance(answer, str) and answer.startswith("load generator failed"):
-        raise RuntimeError(answer)
-    return answer
-
-
-class LoadGenerator:
-    """A child process (spawned once: importing aiogram takes seconds) that runs plans."""
-
-    def __init__(self) -> None:
-        mp = multiprocessing.get_context("spawn")
-        self._conn, theirs = mp.Pipe()
-        self._process = mp.Process(target=_load_process, args=(theirs,), name="bench-load")
-        self._process.start()
-        theirs.close()
-
-    async def run(self, plan: Plan, start_bot: StartBot) -> LoadResult:
-        """Serve a fresh fake server, start the bot against it, run the plan, stop the bot."""
-        self._conn.send(plan)
-        base_url = await asyncio.to_thread(_receive, self._conn, 120)
-        cpu = time.process_time()
-        stop = await start_bot(str(base_url))
-        try:
-            steps = max(len(script) for _, script in plan.scripts)
-            budget = steps * (plan.reply_within + 1.5 * plan.think) + 60
-            result = await asyncio.to_thread(_receive, self._conn, budget)
-            if not isinstance(result, LoadResult):
-                raise TypeError(f"unexpected answer from the load generator: {result!r}")
-            result.bot_cpu = time.process_time() - cpu
-            return result
-        finally:
-            try:
-                await stop()
-            finally:
-                with contextlib.suppress(OSError):
-                    self._conn.send("stopped")
-
-    async def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self._conn.send(None)
-        await asyncio.to_thread(self._process.join, 10)
-        if self._process.is_alive():
-            self._process.kill()
-            await asyncio.to_thread(self._process.join, 5)
-        self._conn.close()
-
-
-# --------------------------------------------------------------------------- systems under test
-
-Stop = Callable[[], Awaitable[None]]
-StartBot = Callable[[str], Awaitable[Stop]]
-
-
-async def _stop_polling(dp: Dispatcher, task: asyncio.Task[None]) -> None:
-    with contextlib.suppress(RuntimeError):  # polling never started (the task failed)
-        await dp.stop_polling()
-    await asyncio.wait_for(task, 10)
-
-
-def dvk_bot(core: Core, *, session: type[AiohttpSession] | None = None) -> StartBot:
-    """The real bot, as ``dvk run`` runs it; ``session``: another class of HTTP session for
-    its aiogram bot (what bench/bench_internals.py compares the channel's with)."""
-
-    async def start(base_url: str) -> Stop:
-        channel = TelegramChannel(core, TOKEN, base_url)
-        if session is not None:
-            channel.bot.session = session(api=channel.bot.session.api)
-        task = asyncio.create_task(channel.run_polling())
-
-        async def stop() -> None:
-            try:
-                await channel.stop_polling()
-                await asyncio.wait_for(task, 10)
-            finally:
-                await channel.close()
-
-        return stop
-
-    return start
-
-
-async def _echo(message: Message) -> None:
-    await message.answer(message.text or "?")
-
-
-async def echo_bot(base_url: str) -> Stop:
-    """The baseline: a bare aiogram 3 bot that answers every message with its text."""
-    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(base_url)))
-    dp = Dispatcher()
-    dp.message.register(_echo)
-    task = asyncio.create_task(dp.start_polling(bot, handle_signals=False))
-
-    async def stop() -> None:
-        try:
-            await _stop_polling(dp, task)
-        finally:
-            await bot.session.close()
-
-    return stop
-
-
 # --------------------------------------------------------------------------- databases
 
 
 async def seed(sm: async_sessionmaker[AsyncSession], user_ids: Sequence[int]) -> None:
     """A ward with one party cell per officer; each officer has a Telegram account."""
     async with sm() as session, session.begin():
-        ward = await repo.add_unit(session, "Đảng bộ phường Thử Tải", "phuong", None, NOW)
+        ward = await unit_tree.add_unit(session, "Đảng bộ phường Thử Tải", "phuong", None, NOW)
         for n, user_id in enumerate(user_ids, 1):
-            cell = await repo.add_unit(session, f"Chi bộ Tổ dân phố {n}", "chi_bo", ward, NOW)
-            person = await repo.create_person(
+            cell = await unit_tree.add_unit(session, f"Chi bộ Tổ dân phố {n}", "chi_bo", ward, NOW)
+            person = await people.create_person(
                 session, f"Cán bộ số {n}", "telegram", str(user_id), None, NOW
             )
-            await repo.add_membership(session, person, cell, "officer", NOW)
+            await people.add_membership(session, person, cell, "officer", NOW)
 
 
 async def saved_records(sm: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
@@ -405,88 +137,6 @@ async def saved_records(sm: async_sessionmaker[AsyncSession]) -> tuple[int, int]
 # --------------------------------------------------------------------------- figures
 
 
-class ErrorCounter(logging.Handler):
-    """Counts ERROR records (the core logs every failed message) and keeps the first few."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.count = 0
-        self.first: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-        if len(self.first) < 3:
-            self.first.append(f"{record.name}: {record.getMessage()}")
-
-    def reset(self) -> None:
-        self.count = 0
-        self.first = []
-
-
-def percentile(values: Sequence[float], p: float) -> float:
-    """Nearest-rank percentile; NaN for no values."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    rank = max(1, math.ceil(p / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
-@dataclass
-class Figures:
-    label: str
-    updates: int  # answered updates
-    planned: int
-    elapsed: float
-    p50: float
-    p95: float
-    p99: float
-    max_ms: float
-    bot_cpu: float
-    load_cpu: float
-    polls: int
-    p95_by_step: list[float]
-
-    @property
-    def throughput(self) -> float:
-        return self.updates / self.elapsed if self.elapsed > 0 else 0.0
-
-    @classmethod
-    def of(cls, label: str, plan: Plan, result: LoadResult) -> Figures:
-        lat = [ms for per_user in result.latencies_ms for ms in per_user]
-        steps = max(len(script) for _, script in plan.scripts)
-        by_step = [
-            percentile([u[i] for u in result.latencies_ms if len(u) > i], 95) for i in range(steps)
-        ]
-        return cls(
-            label,
-            len(lat),
-            plan.updates,
-            result.elapsed,
-            percentile(lat, 50),
-            percentile(lat, 95),
-            percentile(lat, 99),
-            max(lat, default=math.nan),
-            result.bot_cpu,
-            result.load_cpu,
-            result.polls,
-            by_step,
-        )
-
-    def lines(self) -> list[str]:
-        per_update = 1000 / self.updates if self.updates else math.nan
-        return [
-            f"  updates {self.updates}/{self.planned}, elapsed {self.elapsed:.2f} s, "
-            f"throughput {self.throughput:.0f} updates/s",
-            f"  latency p50 {self.p50:.1f} ms, p95 {self.p95:.1f} ms, p99 {self.p99:.1f} ms, "
-            f"max {self.max_ms:.1f} ms",
-            f"  CPU: bot process {self.bot_cpu:.1f} s ({self.bot_cpu * per_update:.2f} ms/update), "
-            f"load generator {self.load_cpu:.1f} s; getUpdates calls {self.polls}",
-            "  p95 by step (ms): "
-            + ", ".join(f"{i + 1}: {ms:.0f}" for i, ms in enumerate(self.p95_by_step)),
-        ]
-
-
 def registration_as_expected(replies: Sequence[str]) -> bool:
     """Steps 1..7 in order, then the summary, then the confirmation."""
     if len(replies) != STEPS + 2:
@@ -497,10 +147,6 @@ def registration_as_expected(replies: Sequence[str]) -> bool:
         and "kiểm tra lại trước khi lưu" in replies[STEPS]
         and "Đã lưu mô hình" in replies[STEPS + 1]
     )
-
-
-def met(ok: bool) -> str:
-    return "met" if ok else "NOT met"
 
 
 # --------------------------------------------------------------------------- scenarios

@@ -51,7 +51,7 @@ from aiogram import Bot
 from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import func, select
 
-from bench.common import database
+from bench.common import database, met
 from bot.telegram import TelegramSender
 from scheduler.delivery import Deliverer
 from scheduler.outbox import Outgoing, enqueue
@@ -380,10 +380,6 @@ class Figures:
         if self.errors:
             out.append(f"  sends given up: {dict(self.errors.most_common(5))}")
         return out
-
-
-def met(ok: bool) -> str:
-    return "met" if ok else "NOT met"
 
 
 async def run(args: argparse.Namespace) -> None:

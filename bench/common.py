@@ -1,4 +1,5 @@
-"""What the benchmarks share: the PostgreSQL server they use and throw-away databases.
+"""What the benchmarks share: the PostgreSQL server they use and throw-away databases; how a
+target is reported.
 
 PostgreSQL: ``DVK_BENCH_POSTGRES_URL`` (else ``DVK_TEST_POSTGRES_URL``, else the local
 server); a database is created on it for one run and dropped at the end."""
@@ -61,3 +62,7 @@ async def database(kind: str, prefix: str = "dvk_bench_") -> AsyncIterator[str]:
     else:
         async with pg_database(PG_ADMIN_URL, prefix) as url:
             yield url
+
+
+def met(ok: bool) -> str:
+    return "met" if ok else "NOT met"

@@ -30,7 +30,7 @@ from reports.bieu1 import add_document
 from reports.exports import EXPORTS, Scope, make_export
 from reports.importer import WorkbookError, import_models
 from reports.unit_import import TableError, import_units, read_table
-from storage import deadlines, repo
+from storage import audit_log, deadlines, invites, unit_tree
 from storage.backup import BackupError, backup, restore
 from storage.db import current_revision, explain, make_revision, upgrade
 from storage.models import LeadDocument, Unit
@@ -93,10 +93,10 @@ async def cmd_unit(app: App, args: argparse.Namespace, out: TextIO) -> int:
     async with app.sessionmaker() as session, session.begin():
         if args.action == "add":
             parent = await resolve_unit(session, args.parent) if args.parent else None
-            unit = await repo.add_unit(session, one_line(args.name), args.kind, parent, now)
+            unit = await unit_tree.add_unit(session, one_line(args.name), args.kind, parent, now)
             out.write(f"Đã thêm đơn vị {unit.id}: {unit.name}\n")
         elif args.action == "list":
-            units = await repo.list_units(session)
+            units = await unit_tree.list_units(session)
             if not units:
                 out.write("Chưa có đơn vị nào. Thêm bằng: dvk unit add TÊN --kind LOẠI\n")
             for u in units:
@@ -107,7 +107,7 @@ async def cmd_unit(app: App, args: argparse.Namespace, out: TextIO) -> int:
             if len(title) > SIGNER_TITLE_MAX:
                 raise CliError(f"Chức danh dài {len(title)} ký tự, tối đa {SIGNER_TITLE_MAX}.")
             unit.signer_title = title or None
-            await repo.audit(
+            await audit_log.audit(
                 session, None, "set_signer", "unit", unit.id, {"title": unit.signer_title}, now
             )
             shown = signer_title(unit.kind, unit.signer_title)
@@ -131,7 +131,9 @@ async def cmd_invite(app: App, args: argparse.Namespace, out: TextIO) -> None:
         raise CliError("--uses và --days phải từ 1 trở lên.")
     async with app.sessionmaker() as session, session.begin():
         unit = await resolve_unit(session, args.unit)
-        invite = await repo.create_invite(session, unit, args.role, args.uses, args.days, utcnow())
+        invite = await invites.create_invite(
+            session, unit, args.role, args.uses, args.days, utcnow()
+        )
     expires = invite.expires_at.astimezone(app.core.tz).strftime("%d/%m/%Y %H:%M")
     out.write(
         f"Mã mời: {invite.code}\n"
@@ -175,7 +177,7 @@ async def cmd_campaign(app: App, args: argparse.Namespace, out: TextIO) -> None:
             for kind, due in changes.items():
                 old = (await deadlines.due_for(session, unit, year, kind)).due_on
                 await deadlines.set_deadline(session, unit, year, kind, due, now)
-                await repo.audit(
+                await audit_log.audit(
                     session,
                     None,
                     "set_deadline",

@@ -39,7 +39,7 @@ from bot.terminal import CHANNEL as TERMINAL
 from domain import rubric
 from domain.calendar import CONSOLIDATED, EVALUATION, REGISTRATION, UNIT_REPORT, default_date
 from domain.catalog import Field, Origin, Review
-from storage import deadlines, repo
+from storage import deadlines, invites, people, unit_tree
 from storage.deadlines import YearPlan
 from storage.models import (
     DvkModel,
@@ -262,13 +262,13 @@ async def load_demo(
         return DemoResult(False, 0, 0, {})
     today = as_of or now.astimezone(tz).date()
     build = _Builder(session, now, tz, today)
-    ward = await repo.add_unit(session, WARD, "phuong", None, now)
+    ward = await unit_tree.add_unit(session, WARD, "phuong", None, now)
     build.units[WARD] = ward
     for name, kind in CHILDREN:
-        build.units[name] = await repo.add_unit(session, name, kind, ward, now)
+        build.units[name] = await unit_tree.add_unit(session, name, kind, ward, now)
     for account, full_name, unit_name, role in PEOPLE:
-        person = await repo.create_person(session, full_name, TERMINAL, account, None, now)
-        await repo.add_membership(session, person, build.units[unit_name], role, now)
+        person = await people.create_person(session, full_name, TERMINAL, account, None, now)
+        await people.add_membership(session, person, build.units[unit_name], role, now)
         build.people[account] = person
     plan = await build.plan(today.year)
     year, registering_next = demo_year(plan, ward, today)
@@ -279,7 +279,7 @@ async def load_demo(
     if registering_next:
         result.next_year_models = await build.next_year(year, closing, plan)
     for label, unit_name, role in INVITES:
-        invite = await repo.create_invite(session, build.units[unit_name], role, 20, 30, now)
+        invite = await invites.create_invite(session, build.units[unit_name], role, 20, 30, now)
         result.invites[label] = invite.code
     await session.flush()
     return result

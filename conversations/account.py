@@ -14,7 +14,7 @@ from conversations.season import pointers
 from conversations.texts import account as T
 from domain.catalog import NAME_MAX
 from domain.messages import Reply
-from storage import repo
+from storage import audit_log, invites, people
 from storage.models import Invite, Unit
 
 
@@ -28,8 +28,8 @@ async def _join(ctx: Ctx, invite: Invite) -> Reply:
     assert ctx.person is not None
     unit = await ctx.session.get(Unit, invite.unit_id)
     assert unit is not None
-    membership = await repo.add_membership(ctx.session, ctx.person, unit, invite.role, ctx.now)
-    await repo.audit(
+    membership = await people.add_membership(ctx.session, ctx.person, unit, invite.role, ctx.now)
+    await audit_log.audit(
         ctx.session,
         ctx.person.id,
         "join",
@@ -44,12 +44,12 @@ async def _join(ctx: Ctx, invite: Invite) -> Reply:
 
 async def finish_join(ctx: Ctx, data: JoinState) -> Outcome:
     try:
-        invite = await repo.consume_invite(ctx.session, data["code"], ctx.now)
-    except repo.InviteProblem as err:
+        invite = await invites.consume_invite(ctx.session, data["code"], ctx.now)
+    except invites.InviteProblem as err:
         # The code expired or ran out while the name was asked: asking again cannot help.
         return Outcome([Reply(T.INVITE_PROBLEMS[err.reason])])
     if ctx.person is None:
-        ctx.person = await repo.create_person(
+        ctx.person = await people.create_person(
             ctx.session, data["full_name"], ctx.channel, ctx.user_id, ctx.display_name, ctx.now
         )
     return Outcome([await _join(ctx, invite)])
@@ -79,18 +79,18 @@ async def start_command(ctx: Ctx, args: str) -> JoinState | Reply:
             return Reply(T.not_invited(ctx.invite_issuer))
         return Reply(T.greeting(ctx.person.full_name, await pointers(ctx)))
     try:
-        pending = await repo.check_invite(ctx.session, code, ctx.now)
-    except repo.InviteProblem as err:
+        pending = await invites.check_invite(ctx.session, code, ctx.now)
+    except invites.InviteProblem as err:
         return Reply(T.INVITE_PROBLEMS[err.reason])
     if ctx.person is None:
         return {"code": code}
-    held = await repo.role_held(ctx.session, ctx.person, pending.unit_id)
-    if held is not None and repo.ROLE_RANK[held] >= repo.ROLE_RANK[pending.role]:
+    held = await people.role_held(ctx.session, ctx.person, pending.unit_id)
+    if held is not None and people.ROLE_RANK[held] >= people.ROLE_RANK[pending.role]:
         # Already a member with this role: the invite keeps its use for someone else.
         unit = await ctx.session.get(Unit, pending.unit_id)
         assert unit is not None
         return Reply(T.already_member(held, unit.name, await pointers(ctx)))
-    return await _join(ctx, await repo.consume_invite(ctx.session, code, ctx.now))
+    return await _join(ctx, await invites.consume_invite(ctx.session, code, ctx.now))
 
 
 async def link_command(ctx: Ctx, args: str) -> list[Reply]:
@@ -99,19 +99,19 @@ async def link_command(ctx: Ctx, args: str) -> list[Reply]:
     if not code:
         if ctx.person is None:
             return [Reply(T.not_invited(ctx.invite_issuer))]
-        link = await repo.create_link_code(ctx.session, ctx.person, ctx.now)
-        minutes = int(repo.LINK_CODE_TTL.total_seconds() // 60)
+        link = await invites.create_link_code(ctx.session, ctx.person, ctx.now)
+        minutes = int(invites.LINK_CODE_TTL.total_seconds() // 60)
         others = " hoặc ".join(
             label for channel, label in T.CHANNEL_LABELS.items() if channel != ctx.channel
         )
         return [Reply(T.link_code(link.code, others, minutes))]
     try:
-        person = await repo.use_link_code(ctx.session, code, ctx.channel, ctx.user_id, ctx.now)
-    except repo.InviteProblem as err:
+        person = await invites.use_link_code(ctx.session, code, ctx.channel, ctx.user_id, ctx.now)
+    except invites.InviteProblem as err:
         return [Reply(T.LINK_PROBLEMS[err.reason])]
     if ctx.person is not None and ctx.person.id == person.id:
         return [Reply(T.already_linked(await pointers(ctx)))]
-    await repo.audit(
+    await audit_log.audit(
         ctx.session,
         person.id,
         "link",

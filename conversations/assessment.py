@@ -20,12 +20,12 @@ from conversations.scoring import NUMBERS, as_json, criterion_step, fmt, key_of,
 from conversations.texts import review as T
 from domain import rubric
 from domain.messages import Reply
-from storage import repo
+from storage import audit_log, model_years
 
 
 async def assess_choices(ctx: Ctx, _data: Data) -> list[Choice]:
     records = await pending_records(ctx)
-    council = await repo.scores_of(ctx.session, [r.id for r, _ in records], council=True)
+    council = await model_years.scores_of(ctx.session, [r.id for r, _ in records], council=True)
     choices = []
     for record, unit in records:
         done = council.get(record.id)
@@ -43,7 +43,7 @@ async def after_assess_pick(ctx: Ctx, data: Data) -> None:
 
 async def finish_assess_pick(ctx: Ctx, data: Data) -> Outcome:
     record, unit = await reviewable(ctx, data["record"])
-    saved = (await repo.scores_of(ctx.session, [record.id], council=True)).get(record.id, {})
+    saved = (await model_years.scores_of(ctx.session, [record.id], council=True)).get(record.id, {})
     start: Data = {
         "record": record.id,
         "record_name": record.name,
@@ -64,7 +64,7 @@ def assess_title(data: Data) -> str:
 
 async def finish_assess(ctx: Ctx, data: Data) -> Outcome:
     assert ctx.person is not None
-    locked = await repo.lock_record(ctx.session, data["record"])
+    locked = await model_years.lock_record(ctx.session, data["record"])
     if locked is None:
         raise InputError(T.NONE_TO_ASSESS)
     record, unit = await reviewable(ctx, locked.id)
@@ -77,8 +77,10 @@ async def finish_assess(ctx: Ctx, data: Data) -> Outcome:
     result = rubric.verdict(points, record.subject)
     if result.missing:
         raise InputError(rubric.missing_text(result) or "Chưa chấm đủ các tiêu chí.")
-    await repo.replace_scores(ctx.session, record.id, points, ctx.person.id, ctx.now, council=True)
-    await repo.audit(
+    await model_years.replace_scores(
+        ctx.session, record.id, points, ctx.person.id, ctx.now, council=True
+    )
+    await audit_log.audit(
         ctx.session,
         ctx.person.id,
         "council_score",

@@ -23,7 +23,7 @@ from domain.catalog import Role
 from domain.messages import Reply
 from domain.text import fold
 from scheduler import obligations
-from storage import deadlines, repo
+from storage import audit_log, deadlines, people, unit_tree
 from storage.deadlines import Due, YearPlan
 from storage.models import Unit
 
@@ -42,9 +42,9 @@ async def own_units(ctx: Ctx) -> list[tuple[Unit, str]]:
     """The units the person belongs to directly, with the role held, in tree order."""
     if ctx.person is None:
         return []
-    pairs = await repo.memberships(ctx.session, ctx.person)
+    pairs = await people.memberships(ctx.session, ctx.person)
     roles = {u.id: m.role for m, u in pairs}
-    return [(u, roles[u.id]) for u in repo.sort_tree([u for _, u in pairs])]
+    return [(u, roles[u.id]) for u in unit_tree.sort_tree([u for _, u in pairs])]
 
 
 def _year_arg(ctx: Ctx, args: str) -> int:
@@ -62,14 +62,14 @@ async def level_names(ctx: Ctx, dues: list[Due]) -> dict[int, str]:
 
 
 async def who_reopens(ctx: Ctx, unit: Unit) -> str:
-    return T.who_reopens(await repo.leaders_over(ctx.session, unit))
+    return T.who_reopens(await people.leaders_over(ctx.session, unit))
 
 
 async def closed_for_officer(ctx: Ctx, unit: Unit, plan: YearPlan, what: str) -> Due | None:
     """The deadline that stops this person from doing ``what`` for ``unit`` now, or None."""
     if what not in CLOSED_BY_EVALUATION:
         return None
-    access = await repo.access_of(ctx.session, ctx.person)
+    access = await people.access_of(ctx.session, ctx.person)
     if access.can_manage(unit):
         return None
     due = plan.due(unit, EVALUATION)
@@ -163,7 +163,9 @@ async def nhacnho(ctx: Ctx, args: str) -> list[Reply]:
         text = T.RESUMED
     else:
         return [Reply(T.unknown_pause_word(args))]
-    await repo.audit(ctx.session, person.id, action, "person", person.id, {}, ctx.now, ctx.channel)
+    await audit_log.audit(
+        ctx.session, person.id, action, "person", person.id, {}, ctx.now, ctx.channel
+    )
     return [Reply(text)]
 
 
@@ -278,7 +280,7 @@ async def finish_deadline(ctx: Ctx, data: DeadlineState) -> Outcome:
     old = (await _due(ctx, data)).due_on
     new = date.fromisoformat(data["due_on"])
     due = await deadlines.set_deadline(ctx.session, unit, data["year"], data["kind"], new, ctx.now)
-    await repo.audit(
+    await audit_log.audit(
         ctx.session,
         ctx.person.id,
         "set_deadline",
@@ -324,7 +326,7 @@ async def start_deadline(ctx: Ctx, args: str = "") -> DeadlineState | Reply:
 
 async def managed_units(ctx: Ctx, _data: object) -> list[Unit]:
     """The units a leader may reopen a deadline for: those they lead and every unit below."""
-    access = await repo.access_of(ctx.session, ctx.person)
+    access = await people.access_of(ctx.session, ctx.person)
     return [u for u in await usable_units(ctx) if access.can_manage(u)]
 
 
@@ -363,7 +365,7 @@ async def finish_extend(ctx: Ctx, data: DeadlineState) -> Outcome:
     row = await deadlines.extend(
         ctx.session, unit, data["year"], data["kind"], until, ctx.person.id, ctx.now
     )
-    await repo.audit(
+    await audit_log.audit(
         ctx.session,
         ctx.person.id,
         "extend_deadline",

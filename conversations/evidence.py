@@ -21,7 +21,7 @@ from conversations.results import start_evaluating
 from conversations.texts import evidence as T
 from conversations.widgets import Picked, file_input, model_picker, unit_picker, yes_no
 from domain.messages import Document, Reply
-from storage import repo
+from storage import audit_log, people
 from storage.evidence import (
     download_name,
     evidence_counts,
@@ -54,7 +54,7 @@ async def may_remove(ctx: Ctx, evidence: Evidence, unit: Unit) -> bool:
     """One's own evidence; a leader or admin over the unit any of it."""
     if ctx.person is not None and evidence.uploaded_by == ctx.person.id:
         return True
-    access = await repo.access_of(ctx.session, ctx.person)
+    access = await people.access_of(ctx.session, ctx.person)
     return access.can_manage(unit)
 
 
@@ -158,7 +158,7 @@ async def finish_evidence(ctx: Ctx, data: ItemState) -> Outcome:
         )
         ctx.session.add(evidence)
         await ctx.session.flush()
-        await repo.audit(
+        await audit_log.audit(
             ctx.session,
             ctx.person.id,
             "add_evidence",
@@ -307,7 +307,7 @@ async def finish_item(ctx: Ctx, data: ItemState) -> Outcome:
     }
     await ctx.session.delete(evidence)
     await ctx.session.flush()
-    await repo.audit(
+    await audit_log.audit(
         ctx.session,
         ctx.person.id,
         "remove_evidence",

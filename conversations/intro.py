@@ -19,7 +19,7 @@ from conversations.results import start_evaluating
 from conversations.widgets import Picked, model_picker, unit_picker
 from domain.catalog import INTRO_PART_KEYS, INTRO_PARTS
 from domain.messages import Reply
-from storage import repo
+from storage import audit_log
 from storage.models import ModelIntro
 
 PART_MAX = 1000
@@ -77,7 +77,7 @@ async def finish_intro(ctx: Ctx, data: Data) -> Outcome:
     values = {key: (data.get(key) or None) for key in INTRO_PART_KEYS}
     intro = await ctx.session.get(ModelIntro, record.id)
     before = intro_data(intro)
-    changes = repo.changed_fields(before, values, INTRO_PART_KEYS)
+    changes = audit_log.changed_fields(before, values, INTRO_PART_KEYS)
     if intro is not None and not changes:
         return Outcome([Reply("Không có thay đổi nào. Phần giới thiệu giữ nguyên như cũ.")])
     if not any(values.values()):
@@ -90,7 +90,7 @@ async def finish_intro(ctx: Ctx, data: Data) -> Outcome:
     intro.updated_by = ctx.person.id
     intro.updated_at = ctx.now
     await ctx.session.flush()
-    await repo.audit(
+    await audit_log.audit(
         ctx.session,
         ctx.person.id,
         "save_intro",

@@ -22,7 +22,7 @@ from conversations.texts import models_menu as T
 from conversations.widgets import Picked, model_picker, unit_picker, yes_no
 from domain.catalog import SUBJECT_LABELS, RecordState, Subject, field_label
 from domain.messages import Reply
-from storage import repo
+from storage import audit_log, model_years
 from storage.models import ModelYear
 
 
@@ -69,7 +69,7 @@ async def _has_others(ctx: Ctx, year: int) -> bool:
     """Whether the person has more than one model of ``year`` to look at."""
     count = 0
     for unit in await units_with_models(ctx, year):
-        count += len(await repo.records_of_unit(ctx.session, unit.id, year))
+        count += len(await model_years.records_of_unit(ctx.session, unit.id, year))
         if count > 1:
             return True
     return False
@@ -103,7 +103,7 @@ async def finish_menu(ctx: Ctx, data: MenuState) -> Outcome:
         return Outcome([Reply(T.KEPT)])
     record.state = RecordState.WITHDRAWN.value
     record.updated_at = ctx.now
-    await repo.audit(
+    await audit_log.audit(
         ctx.session,
         ctx.person.id,
         "withdraw",

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from conversations.context import Ctx
 from scheduler.outbox import Outgoing, enqueue
-from storage import repo
+from storage import people
 from storage.models import Person, Unit
 
 NO_NOTICE_CHANNELS = ("terminal",)  # nobody is waiting at a terminal for a notice
@@ -21,11 +21,11 @@ async def notify_officers(
     (e.g. "review:12:recognised"). Returns the names of the people notified."""
     assert ctx.person is not None
     ids: list[int] = []
-    for person_id in (*also, *await repo.officers_of_unit(ctx.session, unit.id)):
+    for person_id in (*also, *await people.officers_of_unit(ctx.session, unit.id)):
         if person_id is not None and person_id != ctx.person.id and person_id not in ids:
             ids.append(person_id)
     accounts = [
-        a for a in await repo.accounts_of(ctx.session, ids) if a.channel not in NO_NOTICE_CHANNELS
+        a for a in await people.accounts_of(ctx.session, ids) if a.channel not in NO_NOTICE_CHANNELS
     ]
     stamp = ctx.now.strftime("%Y%m%dT%H%M%S%f")
     messages = [

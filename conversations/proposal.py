@@ -28,7 +28,7 @@ from domain import rubric
 from domain.calendar import EVALUATION
 from domain.catalog import Review
 from domain.messages import Reply
-from storage import deadlines, repo
+from storage import audit_log, deadlines, model_years, people
 from storage.models import ModelYear, Unit
 
 
@@ -44,20 +44,20 @@ async def proposal_block(ctx: Ctx, record: ModelYear, unit: Unit) -> str | None:
         return f"Mô hình “{record.name}” đã được công nhận, không cần đề xuất lại."
     if record.review == Review.REMOVED.value:
         return f"Mô hình “{record.name}” đã bị thanh loại nên không đề xuất được."
-    access = await repo.access_of(ctx.session, ctx.person)
+    access = await people.access_of(ctx.session, ctx.person)
     if not access.can_use(unit):
         return C.NO_RIGHT
     if not access.can_manage(unit):
         due = await deadlines.due_for(ctx.session, unit, record.year, EVALUATION)
         if ctx.local_now.date() > due.closes_on:
-            who = T.who_reopens(await repo.leaders_over(ctx.session, unit))
+            who = T.who_reopens(await people.leaders_over(ctx.session, unit))
             return C.proposal_closed(record.year, fmt_date(due.closes_on), who)
     if not (record.results or "").strip():
         return (
             f"Mô hình “{record.name}” chưa có kết quả đạt được (Phụ lục 4). "
             "Gõ /ketqua để nhập kết quả trước khi đề xuất."
         )
-    points = (await repo.scores_of(ctx.session, [record.id])).get(record.id, {})
+    points = (await model_years.scores_of(ctx.session, [record.id])).get(record.id, {})
     if not points:
         return f"Mô hình “{record.name}” chưa được chấm điểm. Gõ /chamdiem để tự chấm điểm."
     result = rubric.verdict(points, record.subject)
@@ -94,7 +94,7 @@ async def finish_propose(ctx: Ctx, data: ProposeState) -> Outcome:
     assert ctx.person is not None
     if not data.get("confirm"):
         return Outcome([Reply("Chưa gửi đề xuất. Gõ /dexuat khi sẵn sàng.")])
-    if await repo.lock_record(ctx.session, data["record"]) is None:
+    if await model_years.lock_record(ctx.session, data["record"]) is None:
         raise InputError(C.GONE)
     record, unit = await checked_record(ctx, data)
     why = await proposal_block(ctx, record, unit)
@@ -108,7 +108,7 @@ async def finish_propose(ctx: Ctx, data: ProposeState) -> Outcome:
     record.reviewed_at = None
     record.reviewed_by = None
     record.updated_at = ctx.now
-    await repo.audit(
+    await audit_log.audit(
         ctx.session,
         ctx.person.id,
         "propose",

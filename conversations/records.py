@@ -24,7 +24,7 @@ from domain.catalog import (
     Subject,
     field_label,
 )
-from storage import deadlines, repo
+from storage import deadlines, model_years, people
 from storage.models import ModelYear, Person, Unit
 
 # Fields of a record a person fills in, in the order of Phụ lục 1.
@@ -53,19 +53,19 @@ def fmt_date(d: Any) -> str:
 
 async def usable_units(ctx: Ctx) -> list[Unit]:
     """Every unit this person may act for: their own, and every unit below one they lead."""
-    return await repo.usable_units(ctx.session, await repo.access_of(ctx.session, ctx.person))
+    return await people.usable_units(ctx.session, await people.access_of(ctx.session, ctx.person))
 
 
 async def units_with_models(ctx: Ctx, year: int) -> list[Unit]:
     """The units this person may act for that have active models in ``year``."""
-    access = await repo.access_of(ctx.session, ctx.person)
-    return await repo.units_with_models(ctx.session, access, year)
+    access = await people.access_of(ctx.session, ctx.person)
+    return await people.units_with_models(ctx.session, access, year)
 
 
 async def checked_unit(ctx: Ctx, unit_id: int) -> Unit:
     """The unit, if this person may act for it; otherwise a refusal that reveals nothing."""
     unit = await ctx.session.get(Unit, unit_id)
-    access = await repo.access_of(ctx.session, ctx.person)
+    access = await people.access_of(ctx.session, ctx.person)
     if unit is None or not access.can_use(unit):
         raise InputError(C.NO_RIGHT_UNIT)
     return unit
@@ -77,8 +77,8 @@ async def checked_record(ctx: Ctx, data: Any, key: str = "record") -> tuple[Mode
     record = await ctx.session.get(ModelYear, data[key])
     if record is None or record.state != RecordState.ACTIVE.value:
         raise InputError(C.GONE)
-    unit = await repo.unit_of_record(ctx.session, record)
-    access = await repo.access_of(ctx.session, ctx.person)
+    unit = await model_years.unit_of_record(ctx.session, record)
+    access = await people.access_of(ctx.session, ctx.person)
     if unit.id != data.get("unit", unit.id) or not access.can_use(unit):
         raise InputError(C.NO_RIGHT)
     return record, unit
@@ -87,13 +87,13 @@ async def checked_record(ctx: Ctx, data: Any, key: str = "record") -> tuple[Mode
 async def may_change(ctx: Ctx, unit: Unit, year: int) -> tuple[bool, str]:
     """Officers edit or withdraw until the unit's registration deadline (or its extension);
     leaders and admins always."""
-    access = await repo.access_of(ctx.session, ctx.person)
+    access = await people.access_of(ctx.session, ctx.person)
     if access.can_manage(unit):
         return True, ""
     due = await deadlines.due_for(ctx.session, unit, year, REGISTRATION)
     if access.can_use(unit) and ctx.local_now.date() <= due.closes_on:
         return True, ""
-    who = T.who_reopens(await repo.leaders_over(ctx.session, unit))
+    who = T.who_reopens(await people.leaders_over(ctx.session, unit))
     return False, C.registration_closed(fmt_date(due.closes_on), who)
 
 
@@ -119,7 +119,7 @@ def review_status(record: ModelYear) -> str:
 
 async def evaluation_block(ctx: Ctx, unit: Unit, record: ModelYear) -> str | None:
     """Why this person may not change the record's results or scores now, or None."""
-    access = await repo.access_of(ctx.session, ctx.person)
+    access = await people.access_of(ctx.session, ctx.person)
     if access.can_manage(unit):
         return None
     if not access.can_use(unit):
@@ -128,7 +128,7 @@ async def evaluation_block(ctx: Ctx, unit: Unit, record: ModelYear) -> str | Non
         return C.evaluation_locked(record.name, review_status(record))
     due = await deadlines.due_for(ctx.session, unit, record.year, EVALUATION)
     if ctx.local_now.date() > due.closes_on:
-        who = T.who_reopens(await repo.leaders_over(ctx.session, unit))
+        who = T.who_reopens(await people.leaders_over(ctx.session, unit))
         return C.evaluation_closed(record.year, fmt_date(due.closes_on), who)
     return None
 
@@ -137,7 +137,7 @@ async def evaluation_passed_for_all(ctx: Ctx) -> tuple[str, str] | None:
     """When the year's evaluation deadline (with any extension) has passed for every unit this
     person may act for and they lead none of them — then nothing of the evaluation can be done
     anywhere — the last date and who may reopen it; None otherwise."""
-    access = await repo.access_of(ctx.session, ctx.person)
+    access = await people.access_of(ctx.session, ctx.person)
     units = await usable_units(ctx)
     if not units or any(access.can_manage(u) for u in units):
         return None
@@ -146,7 +146,7 @@ async def evaluation_passed_for_all(ctx: Ctx) -> tuple[str, str] | None:
     dues = [plan.due(u, EVALUATION) for u in units]
     if any(today <= d.closes_on for d in dues):
         return None
-    who = T.who_reopens(await repo.leaders_over(ctx.session, units[0]))
+    who = T.who_reopens(await people.leaders_over(ctx.session, units[0]))
     return fmt_date(max(d.closes_on for d in dues)), who
 
 
@@ -168,7 +168,7 @@ async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
     lines = [f"Mô hình “{record.name}” — {unit.name}, năm {record.year} ({origin}):"]
     lines += record_lines(record)
     lines.append(f"• Kết quả đạt được: {record.results or C.NO_RESULTS}")
-    points = (await repo.scores_of(ctx.session, [record.id])).get(record.id, {})
+    points = (await model_years.scores_of(ctx.session, [record.id])).get(record.id, {})
     if points:
         result = rubric.verdict(points, record.subject)
         lines.append(f"• Điểm từng tiêu chí: {points_line(points)}")
@@ -181,7 +181,9 @@ async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
             lines.append(f"  {missing}")
     else:
         lines.append(C.NOT_SCORED)
-    council = (await repo.scores_of(ctx.session, [record.id], council=True)).get(record.id, {})
+    council = (await model_years.scores_of(ctx.session, [record.id], council=True)).get(
+        record.id, {}
+    )
     if council:
         result = rubric.verdict(council, record.subject)
         lines.append(f"• Điểm thẩm định: {points_line(council)}")

@@ -39,7 +39,7 @@ from domain.catalog import (
 )
 from domain.messages import Reply
 from domain.text import fold
-from storage import repo
+from storage import audit_log, model_years
 from storage.models import DvkModel, ModelYear, Unit
 
 
@@ -64,20 +64,22 @@ def _registering(data: RegisterState) -> bool:
 
 
 async def origin_choices(ctx: Ctx, data: RegisterState) -> list[Choice]:
-    if await repo.keepable_records(ctx.session, data["unit"], data["year"]):
+    if await model_years.keepable_records(ctx.session, data["unit"], data["year"]):
         return list(ORIGIN_CHOICES)
     return [ORIGIN_CHOICES[0]]
 
 
 async def kept_choices(ctx: Ctx, data: RegisterState) -> list[Choice]:
-    records = await repo.keepable_records(ctx.session, data["unit"], data["year"])
+    records = await model_years.keepable_records(ctx.session, data["unit"], data["year"])
     return [Choice(r.name, r.id) for r in records]
 
 
 async def after_kept(ctx: Ctx, data: RegisterState) -> None:
     """Start from last year's answers: every later step shows them and offers to keep them."""
     old = await ctx.session.get(ModelYear, data["kept_from"])
-    keepable = {r.id for r in await repo.keepable_records(ctx.session, data["unit"], data["year"])}
+    keepable = {
+        r.id for r in await model_years.keepable_records(ctx.session, data["unit"], data["year"])
+    }
     if old is None or old.id not in keepable:
         raise InputError(T.NOT_KEEPABLE)
     for key in RECORD_FIELDS:
@@ -87,7 +89,7 @@ async def after_kept(ctx: Ctx, data: RegisterState) -> None:
 
 async def parse_name(ctx: Ctx, text: str, data: RegisterState) -> str:
     name = await text_parser(NAME_MAX, "tên mô hình", single_line=True)(ctx, text, data)
-    others = await repo.records_of_unit(ctx.session, data["unit"], data["year"])
+    others = await model_years.records_of_unit(ctx.session, data["unit"], data["year"])
     if any(fold(r.name) == fold(name) and r.id != data.get("editing") for r in others):
         raise InputError(T.twin_name(name, data["year"]))
     return name
@@ -251,7 +253,7 @@ async def finish_register(ctx: Ctx, data: RegisterState) -> Outcome:
     kept = None
     if data.get("origin") == Origin.KEPT.value:
         kept = await ctx.session.get(ModelYear, data.get("kept_from"))
-        keepable = {r.id for r in await repo.keepable_records(ctx.session, unit.id, year)}
+        keepable = {r.id for r in await model_years.keepable_records(ctx.session, unit.id, year)}
         if kept is None or kept.id not in keepable:
             raise InputError(T.ALREADY_KEPT)
     record = None
@@ -265,7 +267,7 @@ async def finish_register(ctx: Ctx, data: RegisterState) -> Outcome:
         # Kept this year already and then withdrawn: the same record comes back, with its
         # evidence, holding the answers given now. Locked: another chat keeping it at the
         # same moment waits here, then finds it active.
-        record = await repo.lock_record_of_year(ctx.session, model_id, year)
+        record = await model_years.lock_record_of_year(ctx.session, model_id, year)
         if record is not None and record.state != RecordState.WITHDRAWN.value:
             raise InputError(T.ALREADY_KEPT)
     if record is None:
@@ -287,7 +289,7 @@ async def finish_register(ctx: Ctx, data: RegisterState) -> Outcome:
         record.state = RecordState.ACTIVE.value
         record.updated_at = ctx.now
     await ctx.session.flush()
-    await repo.audit(
+    await audit_log.audit(
         ctx.session,
         ctx.person.id,
         "register",
@@ -311,13 +313,13 @@ async def _save_edit(ctx: Ctx, unit: Unit, record_id: int, values: dict[str, Any
     if not allowed:
         raise InputError(why)
     before = record_data(record)
-    changes = repo.changed_fields(before, values, RECORD_FIELDS)
+    changes = audit_log.changed_fields(before, values, RECORD_FIELDS)
     if not changes:
         return Outcome([Reply(T.NO_CHANGE)])
     for key, value in values.items():
         setattr(record, key, value)
     record.updated_at = ctx.now
-    await repo.audit(
+    await audit_log.audit(
         ctx.session, ctx.person.id, "edit", "model_year", record.id, changes, ctx.now, ctx.channel
     )
     return Outcome([Reply("\n".join([T.edited(record.name), *record_lines(record)]))])

@@ -22,7 +22,7 @@ from conversations.texts import results as T
 from conversations.widgets import Picked, model_picker, unit_picker
 from domain.catalog import ORIGIN_LABELS, Origin
 from domain.messages import Reply
-from storage import repo
+from storage import audit_log, model_years
 from storage.models import ModelYear
 
 
@@ -68,20 +68,20 @@ def _show_origin(value: Any, _data: Any) -> str:
 
 async def finish_results(ctx: Ctx, data: ResultsState) -> Outcome:
     assert ctx.person is not None
-    if await repo.lock_record(ctx.session, data["record"]) is None:
+    if await model_years.lock_record(ctx.session, data["record"]) is None:
         raise InputError(C.GONE)
     record, unit = await record_to_evaluate(ctx, data)
     results, origin = data.get("results"), data["origin"]
     values = {"results": results, "origin": origin}
     before = {"results": record.results, "origin": record.origin}
-    changes = repo.changed_fields(before, values, values)
+    changes = audit_log.changed_fields(before, values, values)
     if not changes:
         return Outcome([Reply(T.NO_CHANGE)])
     record.results = results
     record.origin = origin
     record.results_at = ctx.now
     record.updated_at = ctx.now
-    await repo.audit(
+    await audit_log.audit(
         ctx.session,
         ctx.person.id,
         "results",

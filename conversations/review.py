@@ -40,7 +40,7 @@ from domain.catalog import (
 )
 from domain.messages import Reply
 from domain.text import one_line
-from storage import repo
+from storage import audit_log, model_years, people
 from storage.models import ModelYear, Unit
 
 DECISION_LABELS = {
@@ -64,8 +64,8 @@ DECISION_CHOICES = (
 
 
 async def pending_records(ctx: Ctx) -> list[tuple[ModelYear, Unit]]:
-    access = await repo.access_of(ctx.session, ctx.person)
-    return await repo.proposed_records(ctx.session, access.led_paths)
+    access = await people.access_of(ctx.session, ctx.person)
+    return await model_years.proposed_records(ctx.session, access.led_paths)
 
 
 async def review_record_choices(ctx: Ctx, _data: Data) -> list[Choice]:
@@ -87,8 +87,8 @@ async def reviewable(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
     record = await ctx.session.get(ModelYear, record_id)
     if record is None or record.state != RecordState.ACTIVE.value:
         raise InputError(C.GONE)
-    unit = await repo.unit_of_record(ctx.session, record)
-    access = await repo.access_of(ctx.session, ctx.person)
+    unit = await model_years.unit_of_record(ctx.session, record)
+    access = await people.access_of(ctx.session, ctx.person)
     if not access.can_manage(unit):
         raise InputError(T.NO_RIGHT)
     if record.review != Review.PROPOSED.value:
@@ -99,8 +99,10 @@ async def reviewable(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
 async def assessment_of(ctx: Ctx, record: ModelYear) -> rubric.Assessment:
     """The verdict recognition goes by: the council's points when it scored, else the
     self-score."""
-    own = (await repo.scores_of(ctx.session, [record.id])).get(record.id, {})
-    council = (await repo.scores_of(ctx.session, [record.id], council=True)).get(record.id, {})
+    own = (await model_years.scores_of(ctx.session, [record.id])).get(record.id, {})
+    council = (await model_years.scores_of(ctx.session, [record.id], council=True)).get(
+        record.id, {}
+    )
     return rubric.assessed(own, council, record.subject)
 
 
@@ -253,11 +255,11 @@ def _names(names: Sequence[str]) -> str:
 
 async def finish_review(ctx: Ctx, data: Data) -> Outcome:
     assert ctx.person is not None
-    record = await repo.lock_record(ctx.session, data["record"])
+    record = await model_years.lock_record(ctx.session, data["record"])
     if record is None or record.state != RecordState.ACTIVE.value:
         return Outcome([Reply("Mô hình này không còn trong danh sách. Không có gì thay đổi.")])
-    unit = await repo.unit_of_record(ctx.session, record)
-    access = await repo.access_of(ctx.session, ctx.person)
+    unit = await model_years.unit_of_record(ctx.session, record)
+    access = await people.access_of(ctx.session, ctx.person)
     if not access.can_manage(unit):
         # Checked again on saving: a list seen earlier grants nothing.
         return Outcome([Reply(T.NO_RIGHT)])
@@ -286,7 +288,7 @@ async def finish_review(ctx: Ctx, data: Data) -> Outcome:
     record.reviewed_at = ctx.now
     record.reviewed_by = ctx.person.id
     record.updated_at = ctx.now
-    await repo.audit(
+    await audit_log.audit(
         ctx.session,
         ctx.person.id,
         "review",
@@ -370,8 +372,10 @@ async def start_review(ctx: Ctx, _args: str = "") -> Data | Reply:
 
 
 async def _recognised(ctx: Ctx) -> list[tuple[ModelYear, Unit]]:
-    access = await repo.access_of(ctx.session, ctx.person)
-    found = await repo.proposed_records(ctx.session, access.led_paths, Review.RECOGNISED.value)
+    access = await people.access_of(ctx.session, ctx.person)
+    found = await model_years.proposed_records(
+        ctx.session, access.led_paths, Review.RECOGNISED.value
+    )
     return sorted(found, key=lambda ru: (-ru[0].year, ru[0].id))
 
 
@@ -392,8 +396,8 @@ async def _decided(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
     record = await ctx.session.get(ModelYear, record_id)
     if record is None or record.state != RecordState.ACTIVE.value:
         raise InputError(C.GONE)
-    unit = await repo.unit_of_record(ctx.session, record)
-    access = await repo.access_of(ctx.session, ctx.person)
+    unit = await model_years.unit_of_record(ctx.session, record)
+    access = await people.access_of(ctx.session, ctx.person)
     if not access.can_manage(unit):
         raise InputError(T.NO_RIGHT)
     if record.review != Review.RECOGNISED.value:
@@ -409,7 +413,7 @@ async def after_recognised(ctx: Ctx, data: Data) -> None:
 
 async def finish_decision(ctx: Ctx, data: Data) -> Outcome:
     assert ctx.person is not None
-    locked = await repo.lock_record(ctx.session, data["record"])
+    locked = await model_years.lock_record(ctx.session, data["record"])
     if locked is None:
         raise InputError(C.GONE)
     record, unit = await _decided(ctx, locked.id)
@@ -421,7 +425,7 @@ async def finish_decision(ctx: Ctx, data: Data) -> Outcome:
     }
     decided = store_decision(record, {k: data.get(k) or v for k, v in recorded.items()})
     record.updated_at = ctx.now
-    await repo.audit(
+    await audit_log.audit(
         ctx.session,
         ctx.person.id,
         "decision",

@@ -28,7 +28,7 @@ from domain import rubric
 from domain.catalog import RecordState, Subject
 from domain.messages import Reply
 from domain.text import fold
-from storage import repo
+from storage import audit_log, model_years
 from storage.models import ModelYear
 
 # Every subject's criteria are numbered 1–15 (rubric._check); the wording and maxima of the
@@ -165,10 +165,10 @@ def score_title(data: Data) -> str:
 
 async def finish_score(ctx: Ctx, data: Data) -> Outcome:
     assert ctx.person is not None
-    record = await repo.lock_record(ctx.session, data["record"])
+    record = await model_years.lock_record(ctx.session, data["record"])
     if record is None or record.state != RecordState.ACTIVE.value:
         raise InputError(C.GONE)
-    unit = await repo.unit_of_record(ctx.session, record)
+    unit = await model_years.unit_of_record(ctx.session, record)
     why = await evaluation_block(ctx, unit, record)
     if why is not None:
         raise InputError(why)
@@ -184,8 +184,8 @@ async def finish_score(ctx: Ctx, data: Data) -> Outcome:
         raise InputError(str(err)) from None
     if result.missing:
         raise InputError(rubric.missing_text(result) or "Chưa chấm đủ các tiêu chí.")
-    await repo.replace_scores(ctx.session, record.id, points, ctx.person.id, ctx.now)
-    await repo.audit(
+    await model_years.replace_scores(ctx.session, record.id, points, ctx.person.id, ctx.now)
+    await audit_log.audit(
         ctx.session,
         ctx.person.id,
         "score",
@@ -225,7 +225,7 @@ SCORE = Flow(
 
 
 async def score_record_choices(ctx: Ctx, _data: Picked, records: list[ModelYear]) -> list[Choice]:
-    saved = await repo.scores_of(ctx.session, (r.id for r in records))
+    saved = await model_years.scores_of(ctx.session, (r.id for r in records))
     choices = []
     for r in records:
         points = saved.get(r.id)
@@ -245,7 +245,7 @@ async def after_score_record(ctx: Ctx, data: Picked) -> None:
 
 async def finish_pick(ctx: Ctx, data: Data) -> Outcome:
     record, unit = await record_to_evaluate(ctx, data)
-    saved = (await repo.scores_of(ctx.session, [record.id])).get(record.id, {})
+    saved = (await model_years.scores_of(ctx.session, [record.id])).get(record.id, {})
     start: Data = {
         "record": record.id,
         "record_name": record.name,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from conversations.context import Ctx
 from domain.calendar import EVALUATION, REGISTRATION, UNIT_REPORT
 from scheduler import obligations
-from storage import deadlines, repo
+from storage import deadlines, people
 from storage.models import Unit
 
 # What each command is for, as the end of "Gõ /x để …".
@@ -46,8 +46,8 @@ class Standing:
 async def standing(ctx: Ctx) -> Standing:
     year = ctx.local_now.year
     today = ctx.local_now.date()
-    access = await repo.access_of(ctx.session, ctx.person)
-    pairs = await repo.memberships(ctx.session, ctx.person) if ctx.person else []
+    access = await people.access_of(ctx.session, ctx.person)
+    pairs = await people.memberships(ctx.session, ctx.person) if ctx.person else []
     units = tuple(u for _m, u in pairs)
     owes: set[str] = set()
     reg_open = eval_open = False
@@ -75,8 +75,8 @@ async def registration_years(ctx: Ctx) -> list[int]:
     (leaders may still add a model to the closing year; officers no longer may)."""
     year = ctx.local_now.year
     today = ctx.local_now.date()
-    access = await repo.access_of(ctx.session, ctx.person)
-    units = await repo.usable_units(ctx.session, access)
+    access = await people.access_of(ctx.session, ctx.person)
+    units = await people.usable_units(ctx.session, access)
     plan = await deadlines.year_plan(ctx.session, year)
     if not units or not all(deadlines.registers_next_year(plan, u, today) for u in units):
         return [year]

@@ -15,9 +15,10 @@ from conversations.engine import Prompt, Step
 from conversations.records import checked_record, units_with_models, usable_units
 from conversations.texts import common as C
 from domain.messages import Attachment
-from storage import repo
+from storage import model_years
 from storage.evidence import FileRefused, limit_text
 from storage.models import ModelYear, Unit
+from storage.units import unit_labels
 
 
 class Picked(TypedDict, total=False):
@@ -84,7 +85,7 @@ def unit_picker(
 
 async def labelled(ctx: Ctx, units: Sequence[Unit]) -> list[Choice]:
     """Units as choices; twin names (a cell in two wards) carry their parent's name."""
-    names = await repo.unit_labels(ctx.session, units)
+    names = await unit_labels(ctx.session, units)
     return [Choice(names[u.id], u.id) for u in units]
 
 
@@ -102,7 +103,7 @@ def model_picker(
     before ``after`` runs."""
 
     async def choices(ctx: Ctx, data: Picked) -> list[Choice]:
-        records = await repo.records_of_unit(ctx.session, data["unit"], data["year"])
+        records = await model_years.records_of_unit(ctx.session, data["unit"], data["year"])
         return await label_records(ctx, data, records)
 
     async def list_prompt(_ctx: Ctx, data: Picked) -> str:

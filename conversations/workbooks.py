@@ -17,8 +17,9 @@ from domain.messages import Reply
 from domain.text import fold
 from reports.chart import Progress, chart_document, progress_of, render_png, title_of
 from reports.exports import EXPORTS, Scope, make_export, registration_deadline
-from reports.summary import Summary, summary_of, summary_text
-from storage import repo
+from reports.summary import Summary, summary_of
+from reports.summary_text import summary_text
+from storage import people
 from storage.models import Unit
 
 
@@ -33,7 +34,7 @@ async def roots_of(ctx: Ctx, leaders_only: bool = False) -> list[Root]:
     if ctx.person is None:
         return []
     roots = []
-    for membership, unit in await repo.memberships(ctx.session, ctx.person):
+    for membership, unit in await people.memberships(ctx.session, ctx.person):
         leads = membership.role in (Role.LEADER.value, Role.ADMIN.value)
         if leads or not leaders_only:
             roots.append(Root(unit, leads))

@@ -34,7 +34,7 @@ from handlers.help import ALL_COMMANDS, MENU, may_use
 from handlers.intake import Failed, Intake
 from scheduler import outbox
 from scheduler.floods import Admit, Bursts
-from storage import repo
+from storage import people
 from storage.evidence import MB, EvidenceStore
 from storage.models import ConversationState
 
@@ -201,7 +201,7 @@ class Core:
     async def _handle(self, session: AsyncSession, msg: IncomingMessage) -> list[Reply]:
         text = clean(msg.text) if msg.text else None
         msg = replace(msg, text=text)
-        person, row = await repo.person_and_state(session, msg.channel, msg.user_id, msg.chat_id)
+        person, row = await people.person_and_state(session, msg.channel, msg.user_id, msg.chat_id)
         if self.bursts is not None:
             self._note_stranger(msg, person is None)
         ctx = Ctx(

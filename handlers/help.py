@@ -13,13 +13,13 @@ from domain.catalog import ROLE_LABELS, Role
 from domain.messages import IncomingMessage, Reply
 from domain.text import fold
 from handlers import texts as T
-from storage import repo
+from storage import people
 
 
 async def may_use(ctx: Ctx, command: Command) -> bool:
     if command.audience == Audience.EVERYONE:
         return True
-    access = await repo.access_of(ctx.session, ctx.person)
+    access = await people.access_of(ctx.session, ctx.person)
     if command.audience == Audience.MEMBERS:
         return access.is_known
     if command.audience == Audience.LEADERS:
@@ -55,8 +55,8 @@ async def help_text(ctx: Ctx, everything: bool = False) -> Reply:
     may use, in at most ``HELP_LINES`` lines; every command with ``everything``."""
     if ctx.person is None:
         return Reply(not_invited(ctx.invite_issuer))
-    access = await repo.access_of(ctx.session, ctx.person)
-    units = await repo.memberships(ctx.session, ctx.person)
+    access = await people.access_of(ctx.session, ctx.person)
+    units = await people.memberships(ctx.session, ctx.person)
     lines = [T.help_hello(ctx.person.full_name)]
     lines += [f"• {ROLE_LABELS[m.role]} — {u.name}" for m, u in units]
     person_now = await standing(ctx)

@@ -16,7 +16,7 @@ from handlers import texts as T
 from handlers.help import ALL_COMMANDS, may_use
 from handlers.intents import Match, catalogue, closest_command, understand
 from scheduler import obligations
-from storage import deadlines, repo
+from storage import deadlines, people, unit_tree
 from storage.models import Unit
 
 INTENTS = catalogue(ALL_COMMANDS)
@@ -67,7 +67,7 @@ async def _thanks(ctx: Ctx, _m: Match, _run: RunCommand) -> list[Reply]:
 
 async def _own_units(ctx: Ctx) -> list[Unit]:
     assert ctx.person is not None
-    return repo.sort_tree([u for _m, u in await repo.memberships(ctx.session, ctx.person)])
+    return unit_tree.sort_tree([u for _m, u in await people.memberships(ctx.session, ctx.person)])
 
 
 async def _deadline(ctx: Ctx, _m: Match, _run: RunCommand) -> list[Reply]:
@@ -97,9 +97,9 @@ async def _owed(ctx: Ctx, _m: Match, run: RunCommand) -> list[Reply]:
 
 
 async def _led_units(ctx: Ctx) -> list[Unit]:
-    access = await repo.access_of(ctx.session, ctx.person)
+    access = await people.access_of(ctx.session, ctx.person)
     assert ctx.person is not None
-    pairs = await repo.memberships(ctx.session, ctx.person)
+    pairs = await people.memberships(ctx.session, ctx.person)
     return [u for _m, u in pairs if u.path in access.led_paths]
 
 

@@ -20,17 +20,45 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import Counter
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
 from io import BytesIO
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import CTE, Row, Select, String, Text, case, cast, func, literal_column, select
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from domain.catalog import FIELD_LABELS, Field, Origin, RecordState, Subject
+from domain.catalog import Subject
+from reports.appendix_form import (
+    DASH,
+    FIELD_TOTAL_LINES,
+    FREEZE,
+    MARK,
+    NOT_REPORTED,
+    NOTES_LABEL,
+    OTHER_FIELD_DEFAULT,
+    OTHER_FIELD_LINE,
+    PL1_HEAD,
+    PL1_LABEL,
+    PL1_NOTES,
+    PL1_SECTION_KEPT,
+    PL1_SECTION_NEW,
+    PL1_SUB,
+    PL1_TITLE,
+    PL1_WIDTHS,
+    PL4_HEAD,
+    PL4_LABEL,
+    PL4_NOTES,
+    PL4_SUB,
+    PL4_TITLE,
+    PL4_WIDTHS,
+    ROW_HEAD,
+    ROW_NUMBERS,
+    SUBJECT_TOTAL_LINES,
+    TOTAL,
+    TOTAL_BY_FIELD,
+    TOTAL_BY_SUBJECT,
+)
+from reports.appendix_rows import KEPT, Totals, field_text, read_totals, rows_query, shown_name
 from reports.signing import (
     DEFAULT_ROW,
     Pager,
@@ -50,281 +78,13 @@ from reports.xlsx_style import (
     setup_sheet,
     start_row,
 )
-from storage.models import DvkModel, ModelYear, Unit
+from storage.models import Unit
 
 __all__ = ["XLSX_MIME", "appendix_file_name", "build_pl1", "build_pl4"]
-
-# --- wording of the Kế hoạch năm 2024 (Yên Bái) ---------------------------------------------
-
-PL1_LABEL = "Phụ lục 1"
-PL4_LABEL = "Phụ lục 4"
-PL1_TITLE = "BIỂU TỔNG HỢP ĐĂNG KÝ XÂY DỰNG MỚI MÔ HÌNH “DÂN VẬN KHÉO” NĂM {year}"
-PL4_TITLE = "BIỂU TỔNG HỢP BÁO CÁO KẾT QUẢ XÂY DỰNG, DUY TRÌ MÔ HÌNH “DÂN VẬN KHÉO” NĂM {year}"
-PL1_SECTION_KEPT = "Mô hình tiếp tục duy trì từ năm {last_year}"
-PL1_SECTION_NEW = "Mô hình đăng ký mới năm {year}"
-
-H_STT = "STT"
-H_NAME = "Xã, phường, thị trấn, cơ quan đơn vị/\nTên mô hình"
-H_COUNT = "Số lượng"
-H_PLACE = "Địa điểm xây dựng, triển khai"
-H_LEAD = "Chủ trì"
-H_FIELD = "Lĩnh vực"
-H_SCALE = "Quy mô thực hiện"
-H_RESULTS = "Tóm tắt quy mô, kết quả cụ thể đạt được"
-H_ORIGIN = "Trong đó"
-H_NEW = "XD mới"
-H_KEPT = "Duy trì"
-H_SUBJECT = "Chủ thể"
-H_COLLECTIVE = "Tập thể"
-H_INDIVIDUAL = "Cá nhân"
-TOTAL = "Tổng số"
-NOT_REPORTED = "(chưa báo cáo)"
-MARK = "x"
-DASH = "-"
-
-TOTAL_BY_FIELD = "Tổng số mô hình theo lĩnh vực:"
-TOTAL_BY_SUBJECT = "Tổng số tập thể, cá nhân xây dựng mô hình"
-FIELD_TOTAL_LINES = {
-    Field.KT.value: "- Lĩnh vực phát triển kinh tế: {n} mô hình",
-    Field.VHXH.value: "- Lĩnh vực văn hoá - xã hội: {n} mô hình",
-    Field.QPAN.value: "- Lĩnh vực Quốc phòng - an ninh: {n} mô hình",
-    Field.XDD.value: "- Lĩnh vực xây dựng hệ thống chính trị: {n} mô hình",
-}
-OTHER_FIELD_LINE = "- Lĩnh vực {label}: {n} mô hình"
-OTHER_FIELD_DEFAULT = "khác"
-SUBJECT_TOTAL_LINES = {
-    Subject.COLLECTIVE.value: "- Tập thể: {n} mô hình",
-    Subject.INDIVIDUAL.value: "- Cá nhân: {n} mô hình",
-}
-NOTES_LABEL = "Ghi chú:"
-_NOTE_2 = (
-    "(2): Chi bộ, phòng, ban, đơn vị, đoàn thể / Tên mô hình (xếp tuần tự theo từng lĩnh vực "
-    "sau: KT; VHXH, QPAN, XDĐ&HTCT, …)"
-)
-_NOTE_6 = (
-    "(6): Lĩnh vực (Kinh tế; Văn hóa xã hội; Quốc phòng an ninh; Xây dựng Đảng và hệ thống "
-    "chính trị; Xây dựng NTM; Xây dựng Đô thị văn minh...)"
-)
-PL1_NOTES = (
-    _NOTE_2,
-    "(3): Số lượng (1,2,3…)",
-    "(4): Địa điểm triển khai (phòng, ban, cơ quan, đơn vị, thôn, bản, tổ dân phố, xã, phường, "
-    "huyện)",
-    "(5): Chủ trì (Chi bộ; UBND, HND, HPN…)",
-    _NOTE_6,
-    "(7): Quy mô thực hiện (số lượng, diện tích, số hộ...)",
-    "(8): Chủ thể thực hiện (đánh dấu X vào cột tập thể hoặc cá nhân)",
-)
-PL4_NOTES = (
-    _NOTE_2,
-    "(3): Số lượng (1,2,3…)",
-    "(4): Địa điểm triển khai (cơ quan, đơn vị, thôn, bản, tổ dân phố, xã, phường, huyện)",
-    "(5): Chủ trì (Chi bộ; UBND, HND, HPN…)",
-    _NOTE_6,
-    "(7): Tóm tắt quy mô, kết quả đạt được",
-    "(8): Xây dựng mới/duy trì: Đánh dấu X vào cột (danh sách sắp xếp loạt mô hình xây dựng mới "
-    "lên trên loạt mô hình đang duy trì)",
-    "(9): Chủ thể thực hiện (Đánh dấu X vào cột tập thể hoặc cá nhân)",
-)
-
-# --- layout -----------------------------------------------------------------------------------
-
-ROW_UNIT = 1  # unit name (left) and appendix label (right)
-ROW_TITLE = 3
-ROW_HEAD = 5  # two header rows: 5 and 6
-ROW_NUMBERS = 7  # (1) (2) …
-ROW_TOTAL = 8  # "Tổng số"
-FREEZE = f"A{ROW_TOTAL}"
-
-# (label, columns spanned); a group spanning two columns has its sub-labels on the second row.
-PL1_HEAD: tuple[tuple[str, int], ...] = (
-    (H_STT, 1),
-    (H_NAME, 1),
-    (H_COUNT, 1),
-    (H_PLACE, 1),
-    (H_LEAD, 1),
-    (H_FIELD, 1),
-    (H_SCALE, 1),
-    (H_SUBJECT, 2),
-)
-PL1_SUB = (H_COLLECTIVE, H_INDIVIDUAL)
-PL1_WIDTHS = (6, 42, 9, 24, 16, 18, 40, 9, 9)
-PL4_HEAD: tuple[tuple[str, int], ...] = (
-    (H_STT, 1),
-    (H_NAME, 1),
-    (H_COUNT, 1),
-    (H_PLACE, 1),
-    (H_LEAD, 1),
-    (H_FIELD, 1),
-    (H_RESULTS, 1),
-    (H_ORIGIN, 2),
-    (H_SUBJECT, 2),
-)
-PL4_SUB = (H_NEW, H_KEPT, H_COLLECTIVE, H_INDIVIDUAL)
-PL4_WIDTHS = (6, 40, 9, 22, 15, 17, 42, 8, 8, 8, 8)
 
 # Rows per fetch: each batch is written before the next is read, and the event loop runs other
 # work in between. Larger batches read no faster (``bench/bench_reports.py``).
 _PARTITION = 100
-_MAIN_FIELDS = (Field.KT.value, Field.VHXH.value, Field.QPAN.value, Field.XDD.value)
-
-
-# --- SQL --------------------------------------------------------------------------------------
-
-_FIELD_RANK = case(
-    {value: rank for rank, value in enumerate(_MAIN_FIELDS)},
-    value=ModelYear.field,
-    else_=len(_MAIN_FIELDS),
-)
-# Models of another field are grouped by its name (field_other); the four main ones have none.
-_OTHER_KEY = case(
-    (ModelYear.field.in_(_MAIN_FIELDS), literal_column("''", String)),
-    else_=func.coalesce(ModelYear.field_other, literal_column("''", String)),
-)
-_KEPT = Origin.KEPT.value
-_IS_KEPT = ModelYear.origin == _KEPT
-
-
-def _digits(column: Any) -> Any:
-    """The id as 10 zero-padded digits (an int32 id has at most 10): '2' → '0000000002'.
-
-    substr/length/|| exist under these names on both SQLite and PostgreSQL."""
-    text = cast(column, String)
-    return func.substr(literal_column("'0000000000'", String).concat(text), func.length(text) + 1)
-
-
-def _unit_order(root: Unit) -> CTE:
-    """Tree order of root's subtree: (unit_id, sort_key), sort_key the padded ids from root down.
-
-    ``ORDER BY units.path`` is depth-first but sorts siblings as text ("/1/10/" before "/1/2/");
-    padding every id to a fixed width makes text order equal numeric order at each level, so
-    siblings come in creation order and each unit is directly followed by its own subtree."""
-    top = (
-        select(Unit.id.label("unit_id"), cast(_digits(Unit.id), Text).label("sort_key"))
-        .where(Unit.id == root.id)
-        .cte("unit_order", recursive=True)
-    )
-    child = aliased(Unit, name="child_unit")
-    return top.union_all(
-        select(child.id, cast(top.c.sort_key.concat(_digits(child.id)), Text)).where(
-            child.parent_id == top.c.unit_id
-        )
-    )
-
-
-_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
-
-
-def _scoped(stmt: _Query, root: Unit, year: int, subtree: bool) -> _Query:
-    stmt = (
-        stmt.join(DvkModel, DvkModel.id == ModelYear.model_id)
-        .join(Unit, Unit.id == DvkModel.unit_id)
-        .where(ModelYear.year == year, ModelYear.state == RecordState.ACTIVE.value)
-    )
-    if subtree:
-        return stmt.where(Unit.path.startswith(root.path, autoescape=True))
-    return stmt.where(Unit.id == root.id)
-
-
-def _rows_query(
-    root: Unit, year: int, subtree: bool, *, kept_first: bool
-) -> Select[*tuple[Any, ...]]:
-    """Every model row, in the order it is written. PL1 (kept_first): section (kept, then new),
-    unit, field; PL4: unit, origin (new, then kept), field."""
-    stmt = _scoped(
-        select(
-            Unit.id.label("unit_id"),
-            Unit.name.label("unit_name"),
-            ModelYear.origin,
-            ModelYear.name,
-            ModelYear.field,
-            ModelYear.field_other,
-            ModelYear.subject,
-            ModelYear.subject_name,
-            ModelYear.place,
-            ModelYear.lead_body,
-            ModelYear.scale,
-            ModelYear.results,
-        ).select_from(ModelYear),
-        root,
-        year,
-        subtree,
-    )
-    kept_rank = case((_IS_KEPT, 0 if kept_first else 1), else_=1 if kept_first else 0)
-    unit_keys: list[Any] = []
-    if subtree:
-        order = _unit_order(root)
-        stmt = stmt.join(order, order.c.unit_id == Unit.id)
-        unit_keys.append(order.c.sort_key)
-    unit_keys.append(Unit.id)
-    by_unit = [*unit_keys, kept_rank] if not kept_first else [kept_rank, *unit_keys]
-    return stmt.order_by(*by_unit, _FIELD_RANK, _OTHER_KEY, ModelYear.name, ModelYear.id)
-
-
-@dataclass
-class _Totals:
-    """Counts of the year's active models, summed from the GROUP BY groups (a few dozen)."""
-
-    by_origin_subject: Counter[tuple[bool, str]] = field(default_factory=Counter)
-    by_unit: Counter[tuple[int, bool]] = field(default_factory=Counter)  # (unit, kept)
-    by_field: Counter[str] = field(default_factory=Counter)
-    by_other_field: Counter[str] = field(default_factory=Counter)
-
-    def count(self, *, kept: bool | None = None, subject: str | None = None) -> int:
-        return sum(
-            n
-            for (is_kept, subj), n in self.by_origin_subject.items()
-            if (kept is None or is_kept == kept) and (subject is None or subj == subject)
-        )
-
-
-async def _totals(session: AsyncSession, root: Unit, year: int, subtree: bool) -> _Totals:
-    stmt = _scoped(
-        select(
-            ModelYear.origin,
-            ModelYear.field,
-            ModelYear.field_other,
-            ModelYear.subject,
-            func.count().label("n"),
-        ).select_from(ModelYear),
-        root,
-        year,
-        subtree,
-    ).group_by(ModelYear.origin, ModelYear.field, ModelYear.field_other, ModelYear.subject)
-    totals = _Totals()
-    for origin, fld, other, subject, n in await session.execute(stmt):
-        totals.by_origin_subject[(origin == Origin.KEPT.value, subject)] += n
-        if fld in _MAIN_FIELDS:
-            totals.by_field[fld] += n
-        else:
-            totals.by_other_field[(other or "").strip() or OTHER_FIELD_DEFAULT] += n
-    per_unit = _scoped(
-        select(Unit.id, ModelYear.origin, func.count()).select_from(ModelYear), root, year, subtree
-    ).group_by(Unit.id, ModelYear.origin)
-    for unit_id, origin, n in await session.execute(per_unit):
-        totals.by_unit[(unit_id, origin == Origin.KEPT.value)] += n
-    return totals
-
-
-# --- cell values ------------------------------------------------------------------------------
-
-
-_MAIN_FIELD_TEXT = {value: FIELD_LABELS[Field(value)] for value in _MAIN_FIELDS}
-
-
-def _field_text(fld: str, other: str | None) -> str:
-    main = _MAIN_FIELD_TEXT.get(fld)
-    if main is not None:
-        return main
-    return (other or "").strip() or FIELD_LABELS[Field.OTHER]
-
-
-def shown_name(name: str, subject: str, subject_name: str | None) -> str:
-    """The model's name; for a model of one person, who it is: "Tên mô hình (Họ tên)"."""
-    person = (subject_name or "").strip()
-    if subject == Subject.INDIVIDUAL.value and person and person not in name:
-        return f"{name} ({person})"
-    return name
 
 
 # --- sheet ------------------------------------------------------------------------------------
@@ -447,7 +207,7 @@ class _Sheet:
                 merge_row(ws, numbers, column, column + span - 1, f"({number})", number_look)
             column += span
 
-    def footer(self, totals: _Totals, notes: Sequence[str]) -> None:
+    def footer(self, totals: Totals, notes: Sequence[str]) -> None:
         """Totals per field and per subject, then the notes, below the table."""
         ws, look = self.ws, self.look
         star_look = look(bold=True, horizontal="center", border=False)
@@ -535,8 +295,8 @@ async def _workbook() -> AsyncIterator[tuple[Any, BytesIO]]:
 async def _model_rows(
     session: AsyncSession, root: Unit, year: int, subtree: bool, *, kept_first: bool
 ) -> AsyncIterator[Row[*tuple[Any, ...]]]:
-    """The rows of :func:`_rows_query`, read :data:`_PARTITION` at a time."""
-    result = await session.stream(_rows_query(root, year, subtree, kept_first=kept_first))
+    """The rows of :func:`rows_query`, read :data:`_PARTITION` at a time."""
+    result = await session.stream(rows_query(root, year, subtree, kept_first=kept_first))
     async for partition in result.partitions(_PARTITION):
         for row in partition:
             yield row
@@ -546,7 +306,7 @@ class _Numbering:
     """The running numbers of the model rows: a unit's sub-header row (numbered) is written
     before its first model, and the models are numbered within their unit."""
 
-    def __init__(self, sheet: _Sheet, totals: _Totals, by_section: bool) -> None:
+    def __init__(self, sheet: _Sheet, totals: Totals, by_section: bool) -> None:
         self.sheet = sheet
         self.totals = totals
         self.by_section = by_section  # Phụ lục 1: a unit's count within its section
@@ -564,7 +324,7 @@ class _Numbering:
             self.unit_id, self.unit_no, self.model_no = unit_id, self.unit_no + 1, 0
             by_unit = self.totals.by_unit
             if self.by_section:
-                count = by_unit[(unit_id, origin == _KEPT)]
+                count = by_unit[(unit_id, origin == KEPT)]
             else:
                 count = by_unit[(unit_id, True)] + by_unit[(unit_id, False)]
             self.sheet.unit_row(self.unit_no, unit_name, count)
@@ -575,7 +335,7 @@ class _Numbering:
             self.model_no,
             place,
             lead,
-            _field_text(fld, other),
+            field_text(fld, other),
         )
 
 
@@ -585,11 +345,11 @@ class _Numbering:
 async def build_pl1(session: AsyncSession, root: Unit, year: int, subtree: bool = True) -> bytes:
     """Phụ lục 1: the models registered for ``year`` by ``root`` (and its subtree), kept ones in
     section I, new ones in section II."""
-    totals = await _totals(session, root, year, subtree)
+    totals = await read_totals(session, root, year, subtree)
     async with _workbook() as (wb, buffer):
         sheet = _Sheet(wb, PL1_LABEL, PL1_WIDTHS)
         sheet.head(root, PL1_LABEL, PL1_TITLE.format(year=year), PL1_HEAD, PL1_SUB)
-        coll, indiv, kept_value = Subject.COLLECTIVE.value, Subject.INDIVIDUAL.value, _KEPT
+        coll, indiv, kept_value = Subject.COLLECTIVE.value, Subject.INDIVIDUAL.value, KEPT
         text, center, bold, bold_center = sheet.text, sheet.center, sheet.bold, sheet.bold_center
         counts_looks = (bold_center, bold, bold_center, text, text, text, text, *(bold_center,) * 2)
         model_looks = (center, text, center, text, text, text, text, center, center)
@@ -634,11 +394,11 @@ async def build_pl1(session: AsyncSession, root: Unit, year: int, subtree: bool 
 async def build_pl4(session: AsyncSession, root: Unit, year: int, subtree: bool = True) -> bytes:
     """Phụ lục 4: the results of ``year`` of every model of ``root`` (and its subtree), new
     models above kept ones within each unit."""
-    totals = await _totals(session, root, year, subtree)
+    totals = await read_totals(session, root, year, subtree)
     async with _workbook() as (wb, buffer):
         sheet = _Sheet(wb, PL4_LABEL, PL4_WIDTHS)
         sheet.head(root, PL4_LABEL, PL4_TITLE.format(year=year), PL4_HEAD, PL4_SUB)
-        coll, indiv, kept_value = Subject.COLLECTIVE.value, Subject.INDIVIDUAL.value, _KEPT
+        coll, indiv, kept_value = Subject.COLLECTIVE.value, Subject.INDIVIDUAL.value, KEPT
         text, center, bold, bold_center = sheet.text, sheet.center, sheet.bold, sheet.bold_center
         sheet.table_row(
             (

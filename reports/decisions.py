@@ -36,7 +36,7 @@ from domain.catalog import (
 from reports.signing import Rows
 from reports.style import cell, merge, setup_sheet, title
 from reports.summary import units_in_scope
-from storage import repo
+from storage import model_years
 from storage.models import DvkModel, ModelYear, Unit
 
 PROPOSED_TITLE = "DANH SÁCH MÔ HÌNH “DÂN VẬN KHÉO” ĐỀ NGHỊ CÔNG NHẬN NĂM {year}"
@@ -122,8 +122,8 @@ async def _build(
     review = Review.RECOGNISED.value if recognised else Review.PROPOSED.value
     records = await _records(session, root, year, subtree, review)
     ids = [r.id for r, _ in records]
-    own = await repo.scores_of(session, ids)
-    council = await repo.scores_of(session, ids, council=True)
+    own = await model_years.scores_of(session, ids)
+    council = await model_years.scores_of(session, ids, council=True)
     headers = RECOGNISED_HEADERS if recognised else PROPOSED_HEADERS
     widths = RECOGNISED_WIDTHS if recognised else PROPOSED_WIDTHS
     last = chr(ord("A") + len(widths) - 1)

@@ -43,7 +43,7 @@ from reports.drafts import (
     units_count,
 )
 from reports.style import ascii_slug
-from storage import repo
+from storage import unit_tree
 from storage.models import Unit
 
 YEARLY, CONSOLIDATED, REVIEW = "yearly", "consolidated", "review"
@@ -109,7 +109,7 @@ def _place(unit: Unit) -> str:
 
 
 async def issuer_of(session: AsyncSession, unit: Unit) -> Issuer:
-    ancestors = [await session.get(Unit, i) for i in repo.ancestor_ids(unit)[:-1]]
+    ancestors = [await session.get(Unit, i) for i in unit_tree.ancestor_ids(unit)[:-1]]
     chain = [u for u in ancestors if u is not None]
     parent = chain[-1] if chain else None
     # The place: of the nearest ward, commune or province up the tree, else the unit's own.

@@ -17,7 +17,7 @@ from reports.decisions import build_proposed, build_recognised
 from reports.intro import build_intro
 from reports.score_sheet import build_blank_score_sheet, build_score_sheet
 from reports.style import XLSX_MIME, file_name
-from reports.summary import build_summary
+from reports.summary_sheet import build_summary
 from storage import deadlines
 from storage.models import Unit
 

@@ -40,7 +40,6 @@ from domain.catalog import (
 )
 from domain.text import fold, match_names, name_key
 from reports import import_report as rep
-from reports.appendix import shown_name
 from reports.appendix_reader import (
     PL1,
     RawRow,
@@ -55,9 +54,10 @@ from reports.appendix_reader import (
     split_person,
     unit_label,
 )
+from reports.appendix_rows import shown_name
 from reports.import_report import ImportReport, difference
 from reports.import_scope import best_suggestion, choose_scope, looks_like_unit, paths, under
-from storage import repo
+from storage import audit_log, model_years, unit_tree
 from storage.models import DvkModel, ModelYear, Unit
 from storage.units import path_name, unit_name
 
@@ -142,7 +142,7 @@ class _Importer:
         read = f"Đơn vị “{label}”"
         found = list(match_names(label, self.units, unit_name).found)
         if len(found) > 1:
-            chain = reversed(repo.ancestor_ids(previous)) if previous is not None else ()
+            chain = reversed(unit_tree.ancestor_ids(previous)) if previous is not None else ()
             anchors = [self.by_id[i] for i in chain]
             found = under(found, anchors + ([self.header] if self.header else []))
         if len(found) == 1:
@@ -224,7 +224,7 @@ class _Importer:
         for k in keys:
             self.seen[(unit.id, k)] = row.number
         if unit.id not in self.records:
-            self.records[unit.id] = await repo.records_of_unit(
+            self.records[unit.id] = await model_years.records_of_unit(
                 self.session, unit.id, year, active_only=False
             )
         record, hint = self._existing(row, name, self.records[unit.id])
@@ -341,7 +341,7 @@ class _Importer:
         if values["origin"] == Origin.KEPT.value:
             # Kept from last year: the same model when last year's record is there.
             for typed in dict.fromkeys((values["name"], row.name)):
-                old = await repo.keepable_records(self.session, unit.id, year)
+                old = await model_years.keepable_records(self.session, unit.id, year)
                 found = (
                     match_names(typed, old, _record_names).found
                     or match_names(typed, old, _shown).found
@@ -377,7 +377,7 @@ class _Importer:
 
     async def _audit(self, action: str, record_id: int, details: dict[str, Any]) -> None:
         details = {"file": self.report.file_name, "appendix": self.report.kind, **details}
-        await repo.audit(
+        await audit_log.audit(
             self.session, None, action, "model_year", record_id, details, self.now, self.channel
         )
 
@@ -399,7 +399,7 @@ async def import_models(
     target_year = year or sheet.year
     if target_year is None:
         raise WorkbookError("Tiêu đề biểu không ghi năm; hãy chọn năm bằng --year.")
-    everyone = await repo.list_units(session)
+    everyone = await unit_tree.list_units(session)
     by_id = {u.id: u for u in everyone}
     scope, header, scope_from, notes = choose_scope(sheet.above, root, everyone, by_id)
     report = ImportReport(sheet.kind, target_year, scope, file_name or "tệp", scope_from)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog import INTRO_PARTS, SUBJECT_LABELS, Field, RecordState, Subject, field_label
 from reports.style import cell, merge, setup_sheet, title
-from storage import repo
+from storage import unit_tree
 from storage.models import DvkModel, Evidence, ModelIntro, ModelYear, Unit
 
 SHEET = "Giới thiệu mô hình"
@@ -58,7 +58,7 @@ async def _rows(
     else:
         stmt = stmt.where(Unit.id == root.id)
     rows = [(r, i, u) for r, i, u in (await session.execute(stmt)).all()]
-    order = {u.id: n for n, u in enumerate(await repo.list_units(session, root))}
+    order = {u.id: n for n, u in enumerate(await unit_tree.list_units(session, root))}
     rows.sort(
         key=lambda t: (
             order.get(t[2].id, len(order)),

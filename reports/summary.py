@@ -1,6 +1,7 @@
 """The leader's summary of a year: who registered, how many models per field and subject,
-who is late or below the quota. As data (:func:`summary_of`), as a text that fits one phone
-screen (:func:`summary_text`) and as the workbook "Tổng hợp" (:func:`build_summary`).
+who is late or below the quota, as data (:func:`summary_of`); the units of a subtree in
+tree order. The phone text is ``reports/summary_text.py``'s, the workbook "Tổng hợp"
+``reports/summary_sheet.py``'s.
 
 Counts come from one aggregate query (GROUP BY unit, with a conditional count per field,
 subject, origin and recognition review, and the unit's first creation time), never from
@@ -9,20 +10,13 @@ loading every model row; the units in scope are read as plain rows (id, name, ki
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime
 from typing import Any, NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.chart import BarChart, Reference
-from openpyxl.chart.label import DataLabelList
-from openpyxl.styles import Alignment
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy import ColumnElement, Integer, String, and_, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
@@ -32,8 +26,6 @@ from domain.calendar import UNIT_REPORT
 from domain.catalog import (
     DEFAULT_QUOTAS,
     FIELD_ORDER,
-    FIELD_SHORT,
-    UNIT_KINDS,
     Field,
     Origin,
     RecordState,
@@ -42,12 +34,10 @@ from domain.catalog import (
 )
 from domain.rubric import MUST_MAX, PASS_TOTAL, criteria_for
 from domain.text import fold
-from reports.style import cell, merge, setup_sheet, title
 from storage.models import DvkModel, ModelScore, ModelYear, Unit, UnitReport
 
 DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 FIELD_KEYS: tuple[str, ...] = tuple(f.value for f in FIELD_ORDER)
-NAME_SHOWN_MAX = 60  # characters of one unit name in the phone text
 _DIGITS = re.compile(r"(\d+)")
 
 
@@ -222,7 +212,7 @@ async def units_in_scope(
 
 
 # UnitLine / Summary attribute → Review value.
-_REVIEW_KEYS: tuple[tuple[str, str], ...] = (
+REVIEW_KEYS: tuple[tuple[str, str], ...] = (
     ("proposed", Review.PROPOSED.value),
     ("recognised", Review.RECOGNISED.value),
     ("not_recognised", Review.NOT_RECOGNISED.value),
@@ -243,14 +233,14 @@ class _Counts(NamedTuple):
     individual: int
     new: int
     kept: int
-    reviews: tuple[int, ...]  # by _REVIEW_KEYS
+    reviews: tuple[int, ...]  # by REVIEW_KEYS
     first_at: datetime | None  # its first active record of the year
     results: int = 0
     scored: int = 0
     passing: int = 0
 
 
-_NO_COUNTS = _Counts(0, (0,) * len(_NAMED_FIELDS), 0, 0, 0, 0, (0,) * len(_REVIEW_KEYS), None)
+_NO_COUNTS = _Counts(0, (0,) * len(_NAMED_FIELDS), 0, 0, 0, 0, (0,) * len(REVIEW_KEYS), None)
 
 
 def _scores() -> Any:
@@ -359,7 +349,7 @@ async def summary_of(
             _count_if(ModelYear.subject == Subject.INDIVIDUAL.value),
             _count_if(ModelYear.origin == Origin.NEW.value),
             _count_if(ModelYear.origin == Origin.KEPT.value),
-            *(_count_if(ModelYear.review == value) for _, value in _REVIEW_KEYS),
+            *(_count_if(ModelYear.review == value) for _, value in REVIEW_KEYS),
             _count_if(func.coalesce(func.trim(ModelYear.results), "") != "").label("results"),
             _count_if(scores.c.record.is_not(None)).label("scored"),
             _count_if(and_(scores.c.total >= PASS_TOTAL, scores.c.full == len(MUST_MAX))).label(
@@ -389,7 +379,7 @@ async def summary_of(
             individual=row[3 + f],
             new=row[4 + f],
             kept=row[5 + f],
-            reviews=tuple(row[6 + f : 6 + f + len(_REVIEW_KEYS)]),
+            reviews=tuple(row[6 + f : 6 + f + len(REVIEW_KEYS)]),
             first_at=row.first_at,
             results=row.results,
             scored=row.scored,
@@ -421,7 +411,7 @@ async def summary_of(
             registered=c.models > 0,
             on_time=c.models > 0 and c.first_at is not None and c.first_at < deadline,
             first_at=c.first_at,
-            **{key: n for (key, _), n in zip(_REVIEW_KEYS, c.reviews, strict=True)},
+            **{key: n for (key, _), n in zip(REVIEW_KEYS, c.reviews, strict=True)},
             results=c.results,
             scored=c.scored,
             passing=c.passing,
@@ -449,7 +439,7 @@ async def summary_of(
         not_registered=[u.name for u in owing if not u.registered],
         registered_late=[u.name for u in owing if u.registered and not u.on_time],
         deadline=deadline,
-        **{key: sum(getattr(u, key) for u in lines) for key, _ in _REVIEW_KEYS},
+        **{key: sum(getattr(u, key) for u in lines) for key, _ in REVIEW_KEYS},
         results=sum(u.results for u in lines),
         scored=sum(u.scored for u in lines),
         passing=sum(u.passing for u in lines),
@@ -459,328 +449,11 @@ async def summary_of(
     )
 
 
-# --- the phone text --------------------------------------------------------------------
-
-
-def _short(name: str, limit: int = NAME_SHOWN_MAX) -> str:
-    return name if len(name) <= limit else name[: limit - 1].rstrip() + "…"
-
-
-def _names(names: Sequence[str], shown: int) -> str:
-    shown = max(shown, 0)
-    head = ", ".join(_short(n) for n in names[:shown])
-    rest = len(names) - min(shown, len(names))
-    if not head:
-        return f"{rest} đơn vị"
-    return f"{head} và {rest} đơn vị khác" if rest else head
-
-
-def summary_text(summary: Summary, names_shown: int = 3, evaluation: bool = False) -> str:
-    """The summary on one phone screen (long names are cut). Registration first: units that
-    owe models (their kind has a quota) registered x/y, then the models. With
-    ``evaluation`` (the registration deadline has passed), the season's figures as x/y:
-    results entered, self-scored and passing, proposed and recognised, yearly reports sent.
-    "Not registered" and "registered late" are separate lines whose counts add up with x/y."""
-    lines = [
-        f"Tổng hợp năm {summary.year} — {_short(summary.root_name, 80)}",
-        f"Đơn vị đã đăng ký: {summary.owing_registered}/{len(summary.must_register)}",
-        f"Tổng số mô hình: {summary.models}",
-        *(f"• {FIELD_SHORT[Field(f)]}: {summary.by_field.get(f, 0)}" for f in FIELD_KEYS),
-        f"Tập thể: {summary.collective} · Cá nhân: {summary.individual}",
-        f"Xây dựng mới: {summary.new} · Duy trì: {summary.kept}",
-    ]
-    if evaluation:
-        lines += [
-            f"Đã nhập kết quả: {summary.results}/{summary.models} mô hình",
-            f"Đã tự chấm điểm: {summary.scored}/{summary.models} · đạt: "
-            f"{summary.passing}/{summary.scored}",
-            f"Đã đề xuất công nhận: {summary.considered}/{summary.passing} mô hình đạt · "
-            f"đã công nhận: {summary.recognised}/{summary.considered}",
-            f"Báo cáo năm đã gửi: {summary.reports_sent}/{summary.reports_due} đơn vị",
-        ]
-        if summary.removed:
-            lines.append(f"Thanh loại: {summary.removed} mô hình")
-    elif summary.proposed or summary.recognised or summary.not_recognised or summary.removed:
-        lines.append(
-            f"Công nhận: chờ duyệt {summary.proposed} · đã công nhận {summary.recognised} · "
-            f"không công nhận {summary.not_recognised} · thanh loại {summary.removed}"
-        )
-    if summary.not_registered:
-        names = _names(summary.not_registered, names_shown)
-        lines.append(f"Chưa đăng ký ({len(summary.not_registered)}): {names}")
-    if summary.registered_late:
-        names = _names(summary.registered_late, names_shown)
-        lines.append(f"Đăng ký muộn ({len(summary.registered_late)}): {names}")
-    if not summary.late:
-        lines.append("Tất cả đơn vị đã đăng ký đúng hạn.")
-    if summary.under_quota:
-        under = _names(summary.under_quota, names_shown)
-        lines.append(f"Chưa đạt chỉ tiêu ({len(summary.under_quota)}): {under}")
-    else:
-        lines.append("Tất cả đơn vị đạt chỉ tiêu.")
-    return "\n".join(lines)
-
-
-# --- the workbook ----------------------------------------------------------------------
-
-SHEET = "Tổng hợp"
-MISSING_SHEET = "Chưa đăng ký"
-COLUMNS = 19
-HEADER_TOP = 5  # first header row; the table starts two rows below
-YES, NO, NOT_REGISTERED, NO_QUOTA = "có", "không", "chưa đăng ký", "—"
-_INDENTS: dict[tuple[int, bool], Alignment] = {}
-
-
-def _indented(ws: WriteOnlyWorksheet, name: str, depth: int, bold: bool) -> WriteOnlyCell:
-    c = cell(ws, name, bold=bold)
-    key = (min(depth, 15), bold)
-    if key not in _INDENTS:
-        _INDENTS[key] = Alignment(
-            horizontal="left", vertical="center", wrap_text=True, indent=2 * key[0]
-        )
-    c.alignment = _INDENTS[key]
-    return c
-
-
-def _num(ws: WriteOnlyWorksheet, value: object, bold: bool = False) -> WriteOnlyCell:
-    return cell(ws, value, bold=bold, horizontal="center")
-
-
-def _local_day(deadline: datetime, tz: tzinfo) -> str:
-    """The registration day of a deadline given as the first instant after that day."""
-    day = (deadline - timedelta(microseconds=1)).astimezone(tz).date()
-    return f"{day.day}/{day.month}/{day.year}"
-
-
-def _header(ws: WriteOnlyWorksheet) -> None:
-    top, low = HEADER_TOP, HEADER_TOP + 1
-
-    def h(value: str | None) -> WriteOnlyCell:
-        return cell(ws, value, bold=True, horizontal="center")
-
-    ws.append(
-        [
-            h("STT"),
-            h("Đơn vị"),
-            h("Số mô hình theo lĩnh vực"),
-            *(h(None) for _ in range(4)),
-            h("Chủ thể"),
-            h(None),
-            h("XD mới / Duy trì"),
-            h(None),
-            h("Tổng số mô hình"),
-            h("Chỉ tiêu"),
-            h("Đạt chỉ tiêu"),
-            h("Đăng ký đúng hạn"),
-            h("Đề nghị công nhận"),
-            *(h(None) for _ in range(3)),
-        ]
-    )
-    ws.append(
-        [
-            h(None),
-            h(None),
-            *(h(FIELD_SHORT[Field(f)]) for f in FIELD_KEYS),
-            h("Tập thể"),
-            h("Cá nhân"),
-            h("XD mới"),
-            h("Duy trì"),
-            *(h(None) for _ in range(4)),
-            h("Chờ duyệt"),
-            h("Công nhận"),
-            h("Không công nhận"),
-            h("Thanh loại"),
-        ]
-    )
-    merge(
-        ws,
-        [
-            f"A{top}:A{low}",
-            f"B{top}:B{low}",
-            f"C{top}:G{top}",
-            f"H{top}:I{top}",
-            f"J{top}:K{top}",
-            *(f"{c}{top}:{c}{low}" for c in "LMNO"),
-            f"P{top}:S{top}",
-        ],
-    )
-
-
-def _on_time_label(line: UnitLine) -> str:
-    if not line.registered:
-        return NOT_REGISTERED
-    return YES if line.on_time else NO
-
-
-async def build_summary(
-    session: AsyncSession,
-    root: Unit,
-    year: int,
-    deadline: datetime,
-    quotas: Mapping[str, int] | None = None,
-    subtree: bool = True,
-    *,
-    tz: tzinfo = DEFAULT_TZ,
-) -> bytes:
-    """The workbook "Tổng hợp": one row per unit (name indented by depth), models per field,
-    subject and origin, total, quota, quota met, registered on time, a totals row and a bar
-    chart of models per field; a second sheet lists the units without a model. ``tz`` only
-    shows the deadline's day."""
-    summary = await summary_of(session, root, year, deadline, quotas, subtree)
-    wb = Workbook(write_only=True)
-    ws: WriteOnlyWorksheet = wb.create_sheet(SHEET)
-    setup_sheet(
-        ws,
-        {
-            1: 6,
-            2: 42,
-            **dict.fromkeys(range(3, 14), 9),
-            # A field's short name is one word ("XDĐ&HTCT"): it cannot wrap, so it must fit.
-            **{3 + i: max(9, len(FIELD_SHORT[Field(f)]) + 3) for i, f in enumerate(FIELD_KEYS)},
-            14: 10,
-            15: 13,
-            16: 9,
-            17: 9,
-            18: 11,
-            19: 10,
-        },
-        header_rows=(HEADER_TOP, HEADER_TOP + 1),
-        freeze=f"C{HEADER_TOP + 2}",
-    )
-    where = f"{root.name} và các đơn vị trực thuộc" if subtree else root.name
-    ws.append([title(ws, f"TỔNG HỢP MÔ HÌNH “DÂN VẬN KHÉO” NĂM {year}")])
-    ws.append([title(ws, where, size=12, italic=True)])
-    ws.append(
-        [
-            title(
-                ws,
-                f"Hạn đăng ký mô hình: ngày {_local_day(deadline, tz)}. Đơn vị đã đăng ký: "
-                f"{summary.units_registered}/{summary.units_total}.",
-                size=12,
-                italic=True,
-            )
-        ]
-    )
-    ws.append([])
-    merge(ws, [f"A{r}:S{r}" for r in (1, 2, 3)])
-    _header(ws)
-
-    row = HEADER_TOP + 1
-    for number, line in enumerate(summary.units, start=1):
-        bold = line.depth == 0 and subtree
-        ws.append(
-            [
-                _num(ws, number),
-                _indented(ws, line.name, line.depth, bold),
-                *(_num(ws, line.by_field[f]) for f in FIELD_KEYS),
-                _num(ws, line.collective),
-                _num(ws, line.individual),
-                _num(ws, line.new),
-                _num(ws, line.kept),
-                _num(ws, line.models, bold=True),
-                _num(ws, line.quota or None),
-                _num(ws, (YES if line.quota_met else NO) if line.quota else NO_QUOTA),
-                _num(ws, _on_time_label(line)),
-                *(_num(ws, getattr(line, key)) for key, _ in _REVIEW_KEYS),
-            ]
-        )
-        row += 1
-
-    with_quota = [u for u in summary.units if u.quota]
-    ws.append(
-        [
-            _num(ws, None),
-            cell(ws, "Tổng cộng", bold=True, horizontal="center"),
-            *(_num(ws, summary.by_field[f], bold=True) for f in FIELD_KEYS),
-            _num(ws, summary.collective, bold=True),
-            _num(ws, summary.individual, bold=True),
-            _num(ws, summary.new, bold=True),
-            _num(ws, summary.kept, bold=True),
-            _num(ws, summary.models, bold=True),
-            _num(ws, sum(u.quota for u in with_quota), bold=True),
-            _num(ws, f"{sum(1 for u in with_quota if u.quota_met)}/{len(with_quota)}", bold=True),
-            _num(
-                ws, f"{sum(1 for u in summary.units if u.on_time)}/{summary.units_total}", bold=True
-            ),
-            *(_num(ws, getattr(summary, key), bold=True) for key, _ in _REVIEW_KEYS),
-        ]
-    )
-    total_row = row + 1
-
-    chart = BarChart()
-    chart.type = "col"
-    chart.title = f"Số mô hình theo lĩnh vực năm {year} — {summary.root_name}"
-    chart.y_axis.title = "Số mô hình"
-    # Models are counted whole: whole-number steps on the axis, the count above each bar.
-    chart.y_axis.number_format = "0"
-    chart.y_axis.majorUnit = max(1, -(-max(summary.by_field.values(), default=0) // 8))
-    chart.dataLabels = DataLabelList()
-    chart.dataLabels.showVal = True
-    chart.x_axis.title = "Lĩnh vực"
-    chart.x_axis.delete = False
-    chart.y_axis.delete = False
-    chart.legend = None
-    chart.height, chart.width = 8, 16
-    data = Reference(ws, min_col=3, max_col=7, min_row=total_row, max_row=total_row)
-    categories = Reference(ws, min_col=3, max_col=7, min_row=HEADER_TOP + 1, max_row=HEADER_TOP + 1)
-    chart.add_data(data, from_rows=True, titles_from_data=False)
-    chart.set_categories(categories)
-    ws.add_chart(chart, f"B{total_row + 3}")
-
-    _missing_sheet(wb, summary, where)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
-
-
-def _missing_sheet(wb: Workbook, summary: Summary, where: str) -> None:
-    ws: WriteOnlyWorksheet = wb.create_sheet(MISSING_SHEET)
-    setup_sheet(ws, {1: 6, 2: 42, 3: 16, 4: 42, 5: 10}, header_rows=(4, 4), freeze="A5")
-    ws.append([title(ws, f"CÁC ĐƠN VỊ CHƯA ĐĂNG KÝ MÔ HÌNH NĂM {summary.year}")])
-    ws.append([title(ws, where, size=12, italic=True)])
-    ws.append([])
-    merge(ws, ["A1:E1", "A2:E2"])
-    ws.append(
-        [
-            cell(ws, h, bold=True, horizontal="center")
-            for h in ("STT", "Đơn vị", "Loại đơn vị", "Trực thuộc", "Chỉ tiêu")
-        ]
-    )
-    parents: list[str] = []  # the name of the last unit seen at each depth
-    missing: list[tuple[UnitLine, str]] = []
-    for line in summary.units:
-        del parents[line.depth :]
-        parent = parents[-1] if parents else ""
-        parents.append(line.name)
-        if line.must_register and not line.registered:
-            missing.append((line, parent))
-    for number, (line, parent) in enumerate(missing, start=1):
-        ws.append(
-            [
-                cell(ws, number, horizontal="center"),
-                cell(ws, line.name),
-                cell(ws, UNIT_KINDS.get(line.kind, line.kind)),
-                cell(ws, parent),
-                cell(ws, line.quota or None, horizontal="center"),
-            ]
-        )
-    if not missing:
-        ws.append(
-            [
-                cell(ws, "Tất cả đơn vị đã đăng ký mô hình.", italic=True, horizontal="center"),
-                *(cell(ws) for _ in range(4)),
-            ]
-        )
-        merge(ws, ["A5:E5"])
-
-
 __all__ = [
     "Summary",
     "UnitLine",
-    "build_summary",
     "name_key",
     "summary_of",
-    "summary_text",
     "tree_order",
     "units_in_scope",
 ]

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.catalog import NAME_MAX
 from domain.text import fold, match_names, name_key, one_line
 from reports.appendix_reader import cell_text
-from storage import repo
+from storage import unit_tree
 from storage.models import Unit
 from storage.units import lookup_unit, split_path
 
@@ -128,7 +128,7 @@ async def import_units(session: AsyncSession, rows: list[UnitRow], now: datetime
     """Create the units of ``rows`` that are not there yet. The caller commits (or rolls back
     for a dry run)."""
     result = UnitImport()
-    units = await repo.list_units(session)
+    units = await unit_tree.list_units(session)
     pending: list[UnitRow] = []
     for row in rows:
         if not row.name:
@@ -160,7 +160,7 @@ async def import_units(session: AsyncSession, rows: list[UnitRow], now: datetime
                 result.existing.append((row, same[0]))
                 placed[row.number] = same[0]
             else:
-                unit = await repo.add_unit(session, row.name, kind_code(row.kind), parent, now)
+                unit = await unit_tree.add_unit(session, row.name, kind_code(row.kind), parent, now)
                 units.append(unit)
                 result.created.append((row, unit))
                 placed[row.number] = unit

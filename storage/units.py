@@ -1,4 +1,5 @@
-"""Finding a unit by what a person types: its id, its name, or its path from the top.
+"""Finding a unit by what a person types: its id, its name, or its path from the top; how
+to label units in a list a person picks from.
 
 Names are compared by ``domain.text.match_names``: an exact name (any case, spacing or tone
 placement) wins over one typed without diacritics, and names that differ only by a
@@ -9,20 +10,46 @@ phường Hương Văn”, never by ids alone.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.text import closest_names, match_names, sort_key
+from domain.text import closest_names, fold, match_names, sort_key
 from storage.models import Unit
-from storage.repo import ancestor_ids, list_units
+from storage.unit_tree import ancestor_ids, list_units
 
 PATH_SEPARATOR = " / "
 
 
 def unit_name(unit: Unit) -> str:
     return unit.name
+
+
+async def find_units_by_name(
+    session: AsyncSession, name: str, partial: bool = False, within: Unit | None = None
+) -> list[Unit]:
+    """The units ``name`` names (``domain.text.match_names``: the exact name wins, a name
+    typed without diacritics counts when nothing is exact; with ``partial``, a part of a
+    name), in ``within``'s subtree if given. Several units back are an ambiguity."""
+    units = await list_units(session, within)
+    return list(match_names(name, units, unit_name, partial=partial).found)
+
+
+async def unit_labels(session: AsyncSession, units: Sequence[Unit]) -> dict[int, str]:
+    """How to name each unit in a list a person picks from: its name, and for names that
+    appear twice (a cell of the same name in two wards) its parent's name as well."""
+    counts = Counter(fold(u.name) for u in units)
+    twins = {u.id: u.parent_id for u in units if counts[fold(u.name)] > 1 and u.parent_id}
+    parents: dict[int, str] = {}
+    if twins:
+        rows = await session.execute(
+            select(Unit.id, Unit.name).where(Unit.id.in_(set(twins.values())))
+        )
+        parents = dict(rows.tuples().all())
+    return {u.id: f"{u.name} — {parents[twins[u.id]]}" if u.id in twins else u.name for u in units}
 
 
 def path_name(unit: Unit, by_id: Mapping[int, Unit]) -> str:

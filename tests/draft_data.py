@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.calendar import CONSOLIDATED, UNIT_REPORT
 from domain.rubric import criteria_for, verdict
-from storage import repo
+from storage import unit_tree
 from storage.models import (
     LeadDocument,
     ModelIntro,
@@ -44,7 +44,9 @@ async def fill(sm: async_sessionmaker[AsyncSession], world: World, seed: int = 7
     or fail or none, every review, withdrawn records, introductions, documents, reports."""
     rng = random.Random(seed)
     async with sm() as session, session.begin():
-        deep = await repo.add_unit(session, "Chi hội Phụ nữ tổ 1", "doan_the", world.women, NOW)
+        deep = await unit_tree.add_unit(
+            session, "Chi hội Phụ nữ tổ 1", "doan_the", world.women, NOW
+        )
         units = [world.ward, world.cell1, world.cell2, world.women, deep, world.other_cell]
         n = 0
         for year in YEARS:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain import rubric
-from storage import repo
+from storage import model_years
 from storage.models import AuditLog, ModelYear, Unit
 from tests.helpers import add_model_year
 
@@ -43,7 +43,7 @@ async def add_record(
             review=review,
         )
         if points is not None:
-            await repo.replace_scores(session, record.id, points, None, now)
+            await model_years.replace_scores(session, record.id, points, None, now)
         return record.id
 
 
@@ -69,7 +69,7 @@ async def get_record(sm: async_sessionmaker[AsyncSession], record_id: int) -> Mo
 
 async def saved_points(sm: async_sessionmaker[AsyncSession], record_id: int) -> dict[int, Decimal]:
     async with sm() as session:
-        return (await repo.scores_of(session, [record_id])).get(record_id, {})
+        return (await model_years.scores_of(session, [record_id])).get(record_id, {})
 
 
 async def audit_actions(

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.catalog import RecordState
 from domain.messages import IncomingMessage, Reply
 from handlers.core import Core
-from storage import repo
+from storage import invites, people, unit_tree
 from storage.models import Account, DvkModel, ModelYear, Person, Unit
 
 
@@ -57,7 +57,7 @@ async def add_person(
     now: datetime,
 ) -> Person:
     channel, ext = next(iter(accounts.items()))
-    person = await repo.create_person(session, name, channel, ext, None, now)
+    person = await people.create_person(session, name, channel, ext, None, now)
     for other_channel, other_ext in list(accounts.items())[1:]:
         session.add(
             Account(
@@ -65,7 +65,7 @@ async def add_person(
             )
         )
     for unit, role in units:
-        await repo.add_membership(session, person, unit, role, now)
+        await people.add_membership(session, person, unit, role, now)
     return person
 
 
@@ -147,12 +147,14 @@ async def active_models_by_unit(
 
 async def build_world(sm: async_sessionmaker[AsyncSession], now: datetime) -> World:
     async with sm() as session, session.begin():
-        ward = await repo.add_unit(session, "Đảng bộ phường Minh Khai", "phuong", None, now)
-        cell1 = await repo.add_unit(session, "Chi bộ Tổ dân phố 1", "chi_bo", ward, now)
-        cell2 = await repo.add_unit(session, "Chi bộ Tổ dân phố 2", "chi_bo", ward, now)
-        women = await repo.add_unit(session, "Hội LHPN phường", "doan_the", ward, now)
-        other_ward = await repo.add_unit(session, "Đảng bộ xã Tân Lập", "xa", None, now)
-        other_cell = await repo.add_unit(session, "Chi bộ thôn Đồng Tâm", "chi_bo", other_ward, now)
+        ward = await unit_tree.add_unit(session, "Đảng bộ phường Minh Khai", "phuong", None, now)
+        cell1 = await unit_tree.add_unit(session, "Chi bộ Tổ dân phố 1", "chi_bo", ward, now)
+        cell2 = await unit_tree.add_unit(session, "Chi bộ Tổ dân phố 2", "chi_bo", ward, now)
+        women = await unit_tree.add_unit(session, "Hội LHPN phường", "doan_the", ward, now)
+        other_ward = await unit_tree.add_unit(session, "Đảng bộ xã Tân Lập", "xa", None, now)
+        other_cell = await unit_tree.add_unit(
+            session, "Chi bộ thôn Đồng Tâm", "chi_bo", other_ward, now
+        )
         officer = await add_person(
             session,
             "Nguyễn Thị Lan",
@@ -184,7 +186,7 @@ async def build_world(sm: async_sessionmaker[AsyncSession], now: datetime) -> Wo
         kept = await add_model_year(
             session, cell1, "Tuyến phố văn minh", now=now, year=2025, field="VHXH", scale="210 hộ"
         )
-        invite = await repo.create_invite(session, cell2, "officer", 5, 7, now)
+        invite = await invites.create_invite(session, cell2, "officer", 5, 7, now)
         return World(
             ward,
             cell1,

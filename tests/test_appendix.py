@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from reports import appendix
 from reports.appendix import appendix_file_name, build_pl1, build_pl4
 from reports.signing import MAKER, MAKER_HINT, PLACE_DATE, SIGNER_HINT
-from storage import repo
+from storage import unit_tree
 from storage.models import DvkModel, ModelYear, Unit
 from tests.helpers import add_model_year, assert_libreoffice_opens, need_libreoffice
 
@@ -76,16 +76,16 @@ async def add_model(
 @pytest.fixture
 async def tree(sessionmaker: async_sessionmaker[AsyncSession]) -> Tree:
     async with sessionmaker() as s, s.begin():
-        ward = await repo.add_unit(s, "Đảng bộ phường Minh Khai", "phuong", None, NOW)
-        cell = await repo.add_unit(s, "Chi bộ Tổ dân phố 1", "chi_bo", ward, NOW)
-        outside = await repo.add_unit(s, "Đảng bộ xã Tân Lập", "xa", None, NOW)
-        outside_cell = await repo.add_unit(s, "Chi bộ thôn Đồng Tâm", "chi_bo", outside, NOW)
-        women = await repo.add_unit(s, "Chi hội Phụ nữ tổ 1", "doan_the", cell, NOW)
-        youth = await repo.add_unit(s, "Chi đoàn phường", "doan_the", ward, NOW)
+        ward = await unit_tree.add_unit(s, "Đảng bộ phường Minh Khai", "phuong", None, NOW)
+        cell = await unit_tree.add_unit(s, "Chi bộ Tổ dân phố 1", "chi_bo", ward, NOW)
+        outside = await unit_tree.add_unit(s, "Đảng bộ xã Tân Lập", "xa", None, NOW)
+        outside_cell = await unit_tree.add_unit(s, "Chi bộ thôn Đồng Tâm", "chi_bo", outside, NOW)
+        women = await unit_tree.add_unit(s, "Chi hội Phụ nữ tổ 1", "doan_the", cell, NOW)
+        youth = await unit_tree.add_unit(s, "Chi đoàn phường", "doan_the", ward, NOW)
         for n in (7, 8, 9):
-            await repo.add_unit(s, f"Chi bộ thôn {n}", "chi_bo", outside, NOW)
+            await unit_tree.add_unit(s, f"Chi bộ thôn {n}", "chi_bo", outside, NOW)
         # Named so that neither name order nor text order of paths gives the tree order.
-        front = await repo.add_unit(s, "Ban Công tác Mặt trận", "doan_the", ward, NOW)
+        front = await unit_tree.add_unit(s, "Ban Công tác Mặt trận", "doan_the", ward, NOW)
         assert (ward.id, cell.id, women.id, front.id) == (1, 2, 5, 10)
         assert front.path == "/1/10/"
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.catalog import signer_title
 from reports.bieu1 import add_document, build_bieu1, roman
 from reports.signing import MAKER, PLACE_DATE
-from storage import repo
+from storage import unit_tree
 from storage.models import LeadDocument, Unit
 from tests.helpers import Clock, World
 
@@ -231,11 +231,11 @@ async def test_units_in_scope_follow_tree_order(
     """Groups follow the tree (unit 2's child before unit 10), not the path strings."""
     now = clock()
     async with sessionmaker() as session, session.begin():
-        root = await repo.add_unit(session, "Phường Tân Phong", "phuong", None, now)
+        root = await unit_tree.add_unit(session, "Phường Tân Phong", "phuong", None, now)
         units = {1: root}
         for i in range(2, 11):
-            units[i] = await repo.add_unit(session, f"Tổ dân phố {i}", "khac", root, now)
-        child = await repo.add_unit(session, "Chi hội Tổ dân phố 2", "doan_the", units[2], now)
+            units[i] = await unit_tree.add_unit(session, f"Tổ dân phố {i}", "khac", root, now)
+        child = await unit_tree.add_unit(session, "Chi hội Tổ dân phố 2", "doan_the", units[2], now)
     assert (units[2].id, units[10].id, child.id) == (2, 10, 11)
     for unit in (units[10], child, units[2]):
         await add(sessionmaker, unit, f"1-KH/{unit.id}", date(2026, 1, 5), unit.name, now)

@@ -24,7 +24,7 @@ from domain.catalog import DEFAULT_QUOTAS
 from domain.messages import Document, Reply
 from handlers.core import Core
 from reports.chart import MAX_BARS, OTHERS, WIDTH_PX, Progress, draw, progress_of, render_png
-from storage import deadlines, repo
+from storage import deadlines, unit_tree
 from storage.models import Account, ModelScore, ModelYear, Unit
 from tests.fake_zalo import FakeZalo
 from tests.helpers import Clock, World, active_models_by_unit, add_model_year
@@ -148,7 +148,7 @@ async def test_a_district_sees_each_ward_with_every_unit_below_it(
     async with sessionmaker() as session, session.begin():
         ward = await session.get(Unit, world.ward.id)
         assert ward is not None
-        district = await repo.add_unit(session, "Thị xã Hương Trà", "huyen", None, NOW)
+        district = await unit_tree.add_unit(session, "Thị xã Hương Trà", "huyen", None, NOW)
         ward.parent_id = district.id
         ward.path = f"{district.path}{ward.id}/"
         for unit in (await session.scalars(select(Unit).where(Unit.parent_id == ward.id))).all():
@@ -173,7 +173,7 @@ async def many_units(sm: async_sessionmaker[AsyncSession], world: World, count: 
         ward = await session.get(Unit, world.ward.id)
         assert ward is not None
         for k in range(1, count + 1):
-            unit = await repo.add_unit(session, f"Chi bộ khu phố {k}", "chi_bo", ward, NOW)
+            unit = await unit_tree.add_unit(session, f"Chi bộ khu phố {k}", "chi_bo", ward, NOW)
             for m in range(k % 3):
                 await add_model_year(session, unit, f"Mô hình {k}.{m}", now=NOW)
 

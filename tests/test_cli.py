@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.cli import run_command
 from bot.settings import Settings
 from handlers.core import Core
-from storage import repo
+from storage import unit_tree
 from storage.db import alembic_config
 from storage.models import Membership, ModelYear, Unit
 from tests.helpers import Chat
@@ -37,7 +37,7 @@ async def dvk(settings: Settings, *argv: str) -> tuple[int, str]:
 
 async def unit_names(sm: async_sessionmaker[AsyncSession]) -> list[tuple[int, str]]:
     async with sm() as session:
-        return [(u.depth, u.name) for u in await repo.list_units(session)]
+        return [(u.depth, u.name) for u in await unit_tree.list_units(session)]
 
 
 async def test_db_current_names_the_schema(settings: Settings) -> None:

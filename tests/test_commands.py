@@ -16,7 +16,7 @@ from conversations.texts.account import NOT_INVITED
 from domain.messages import Attachment, Reply, render_plain
 from handlers.core import Core
 from handlers.help import MENU
-from storage import deadlines, repo
+from storage import deadlines, invites, people
 from storage.models import (
     AuditLog,
     ConversationState,
@@ -103,14 +103,14 @@ async def new_invite(
     async with sm() as session, session.begin():
         unit_row = await session.get(Unit, unit.id)
         assert unit_row is not None
-        return (await repo.create_invite(session, unit_row, role, uses, 7, now)).code
+        return (await invites.create_invite(session, unit_row, role, uses, 7, now)).code
 
 
 async def person_of(
     sm: async_sessionmaker[AsyncSession], user: str, channel: str = "terminal"
 ) -> Person | None:
     async with sm() as session:
-        return await repo.person_for_account(session, channel, user)
+        return await people.person_for_account(session, channel, user)
 
 
 async def units_of(sm: async_sessionmaker[AsyncSession], person_id: int) -> list[tuple[str, str]]:

@@ -23,7 +23,7 @@ from handlers.core import Core
 from reports.decisions import build_proposed, build_recognised
 from reports.score_sheet import build_blank_score_sheet, build_score_sheet
 from reports.signing import MAKER
-from storage import repo
+from storage import model_years
 from storage.models import ModelYear, Unit
 from tests.evaluation_helpers import add_record, audit_actions, full_marks, get_record, passing_75
 from tests.helpers import Chat, Clock, World
@@ -90,8 +90,8 @@ async def test_council_scores_decide_recognition(
     await leader.tap("Lưu")
     assert "✅ Đã lưu điểm thẩm định" in leader.last.text
     async with sessionmaker() as session:
-        saved = (await repo.scores_of(session, [record_id], council=True))[record_id]
-        own = (await repo.scores_of(session, [record_id]))[record_id]
+        saved = (await model_years.scores_of(session, [record_id], council=True))[record_id]
+        own = (await model_years.scores_of(session, [record_id]))[record_id]
     assert saved == council
     assert own == full_marks()  # the self-score is untouched
 
@@ -205,7 +205,7 @@ async def decided(
         assert proposed is not None
         # 23:30 UTC on the 11th is the 12th in Việt Nam.
         proposed.proposed_at = datetime(2026, 11, 11, 23, 30, tzinfo=UTC)
-        await repo.replace_scores(
+        await model_years.replace_scores(
             session, ids["recognised"], passing_75(), None, clock(), council=True
         )
     return ids
@@ -255,7 +255,7 @@ async def test_lists_of_proposed_and_recognised_read_back_from_the_database(
 
 async def repo_unit(sm: async_sessionmaker[AsyncSession], record: ModelYear) -> Unit:
     async with sm() as session:
-        return await repo.unit_of_record(session, record)
+        return await model_years.unit_of_record(session, record)
 
 
 async def test_score_sheet_shows_both_columns_and_the_council_verdict(

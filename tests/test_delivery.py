@@ -31,7 +31,7 @@ from scheduler.delivery import Deliverer
 from scheduler.outbox import FAILED, PENDING, SENDING, SENT, UNREACHABLE, Outgoing, enqueue
 from scheduler.pacing import Limits
 from scheduler.senders import Rejected, RetryAfter, Sender, TransientError, Unreachable
-from storage import repo
+from storage import people
 from storage.models import Account, OutboxMessage
 from tests.fake_telegram import FakeTelegram
 from tests.fake_zalo import FakeZalo
@@ -346,9 +346,9 @@ async def test_blocked_bot_marks_the_account_unreachable(
 ) -> None:
     now = datetime.now(UTC)
     async with sessionmaker() as session, session.begin():
-        await repo.create_person(session, "Nguyễn Thị Lan", "telegram", "1001", None, now)
-        await repo.create_person(session, "Trần Văn Hùng", "zalo", "z2", None, now)
-        await repo.create_person(session, "Lê Văn Tuấn", "telegram", "1003", None, now)
+        await people.create_person(session, "Nguyễn Thị Lan", "telegram", "1001", None, now)
+        await people.create_person(session, "Trần Văn Hùng", "zalo", "z2", None, now)
+        await people.create_person(session, "Lê Văn Tuấn", "telegram", "1003", None, now)
     tg.block(1001)
     zalo.block("z2")
     await put(sessionmaker, "telegram", [1001, 1003], per_chat=2)

@@ -22,7 +22,7 @@ from bot.desk import COOKIE, Desk
 from bot.web import build_web_app
 from conversations.texts import desk as T
 from handlers.core import Core
-from storage import repo
+from storage import people
 from storage.desk import token_hash
 from storage.models import DeskLogin, Evidence, ModelScore
 from tests.helpers import Chat, Clock, World, add_model_year
@@ -267,9 +267,9 @@ async def test_a_leader_who_is_no_longer_one_sees_nothing(
     async with httpx.AsyncClient(follow_redirects=True) as http:
         assert (await signed_in(http, link)).status_code == 200
         async with sessionmaker() as session, session.begin():
-            leader = await repo.person_for_account(session, "terminal", "hung")
+            leader = await people.person_for_account(session, "terminal", "hung")
             assert leader is not None
-            for membership, _unit in await repo.memberships(session, leader):
+            for membership, _unit in await people.memberships(session, leader):
                 membership.role = "officer"
         page = await http.get(f"{site}/desk")
         assert page.status_code == 403

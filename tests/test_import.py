@@ -21,7 +21,7 @@ from bot.cli import run_command
 from bot.settings import Settings
 from reports.appendix import build_pl1, build_pl4
 from reports.importer import WorkbookError, import_models, parse_field, split_person
-from storage import repo
+from storage import unit_tree
 from storage.models import AuditLog, DvkModel, ModelYear, Unit
 from tests.data.make_workbooks import PL1_HEAD as HEAD
 from tests.helpers import World, add_model_year
@@ -43,12 +43,12 @@ async def add(
 async def ward(sessionmaker: async_sessionmaker[AsyncSession]) -> Unit:
     """A ward with three levels of units and models of every kind the appendix shows."""
     async with sessionmaker() as s, s.begin():
-        ward = await repo.add_unit(s, "Đảng bộ phường Minh Khai", "phuong", None, NOW)
-        cell = await repo.add_unit(s, "Chi bộ Tổ dân phố 1", "chi_bo", ward, NOW)
-        women = await repo.add_unit(s, "Chi hội Phụ nữ tổ 1", "doan_the", cell, NOW)
-        front = await repo.add_unit(s, "Ban Công tác Mặt trận", "doan_the", ward, NOW)
-        other = await repo.add_unit(s, "Đảng bộ xã Tân Lập", "xa", None, NOW)
-        await repo.add_unit(s, "Chi bộ thôn Đồng Tâm", "chi_bo", other, NOW)
+        ward = await unit_tree.add_unit(s, "Đảng bộ phường Minh Khai", "phuong", None, NOW)
+        cell = await unit_tree.add_unit(s, "Chi bộ Tổ dân phố 1", "chi_bo", ward, NOW)
+        women = await unit_tree.add_unit(s, "Chi hội Phụ nữ tổ 1", "doan_the", cell, NOW)
+        front = await unit_tree.add_unit(s, "Ban Công tác Mặt trận", "doan_the", ward, NOW)
+        other = await unit_tree.add_unit(s, "Đảng bộ xã Tân Lập", "xa", None, NOW)
+        await unit_tree.add_unit(s, "Chi bộ thôn Đồng Tâm", "chi_bo", other, NOW)
         old = await add(
             s, cell, "Tuyến phố văn minh", "OTHER", field_other="Đô thị văn minh", year=YEAR - 1
         )

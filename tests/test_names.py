@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.text import closest_names, match_names, name_key, name_match, one_line
-from storage import repo
-from storage.units import lookup_unit
+from storage import unit_tree
+from storage.units import find_units_by_name, lookup_unit
 
 NOW = datetime(2026, 3, 2, tzinfo=UTC)
 VAN, VAN2 = "Đảng bộ phường Hương Văn", "Đảng bộ phường Hương Vân"
@@ -63,18 +63,18 @@ async def test_the_repository_finds_units_by_the_same_rule(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     async with sessionmaker() as s, s.begin():
-        top = await repo.add_unit(s, "Thị xã Hương Trà", "huyen", None, NOW)
-        van = await repo.add_unit(s, VAN, "phuong", top, NOW)
-        van2 = await repo.add_unit(s, VAN2, "phuong", top, NOW)
-        cell = await repo.add_unit(s, "Chi bộ Tổ dân phố 1", "chi_bo", van, NOW)
-        cell2 = await repo.add_unit(s, "Chi bộ Tổ dân phố 1", "chi_bo", van2, NOW)
+        top = await unit_tree.add_unit(s, "Thị xã Hương Trà", "huyen", None, NOW)
+        van = await unit_tree.add_unit(s, VAN, "phuong", top, NOW)
+        van2 = await unit_tree.add_unit(s, VAN2, "phuong", top, NOW)
+        cell = await unit_tree.add_unit(s, "Chi bộ Tổ dân phố 1", "chi_bo", van, NOW)
+        cell2 = await unit_tree.add_unit(s, "Chi bộ Tổ dân phố 1", "chi_bo", van2, NOW)
     async with sessionmaker() as s:
-        assert [u.id for u in await repo.find_units_by_name(s, VAN)] == [van.id]
-        assert {u.id for u in await repo.find_units_by_name(s, "huong van", partial=True)} == {
+        assert [u.id for u in await find_units_by_name(s, VAN)] == [van.id]
+        assert {u.id for u in await find_units_by_name(s, "huong van", partial=True)} == {
             van.id,
             van2.id,
         }
-        inside = await repo.find_units_by_name(s, "Chi bộ Tổ dân phố 1", within=van2)
+        inside = await find_units_by_name(s, "Chi bộ Tổ dân phố 1", within=van2)
         assert [u.id for u in inside] == [cell2.id]
         found = await lookup_unit(s, "Chi bộ Tổ dân phố 1")
         assert found.problem() == (

@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.app import TokenFilter
 from domain.messages import split_text
 from handlers.core import Core
-from storage import deadlines, repo
+from storage import deadlines, invites, people, unit_tree
 from storage.db import alembic_config, current_revision
 from storage.models import Account, Base, Invite, Membership, Unit
+from storage.units import find_units_by_name
 from tests.helpers import Chat, Clock, World
 
 
@@ -43,17 +44,17 @@ async def test_unit_tree_of_any_depth_and_its_order(
 ) -> None:
     now = clock()
     async with sessionmaker() as session, session.begin():
-        province = await repo.add_unit(session, "Tỉnh ủy Hòa Bình", "tinh", None, now)
-        district = await repo.add_unit(session, "Huyện ủy Lạc Sơn", "huyen", province, now)
-        commune = await repo.add_unit(session, "Đảng ủy xã Ân Nghĩa", "xa", district, now)
-        hamlet = await repo.add_unit(session, "Chi bộ xóm Bái", "chi_bo", commune, now)
-        other = await repo.add_unit(session, "Huyện ủy Cao Phong", "huyen", province, now)
+        province = await unit_tree.add_unit(session, "Tỉnh ủy Hòa Bình", "tinh", None, now)
+        district = await unit_tree.add_unit(session, "Huyện ủy Lạc Sơn", "huyen", province, now)
+        commune = await unit_tree.add_unit(session, "Đảng ủy xã Ân Nghĩa", "xa", district, now)
+        hamlet = await unit_tree.add_unit(session, "Chi bộ xóm Bái", "chi_bo", commune, now)
+        other = await unit_tree.add_unit(session, "Huyện ủy Cao Phong", "huyen", province, now)
     assert hamlet.path == f"/{province.id}/{district.id}/{commune.id}/{hamlet.id}/"
-    assert repo.ancestor_ids(hamlet) == [province.id, district.id, commune.id, hamlet.id]
+    assert unit_tree.ancestor_ids(hamlet) == [province.id, district.id, commune.id, hamlet.id]
     async with sessionmaker() as session:
-        names = [(u.depth, u.name) for u in await repo.list_units(session)]
-        below_district = [u.name for u in await repo.list_units(session, district)]
-        found = await repo.find_units_by_name(session, "  chi bo XOM bai ")
+        names = [(u.depth, u.name) for u in await unit_tree.list_units(session)]
+        below_district = [u.name for u in await unit_tree.list_units(session, district)]
+        found = await find_units_by_name(session, "  chi bo XOM bai ")
     assert names == [
         (0, "Tỉnh ủy Hòa Bình"),
         (1, "Huyện ủy Cao Phong"),
@@ -70,12 +71,12 @@ async def test_access_follows_the_tree(
     sessionmaker: async_sessionmaker[AsyncSession], world: World
 ) -> None:
     async with sessionmaker() as session:
-        leader = await repo.access_of(session, world.leader)
-        officer = await repo.access_of(session, world.officer)
-        outsider = await repo.access_of(session, world.outsider)
-        stranger = await repo.access_of(session, None)
-        leader_units = {u.name for u in await repo.usable_units(session, leader)}
-        officer_units = {u.name for u in await repo.usable_units(session, officer)}
+        leader = await people.access_of(session, world.leader)
+        officer = await people.access_of(session, world.officer)
+        outsider = await people.access_of(session, world.outsider)
+        stranger = await people.access_of(session, None)
+        leader_units = {u.name for u in await people.usable_units(session, leader)}
+        officer_units = {u.name for u in await people.usable_units(session, officer)}
     # The ward leader reaches the ward and everything below it, nothing of the other ward.
     assert leader_units == {
         "Đảng bộ phường Minh Khai",
@@ -103,9 +104,9 @@ async def test_one_person_with_accounts_on_two_channels(
     sessionmaker: async_sessionmaker[AsyncSession], world: World, clock: Clock
 ) -> None:
     async with sessionmaker() as session:
-        by_terminal = await repo.person_for_account(session, "terminal", "lan")
-        by_telegram = await repo.person_for_account(session, "telegram", "1001")
-        nobody = await repo.person_for_account(session, "telegram", "lan")
+        by_terminal = await people.person_for_account(session, "terminal", "lan")
+        by_telegram = await people.person_for_account(session, "telegram", "1001")
+        nobody = await people.person_for_account(session, "telegram", "lan")
     assert by_terminal is not None
     assert by_telegram is not None
     assert by_terminal.id == by_telegram.id == world.officer.id
@@ -128,11 +129,11 @@ async def test_invite_problems_are_told_apart(
 ) -> None:
     now = clock()
     async with sessionmaker() as session, session.begin():
-        once = await repo.create_invite(session, world.cell1, "officer", 1, 7, now)
-        short = await repo.create_invite(session, world.cell1, "officer", 5, 1, now)
+        once = await invites.create_invite(session, world.cell1, "officer", 1, 7, now)
+        short = await invites.create_invite(session, world.cell1, "officer", 5, 1, now)
     async with sessionmaker() as session, session.begin():
         # Codes are read case-insensitively and with stray spaces or dashes.
-        taken = await repo.consume_invite(
+        taken = await invites.consume_invite(
             session, f" {once.code.lower()[:4]}-{once.code[4:]} ", now
         )
         assert taken.uses_left == 0
@@ -143,8 +144,8 @@ async def test_invite_problems_are_told_apart(
         ("KHONGCO1", now),
     ):
         async with sessionmaker() as session:
-            with pytest.raises(repo.InviteProblem) as problem:
-                await repo.check_invite(session, code, when)
+            with pytest.raises(invites.InviteProblem) as problem:
+                await invites.check_invite(session, code, when)
             reasons.append(problem.value.reason)
     assert reasons == ["used_up", "expired", "unknown"]
 
@@ -154,14 +155,14 @@ async def test_two_people_racing_for_the_last_use_of_an_invite(
 ) -> None:
     now = clock()
     async with sessionmaker() as session, session.begin():
-        invite = await repo.create_invite(session, world.cell2, "officer", 1, 7, now)
+        invite = await invites.create_invite(session, world.cell2, "officer", 1, 7, now)
     winners: list[bool] = []
 
     async def join() -> None:
         async with sessionmaker() as session, session.begin():
             try:
-                await repo.consume_invite(session, invite.code, now)
-            except repo.InviteProblem:
+                await invites.consume_invite(session, invite.code, now)
+            except invites.InviteProblem:
                 winners.append(False)
             else:
                 winners.append(True)
@@ -177,8 +178,8 @@ async def test_membership_is_unique_per_unit_and_role(
     sessionmaker: async_sessionmaker[AsyncSession], world: World, clock: Clock
 ) -> None:
     async with sessionmaker() as session, session.begin():
-        await repo.add_membership(session, world.officer, world.cell1, "officer", clock())
-        await repo.add_membership(session, world.officer, world.cell2, "officer", clock())
+        await people.add_membership(session, world.officer, world.cell1, "officer", clock())
+        await people.add_membership(session, world.officer, world.cell2, "officer", clock())
     async with sessionmaker() as session:
         rows = await session.scalars(
             select(Membership.unit_id).where(Membership.person_id == world.officer.id)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import (
 
 from handlers.core import Core
 from handlers.texts import SORRY
-from storage import repo
+from storage import audit_log
 from storage.models import ConversationState, ModelYear, ProcessedUpdate
 from tests.helpers import Chat, Clock, World
 
@@ -51,7 +51,7 @@ async def test_a_failure_while_saving_writes_nothing_and_keeps_the_answers(
         raise RuntimeError("disk full")
 
     # The record is written first, then the audit row fails: the whole message rolls back.
-    monkeypatch.setattr(repo, "audit", broken_audit)
+    monkeypatch.setattr(audit_log, "audit", broken_audit)
     await chat.send("luu")
     assert chat.last.text == SORRY
     assert "Traceback" not in chat.text

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.core import Core
-from storage import repo
+from storage import model_years
 from storage.models import DvkModel, ModelYear, OutboxMessage
 from tests.evaluation_helpers import (
     add_record,
@@ -328,7 +328,7 @@ async def test_removed_models_are_not_offered_as_kept_next_year(
     assert "Bước 1/7" in officer.last.text  # "new or kept" is not even asked
     assert "Tuyến phố văn minh" not in officer.last.text
     async with sessionmaker() as session:
-        assert await repo.keepable_records(session, world.cell1.id, 2026) == []
+        assert await model_years.keepable_records(session, world.cell1.id, 2026) == []
 
 
 async def test_models_not_recognised_are_still_offered_as_kept(
@@ -346,7 +346,7 @@ async def test_models_not_recognised_are_still_offered_as_kept(
                 update(ModelYear).where(ModelYear.id == world.kept.id).values(review=review)
             )
         async with sessionmaker() as session:
-            kept = await repo.keepable_records(session, world.cell1.id, 2026)
+            kept = await model_years.keepable_records(session, world.cell1.id, 2026)
         assert ([r.id for r in kept] == [world.kept.id]) == offered, review
 
 

@@ -13,8 +13,10 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.catalog import DEFAULT_QUOTAS, parse_quotas
-from reports.summary import Summary, UnitLine, build_summary, summary_of, summary_text, tree_order
-from storage import repo
+from reports.summary import Summary, UnitLine, summary_of, tree_order
+from reports.summary_sheet import build_summary
+from reports.summary_text import summary_text
+from storage import unit_tree
 from storage.models import DvkModel, ModelYear, Unit
 from tests.conftest import TZ
 from tests.helpers import Clock
@@ -79,7 +81,7 @@ async def tree(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> 
     5 (after it). Under quota: 3 (1 of 2), 6 (0 of 1), 8 (0 of 5), 4 (3 of 5)."""
     now = clock()
     async with sessionmaker() as session, session.begin():
-        add = repo.add_unit
+        add = unit_tree.add_unit
         u: dict[int, Unit] = {}
         u[1] = await add(session, ROOT, "phuong", None, now)
         u[2] = await add(session, "Chi bộ Tổ dân phố 2", "chi_bo", u[1], now)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
-from storage import repo
+from storage import unit_tree
 from storage.models import AuditLog, DvkModel, ModelYear, Unit
 from tests.test_cli import dvk
 
@@ -38,31 +38,33 @@ async def district(sm: async_sessionmaker[AsyncSession]) -> None:
     tests of the appendices do not depend on the unit import."""
     now = datetime(2026, 3, 2, tzinfo=UTC)
     async with sm() as s, s.begin():
-        top = await repo.add_unit(s, HUONG_TRA, "huyen", None, now)
+        top = await unit_tree.add_unit(s, HUONG_TRA, "huyen", None, now)
         wards = {}
         for name in ("Đảng bộ phường Hương Văn", "Đảng bộ phường Hương Vân"):
-            wards[name] = await repo.add_unit(s, name, "phuong", top, now)
-        ho = await repo.add_unit(s, "Đảng bộ phường Hương Hồ", "phuong", top, now)
+            wards[name] = await unit_tree.add_unit(s, name, "phuong", top, now)
+        ho = await unit_tree.add_unit(s, "Đảng bộ phường Hương Hồ", "phuong", top, now)
         cells = {}
         for ward in (*wards.values(), ho):
-            cells[ward.name] = await repo.add_unit(s, "Chi bộ Tổ dân phố 1", "chi_bo", ward, now)
+            cells[ward.name] = await unit_tree.add_unit(
+                s, "Chi bộ Tổ dân phố 1", "chi_bo", ward, now
+            )
         for name in ("Chi bộ Tổ dân phố 2", "Chi bộ Tổ dân phố 3"):
-            await repo.add_unit(s, name, "chi_bo", ho, now)
+            await unit_tree.add_unit(s, name, "chi_bo", ho, now)
         parent = cells[ho.name]
-        await repo.add_unit(s, "Chi hội Phụ nữ Tổ dân phố 1", "doan_the", parent, now)
-        await repo.add_unit(s, "Hội LHPN phường", "doan_the", ho, now)
+        await unit_tree.add_unit(s, "Chi hội Phụ nữ Tổ dân phố 1", "doan_the", parent, now)
+        await unit_tree.add_unit(s, "Hội LHPN phường", "doan_the", ho, now)
         van = wards["Đảng bộ phường Hương Văn"]
-        await repo.add_unit(s, "Hội Cựu chiến binh phường", "doan_the", van, now)
+        await unit_tree.add_unit(s, "Hội Cựu chiến binh phường", "doan_the", van, now)
 
 
 def path_name(unit: Unit, by_id: dict[int, Unit]) -> str:
-    return " / ".join(by_id[i].name for i in repo.ancestor_ids(unit))
+    return " / ".join(by_id[i].name for i in unit_tree.ancestor_ids(unit))
 
 
 async def tree(sm: async_sessionmaker[AsyncSession]) -> list[tuple[str, str]]:
     """(path, kind) of every unit, in tree order."""
     async with sm() as s:
-        units = await repo.list_units(s)
+        units = await unit_tree.list_units(s)
     by_id = {u.id: u for u in units}
     return [(path_name(u, by_id), u.kind) for u in units]
 
@@ -70,7 +72,7 @@ async def tree(sm: async_sessionmaker[AsyncSession]) -> list[tuple[str, str]]:
 async def ids(sm: async_sessionmaker[AsyncSession]) -> dict[str, int]:
     """Unit ids by path (PostgreSQL spends ids in a rolled-back dry run: never assume them)."""
     async with sm() as s:
-        units = await repo.list_units(s)
+        units = await unit_tree.list_units(s)
     by_id = {u.id: u for u in units}
     return {path_name(u, by_id): u.id for u in units}
 
@@ -78,7 +80,7 @@ async def ids(sm: async_sessionmaker[AsyncSession]) -> dict[str, int]:
 async def models(sm: async_sessionmaker[AsyncSession]) -> list[tuple[str, str, str, str, str]]:
     """(unit path, name, subject, subject name, origin) of every active model of 2026."""
     async with sm() as s:
-        by_id = {u.id: u for u in await repo.list_units(s)}
+        by_id = {u.id: u for u in await unit_tree.list_units(s)}
         rows = await s.execute(
             select(DvkModel.unit_id, ModelYear)
             .join(ModelYear, ModelYear.model_id == DvkModel.id)
