@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App, build_app, setup_logging
+from bot.cli_backup import add_backup_parsers
 from bot.cli_common import CliError, default_root, resolve_unit
 from bot.cli_reports import add_report_parser
 from bot.demo import describe, load_demo
@@ -31,7 +32,6 @@ from reports.exports import EXPORTS, Scope, make_export
 from reports.importer import WorkbookError, import_models
 from reports.unit_import import TableError, import_units, read_table
 from storage import audit_log, deadlines, invites, unit_tree
-from storage.backup import BackupError, backup, restore
 from storage.db import current_revision, explain, make_revision, upgrade
 from storage.models import LeadDocument, Unit
 
@@ -59,33 +59,6 @@ async def cmd_db(app: App, args: argparse.Namespace, out: TextIO) -> None:
 
 
 SIGNER_TITLE_MAX = 200
-
-
-async def cmd_backup(app: App, args: argparse.Namespace, out: TextIO) -> None:
-    files_dir = Path(app.settings.files_dir)
-    try:
-        info = await backup(app.engine, files_dir, Path(args.file), utcnow())
-    except BackupError as err:
-        raise CliError(str(err)) from None
-    out.write(
-        f"Đã sao lưu cơ sở dữ liệu ({info.database}, phiên bản lược đồ {info.revision}) "
-        f"và {info.files} tệp của thư mục {files_dir} vào {args.file}.\n"
-    )
-
-
-async def cmd_restore(app: App, args: argparse.Namespace, out: TextIO) -> None:
-    files_dir = Path(app.settings.files_dir)
-    try:
-        info = await restore(app.engine, files_dir, Path(args.file), force=args.force)
-    except BackupError as err:
-        raise CliError(str(err)) from None
-    made = datetime.fromisoformat(info.created).astimezone(app.core.tz).strftime("%d/%m/%Y %H:%M")
-    out.write(
-        f"Đã phục hồi từ {args.file} (sao lưu lúc {made}): cơ sở dữ liệu ({info.database}, "
-        f"phiên bản lược đồ {info.revision}) và {info.files} tệp vào thư mục {files_dir}.\n"
-    )
-    if not app.settings.auto_migrate:
-        out.write("Nếu chương trình mới hơn bản sao lưu, chạy tiếp: dvk db upgrade\n")
 
 
 async def cmd_unit(app: App, args: argparse.Namespace, out: TextIO) -> int:
@@ -367,17 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("-m", "--message", help="mô tả của bản di chuyển mới (với revision)")
     db.set_defaults(func=cmd_db)
 
-    back = sub.add_parser(
-        "backup", help="sao lưu cơ sở dữ liệu và thư mục tệp (FILES_DIR) vào một tệp .tar.gz"
-    )
-    back.add_argument("file", help="tệp sao lưu, ví dụ dvk-backup-2026-12-04.tar.gz")
-    back.set_defaults(func=cmd_backup)
-    rest = sub.add_parser("restore", help="phục hồi cơ sở dữ liệu và thư mục tệp từ tệp sao lưu")
-    rest.add_argument("file")
-    rest.add_argument(
-        "--force", action="store_true", help="xóa dữ liệu đang có (cơ sở dữ liệu, thư mục tệp)"
-    )
-    rest.set_defaults(func=cmd_restore)
+    add_backup_parsers(sub)
 
     unit = sub.add_parser("unit", help="đơn vị")
     unit_sub = unit.add_subparsers(dest="action", required=True)

@@ -261,16 +261,18 @@ def recognised_section(doc: DocxDocument, rows: Sequence[Sequence[object]]) -> N
     )
 
 
-# The list of recognised models: a column added here (the decision's number and date) is one
-# more header, width (the widths add up to 165 mm) and value in recognised_rows.
-RECOGNISED_HEADERS = ("STT", "Tên mô hình", "Đơn vị", "Lĩnh vực", "Chủ thể")
-RECOGNISED_WIDTHS = (12, 52, 40, 40, 21)
+# The list of recognised models (the widths add up to 165 mm).
+RECOGNISED_HEADERS = ("STT", "Tên mô hình", "Đơn vị", "Lĩnh vực", "Chủ thể", "Quyết định")
+RECOGNISED_WIDTHS = (10, 44, 33, 27, 18, 33)
 
 
 def recognised_rows(models: Sequence[RecognisedModel]) -> list[list[object]]:
-    """One row per recognised model (name, unit, field, subject): the columns a decision's
-    number and date can be added to."""
-    return [[m.name, m.unit_name, m.field, m.subject] for m in models]
+    """One row per recognised model: name, unit, field, subject, the recognising decision
+    (number, date, level; "(chưa ghi)" until recorded with /quyetdinh)."""
+    return [[m.name, m.unit_name, m.field, m.subject, m.decision or NO_DECISION] for m in models]
+
+
+NO_DECISION = "(chưa ghi)"
 
 
 def typical_prose(model: TypicalModel) -> str:

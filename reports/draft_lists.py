@@ -12,8 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog import (
+    DECISION_LEVEL_LABELS,
     INTRO_PARTS,
     SUBJECT_LABELS,
+    DecisionLevel,
     Field,
     RecordState,
     Review,
@@ -38,6 +40,18 @@ class RecognisedModel:
     field: str  # its label
     subject: str  # Tập thể / Cá nhân
     reviewed_at: datetime | None
+    # The decision that recognised it (/duyet, /quyetdinh): "125-QĐ/ĐU, 20/11/2026", or "".
+    decision: str = ""
+
+
+def decision_text(record: ModelYear) -> str:
+    """The recognising decision as the list prints it: number, date and level, what is known."""
+    parts = [record.decision_number or ""]
+    if record.decision_date is not None:
+        parts.append(record.decision_date.strftime("%d/%m/%Y"))
+    if record.decision_level:
+        parts.append(DECISION_LEVEL_LABELS.get(DecisionLevel(record.decision_level), ""))
+    return ", ".join(p for p in parts if p)
 
 
 async def recognised_models(
@@ -63,6 +77,7 @@ async def recognised_models(
             field_label(record.field, record.field_other),
             SUBJECT_LABELS[Subject(record.subject)],
             record.reviewed_at,
+            decision_text(record),
         )
         for record, unit in await _in_tree_order(session, root, subtree, found)
     ]

@@ -176,6 +176,19 @@ async def test_recognised_models_one_row_per_model(
     expected = sorted(r.id for r in records if r.review == "recognised")
     assert sorted(r.record_id for r in rows) == expected
     assert len({r.record_id for r in rows}) == len(rows)
+    # The recognising decision, as recorded with /duyet or /quyetdinh.
+    first = min(expected)
+    async with sessionmaker() as session, session.begin():
+        record = await session.get(ModelYear, first)
+        assert record is not None
+        record.decision_number = "125-QĐ/ĐU"
+        record.decision_date = date(2026, 11, 20)
+        record.decision_level = "phuong"
+    async with sessionmaker() as session:
+        rows = await recognised_models(session, w.ward, 2026)
+    decisions = {r.record_id: r.decision for r in rows}
+    assert decisions[first] == "125-QĐ/ĐU, 20/11/2026, Cấp phường"
+    assert all(decisions[i] == "" for i in expected if i != first)
 
 
 # --- the documents -------------------------------------------------------------------------
@@ -252,6 +265,8 @@ async def test_consolidated_draft_figures_read_back(
     ) in text
     listed = table_titled(content, "STT", "Tên mô hình")
     assert [row[1] for row in listed[1:]] == [r.name for r in recognised]
+    assert listed[0][-1] == "Quyết định"
+    assert [row[-1] for row in listed[1:]] == [r.decision or "(chưa ghi)" for r in recognised]
     assert f"4/5 đơn vị đã đăng ký {figures.total.models} mô hình" in text or (
         f"đơn vị đã đăng ký {figures.total.models} mô hình" in text
     )
