@@ -297,7 +297,7 @@ class ReplayCore:
         self.recorded = {chat: deque(replies) for chat, replies in recorded.items()}
         # What TelegramChannel asks of a core besides handle(): where files would go.
         self.files_dir = Path(tempfile.gettempdir()) / "dvk-bench-files"
-        self.evidence = EvidenceStore(self.files_dir)
+        self.files = EvidenceStore(self.files_dir)
 
     async def handle(self, msg: IncomingMessage) -> list[Reply]:
         return self.recorded[msg.chat_id].popleft()
