@@ -23,6 +23,12 @@ class InputError(Exception):
         self.message = message
 
 
+class Refusal(InputError):
+    """Not a bad answer but something this person may not do now (a deadline passed, a
+    model under review): the flow that led here ends with the reason, instead of leaving a
+    list open."""
+
+
 @dataclass(frozen=True)
 class Choice:
     label: str

@@ -25,6 +25,7 @@ from conversations.answers import (
     MAX_TEXT,
     Choice,
     InputError,
+    Refusal,
     key,
     match_choice,
     nav_word,
@@ -407,6 +408,10 @@ class FlowEngine:
             data[step.key] = value
             if step.after is not None:
                 await step.after(ctx, data)
+        except Refusal as err:
+            # Not for this person now: the flow ends with the reason (nothing is saved).
+            await self.close(ctx, row)
+            return [Reply(err.message)]
         except InputError as err:
             # The step is asked again under the reason: nothing entered before is lost.
             return [await self.render(ctx, row, note=err.message)]
@@ -448,7 +453,7 @@ class FlowEngine:
         try:
             outcome = await flow.finish(ctx, state["data"])
         except InputError as err:
-            if state["step"] is None:
+            if state["step"] is None or isinstance(err, Refusal):
                 await self.close(ctx, row)
                 return [Reply(err.message)]
             if row.data != state:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from conversations.answers import Choice, InputError
+from conversations.answers import Choice, InputError, Refusal
 from conversations.context import Ctx, Data
 from conversations.texts import common as C
 from conversations.texts import deadlines as T
@@ -228,5 +228,5 @@ async def record_to_evaluate(ctx: Ctx, data: Any) -> tuple[ModelYear, Unit]:
     record, unit = await checked_record(ctx, data)
     why = await evaluation_block(ctx, unit, record)
     if why is not None:
-        raise InputError(why)
+        raise Refusal(why)
     return record, unit

@@ -16,7 +16,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from conversations.answers import Choice, InputError
+from conversations.answers import Choice, InputError, Refusal
 from conversations.commands import Command
 from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome, Step
@@ -171,7 +171,7 @@ async def finish_score(ctx: Ctx, data: Data) -> Outcome:
     unit = await model_years.unit_of_record(ctx.session, record)
     why = await evaluation_block(ctx, unit, record)
     if why is not None:
-        raise InputError(why)
+        raise Refusal(why)
     if record.subject != data["subject"]:
         raise InputError(
             "Chủ thể của mô hình (tập thể / cá nhân) vừa được sửa nên bộ tiêu chí đã khác. "

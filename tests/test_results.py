@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.core import Core
+from storage.models import ConversationState
 from tests.conftest import TZ
 from tests.evaluation_helpers import add_record, audit_actions, get_record
 from tests.helpers import Chat, Clock, World
@@ -156,13 +158,15 @@ async def test_officer_cannot_change_a_model_under_review(
     assert [r.text for r in chat.replies] == [locked]
     await chat.send("/chamdiem")
     assert [r.text for r in chat.replies] == [locked]
-    # With another model, the list stays open under the reason.
+    # With another model, picking the locked one ends the flow with the reason: no list is
+    # left open to block the next command.
     await add_record(sessionmaker, world.cell1, clock(), "Mô hình khác")
     await chat.send("/ketqua")
+    assert "Nhập kết quả mô hình — Bước 1/3" in chat.last.text
     await chat.send("1")
-    assert chat.last.text.startswith(locked + "\n\n")
-    assert "Nhập kết quả mô hình — Bước 1/3" in chat.last.text  # still on the list
-    await chat.send("/huy")
-    await chat.send("/chamdiem")
+    assert [r.text for r in chat.replies] == [locked]
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(ConversationState)) == 0
+    await chat.send("/chamdiem")  # no /huy needed
     await chat.send("1")
-    assert chat.last.text.startswith(locked + "\n\n")
+    assert [r.text for r in chat.replies] == [locked]
