@@ -18,6 +18,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog import FIELD_SHORT, UNIT_KINDS, Field
+from reports.signing import FOOTER_TEXT
 from reports.style import cell, merge, setup_sheet, title
 from reports.summary import DEFAULT_TZ, FIELD_KEYS, REVIEW_KEYS, Summary, UnitLine, summary_of
 from storage.models import Unit
@@ -147,14 +148,18 @@ async def build_summary(
         freeze=f"C{HEADER_TOP + 2}",
     )
     where = f"{root.name} và các đơn vị trực thuộc" if subtree else root.name
+    ws.oddFooter.center.text = FOOTER_TEXT  # "Trang x/y", as on the official sheets
+    ws.oddFooter.center.font = "Times New Roman,Regular"
+    ws.oddFooter.center.size = 10
     ws.append([title(ws, f"TỔNG HỢP MÔ HÌNH “DÂN VẬN KHÉO” NĂM {year}")])
     ws.append([title(ws, where, size=12, italic=True)])
     ws.append(
         [
             title(
                 ws,
+                # The units that must register (their kind has a quota), as /tonghop counts.
                 f"Hạn đăng ký mô hình: ngày {_local_day(deadline, tz)}. Đơn vị đã đăng ký: "
-                f"{summary.units_registered}/{summary.units_total}.",
+                f"{summary.owing_registered}/{len(summary.must_register)}.",
                 size=12,
                 italic=True,
             )

@@ -507,7 +507,8 @@ async def test_workbook_rows_indent_and_totals(
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][0] == "TỔNG HỢP MÔ HÌNH “DÂN VẬN KHÉO” NĂM 2026"
     assert rows[1][0] == "Đảng bộ phường Minh Khai và các đơn vị trực thuộc"
-    assert rows[2][0] == "Hạn đăng ký mô hình: ngày 15/4/2026. Đơn vị đã đăng ký: 8/11."
+    # The 8 units with a quota, 6 of them registered: as /tonghop says it.
+    assert rows[2][0] == "Hạn đăng ký mô hình: ngày 15/4/2026. Đơn vị đã đăng ký: 6/8."
     assert rows[4] == HEADER_1
     assert rows[5] == HEADER_2
     body = rows[6:17]
@@ -564,6 +565,7 @@ async def test_workbook_rows_indent_and_totals(
     assert totals[15:] == (0, 0, 0, 0)
     assert ws.freeze_panes == "C7"
     assert ws.print_title_rows == "$5:$6"
+    assert ws.oddFooter.center.text == "Trang &P/&N"  # page numbers, as the official sheets
     assert ws["A1"].font.name == "Times New Roman"
     assert {"C5:G5", "P5:S5", "A1:S1"} <= {str(r) for r in ws.merged_cells.ranges}
 
