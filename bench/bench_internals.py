@@ -53,10 +53,10 @@ from bench.bench_registration import (
     QUICK_OFFICERS,
     TARGET_OFFICERS,
     Recorded,
-    ReplayCore,
     fresh_core,
     make_plan,
     registration_as_expected,
+    replay_core,
     run_core_alone,
 )
 from bench.bots_under_test import dvk_bot
@@ -289,7 +289,8 @@ def bot_run(
 @contextlib.asynccontextmanager
 async def replaying(recorded: Recorded) -> AsyncIterator[Core]:
     """The core answering from memory: only the Telegram side is measured."""
-    yield cast(Core, ReplayCore(recorded))
+    async with replay_core(recorded) as core:
+        yield core
 
 
 @contextlib.asynccontextmanager

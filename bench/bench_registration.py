@@ -293,8 +293,11 @@ class ReplayCore:
     message with the reply the real core gave to it (recorded by ``run_core_alone``), from
     memory, so that only the Telegram side (aiogram, keyboards, HTTP) is measured."""
 
-    def __init__(self, recorded: Recorded) -> None:
+    def __init__(self, recorded: Recorded, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self.recorded = {chat: deque(replies) for chat, replies in recorded.items()}
+        # The channel records each update in the inbox before confirming it: a database.
+        self.sessionmaker = sessionmaker
+        self.clock = lambda: datetime.now(UTC)
         # What TelegramChannel asks of a core besides handle(): where files would go.
         self.files_dir = Path(tempfile.gettempdir()) / "dvk-bench-files"
         self.files = EvidenceStore(self.files_dir)
@@ -303,12 +306,25 @@ class ReplayCore:
         return self.recorded[msg.chat_id].popleft()
 
 
+@contextlib.asynccontextmanager
+async def replay_core(recorded: Recorded) -> AsyncIterator[Core]:
+    """A :class:`ReplayCore` with a fresh SQLite database for the channel's inbox."""
+    async with sqlite_database() as url:
+        engine = make_engine(url)
+        try:
+            await upgrade(engine)
+            yield cast(Core, ReplayCore(recorded, make_sessionmaker(engine)))
+        finally:
+            await engine.dispose()
+
+
 async def run_channel_only(
     load: LoadGenerator, plan: Plan, recorded: Recorded, errors: ErrorCounter
 ) -> Figures:
     print("\n== Channel alone: the bot's Telegram side, the core answering from memory ==")
     errors.reset()
-    result = await load.run(plan, dvk_bot(cast(Core, ReplayCore(recorded))))
+    async with replay_core(recorded) as replay:
+        result = await load.run(plan, dvk_bot(replay))
     figures = Figures.of("channel", plan, result)
     print("\n".join(figures.lines()))
     expected = sum(registration_as_expected(result.replies.get(uid, [])) for uid, _ in plan.scripts)
