@@ -8,15 +8,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from conversations.context import Ctx
-from conversations.deadlines import date_lines
+from conversations.deadlines import date_lines, own_units
 from conversations.season import pointers, registration_years
+from conversations.workbooks import roots_of
 from domain.calendar import REGISTRATION, UNIT_REPORT
 from domain.messages import Reply
 from handlers import texts as T
 from handlers.help import ALL_COMMANDS, may_use
 from handlers.intents import Match, catalogue, closest_command, understand
 from scheduler import obligations
-from storage import deadlines, people, unit_tree
+from storage import deadlines
 from storage.models import Unit
 
 INTENTS = catalogue(ALL_COMMANDS)
@@ -66,8 +67,7 @@ async def _thanks(ctx: Ctx, _m: Match, _run: RunCommand) -> list[Reply]:
 
 
 async def _own_units(ctx: Ctx) -> list[Unit]:
-    assert ctx.person is not None
-    return unit_tree.sort_tree([u for _m, u in await people.memberships(ctx.session, ctx.person)])
+    return [unit for unit, _role in await own_units(ctx)]
 
 
 async def _deadline(ctx: Ctx, _m: Match, _run: RunCommand) -> list[Reply]:
@@ -96,18 +96,11 @@ async def _owed(ctx: Ctx, _m: Match, run: RunCommand) -> list[Reply]:
     return await run(ctx, "lich", "")
 
 
-async def _led_units(ctx: Ctx) -> list[Unit]:
-    access = await people.access_of(ctx.session, ctx.person)
-    assert ctx.person is not None
-    pairs = await people.memberships(ctx.session, ctx.person)
-    return [u for _m, u in pairs if u.path in access.led_paths]
-
-
 def _lagging_answer(kind: str) -> Callable[[Ctx, Match, RunCommand], Awaitable[list[Reply]]]:
     """Leaders: the units of their subtree still owing deadline ``kind`` this year."""
 
     async def reply(ctx: Ctx, _m: Match, _run: RunCommand) -> list[Reply]:
-        led = await _led_units(ctx)
+        led = [root.unit for root in await roots_of(ctx, leaders_only=True)]
         if not led:
             return [Reply(f"{T.LEADERS_ASK}\n{await pointers(ctx)}")]
         year = ctx.local_now.year
