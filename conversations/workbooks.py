@@ -17,7 +17,7 @@ from domain.messages import Reply
 from domain.text import fold
 from reports.chart import Progress, chart_document, progress_of, render_png, title_of
 from reports.exports import EXPORTS, Scope, make_export, registration_deadline
-from reports.summary import Summary, summary_of
+from reports.summary import Summary, in_season, summary_of
 from reports.summary_text import summary_text
 from storage import people
 from storage.models import Unit
@@ -159,8 +159,8 @@ async def tonghop(ctx: Ctx, args: str) -> list[Reply]:
         summary = await subtree_summary(ctx.session, scope)
         document = await make_export(ctx.session, "summary", scope)
         # From the registration deadline on, the evaluation season's figures too.
-        in_season = summary.deadline is not None and ctx.now >= summary.deadline
-        replies.append(Reply(summary_text(summary, evaluation=in_season)))
+        evaluation = in_season(summary.deadline, ctx.now)
+        replies.append(Reply(summary_text(summary, evaluation=evaluation)))
         replies.append(Reply(f"Bảng tổng hợp năm {year} — {root.unit.name}.", document=document))
         replies.append(await chart_reply(ctx, root.unit, year))
     return replies

@@ -17,6 +17,7 @@ from reports.decisions import build_proposed, build_recognised
 from reports.intro import build_intro
 from reports.score_sheet import build_blank_score_sheet, build_score_sheet
 from reports.style import XLSX_MIME, file_name
+from reports.summary import in_season
 from reports.summary_sheet import build_summary
 from storage import deadlines
 from storage.models import Unit
@@ -73,7 +74,14 @@ async def _bieu1(session: AsyncSession, scope: Scope) -> bytes:
 async def _summary(session: AsyncSession, scope: Scope) -> bytes:
     deadline = await registration_deadline(session, scope)
     return await build_summary(
-        session, scope.root, scope.year, deadline, scope.quotas, scope.subtree
+        session,
+        scope.root,
+        scope.year,
+        deadline,
+        scope.quotas,
+        scope.subtree,
+        evaluation=in_season(deadline, scope.now),
+        tz=scope.tz,
     )
 
 

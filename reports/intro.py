@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from io import BytesIO
-from typing import Any
 
 from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog import INTRO_PARTS, SUBJECT_LABELS, Field, RecordState, Subject, field_label
+from reports.signing import DEFAULT_ROW, Rows
 from reports.style import cell, merge, setup_sheet, title
 from storage import unit_tree
 from storage.models import DvkModel, Evidence, ModelIntro, ModelYear, Unit
@@ -28,6 +28,7 @@ NONE_YET = "Chưa có mô hình nào được giới thiệu năm {year} (nhập
 EMPTY = "(chưa có)"
 WIDTHS = (6, 30, 92)
 _LINE_HEIGHT = 15.75
+SPACE = 12.0  # the empty row above each model's block
 _FIELD_RANK = {f.value: i for i, f in enumerate((Field.KT, Field.VHXH, Field.QPAN, Field.XDD))}
 
 
@@ -107,24 +108,17 @@ async def build_intro(session: AsyncSession, root: Unit, year: int, subtree: boo
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(SHEET)
     setup_sheet(ws, dict(enumerate(WIDTHS, 1)))
-    row = 0
+    sheet = Rows(ws, WIDTHS, landscape=True)
+    append = sheet.append
 
-    def append(cells: list[Any], height: float | None = None) -> int:
-        nonlocal row
-        row += 1
-        if height is not None:
-            ws.row_dimensions[row].height = height
-        ws.append(cells)
-        return row
-
-    append([title(ws, root.name.upper(), size=12)])
+    row = append([title(ws, root.name.upper(), size=12)], 20)
     merge(ws, [f"A{row}:B{row}"])
     append([])
-    append([title(ws, TITLE.format(year=year))], height=36)
+    row = append([title(ws, TITLE.format(year=year))], 36)
     merge(ws, [f"A{row}:C{row}"])
-    append([])
     if not rows:
-        append([cell(ws, NONE_YET.format(year=year), italic=True, border=False)])
+        append([])
+        row = append([cell(ws, NONE_YET.format(year=year), italic=True, border=False)])
         merge(ws, [f"A{row}:C{row}"])
     for number, (record, intro, unit) in enumerate(rows, 1):
         details: list[tuple[str, str]] = [
@@ -139,27 +133,35 @@ async def build_intro(session: AsyncSession, root: Unit, year: int, subtree: boo
             for i, (key, label, _q, _o) in enumerate(INTRO_PARTS, 1)
         ]
         name = f"Tên mô hình: {record.name}"
+        head = _height(name, WIDTHS[1] + WIDTHS[2]) or DEFAULT_ROW
+        lines = [
+            (label, text, _height(text, WIDTHS[2], _height(label, WIDTHS[1])))
+            for label, text in (*details, *parts)
+        ]
+        # Blocks follow one another and a long one goes on over the page, but a model's
+        # name never ends a page: it starts the next one with its first lines.
+        sheet.keep_together(SPACE + head + sum(h or DEFAULT_ROW for _l, _t, h in lines[:3]))
+        append([], SPACE)  # the space above a block (on top of a page when it starts one)
         first = append(
             [
                 cell(ws, number, bold=True, horizontal="center", vertical="top"),
                 cell(ws, name, bold=True),
                 cell(ws, None),
             ],
-            _height(name, WIDTHS[1] + WIDTHS[2]),
+            head,
         )
-        merge(ws, [f"B{row}:C{row}"])
-        for label, text in (*details, *parts):
-            bold = label[0].isdigit()
-            append(
+        merge(ws, [f"B{first}:C{first}"])
+        for label, text, height in lines:
+            row = append(
                 [
                     cell(ws, None),
-                    cell(ws, label, bold=bold, vertical="top"),
+                    cell(ws, label, bold=label[0].isdigit(), vertical="top"),
                     cell(ws, text, vertical="top"),
                 ],
-                _height(text, WIDTHS[2], _height(label, WIDTHS[1])),
+                height,
             )
         merge(ws, [f"A{first}:A{row}"])
-        append([])
+    sheet.sign(root.kind, root.signer_title)
     buffer = BytesIO()
     await asyncio.to_thread(wb.save, buffer)
     return buffer.getvalue()

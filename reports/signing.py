@@ -121,13 +121,15 @@ def block_height(lines: Sequence[SignLine]) -> float:
 
 def halves(widths: Sequence[float]) -> tuple[tuple[int, int], tuple[int, int]]:
     """0-based first and last columns of the left and the right part of a table: the left
-    part the first columns holding at least a third of its width."""
+    part the first columns holding at least a third of its width (all but the last when the
+    last is wider than two thirds)."""
     total, running = sum(widths), 0.0
     for index, width in enumerate(widths[:-1]):
         running += width
         if running >= total / 3:
             return (0, index), (index + 1, len(widths) - 1)
-    return (0, 0), (1, len(widths) - 1)
+    # The last column alone is wider than two thirds: it is the right part.
+    return (0, len(widths) - 2), (len(widths) - 1, len(widths) - 1)
 
 
 class Rows:
@@ -150,6 +152,12 @@ class Rows:
         self.pager.add(self.row, height)
         self.ws.append(list(cells))
         return self.row
+
+    def keep_together(self, height: float) -> None:
+        """The next rows, ``height`` points in all, start a new page unless they fit under
+        the rows already on this one (a heading is never the last line of a page)."""
+        if self.pager.page and self.pager.used + height > self.pager.capacity:
+            self.page_break()
 
     def page_break(self) -> None:
         """The next row starts a new page."""

@@ -124,6 +124,12 @@ class Summary:
         return self.proposed + self.recognised + self.not_recognised
 
 
+def in_season(deadline: datetime | None, now: datetime) -> bool:
+    """The evaluation season of a year has begun: its registration deadline has passed. From
+    then on /tonghop and the Tổng hợp workbook show results, scores and reports sent."""
+    return deadline is not None and now >= deadline
+
+
 # --- tree order ------------------------------------------------------------------------
 
 
@@ -452,6 +458,7 @@ async def summary_of(
 __all__ = [
     "Summary",
     "UnitLine",
+    "in_season",
     "name_key",
     "summary_of",
     "tree_order",

@@ -17,6 +17,7 @@ from bot.cli import run_command
 from bot.settings import Settings
 from domain.messages import Attachment
 from handlers.core import Core
+from reports.signing import FOOTER_TEXT, MAKER, MAKER_HINT, PLACE_DATE, SIGNER_HINT
 from storage.models import AuditLog, ModelIntro
 from tests.helpers import Chat, Clock, World, new_model
 
@@ -207,7 +208,14 @@ async def test_introductions_workbook_in_chat_and_on_the_command_line(
         ["3. Phương thức triển khai", "Vận động từng hộ"],
         ["4. Hiệu quả trong quá trình thực hiện", "15 hộ thoát nghèo"],
         ["5. Các giải pháp nhân rộng", "Nhân rộng ra toàn phường"],
+        # Ready to sign: the place-date line, who signs on each side (a party cell's
+        # secretary), page numbers in the footer.
+        [PLACE_DATE],
+        [MAKER, "T/M CHI BỘ"],
+        [MAKER_HINT, SIGNER_HINT],
     ]
+    sheet = load_workbook(BytesIO(reply.document.content)).active
+    assert sheet.oddFooter.center.text == FOOTER_TEXT
 
     monkeypatch.chdir(tmp_path)
     out = io.StringIO()

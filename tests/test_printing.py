@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain import rubric
+from domain.catalog import INTRO_PART_KEYS
 from reports.exports import EXPORTS, Scope
 from reports.signing import MAKER, Pager
-from storage.models import CouncilScore, LeadDocument, ModelScore, Unit
+from storage.models import CouncilScore, LeadDocument, ModelIntro, ModelScore, Unit
 from tests.conftest import TZ
 from tests.helpers import (
     PDFTOTEXT,
@@ -34,7 +35,17 @@ LONG = (
     "Tuyên truyền, vận động hộ gia đình phân loại rác tại nguồn, trồng cây xanh, giữ gìn vệ "
     "sinh đường phố, lắp đèn chiếu sáng và camera an ninh trên các tuyến phố của tổ dân phố"
 )
-PRINTED = ("pl1", "pl4", "score", "score_blank", "bieu1", "dexuat", "congnhan")
+PRINTED = (
+    "pl1",
+    "pl4",
+    "score",
+    "score_blank",
+    "bieu1",
+    "dexuat",
+    "congnhan",
+    "summary",
+    "intro",
+)
 
 
 async def pages_of(pdf: Path) -> list[str]:
@@ -86,6 +97,14 @@ async def big_year(sm: async_sessionmaker[AsyncSession], world: World, models: i
                 decision_level="phuong" if n in (1, 4) else None,
                 proposed_at=NOW,
             )
+            if n <= 8:  # introduced as a typical model, each part a paragraph
+                session.add(
+                    ModelIntro(
+                        model_year_id=record.id,
+                        updated_at=NOW,
+                        **{key: f"{marker(n)} {LONG}. {LONG}." for key in INTRO_PART_KEYS},
+                    )
+                )
             if n <= 3:
                 for c in rubric.criteria_for(record.subject):
                     session.add(
@@ -129,18 +148,25 @@ BODY = {
     "congnhan": ("MH",),
     "score": ("Dân vận khéo",),
     "score_blank": ("Dân vận khéo",),
+    # Tổng hợp: a unit's row, the totals; the introductions: a model's block.
+    "summary": ("Chi bộ", "Tổng cộng", "Tất cả đơn vị"),
+    "intro": ("MH", "Chưa có mô hình nào"),
 }
 
 
-def check_pages(code: str, pages: list[str]) -> None:
+def check_pages(code: str, pages: list[str], sheets: int = 1) -> None:
+    """Every page numbered and holding part of the body; a signature block ends each of the
+    workbook's ``sheets`` (printed one after the other), on the last page of each."""
     total = len(pages)
+    signed = []
     for index, page in enumerate(pages, 1):
         flat = " ".join(page.split())
         assert f"Trang {index}/{total}" in flat, (code, index, flat[-200:])
         assert any(m in flat for m in BODY[code]), (code, index, "no body", flat[:300])
-        if index < total:
-            assert MAKER not in flat, (code, index, "signature before the last page")
-    assert MAKER in " ".join(pages[-1].split()), (code, "no signature on the last page")
+        if MAKER in flat:
+            signed.append(index)
+    assert len(signed) == sheets, (code, signed)
+    assert signed[-1] == total, (code, "no signature on the last page")
 
 
 async def test_every_sheet_prints_whole_pages(
@@ -148,8 +174,16 @@ async def test_every_sheet_prints_whole_pages(
 ) -> None:
     await big_year(sessionmaker, world, 45)
     pages = await printed(sessionmaker, world.ward, tmp_path, PRINTED)
-    for code in ("pl1", "pl4", "bieu1", "dexuat", "congnhan"):
+    for code in ("pl1", "pl4", "bieu1", "dexuat", "congnhan", "intro"):
         check_pages(code, pages[code])
+    # Tổng hợp: the table signed, then the units without a model signed.
+    check_pages("summary", pages["summary"], sheets=2)
+    # The introductions: 8 models of 10 long paragraphs, several pages; a model's name never
+    # ends a page (its first lines are under it).
+    assert len(pages["intro"]) >= 3
+    for page in pages["intro"]:
+        lines = [line for line in page.splitlines() if line.strip()]
+        assert not any("Tên mô hình" in line for line in lines[-3:]), lines[-3:]
     # Long lists: several pages, each model on exactly one of them.
     assert len(pages["pl1"]) >= 3
     assert len(pages["pl4"]) >= 3
@@ -182,9 +216,11 @@ async def test_no_page_holds_only_the_signature_whatever_the_length(
     planned breaks, 8 models leave it alone on a last page): the
     signature block never stands alone."""
     await big_year(sessionmaker, world, models)
-    pages = await printed(sessionmaker, world.ward, tmp_path, ("pl1", "pl4", "bieu1"))
+    pages = await printed(
+        sessionmaker, world.ward, tmp_path, ("pl1", "pl4", "bieu1", "summary", "intro")
+    )
     for code, got in pages.items():
-        check_pages(code, got)
+        check_pages(code, got, sheets=2 if code == "summary" else 1)
 
 
 def test_pager_breaks_before_the_row_that_does_not_fit() -> None:

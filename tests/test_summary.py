@@ -12,12 +12,16 @@ from openpyxl import load_workbook
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from domain.calendar import UNIT_REPORT
 from domain.catalog import DEFAULT_QUOTAS, parse_quotas
+from domain.rubric import criteria_for
+from reports.exports import Scope, make_export
+from reports.signing import FOOTER_TEXT, MAKER, PLACE_DATE
 from reports.summary import Summary, UnitLine, summary_of, tree_order
 from reports.summary_sheet import build_summary
 from reports.summary_text import summary_text
 from storage import unit_tree
-from storage.models import DvkModel, ModelYear, Unit
+from storage.models import DvkModel, ModelScore, ModelYear, Unit, UnitReport
 from tests.conftest import TZ
 from tests.helpers import Clock
 
@@ -579,16 +583,24 @@ async def test_workbook_lists_units_without_models(
     assert rows[0][0] == "CÁC ĐƠN VỊ CHƯA ĐĂNG KÝ MÔ HÌNH NĂM 2026"
     assert rows[3] == ("STT", "Đơn vị", "Loại đơn vị", "Trực thuộc", "Chỉ tiêu")
     # Only units that owe models (Ban Chỉ huy Quân sự phường, a department, has no quota).
-    assert rows[4:] == [
+    assert rows[4:6] == [
         (1, "Chi bộ Cơ quan UBND", "Chi bộ", "Đảng ủy Khối cơ quan", 1),
         (2, "Hội Cựu chiến binh phường", "Đoàn thể", ROOT, 5),
     ]
+    # Then the signature block: the place-date line and who signs (the ward's committee).
+    assert signature_of(rows[6:]) == [PLACE_DATE, MAKER, "T/M ĐẢNG ỦY"]
     # Every unit registered: the sheet says so.
     content = await workbook_of(sessionmaker, tree.units[2], subtree=False)
     wb = load_workbook(io.BytesIO(content))
     assert wb["Tổng hợp"]["A2"].value == "Chi bộ Tổ dân phố 2"
     rows = list(wb["Chưa đăng ký"].iter_rows(values_only=True))
     assert rows[4][0] == "Tất cả đơn vị đã đăng ký mô hình."
+
+
+def signature_of(rows: list[tuple[object, ...]]) -> list[object]:
+    """The texts of the rows under a table: the place-date line, then the signers' titles."""
+    texts = [v for r in rows for v in r if isinstance(v, str)]
+    return texts[:3]
 
 
 async def test_workbook_has_a_bar_chart_of_fields(
@@ -606,6 +618,18 @@ async def test_workbook_has_a_bar_chart_of_fields(
     [chart] = ws._charts  # openpyxl 3.1 reads charts back
     assert type(chart).__name__ == "BarChart"
     assert chart.type == "col"
+    # Whole numbers on the axis and above each bar (the count alone), titled with the year
+    # and the unit, every text in Times New Roman as the table.
+    assert chart.y_axis.number_format.formatCode == "0"
+    assert chart.y_axis.majorUnit == 1
+    labels = chart.dataLabels
+    assert labels.showVal
+    assert not labels.showSerName
+    assert not labels.showCatName
+    assert f"Số mô hình theo lĩnh vực năm 2026 — {ROOT}" in chart_xml
+    assert "Times New Roman" in chart_xml
+    assert chart_xml.count('typeface="Times New Roman"') >= 6  # title, 2 axes + titles, labels
+    assert 'typeface="Calibri"' not in chart_xml
 
 
 async def test_workbook_header_words_fit_their_columns(
@@ -672,3 +696,94 @@ async def test_recognition_counts_in_numbers_text_and_workbook(
     assert by_name["Đoàn Thanh niên phường"] == (1, 2, 1, 1)
     assert by_name["Hội LHPN phường"] == (1, 0, 0, 0)
     assert rows[17][15:] == (2, 2, 1, 1)
+
+
+# --- the evaluation season -----------------------------------------------------------------
+
+
+async def test_workbook_in_the_evaluation_season_has_its_columns_and_a_signature(
+    sessionmaker: async_sessionmaker[AsyncSession], tree: Tree
+) -> None:
+    """From the registration deadline on, four more columns: models with results, self-scored,
+    passing, and the yearly report sent; per unit and in total, as /tonghop counts them."""
+    async with sessionmaker() as session, session.begin():
+        records = {
+            unit: (
+                await session.scalars(
+                    select(ModelYear)
+                    .join(DvkModel, DvkModel.id == ModelYear.model_id)
+                    .where(DvkModel.unit_id == tree.units[unit].id, ModelYear.year == YEAR)
+                    .order_by(ModelYear.id)
+                )
+            ).all()
+            for unit in (2, 5)
+        }
+        for record in records[5]:
+            record.results = "Kết quả\nnhiều dòng"
+        records[2][0].results = "Có kết quả"
+        records[2][1].results = "   "  # blank: no results
+        full, low = records[5][0], records[5][1]
+        for c in criteria_for(full.subject):
+            session.add(
+                ModelScore(
+                    model_year_id=full.id, criterion=c.number, points=c.maximum, scored_at=at(11, 1)
+                )
+            )
+        session.add(ModelScore(model_year_id=low.id, criterion=1, points=1, scored_at=at(11, 1)))
+        for unit in (2, 5):
+            session.add(
+                UnitReport(
+                    unit_id=tree.units[unit].id, year=YEAR, kind=UNIT_REPORT, sent_at=at(11, 20)
+                )
+            )
+    async with sessionmaker() as session:
+        content = await build_summary(session, tree.root, YEAR, DEADLINE, YEN_BAI, evaluation=True)
+    result = await summary(sessionmaker, tree.root)
+    ws = load_workbook(io.BytesIO(content))["Tổng hợp"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[4][:19] == HEADER_1
+    assert rows[4][19:] == ("Đánh giá cuối năm", None, None, None)
+    assert rows[5][:19] == HEADER_2
+    assert rows[5][19:] == ("Có kết quả", "Đã tự chấm điểm", "Đạt điểm", "Báo cáo năm")
+    assert "T5:W5" in {str(r) for r in ws.merged_cells.ranges}
+    season = {r[1]: r[19:] for r in rows[6:17]}
+    assert season[ROOT] == (0, 0, 0, "—")  # the ward receives the reports
+    assert season["Đoàn Thanh niên phường"] == (5, 2, 1, "đã gửi")
+    assert season["Chi bộ Tổ dân phố 2"] == (1, 0, 0, "đã gửi")
+    assert season["Hội LHPN phường"] == (0, 0, 0, "chưa gửi")
+    # The columns before are the registration season's, unchanged.
+    assert rows[17][1:15] == ("Tổng cộng", 5, 5, 2, 2, 1, 11, 4, 11, 4, 15, 21, "4/8", "6/11")
+    # Totals are the sums of the rows, and /tonghop's figures.
+    assert rows[17][19:] == (6, 2, 1, "2/10")
+    for i, key in enumerate(("results", "scored", "passing")):
+        assert rows[17][19 + i] == sum(r[19 + i] for r in rows[6:17]) == getattr(result, key)
+    assert (result.reports_sent, result.reports_due) == (2, 10)
+    assert ws.print_title_rows == "$5:$6"
+    assert ws.oddFooter.center.text == FOOTER_TEXT
+    # Under the totals a row holds the chart, then the signature block.
+    assert rows[18] == (None,) * len(rows[18])
+    assert ws.row_dimensions[19].height >= 227
+    assert signature_of(rows[19:]) == [PLACE_DATE, MAKER, "T/M ĐẢNG ỦY"]
+    # Before the registration deadline the sheet has the registration season's 19 columns.
+    plain = load_workbook(io.BytesIO(await workbook_of(sessionmaker, tree.root)))["Tổng hợp"]
+    assert plain.max_column == 19
+
+
+@pytest.mark.parametrize(
+    ("now", "evaluation"),
+    [
+        (datetime(2026, 4, 15, 23, 59, tzinfo=TZ), False),
+        (datetime(2026, 4, 16, 0, 0, tzinfo=TZ), True),
+        (datetime(2026, 12, 4, 9, 0, tzinfo=TZ), True),
+    ],
+)
+async def test_the_exported_workbook_follows_the_season(
+    sessionmaker: async_sessionmaker[AsyncSession], tree: Tree, now: datetime, evaluation: bool
+) -> None:
+    """/xuat summary and dvk export: both sides of the registration deadline (15/4)."""
+    scope = Scope(root=tree.root, subtree=True, year=YEAR, tz=TZ, now=now.astimezone(UTC))
+    async with sessionmaker() as session:
+        document = await make_export(session, "summary", scope)
+    ws = load_workbook(io.BytesIO(document.content))["Tổng hợp"]
+    assert (ws.max_column == 23) is evaluation
+    assert ("Báo cáo năm" in [c.value for c in ws[6]]) is evaluation
