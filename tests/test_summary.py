@@ -597,7 +597,7 @@ async def test_workbook_lists_units_without_models(
     assert rows[4][0] == "Tất cả đơn vị đã đăng ký mô hình."
 
 
-def signature_of(rows: list[tuple[object, ...]]) -> list[object]:
+def signature_of(rows: list[tuple[object, ...]]) -> list[str]:
     """The texts of the rows under a table: the place-date line, then the signers' titles."""
     texts = [v for r in rows for v in r if isinstance(v, str)]
     return texts[:3]
