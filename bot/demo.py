@@ -11,7 +11,7 @@ dated on or before the day are written (bot/demo_data.py)."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -155,18 +155,9 @@ class _Builder:
             )
         done.update(("results", "scores"))
         if spec.intro is not None:
-            intro = spec.intro
+            parts = asdict(spec.intro)  # the five parts, named as the record names them
             self.session.add(
-                ModelIntro(
-                    model_year_id=record.id,
-                    basis=intro.basis,
-                    scope=intro.scope,
-                    method=intro.method,
-                    results=intro.results,
-                    replication=intro.replication,
-                    updated_by=by,
-                    updated_at=at,
-                )
+                ModelIntro(model_year_id=record.id, **parts, updated_by=by, updated_at=at)
             )
             done["intros"] += 1
         if spec.proposed:
