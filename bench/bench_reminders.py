@@ -165,29 +165,21 @@ async def server(options: ServerOptions) -> AsyncIterator[Server]:
 # --------------------------------------------------------------------------- the messages
 
 
+def to_chat(kind: str, chat: str, text: str) -> Outgoing:
+    """A Telegram message of ``kind`` (rem, dig) to ``chat``, keyed by both."""
+    return Outgoing(key=f"bench:{kind}:{chat}", channel="telegram", chat_id=chat, text=text)
+
+
 def messages(recipients: int, second: float) -> list[Outgoing]:
     """A reminder for each recipient and, for every 1/second-th one, a digest right after."""
     every = round(1 / second) if second > 0 else 0
     out: list[Outgoing] = []
     for n in range(recipients):
         chat = str(FIRST_CHAT + n)
-        out.append(
-            Outgoing(
-                key=f"bench:rem:{chat}",
-                channel="telegram",
-                chat_id=chat,
-                text=f"Nhắc việc: hạn đăng ký mô hình “Dân vận khéo” là 15/04/2026 ({chat}).",
-            )
-        )
+        text = f"Nhắc việc: hạn đăng ký mô hình “Dân vận khéo” là 15/04/2026 ({chat})."
+        out.append(to_chat("rem", chat, text))
         if every and n % every == 0:
-            out.append(
-                Outgoing(
-                    key=f"bench:dig:{chat}",
-                    channel="telegram",
-                    chat_id=chat,
-                    text=f"Tổng hợp: 3 đơn vị chưa đăng ký mô hình ({chat}).",
-                )
-            )
+            out.append(to_chat("dig", chat, f"Tổng hợp: 3 đơn vị chưa đăng ký mô hình ({chat})."))
     return out
 
 

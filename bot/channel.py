@@ -9,6 +9,8 @@ webhook route, its outbox sender and limits, its lifecycle and a hook for pacing
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -61,6 +63,39 @@ async def record_or_503(dispatch: Callable[[], Awaitable[None]], label: str) -> 
     except Exception as err:
         log.warning("a %s webhook update could not be recorded: %r", label, err)
         raise web.HTTPServiceUnavailable(text="") from None
+
+
+class Stopping:
+    """A channel's "stop polling": set once, and waited for alongside a poll or a pause."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    async def pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less when stopping comes first."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), seconds)
+
+    async def outwait(self, poll: asyncio.Future[Any]) -> bool:
+        """Wait for ``poll``; False (``poll`` cancelled) when stopping comes first."""
+        stop = asyncio.ensure_future(self._event.wait())
+        done, _ = await asyncio.wait({poll, stop}, return_when=asyncio.FIRST_COMPLETED)
+        if poll not in done:
+            poll.cancel()
+            with contextlib.suppress(BaseException):
+                await poll
+            return False
+        stop.cancel()
+        return True
 
 
 class Channel(Protocol):

@@ -11,7 +11,7 @@ dated on or before the day are written (bot/demo_data.py)."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -104,7 +104,7 @@ class _Builder:
             return None
         at = self.at(registered)
         if origin is None:
-            model = DvkModel(unit_id=self.units[spec.unit].id, created_at=at)
+            model = DvkModel(unit_id=self.units[spec.model.unit].id, created_at=at)
             self.session.add(model)
             await self.session.flush()
             model_id = model.id
@@ -114,15 +114,15 @@ class _Builder:
             model_id=model_id,
             year=year,
             origin=(Origin.KEPT if origin is not None else Origin.NEW).value,
-            name=spec.name,
-            field=spec.field.value,
-            field_other=OTHER_FIELD if spec.field == Field.OTHER else None,
-            subject=spec.subject.value,
-            subject_name=spec.subject_name,
-            place=spec.place,
-            lead_body=spec.lead,
+            name=spec.model.name,
+            field=spec.model.field.value,
+            field_other=OTHER_FIELD if spec.model.field == Field.OTHER else None,
+            subject=spec.model.subject.value,
+            subject_name=spec.model.subject_name,
+            place=spec.model.place,
+            lead_body=spec.model.lead,
             scale=spec.scale,
-            created_by=self.who(spec.unit),
+            created_by=self.who(spec.model.unit),
             created_at=at,
             updated_at=at,
         )
@@ -134,15 +134,15 @@ class _Builder:
     async def evaluate(self, spec: Spec, record: ModelYear, plan: YearPlan) -> Counter[str]:
         """Results, self-scores, proposal, decision and introduction, those dated by today."""
         done: Counter[str] = Counter()
-        deadline = self.due(plan, spec.unit, EVALUATION)
+        deadline = self.due(plan, spec.model.unit, EVALUATION)
         day = deadline + timedelta(days=spec.evaluated)
         if spec.results is None or day > self.today:
             return done
         at = self.at(day)
-        by = self.who(spec.unit, spec.by_leader)
+        by = self.who(spec.model.unit, spec.by_leader)
         record.results, record.results_at, record.updated_at = spec.results, at, at
         off = {n: Decimal(p) for n, p in SCORE_PROFILES[spec.score].items()}
-        for criterion in rubric.criteria_for(spec.subject.value):
+        for criterion in rubric.criteria_for(spec.model.subject.value):
             points = criterion.maximum - off.get(criterion.number, Decimal(0))
             self.session.add(
                 ModelScore(
@@ -155,18 +155,9 @@ class _Builder:
             )
         done.update(("results", "scores"))
         if spec.intro is not None:
-            intro = spec.intro
+            parts = asdict(spec.intro)  # the five parts, named as the record names them
             self.session.add(
-                ModelIntro(
-                    model_year_id=record.id,
-                    basis=intro.basis,
-                    scope=intro.scope,
-                    method=intro.method,
-                    results=intro.results,
-                    replication=intro.replication,
-                    updated_by=by,
-                    updated_at=at,
-                )
+                ModelIntro(model_year_id=record.id, **parts, updated_by=by, updated_at=at)
             )
             done["intros"] += 1
         if spec.proposed:
@@ -191,13 +182,14 @@ class _Builder:
         records = {}
         done: Counter[str] = Counter()
         for spec in specs:
-            registered = self.due(plan, spec.unit, REGISTRATION) + timedelta(days=spec.registered)
-            origin = before.get((spec.unit, spec.name)) if spec.kept else None
+            model = spec.model
+            registered = self.due(plan, model.unit, REGISTRATION) + timedelta(days=spec.registered)
+            origin = before.get((model.unit, model.name)) if spec.kept else None
             record = await self.record(spec, year, registered, origin)
             if record is None:
                 continue
             done["models"] += 1
-            records[(spec.unit, spec.name)] = record
+            records[(model.unit, model.name)] = record
             done += await self.evaluate(spec, record, plan)
         for unit_name, offset in REPORTS.items():
             sent = self.due(plan, unit_name, UNIT_REPORT) + timedelta(days=offset)
@@ -246,7 +238,7 @@ class _Builder:
         count = 0
         start = self.due(plan, WARD, EVALUATION)
         for spec in NEXT_YEAR:
-            origin = closing.get((spec.unit, spec.name)) if spec.kept else None
+            origin = closing.get((spec.model.unit, spec.model.name)) if spec.kept else None
             registered = start + timedelta(days=spec.registered)
             count += await self.record(spec, year + 1, registered, origin) is not None
         return count

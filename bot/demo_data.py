@@ -5,7 +5,7 @@ by then."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from domain.calendar import CONSOLIDATED, EVALUATION, UNIT_REPORT
 from domain.catalog import Field, Review, Subject
@@ -68,8 +68,8 @@ class Intro:
 
 
 @dataclass(frozen=True)
-class Spec:
-    """A model's record in one year and what happens to it, dated from the deadlines."""
+class Model:
+    """What a model is, from one year to the next (a kept model may change its place)."""
 
     unit: str
     name: str
@@ -78,6 +78,13 @@ class Spec:
     subject_name: str
     place: str
     lead: str
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A model's record in one year and what happens to it, dated from the deadlines."""
+
+    model: Model
     scale: str
     registered: int  # days from the registration deadline (next year: from this year's 15/11)
     kept: bool = False  # continues the unit's model of the same name of the year before
@@ -91,15 +98,64 @@ class Spec:
     intro: Intro | None = None
 
 
+# The models units keep from one year to the next.
+VEGETABLES = Model(
+    FARMERS,
+    "Tổ hợp tác trồng rau an toàn",
+    Field.KT,
+    Subject.COLLECTIVE,
+    "Tổ hợp tác rau Minh Khai",
+    "Tổ dân phố 5",
+    "Hội Nông dân",
+)
+CAMERAS = Model(
+    VETERANS,
+    "Camera an ninh khu dân cư",
+    Field.QPAN,
+    Subject.COLLECTIVE,
+    "Chi hội CCB Tổ dân phố 2",
+    "Tổ dân phố 2",
+    "Hội Cựu chiến binh",
+)
+OCOP = Model(
+    WOMEN,
+    "Phụ nữ khởi nghiệp với sản phẩm OCOP",
+    Field.KT,
+    Subject.COLLECTIVE,
+    "Câu lạc bộ Nữ khởi nghiệp",
+    "Phường Minh Khai",
+    "Hội LHPN",
+)
+LISTENING = Model(
+    CELL2,
+    "Chi bộ lắng nghe dân nói",
+    Field.XDD,
+    Subject.COLLECTIVE,
+    "Chi bộ Tổ dân phố 2",
+    "Tổ dân phố 2",
+    "Chi bộ",
+)
+LAND = Model(
+    FRONT,
+    "Hiến đất mở rộng ngõ xóm",
+    Field.OTHER,
+    Subject.COLLECTIVE,
+    "Ban công tác Mặt trận Tổ dân phố 5",
+    "Tổ dân phố 5",
+    "MTTQ",
+)
+
 LAST_YEAR = (
     Spec(
-        WOMEN,
-        "Tiết kiệm vì phụ nữ nghèo",
-        Field.KT,
-        Subject.COLLECTIVE,
-        "Chi hội Phụ nữ Tổ dân phố 3",
-        "Tổ dân phố 3",
-        "Hội LHPN",
+        Model(
+            WOMEN,
+            "Tiết kiệm vì phụ nữ nghèo",
+            Field.KT,
+            Subject.COLLECTIVE,
+            "Chi hội Phụ nữ Tổ dân phố 3",
+            "Tổ dân phố 3",
+            "Hội LHPN",
+        ),
         "45 hội viên, 120 triệu đồng",
         -52,
         results="45 hội viên góp 120 triệu đồng, 9 hộ vay vốn thoát nghèo",
@@ -109,13 +165,7 @@ LAST_YEAR = (
         reviewed=6,
     ),
     Spec(
-        FARMERS,
-        "Tổ hợp tác trồng rau an toàn",
-        Field.KT,
-        Subject.COLLECTIVE,
-        "Tổ hợp tác rau Minh Khai",
-        "Tổ dân phố 5",
-        "Hội Nông dân",
+        VEGETABLES,
         "12 hộ, 3 ha",
         -20,
         results="12 hộ, 3 ha rau đạt chứng nhận VietGAP, thu nhập tăng 20%",
@@ -125,13 +175,15 @@ LAST_YEAR = (
         reviewed=6,
     ),
     Spec(
-        CELL1,
-        "Tuyến phố văn minh, sạch đẹp",
-        Field.VHXH,
-        Subject.COLLECTIVE,
-        "Chi bộ Tổ dân phố 1",
-        "Tổ dân phố 1",
-        "Chi bộ",
+        Model(
+            CELL1,
+            "Tuyến phố văn minh, sạch đẹp",
+            Field.VHXH,
+            Subject.COLLECTIVE,
+            "Chi bộ Tổ dân phố 1",
+            "Tổ dân phố 1",
+            "Chi bộ",
+        ),
         "1,2 km đường, 210 hộ",
         -35,
         results="1,2 km đường có đèn và cây xanh, 210 hộ ký cam kết",
@@ -139,13 +191,7 @@ LAST_YEAR = (
         score="good",
     ),
     Spec(
-        VETERANS,
-        "Camera an ninh khu dân cư",
-        Field.QPAN,
-        Subject.COLLECTIVE,
-        "Chi hội CCB Tổ dân phố 2",
-        "Tổ dân phố 2",
-        "Hội Cựu chiến binh",
+        CAMERAS,
         "16 camera, 300 hộ",
         -8,
         results="16 camera, 3 vụ trộm cắp được phát hiện",
@@ -156,13 +202,15 @@ LAST_YEAR = (
         score="short",
     ),
     Spec(
-        YOUTH,
-        "Thanh niên hỗ trợ dịch vụ công trực tuyến",
-        Field.XDD,
-        Subject.COLLECTIVE,
-        "Đoàn Thanh niên phường",
-        "Bộ phận một cửa phường",
-        "Đoàn Thanh niên",
+        Model(
+            YOUTH,
+            "Thanh niên hỗ trợ dịch vụ công trực tuyến",
+            Field.XDD,
+            Subject.COLLECTIVE,
+            "Đoàn Thanh niên phường",
+            "Bộ phận một cửa phường",
+            "Đoàn Thanh niên",
+        ),
         "850 lượt hỗ trợ",
         3,
         results="850 lượt người dân được hướng dẫn nộp hồ sơ trực tuyến",
@@ -194,26 +242,22 @@ LISTEN_INTRO = Intro(
 
 THIS_YEAR = (
     Spec(
-        WARD,
-        "Ngày thứ Bảy lắng nghe ý kiến nhân dân",
-        Field.XDD,
-        Subject.COLLECTIVE,
-        "Đảng ủy, Ủy ban nhân dân phường",
-        "Trụ sở Ủy ban nhân dân phường",
-        "UBND",
+        Model(
+            WARD,
+            "Ngày thứ Bảy lắng nghe ý kiến nhân dân",
+            Field.XDD,
+            Subject.COLLECTIVE,
+            "Đảng ủy, Ủy ban nhân dân phường",
+            "Trụ sở Ủy ban nhân dân phường",
+            "UBND",
+        ),
         "24 buổi tiếp dân",
         -100,  # with the ward's plan, early in the year
         results="24 buổi tiếp dân, 96 kiến nghị được trả lời trong 7 ngày",
         evaluated=-7,
     ),
     Spec(
-        WOMEN,
-        "Phụ nữ khởi nghiệp với sản phẩm OCOP",
-        Field.KT,
-        Subject.COLLECTIVE,
-        "Câu lạc bộ Nữ khởi nghiệp",
-        "Phường Minh Khai",
-        "Hội LHPN",
+        OCOP,
         "25 hội viên, 4 sản phẩm",
         -80,
         results="4 sản phẩm đạt OCOP 3 sao, 25 hội viên tăng thu nhập",
@@ -224,13 +268,15 @@ THIS_YEAR = (
         intro=OCOP_INTRO,
     ),
     Spec(
-        WOMEN,
-        "Bữa cơm gia đình không bạo lực",
-        Field.VHXH,
-        Subject.COLLECTIVE,
-        "Chi hội Phụ nữ Tổ dân phố 4",
-        "Tổ dân phố 4",
-        "Hội LHPN",
+        Model(
+            WOMEN,
+            "Bữa cơm gia đình không bạo lực",
+            Field.VHXH,
+            Subject.COLLECTIVE,
+            "Chi hội Phụ nữ Tổ dân phố 4",
+            "Tổ dân phố 4",
+            "Hội LHPN",
+        ),
         "60 hộ",
         -48,
         results="60 hộ tham gia, không còn vụ bạo lực gia đình nào trong năm",
@@ -238,13 +284,15 @@ THIS_YEAR = (
         proposed=True,
     ),
     Spec(
-        WOMEN,
-        "Tổ phụ nữ tự quản vệ sinh môi trường",
-        Field.VHXH,
-        Subject.COLLECTIVE,
-        "Chi hội Phụ nữ Tổ dân phố 6",
-        "Tổ dân phố 6",
-        "Hội LHPN",
+        Model(
+            WOMEN,
+            "Tổ phụ nữ tự quản vệ sinh môi trường",
+            Field.VHXH,
+            Subject.COLLECTIVE,
+            "Chi hội Phụ nữ Tổ dân phố 6",
+            "Tổ dân phố 6",
+            "Hội LHPN",
+        ),
         "30 hội viên, 2 tuyến ngõ",
         -30,
         results="2 tuyến ngõ sạch, 30 hội viên thu gom rác mỗi tuần",
@@ -252,13 +300,15 @@ THIS_YEAR = (
         score="good",
     ),
     Spec(
-        WOMEN,
-        "Câu lạc bộ dinh dưỡng cho bà mẹ và trẻ em",
-        Field.VHXH,
-        Subject.COLLECTIVE,
-        "Chi hội Phụ nữ Tổ dân phố 1",
-        "Tổ dân phố 1",
-        "Hội LHPN",
+        Model(
+            WOMEN,
+            "Câu lạc bộ dinh dưỡng cho bà mẹ và trẻ em",
+            Field.VHXH,
+            Subject.COLLECTIVE,
+            "Chi hội Phụ nữ Tổ dân phố 1",
+            "Tổ dân phố 1",
+            "Hội LHPN",
+        ),
         "40 bà mẹ",
         -5,
         results="40 bà mẹ được hướng dẫn dinh dưỡng, tỷ lệ trẻ suy dinh dưỡng giảm còn 3%",
@@ -266,26 +316,22 @@ THIS_YEAR = (
         score="short",
     ),
     Spec(
-        WOMEN,
-        "Phụ nữ giúp nhau phát triển kinh tế",
-        Field.KT,
-        Subject.INDIVIDUAL,
-        "Bà Đỗ Thị Mai",
-        "Tổ dân phố 3",
-        "Hội LHPN",
+        Model(
+            WOMEN,
+            "Phụ nữ giúp nhau phát triển kinh tế",
+            Field.KT,
+            Subject.INDIVIDUAL,
+            "Bà Đỗ Thị Mai",
+            "Tổ dân phố 3",
+            "Hội LHPN",
+        ),
         "Giúp 6 hộ vay vốn",
         6,
         results="6 hộ được giúp vốn và cây giống, 2 hộ thoát nghèo",
         evaluated=-2,
     ),
     Spec(
-        CELL2,
-        "Chi bộ lắng nghe dân nói",
-        Field.XDD,
-        Subject.COLLECTIVE,
-        "Chi bộ Tổ dân phố 2",
-        "Tổ dân phố 2",
-        "Chi bộ",
+        LISTENING,
         "12 buổi đối thoại, 400 lượt người dân",
         -40,
         results="12 buổi đối thoại, 37 ý kiến được giải quyết",
@@ -296,13 +342,15 @@ THIS_YEAR = (
         intro=LISTEN_INTRO,
     ),
     Spec(
-        SCHOOL,
-        "Thư viện xanh cho học sinh",
-        Field.VHXH,
-        Subject.COLLECTIVE,
-        "Chi bộ Trường Tiểu học Minh Khai",
-        "Trường Tiểu học Minh Khai",
-        "Chi bộ",
+        Model(
+            SCHOOL,
+            "Thư viện xanh cho học sinh",
+            Field.VHXH,
+            Subject.COLLECTIVE,
+            "Chi bộ Trường Tiểu học Minh Khai",
+            "Trường Tiểu học Minh Khai",
+            "Chi bộ",
+        ),
         "1.200 đầu sách, 640 học sinh",
         -25,
         results="1.200 đầu sách, 640 học sinh mượn đọc mỗi tháng",
@@ -311,13 +359,7 @@ THIS_YEAR = (
         proposed=True,  # waiting for the leader's decision
     ),
     Spec(
-        VETERANS,
-        "Camera an ninh khu dân cư",
-        Field.QPAN,
-        Subject.COLLECTIVE,
-        "Chi hội CCB Tổ dân phố 2",
-        "Tổ dân phố 2",
-        "Hội Cựu chiến binh",
+        CAMERAS,
         "20 camera, 350 hộ",
         -15,
         kept=True,
@@ -325,13 +367,15 @@ THIS_YEAR = (
         evaluated=-4,
     ),
     Spec(
-        VETERANS,
-        "Cựu chiến binh gương mẫu giữ gìn an ninh trật tự",
-        Field.QPAN,
-        Subject.INDIVIDUAL,
-        "Ông Lê Văn Bảy",
-        "Tổ dân phố 6",
-        "Hội Cựu chiến binh",
+        Model(
+            VETERANS,
+            "Cựu chiến binh gương mẫu giữ gìn an ninh trật tự",
+            Field.QPAN,
+            Subject.INDIVIDUAL,
+            "Ông Lê Văn Bảy",
+            "Tổ dân phố 6",
+            "Hội Cựu chiến binh",
+        ),
         "Vận động 35 hộ ký cam kết",
         -12,
         results="35 hộ ký cam kết, hòa giải thành 4 vụ mâu thuẫn",
@@ -342,13 +386,7 @@ THIS_YEAR = (
         score="short",
     ),
     Spec(
-        FRONT,
-        "Hiến đất mở rộng ngõ xóm",
-        Field.OTHER,
-        Subject.COLLECTIVE,
-        "Ban công tác Mặt trận Tổ dân phố 5",
-        "Tổ dân phố 5",
-        "MTTQ",
+        LAND,
         "18 hộ hiến 240 m² đất",
         -55,
         results="18 hộ hiến 240 m² đất, ngõ mở rộng lên 4 m",
@@ -358,13 +396,7 @@ THIS_YEAR = (
         reviewed=6,
     ),
     Spec(
-        FARMERS,
-        "Tổ hợp tác trồng rau an toàn",
-        Field.KT,
-        Subject.COLLECTIVE,
-        "Tổ hợp tác rau Minh Khai",
-        "Tổ dân phố 5",
-        "Hội Nông dân",
+        VEGETABLES,
         "15 hộ, 4 ha",
         -3,
         kept=True,
@@ -373,13 +405,15 @@ THIS_YEAR = (
         by_leader=True,
     ),
     Spec(
-        FARMERS,
-        "Nông dân chuyển đổi số bán hàng trực tuyến",
-        Field.KT,
-        Subject.INDIVIDUAL,
-        "Bà Phạm Thị Hoa",
-        "Tổ dân phố 5",
-        "Hội Nông dân",
+        Model(
+            FARMERS,
+            "Nông dân chuyển đổi số bán hàng trực tuyến",
+            Field.KT,
+            Subject.INDIVIDUAL,
+            "Bà Phạm Thị Hoa",
+            "Tổ dân phố 5",
+            "Hội Nông dân",
+        ),
         "Doanh thu 300 triệu",
         10,  # registered after the deadline
         results="Doanh thu 300 triệu đồng, hướng dẫn 12 hộ bán hàng trực tuyến",
@@ -387,13 +421,15 @@ THIS_YEAR = (
         by_leader=True,
     ),
     Spec(
-        YOUTH,
-        "Thanh niên tình nguyện giúp người cao tuổi dùng điện thoại thông minh",
-        Field.VHXH,
-        Subject.COLLECTIVE,
-        "Chi đoàn Tổ dân phố 4",
-        "Tổ dân phố 4",
-        "Đoàn Thanh niên",
+        Model(
+            YOUTH,
+            "Thanh niên tình nguyện giúp người cao tuổi dùng điện thoại thông minh",
+            Field.VHXH,
+            Subject.COLLECTIVE,
+            "Chi đoàn Tổ dân phố 4",
+            "Tổ dân phố 4",
+            "Đoàn Thanh niên",
+        ),
         "30 đoàn viên, 150 người cao tuổi",
         20,  # the unit registered late
         results="150 người cao tuổi biết gọi video, cài VNeID",
@@ -404,48 +440,32 @@ THIS_YEAR = (
 # Registered for next year once this year's evaluation deadline has come (days from it).
 NEXT_YEAR = (
     Spec(
-        WOMEN,
-        "Phụ nữ khởi nghiệp với sản phẩm OCOP",
-        Field.KT,
-        Subject.COLLECTIVE,
-        "Câu lạc bộ Nữ khởi nghiệp",
-        "Phường Minh Khai",
-        "Hội LHPN",
+        OCOP,
         "35 hội viên, 6 sản phẩm",
         0,
         kept=True,
     ),
     Spec(
-        FRONT,
-        "Hiến đất mở rộng ngõ xóm",
-        Field.OTHER,
-        Subject.COLLECTIVE,
-        "Ban công tác Mặt trận Tổ dân phố 5",
-        "Tổ dân phố 5, 6",
-        "MTTQ",
+        replace(LAND, place="Tổ dân phố 5, 6"),
         "25 hộ",
         3,
         kept=True,
     ),
     Spec(
-        WOMEN,
-        "Chợ dân sinh không rác thải nhựa",
-        Field.VHXH,
-        Subject.COLLECTIVE,
-        "Chi hội Phụ nữ Tổ dân phố 5",
-        "Chợ Minh Khai",
-        "Hội LHPN",
+        Model(
+            WOMEN,
+            "Chợ dân sinh không rác thải nhựa",
+            Field.VHXH,
+            Subject.COLLECTIVE,
+            "Chi hội Phụ nữ Tổ dân phố 5",
+            "Chợ Minh Khai",
+            "Hội LHPN",
+        ),
         "80 tiểu thương",
         12,
     ),
     Spec(
-        CELL2,
-        "Chi bộ lắng nghe dân nói",
-        Field.XDD,
-        Subject.COLLECTIVE,
-        "Chi bộ Tổ dân phố 2",
-        "Tổ dân phố 2",
-        "Chi bộ",
+        LISTENING,
         "12 buổi đối thoại",
         21,
         kept=True,

@@ -8,7 +8,6 @@ button is recognised by the engine, which re-shows the current step.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import logging
 import re
@@ -31,7 +30,6 @@ from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
-    TelegramUnauthorizedError,
 )
 from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.types import (
@@ -45,9 +43,10 @@ from aiogram.types import (
 )
 from aiohttp import web
 
-from bot.channel import Capabilities, Pace, WebhookRoute, record_or_503
+from bot.channel import Capabilities, Pace, Stopping, WebhookRoute, record_or_503
 from bot.files import FileLinks
 from bot.settings import DEFAULT_TELEGRAM_CONCURRENCY, Settings
+from bot.telegram_polling import ALLOWED_UPDATES, poll_updates
 from domain.messages import PRIVATE_ONLY, Attachment, IncomingMessage, Reply, split_text
 from handlers.core import MENU, Core
 from scheduler.pacing import Limits
@@ -65,10 +64,8 @@ CAPTION_LIMIT = 1024
 MAX_TRIES = 5
 # A 429 is waited out this many times before the reply is given up (Telegram says how long).
 RETRY_AFTER_TRIES = 30
-POLL_TIMEOUT = 30  # seconds a getUpdates waits for an update
 T = TypeVar("T")
 
-ALLOWED_UPDATES = ["message", "callback_query"]
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 MAX_SEND_PHOTO = 10 * 1024 * 1024  # larger images go as documents
 _SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
@@ -185,7 +182,7 @@ class TelegramChannel:
         self._slowed: set[str] = set()  # chats whose 429 was logged (until a send succeeds)
         # Updates are recorded here before Telegram is told they arrived, deleted once handled.
         self.inbox = Inbox(core.sessionmaker, CHANNEL, core.clock)
-        self._stopping = asyncio.Event()
+        self._stopping = Stopping()
 
     @classmethod
     def configured(cls, settings: Settings) -> bool:
@@ -283,66 +280,17 @@ class TelegramChannel:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def run_polling(self) -> None:
-        """getUpdates until :meth:`stop_polling`. Each batch is recorded in the inbox before
-        the next call confirms it (its offset), so an update is never confirmed unrecorded."""
+        """getUpdates until :meth:`stop_polling` (:func:`poll_updates`: each batch recorded
+        in the inbox before the next call confirms it)."""
         self._stopping.clear()
         await self.setup()
         log.info("Telegram: polling (getUpdates)")
-        offset: int | None = None
-        delay = 1.0
-        while not self._stopping.is_set():
-            await self._room()
-            poll = asyncio.ensure_future(
-                self.bot.get_updates(
-                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES
-                )
-            )
-            if not await self._until_stopping(poll):
-                break
-            try:
-                updates = poll.result()
-                await self.inbox.record(
-                    [
-                        (
-                            str(u.update_id),
-                            u.model_dump(mode="json", by_alias=True, exclude_none=True),
-                        )
-                        for u in updates
-                    ]
-                )
-            except TelegramUnauthorizedError:
-                raise
-            except Exception as err:  # not confirmed: Telegram gives them again
-                log.warning("Telegram getUpdates failed (%r); retrying in %.0fs", err, delay)
-                await self._pause(delay)
-                delay = min(delay * 2, 60.0)
-                continue
-            delay = 1.0
-            if updates:
-                offset = updates[-1].update_id + 1
-            for update in updates:
-                self._start(update)
+        await poll_updates(self.bot, self.inbox, self._start, self._room, self._stopping)
 
     async def _room(self) -> None:
         """Wait while many updates are in hand (taken, not yet handled)."""
         while len(self._tasks) >= self.concurrency * 4:
             await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
-
-    async def _until_stopping(self, poll: asyncio.Future[Any]) -> bool:
-        """Wait for ``poll``; False (``poll`` cancelled) when stopping comes first."""
-        stop = asyncio.ensure_future(self._stopping.wait())
-        done, _ = await asyncio.wait({poll, stop}, return_when=asyncio.FIRST_COMPLETED)
-        if poll not in done:
-            poll.cancel()
-            with contextlib.suppress(BaseException):
-                await poll
-            return False
-        stop.cancel()
-        return True
-
-    async def _pause(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def stop_polling(self) -> None:
         self._stopping.set()

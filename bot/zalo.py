@@ -14,7 +14,6 @@ aiohttp's client rejects.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
@@ -27,7 +26,7 @@ from typing import Any, ClassVar
 import httpx
 from aiohttp import web
 
-from bot.channel import Capabilities, Pace, WebhookRoute, record_or_503
+from bot.channel import Capabilities, Pace, Stopping, WebhookRoute, record_or_503
 from bot.files import FileLinks
 from bot.settings import Settings
 from domain.messages import (
@@ -228,7 +227,7 @@ class ZaloChannel:
         self.max_photo_bytes = max_photo_bytes
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
-        self._stopping = asyncio.Event()
+        self._stopping = Stopping()
         # Updates are recorded here as soon as they arrive, deleted once handled.
         self.inbox = Inbox(core.sessionmaker, CHANNEL, clock)
 
@@ -290,17 +289,13 @@ class ZaloChannel:
         delay = 1.0
         while not self._stopping.is_set():
             poll = asyncio.ensure_future(self.api.get_updates())
-            stop = asyncio.ensure_future(self._stopping.wait())
-            done, _ = await asyncio.wait({poll, stop}, return_when=asyncio.FIRST_COMPLETED)
-            if stop in done:
-                poll.cancel()
+            if not await self._stopping.outwait(poll):
                 break
-            stop.cancel()
             try:
                 update = poll.result()
             except ZaloApiError as err:
                 log.warning("Zalo getUpdates failed (%s); retrying in %.0fs", err, delay)
-                await self._pause(delay)
+                await self._stopping.pause(delay)
                 delay = min(delay * 2, 60.0)
                 continue
             self.polled_at = time.time()
@@ -311,15 +306,11 @@ class ZaloChannel:
                 await self.dispatch(update)
             except Exception as err:
                 log.warning("a Zalo update could not be recorded: %r", err)
-                await self._pause(delay)
+                await self._stopping.pause(delay)
                 delay = min(delay * 2, 60.0)
                 continue
             delay = 1.0
         await self.drain()
-
-    async def _pause(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
 
     def stop(self) -> None:
         self._stopping.set()

@@ -53,19 +53,10 @@ PNG = FileType(".png", "image/png", "photo", "PNG")
 WEBP = FileType(".webp", "image/webp", "photo", "WEBP")
 PDF = FileType(".pdf", "application/pdf", "document", "PDF")
 DOC = FileType(".doc", "application/msword", "document", "Word")
-DOCX = FileType(
-    ".docx",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "document",
-    "Word",
-)
+OFFICE_XML = "application/vnd.openxmlformats-officedocument"  # the DOCX and XLSX types' stem
+DOCX = FileType(".docx", f"{OFFICE_XML}.wordprocessingml.document", "document", "Word")
 XLS = FileType(".xls", "application/vnd.ms-excel", "document", "Excel")
-XLSX = FileType(
-    ".xlsx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "document",
-    "Excel",
-)
+XLSX = FileType(".xlsx", f"{OFFICE_XML}.spreadsheetml.sheet", "document", "Excel")
 FILE_TYPES = (JPEG, PNG, WEBP, PDF, DOC, DOCX, XLS, XLSX)
 ALLOWED_TEXT = "ảnh JPEG, PNG, WEBP; tệp PDF, Word (DOC, DOCX), Excel (XLS, XLSX)"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

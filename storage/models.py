@@ -273,10 +273,9 @@ class ModelYear(Base):
     )
 
 
-class ModelScore(Base):
-    """Points given to one criterion of the rubric (reports/rubric.py) for a model's year."""
-
-    __tablename__ = "model_scores"
+class CriterionPoints:
+    """Points given to one criterion of the rubric (reports/rubric.py) for a model's year,
+    by whom and when."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     model_year_id: Mapped[int] = mapped_column(
@@ -287,26 +286,21 @@ class ModelScore(Base):
     scored_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     scored_at: Mapped[datetime]
 
+
+class ModelScore(CriterionPoints, Base):
+    """The unit's own points (self-score) for one criterion of a model's year."""
+
+    __tablename__ = "model_scores"
     __table_args__ = (
         UniqueConstraint("model_year_id", "criterion", name="uq_model_scores_criterion"),
     )
 
 
-class CouncilScore(Base):
+class CouncilScore(CriterionPoints, Base):
     """Points the council (a leader, for the level deciding on recognition) gives to one
     criterion of a model's year: the assessment (điểm thẩm định), beside the self-score."""
 
     __tablename__ = "council_scores"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    model_year_id: Mapped[int] = mapped_column(
-        ForeignKey("model_years.id", ondelete="CASCADE"), index=True
-    )
-    criterion: Mapped[int] = mapped_column(Integer)  # 1–15
-    points: Mapped[Decimal] = mapped_column(Numeric(4, 1))  # halves allowed
-    scored_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
-    scored_at: Mapped[datetime]
-
     __table_args__ = (
         UniqueConstraint("model_year_id", "criterion", name="uq_council_scores_criterion"),
     )

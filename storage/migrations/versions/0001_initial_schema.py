@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.helpers import foreign_key
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -48,9 +50,7 @@ def upgrade() -> None:
         sa.Column("parent_id", sa.Integer(), nullable=True),
         sa.Column("path", sa.String(length=1000), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["parent_id"], ["units.id"], name=op.f("fk_units_parent_id_units"), ondelete="RESTRICT"
-        ),
+        foreign_key("units", "parent_id", "units", "RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_units")),
         sa.UniqueConstraint("parent_id", "name", name="uq_units_parent_name"),
     )
@@ -65,12 +65,7 @@ def upgrade() -> None:
         sa.Column("external_id", sa.String(length=100), nullable=False),
         sa.Column("display_name", sa.String(length=300), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_accounts_person_id_people"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("accounts", "person_id", "people", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_accounts")),
         sa.UniqueConstraint("channel", "external_id", name="uq_accounts_channel_ext"),
     )
@@ -87,12 +82,7 @@ def upgrade() -> None:
         sa.Column("details", sa.JSON(), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.Column("via_channel", sa.String(length=20), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_audit_log_person_id_people"),
-            ondelete="SET NULL",
-        ),
+        foreign_key("audit_log", "person_id", "people", "SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
     op.create_table(
@@ -104,12 +94,7 @@ def upgrade() -> None:
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_conversation_states_person_id_people"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("conversation_states", "person_id", "people", "CASCADE"),
         sa.PrimaryKeyConstraint("channel", "chat_id", name=op.f("pk_conversation_states")),
     )
     op.create_table(
@@ -119,12 +104,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("title", sa.String(length=300), nullable=False),
         sa.Column("due_on", sa.Date(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_deadlines_campaign_id_campaigns"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("deadlines", "campaign_id", "campaigns", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deadlines")),
         sa.UniqueConstraint("campaign_id", "kind", name="uq_deadlines_campaign_kind"),
     )
@@ -137,9 +117,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.Column("uses_left", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["unit_id"], ["units.id"], name=op.f("fk_invites_unit_id_units"), ondelete="CASCADE"
-        ),
+        foreign_key("invites", "unit_id", "units", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invites")),
         sa.UniqueConstraint("code", name=op.f("uq_invites_code")),
     )
@@ -150,15 +128,8 @@ def upgrade() -> None:
         sa.Column("unit_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_memberships_person_id_people"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["unit_id"], ["units.id"], name=op.f("fk_memberships_unit_id_units"), ondelete="CASCADE"
-        ),
+        foreign_key("memberships", "person_id", "people", "CASCADE"),
+        foreign_key("memberships", "unit_id", "units", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_memberships")),
         sa.UniqueConstraint("person_id", "unit_id", name="uq_memberships_person_unit"),
     )
@@ -171,9 +142,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("unit_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["unit_id"], ["units.id"], name=op.f("fk_models_unit_id_units"), ondelete="RESTRICT"
-        ),
+        foreign_key("models", "unit_id", "units", "RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_models")),
     )
     with op.batch_alter_table("models", schema=None) as batch_op:
@@ -198,18 +167,8 @@ def upgrade() -> None:
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["created_by"],
-            ["people.id"],
-            name=op.f("fk_model_years_created_by_people"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["model_id"],
-            ["models.id"],
-            name=op.f("fk_model_years_model_id_models"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("model_years", "created_by", "people", "SET NULL"),
+        foreign_key("model_years", "model_id", "models", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_model_years")),
         sa.UniqueConstraint("model_id", "year", name="uq_model_years_model_year"),
     )

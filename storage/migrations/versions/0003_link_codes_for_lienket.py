@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.helpers import foreign_key
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
@@ -25,12 +27,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         sa.Column("used_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_link_codes_person_id_people"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("link_codes", "person_id", "people", "CASCADE"),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_link_codes")),
     )
     # ### end Alembic commands ###

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.helpers import criterion_points, foreign_key
+
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
@@ -28,47 +30,15 @@ def upgrade() -> None:
         sa.Column("content", sa.Text(), nullable=False),
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["created_by"],
-            ["people.id"],
-            name=op.f("fk_lead_documents_created_by_people"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["unit_id"],
-            ["units.id"],
-            name=op.f("fk_lead_documents_unit_id_units"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("lead_documents", "created_by", "people", "SET NULL"),
+        foreign_key("lead_documents", "unit_id", "units", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lead_documents")),
     )
     with op.batch_alter_table("lead_documents", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_lead_documents_unit_id"), ["unit_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_lead_documents_year"), ["year"], unique=False)
 
-    op.create_table(
-        "model_scores",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("model_year_id", sa.Integer(), nullable=False),
-        sa.Column("criterion", sa.Integer(), nullable=False),
-        sa.Column("points", sa.Numeric(precision=4, scale=1), nullable=False),
-        sa.Column("scored_by", sa.Integer(), nullable=True),
-        sa.Column("scored_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["model_year_id"],
-            ["model_years.id"],
-            name=op.f("fk_model_scores_model_year_id_model_years"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["scored_by"],
-            ["people.id"],
-            name=op.f("fk_model_scores_scored_by_people"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_model_scores")),
-        sa.UniqueConstraint("model_year_id", "criterion", name="uq_model_scores_criterion"),
-    )
+    op.create_table("model_scores", *criterion_points("model_scores"))
     with op.batch_alter_table("model_scores", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_model_scores_model_year_id"), ["model_year_id"], unique=False

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.helpers import foreign_key
+
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
@@ -49,12 +51,7 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("sent_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_outbox_person_id_people"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("outbox", "person_id", "people", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
         sa.UniqueConstraint("key", name=op.f("uq_outbox_key")),
     )
@@ -70,18 +67,8 @@ def upgrade() -> None:
         sa.Column("sent_at", sa.DateTime(), nullable=False),
         sa.Column("sent_by", sa.Integer(), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["sent_by"],
-            ["people.id"],
-            name=op.f("fk_unit_reports_sent_by_people"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["unit_id"],
-            ["units.id"],
-            name=op.f("fk_unit_reports_unit_id_units"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("unit_reports", "sent_by", "people", "SET NULL"),
+        foreign_key("unit_reports", "unit_id", "units", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_unit_reports")),
         sa.UniqueConstraint("unit_id", "year", "kind", name="uq_unit_reports_unit_year_kind"),
     )

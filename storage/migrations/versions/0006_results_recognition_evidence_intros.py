@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.helpers import foreign_key
+
 revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
@@ -31,18 +33,8 @@ def upgrade() -> None:
         sa.Column("uploaded_by", sa.Integer(), nullable=True),
         sa.Column("uploaded_via", sa.String(length=20), nullable=True),
         sa.Column("uploaded_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["model_year_id"],
-            ["model_years.id"],
-            name=op.f("fk_evidence_model_year_id_model_years"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["uploaded_by"],
-            ["people.id"],
-            name=op.f("fk_evidence_uploaded_by_people"),
-            ondelete="SET NULL",
-        ),
+        foreign_key("evidence", "model_year_id", "model_years", "CASCADE"),
+        foreign_key("evidence", "uploaded_by", "people", "SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evidence")),
     )
     with op.batch_alter_table("evidence", schema=None) as batch_op:
@@ -60,18 +52,8 @@ def upgrade() -> None:
         sa.Column("replication", sa.Text(), nullable=True),
         sa.Column("updated_by", sa.Integer(), nullable=True),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["model_year_id"],
-            ["model_years.id"],
-            name=op.f("fk_model_intros_model_year_id_model_years"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["updated_by"],
-            ["people.id"],
-            name=op.f("fk_model_intros_updated_by_people"),
-            ondelete="SET NULL",
-        ),
+        foreign_key("model_intros", "model_year_id", "model_years", "CASCADE"),
+        foreign_key("model_intros", "updated_by", "people", "SET NULL"),
         sa.PrimaryKeyConstraint("model_year_id", name=op.f("pk_model_intros")),
     )
     with op.batch_alter_table("model_years", schema=None) as batch_op:

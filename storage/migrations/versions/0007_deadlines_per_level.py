@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.helpers import foreign_key
+
 revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
@@ -75,18 +77,8 @@ def upgrade() -> None:
         sa.Column("until", sa.Date(), nullable=False),
         sa.Column("granted_by", sa.Integer(), nullable=True),
         sa.Column("granted_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["granted_by"],
-            ["people.id"],
-            name=op.f("fk_deadline_extensions_granted_by_people"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["unit_id"],
-            ["units.id"],
-            name=op.f("fk_deadline_extensions_unit_id_units"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("deadline_extensions", "granted_by", "people", "SET NULL"),
+        foreign_key("deadline_extensions", "unit_id", "units", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deadline_extensions")),
         sa.UniqueConstraint(
             "unit_id", "year", "kind", name="uq_deadline_extensions_unit_year_kind"

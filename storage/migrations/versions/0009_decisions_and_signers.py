@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.helpers import criterion_points
+
 revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
@@ -27,29 +29,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("decision_number", sa.String(length=100), nullable=True))
         batch.add_column(sa.Column("decision_date", sa.Date(), nullable=True))
         batch.add_column(sa.Column("decision_level", sa.String(length=20), nullable=True))
-    op.create_table(
-        "council_scores",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("model_year_id", sa.Integer(), nullable=False),
-        sa.Column("criterion", sa.Integer(), nullable=False),
-        sa.Column("points", sa.Numeric(precision=4, scale=1), nullable=False),
-        sa.Column("scored_by", sa.Integer(), nullable=True),
-        sa.Column("scored_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["model_year_id"],
-            ["model_years.id"],
-            name=op.f("fk_council_scores_model_year_id_model_years"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["scored_by"],
-            ["people.id"],
-            name=op.f("fk_council_scores_scored_by_people"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_council_scores")),
-        sa.UniqueConstraint("model_year_id", "criterion", name="uq_council_scores_criterion"),
-    )
+    op.create_table("council_scores", *criterion_points("council_scores"))
     op.create_index(
         op.f("ix_council_scores_model_year_id"), "council_scores", ["model_year_id"], unique=False
     )

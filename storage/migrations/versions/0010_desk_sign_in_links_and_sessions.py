@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from storage.migrations.helpers import foreign_key
+
 revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
@@ -28,12 +30,7 @@ def upgrade() -> None:
         sa.Column("used_at", sa.DateTime(), nullable=True),
         sa.Column("session_expires_at", sa.DateTime(), nullable=True),
         sa.Column("ended_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_desk_logins_person_id_people"),
-            ondelete="CASCADE",
-        ),
+        foreign_key("desk_logins", "person_id", "people", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_desk_logins")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_desk_logins_token_hash")),
     )
