@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import CTE, Select, String, Text, case, cast, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from domain.catalog import FIELD_LABELS, Field, Origin, RecordState, Subject
+from domain.catalog import FIELD_LABELS, Field, Origin, Subject
 from reports.appendix_form import OTHER_FIELD_DEFAULT
-from storage.models import DvkModel, ModelYear, Unit
+from storage import model_years
+from storage.models import ModelYear, Unit
 
 MAIN_FIELDS = (Field.KT.value, Field.VHXH.value, Field.QPAN.value, Field.XDD.value)
 
@@ -62,26 +63,12 @@ def _unit_order(root: Unit) -> CTE:
     )
 
 
-_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
-
-
-def _scoped(stmt: _Query, root: Unit, year: int, subtree: bool) -> _Query:
-    stmt = (
-        stmt.join(DvkModel, DvkModel.id == ModelYear.model_id)
-        .join(Unit, Unit.id == DvkModel.unit_id)
-        .where(ModelYear.year == year, ModelYear.state == RecordState.ACTIVE.value)
-    )
-    if subtree:
-        return stmt.where(Unit.path.startswith(root.path, autoescape=True))
-    return stmt.where(Unit.id == root.id)
-
-
 def rows_query(
     root: Unit, year: int, subtree: bool, *, kept_first: bool
 ) -> Select[*tuple[Any, ...]]:
     """Every model row, in the order it is written. PL1 (kept_first): section (kept, then new),
     unit, field; PL4: unit, origin (new, then kept), field."""
-    stmt = _scoped(
+    stmt = model_years.in_scope(
         select(
             Unit.id.label("unit_id"),
             Unit.name.label("unit_name"),
@@ -129,7 +116,7 @@ class Totals:
 
 
 async def read_totals(session: AsyncSession, root: Unit, year: int, subtree: bool) -> Totals:
-    stmt = _scoped(
+    stmt = model_years.in_scope(
         select(
             ModelYear.origin,
             ModelYear.field,
@@ -148,7 +135,7 @@ async def read_totals(session: AsyncSession, root: Unit, year: int, subtree: boo
             totals.by_field[fld] += n
         else:
             totals.by_other_field[(other or "").strip() or OTHER_FIELD_DEFAULT] += n
-    per_unit = _scoped(
+    per_unit = model_years.in_scope(
         select(Unit.id, ModelYear.origin, func.count()).select_from(ModelYear), root, year, subtree
     ).group_by(Unit.id, ModelYear.origin)
     for unit_id, origin, n in await session.execute(per_unit):

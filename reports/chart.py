@@ -35,11 +35,11 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.calendar import EVALUATION, REGISTRATION
-from domain.catalog import DEFAULT_QUOTAS, RecordState, Review, required_models
+from domain.catalog import DEFAULT_QUOTAS, Review, required_models
 from domain.messages import Document
 from reports.style import ascii_slug
 from reports.summary import name_key
-from storage import deadlines
+from storage import deadlines, model_years
 from storage.models import DvkModel, ModelScore, ModelYear, Unit
 
 MAX_BARS = 25  # rows of the picture, the “other units” row included
@@ -170,23 +170,19 @@ async def progress_of(
     blank = or_(ModelYear.results.is_(None), func.trim(ModelYear.results) == "")
     has_score = scored.c.model_year_id.is_not(None)
     query = (
-        select(
-            DvkModel.unit_id,
-            func.count(ModelYear.id),
-            func.sum(case((blank, 1), else_=0)),
-            func.sum(case((has_score, 0), else_=1)),
-            func.sum(case((ModelYear.review.in_(_PROPOSED), 1), else_=0)),
-            func.sum(case((ModelYear.review == Review.RECOGNISED.value, 1), else_=0)),
+        model_years.in_scope(
+            select(
+                DvkModel.unit_id,
+                func.count(ModelYear.id),
+                func.sum(case((blank, 1), else_=0)),
+                func.sum(case((has_score, 0), else_=1)),
+                func.sum(case((ModelYear.review.in_(_PROPOSED), 1), else_=0)),
+                func.sum(case((ModelYear.review == Review.RECOGNISED.value, 1), else_=0)),
+            ).select_from(ModelYear),
+            root,
+            year,
         )
-        .select_from(ModelYear)
-        .join(DvkModel, DvkModel.id == ModelYear.model_id)
-        .join(Unit, Unit.id == DvkModel.unit_id)
         .outerjoin(scored, scored.c.model_year_id == ModelYear.id)
-        .where(
-            ModelYear.year == year,
-            ModelYear.state == RecordState.ACTIVE.value,
-            in_subtree,
-        )
         .group_by(DvkModel.unit_id)
     )
     for uid, models, no_results, unscored, proposed, recognised in (

@@ -29,7 +29,6 @@ from domain.catalog import (
     SUBJECT_LABELS,
     DecisionLevel,
     Field,
-    RecordState,
     Review,
     Subject,
 )
@@ -37,7 +36,7 @@ from reports.signing import Rows
 from reports.style import cell, merge, setup_sheet, title
 from reports.summary import units_in_scope
 from storage import model_years
-from storage.models import DvkModel, ModelYear, Unit
+from storage.models import ModelYear, Unit
 
 PROPOSED_TITLE = "DANH SÁCH MÔ HÌNH “DÂN VẬN KHÉO” ĐỀ NGHỊ CÔNG NHẬN NĂM {year}"
 RECOGNISED_TITLE = "DANH SÁCH MÔ HÌNH “DÂN VẬN KHÉO” ĐƯỢC CÔNG NHẬN NĂM {year}"
@@ -101,14 +100,8 @@ async def _records(
     units = [u for u, _ in await units_in_scope(session, root, subtree)]
     order = {u.id: i for i, u in enumerate(units)}
     rows = await session.execute(
-        select(ModelYear, Unit)
-        .join(DvkModel, DvkModel.id == ModelYear.model_id)
-        .join(Unit, Unit.id == DvkModel.unit_id)
-        .where(
-            ModelYear.year == year,
-            ModelYear.state == RecordState.ACTIVE.value,
-            ModelYear.review == review,
-            Unit.id.in_(list(order)),
+        model_years.in_scope(select(ModelYear, Unit), root, year, subtree).where(
+            ModelYear.review == review
         )
     )
     found = [(r, u) for r, u in rows.all()]

@@ -16,11 +16,11 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.catalog import INTRO_PARTS, SUBJECT_LABELS, Field, RecordState, Subject, field_label
+from domain.catalog import INTRO_PARTS, SUBJECT_LABELS, Field, Subject, field_label
 from reports.signing import DEFAULT_ROW, Rows
 from reports.style import cell, merge, setup_sheet, title
-from storage import unit_tree
-from storage.models import DvkModel, Evidence, ModelIntro, ModelYear, Unit
+from storage import model_years, unit_tree
+from storage.models import Evidence, ModelIntro, ModelYear, Unit
 
 SHEET = "Giới thiệu mô hình"
 TITLE = "GIỚI THIỆU MÔ HÌNH, ĐIỂN HÌNH “DÂN VẬN KHÉO” TIÊU BIỂU NĂM {year}"
@@ -47,17 +47,14 @@ def _lines(text: str, width: float) -> int:
 async def _rows(
     session: AsyncSession, root: Unit, year: int, subtree: bool
 ) -> list[tuple[ModelYear, ModelIntro, Unit]]:
-    stmt = (
-        select(ModelYear, ModelIntro, Unit)
-        .join(ModelIntro, ModelIntro.model_year_id == ModelYear.id)
-        .join(DvkModel, DvkModel.id == ModelYear.model_id)
-        .join(Unit, Unit.id == DvkModel.unit_id)
-        .where(ModelYear.year == year, ModelYear.state == RecordState.ACTIVE.value)
+    stmt = model_years.in_scope(
+        select(ModelYear, ModelIntro, Unit).join(
+            ModelIntro, ModelIntro.model_year_id == ModelYear.id
+        ),
+        root,
+        year,
+        subtree,
     )
-    if subtree:
-        stmt = stmt.where(Unit.path.startswith(root.path, autoescape=True))
-    else:
-        stmt = stmt.where(Unit.id == root.id)
     rows = [(r, i, u) for r, i, u in (await session.execute(stmt)).all()]
     order = {u.id: n for n, u in enumerate(await unit_tree.list_units(session, root))}
     rows.sort(

@@ -26,10 +26,11 @@ from sqlalchemy import literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import rubric
-from domain.catalog import SUBJECT_LABELS, RecordState, Subject
+from domain.catalog import SUBJECT_LABELS, Subject
 from reports.signing import Rows
 from reports.style import cell, merge, setup_sheet, title
-from storage.models import CouncilScore, DvkModel, ModelScore, ModelYear, Unit
+from storage import model_years
+from storage.models import CouncilScore, ModelScore, ModelYear, Unit
 
 WIDTHS = {1: 6, 2: 56, 3: 8, 4: 9, 5: 10, 6: 13}
 LAST_COL = "F"
@@ -283,7 +284,6 @@ async def build_score_sheet(
     """The Biểu chấm điểm of every active model of ``year`` in ``root`` (and, with
     ``subtree``, every unit below it) that has at least one criterion scored, as .xlsx bytes.
     """
-    scope = Unit.path.startswith(root.path, autoescape=True) if subtree else Unit.id == root.id
     points = union_all(
         select(
             ModelScore.model_year_id.label("record"),
@@ -298,7 +298,7 @@ async def build_score_sheet(
             literal(1),
         ),
     ).subquery("points")
-    query = (
+    query = model_years.in_scope(
         select(
             ModelYear.id,
             ModelYear.name,
@@ -308,12 +308,13 @@ async def build_score_sheet(
             points.c.criterion,
             points.c.points,
             points.c.council,
-        )
-        .join(DvkModel, DvkModel.id == ModelYear.model_id)
-        .join(Unit, Unit.id == DvkModel.unit_id)
-        .join(points, points.c.record == ModelYear.id)
-        .where(ModelYear.year == year, ModelYear.state == RecordState.ACTIVE.value, scope)
-        .order_by(Unit.path, ModelYear.id, points.c.council, points.c.criterion)
+        ).select_from(ModelYear),
+        root,
+        year,
+        subtree,
+    )
+    query = query.join(points, points.c.record == ModelYear.id).order_by(
+        Unit.path, ModelYear.id, points.c.council, points.c.criterion
     )
     wb = Workbook(write_only=True)
     used: set[str] = set()

@@ -7,12 +7,29 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog import RecordState, Review
 from storage.models import CouncilScore, DvkModel, ModelScore, ModelYear, Unit
+
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
+
+
+def in_scope(stmt: _Query, root: Unit, year: int, subtree: bool = True) -> _Query:
+    """``stmt`` (selecting from :class:`ModelYear`) narrowed to the active records of ``year``
+    of ``root``, and of every unit below it with ``subtree``; their model and unit joined, so
+    that ``stmt`` may name and order by the unit's columns."""
+    stmt = (
+        stmt.join(DvkModel, DvkModel.id == ModelYear.model_id)
+        .join(Unit, Unit.id == DvkModel.unit_id)
+        .where(ModelYear.year == year, ModelYear.state == RecordState.ACTIVE.value)
+    )
+    if subtree:
+        return stmt.where(Unit.path.startswith(root.path, autoescape=True))
+    return stmt.where(Unit.id == root.id)
 
 
 async def records_of_unit(

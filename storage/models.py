@@ -274,7 +274,7 @@ class ModelYear(Base):
 
 
 class CriterionPoints:
-    """Points given to one criterion of the rubric (reports/rubric.py) for a model's year,
+    """Points given to one criterion of the rubric (domain/rubric.py) for a model's year,
     by whom and when."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
