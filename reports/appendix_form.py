@@ -88,25 +88,15 @@ ROW_TOTAL = 8  # "Tổng số"
 FREEZE = f"A{ROW_TOTAL}"
 
 # (label, columns spanned); a group spanning two columns has its sub-labels on the second row.
-PL1_HEAD: tuple[tuple[str, int], ...] = (
-    (H_STT, 1),
-    (H_NAME, 1),
-    (H_COUNT, 1),
-    (H_PLACE, 1),
-    (H_LEAD, 1),
-    (H_FIELD, 1),
-    (H_SCALE, 1),
-    (H_SUBJECT, 2),
+# Both appendices begin with the same six columns (1)–(6).
+_MODEL_HEAD: tuple[tuple[str, int], ...] = tuple(
+    (label, 1) for label in (H_STT, H_NAME, H_COUNT, H_PLACE, H_LEAD, H_FIELD)
 )
+PL1_HEAD: tuple[tuple[str, int], ...] = (*_MODEL_HEAD, (H_SCALE, 1), (H_SUBJECT, 2))
 PL1_SUB = (H_COLLECTIVE, H_INDIVIDUAL)
 PL1_WIDTHS = (6, 42, 9, 24, 16, 18, 40, 9, 9)
 PL4_HEAD: tuple[tuple[str, int], ...] = (
-    (H_STT, 1),
-    (H_NAME, 1),
-    (H_COUNT, 1),
-    (H_PLACE, 1),
-    (H_LEAD, 1),
-    (H_FIELD, 1),
+    *_MODEL_HEAD,
     (H_RESULTS, 1),
     (H_ORIGIN, 2),
     (H_SUBJECT, 2),
