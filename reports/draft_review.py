@@ -68,6 +68,13 @@ def bieu1_rows(documents: Sequence[DocumentLine]) -> list[list[object]]:
     return rows
 
 
+def _part(doc: DocxDocument, number: str, name: str) -> None:
+    """The heading of a part of the review (“Phần thứ nhất”, its name under it), centred,
+    bold, kept with what follows."""
+    S.line(doc, number, bold=True, align="center", keep=True, after=0)
+    S.line(doc, name, bold=True, align="center", keep=True)
+
+
 async def build_review(
     session: AsyncSession,
     root: Unit,
@@ -86,14 +93,7 @@ async def build_review(
     whole = await fields_of_period(session, root, first, last, subtree)
     typical = await typical_models(session, root, first, last, subtree)
 
-    S.line(doc, "Phần thứ nhất", bold=True, align="center", keep=True, after=0)
-    S.line(
-        doc,
-        f"KẾT QUẢ PHONG TRÀO THI ĐUA “DÂN VẬN KHÉO” {period.upper()}",
-        bold=True,
-        align="center",
-        keep=True,
-    )
+    _part(doc, "Phần thứ nhất", f"KẾT QUẢ PHONG TRÀO THI ĐUA “DÂN VẬN KHÉO” {period.upper()}")
     S.heading(doc, "I. CÔNG TÁC LÃNH ĐẠO, CHỈ ĐẠO THỰC HIỆN")
     S.heading(doc, "1. Công tác lãnh đạo, chỉ đạo")
     documents_section(doc, documents, period)
@@ -147,14 +147,11 @@ async def build_review(
     ):
         S.heading(doc, f"{number}. {label}")
         S.placeholder(doc, label.lower())
-    S.line(doc, "Phần thứ hai", bold=True, align="center", keep=True, after=0)
-    S.line(
+    _part(
         doc,
+        "Phần thứ hai",
         "PHƯƠNG HƯỚNG, NHIỆM VỤ NHẰM TĂNG CƯỜNG VÀ ĐỔI MỚI CÔNG TÁC DÂN VẬN VÀ PHONG TRÀO "
         f"THI ĐUA “DÂN VẬN KHÉO” GIAI ĐOẠN {last} - {last + 5}",
-        bold=True,
-        align="center",
-        keep=True,
     )
     S.heading(doc, "I. PHƯƠNG HƯỚNG, NHIỆM VỤ")
     S.placeholder(doc, "phương hướng, nhiệm vụ")
