@@ -20,7 +20,7 @@ from conversations.scoring import NUMBERS, as_json, criterion_step, fmt, key_of,
 from conversations.texts import review as T
 from domain import rubric
 from domain.messages import Reply
-from storage import audit_log, model_years
+from storage import model_years
 
 
 async def assess_choices(ctx: Ctx, _data: Data) -> list[Choice]:
@@ -80,9 +80,7 @@ async def finish_assess(ctx: Ctx, data: Data) -> Outcome:
     await model_years.replace_scores(
         ctx.session, record.id, points, ctx.person.id, ctx.now, council=True
     )
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
+    await ctx.audit(
         "council_score",
         "model_year",
         record.id,
@@ -91,8 +89,6 @@ async def finish_assess(ctx: Ctx, data: Data) -> Outcome:
             "total": as_json(result.total),
             "passed": result.passed,
         },
-        ctx.now,
-        ctx.channel,
     )
     text = T.assessed_saved(record.name, unit.name, fmt(result.total), rubric.verdict_text(result))
     return Outcome([Reply(text)])

@@ -23,7 +23,7 @@ from domain.catalog import Role
 from domain.messages import Reply
 from domain.text import fold
 from scheduler import obligations
-from storage import audit_log, deadlines, people, unit_tree
+from storage import deadlines, people, unit_tree
 from storage.deadlines import Due, YearPlan
 from storage.models import Unit
 
@@ -163,9 +163,7 @@ async def nhacnho(ctx: Ctx, args: str) -> list[Reply]:
         text = T.RESUMED
     else:
         return [Reply(T.unknown_pause_word(args))]
-    await audit_log.audit(
-        ctx.session, person.id, action, "person", person.id, {}, ctx.now, ctx.channel
-    )
+    await ctx.audit(action, "person", person.id, {})
     return [Reply(text)]
 
 
@@ -280,15 +278,11 @@ async def finish_deadline(ctx: Ctx, data: DeadlineState) -> Outcome:
     old = (await _due(ctx, data)).due_on
     new = date.fromisoformat(data["due_on"])
     due = await deadlines.set_deadline(ctx.session, unit, data["year"], data["kind"], new, ctx.now)
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
+    await ctx.audit(
         "set_deadline",
         "unit",
         unit.id,
         {"year": data["year"], "kind": due.kind, "from": old.isoformat(), "to": new.isoformat()},
-        ctx.now,
-        ctx.channel,
     )
     ctx.session.info[DEADLINES_CHANGED] = True
     keeping = await _lower_levels(ctx, unit, data["year"], data["kind"])
@@ -365,15 +359,11 @@ async def finish_extend(ctx: Ctx, data: DeadlineState) -> Outcome:
     row = await deadlines.extend(
         ctx.session, unit, data["year"], data["kind"], until, ctx.person.id, ctx.now
     )
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
+    await ctx.audit(
         "extend_deadline",
         "deadline_extension",
         row.id,
         {"unit": unit.id, "year": data["year"], "kind": due.kind, "until": until.isoformat()},
-        ctx.now,
-        ctx.channel,
     )
     ctx.session.info[DEADLINES_CHANGED] = True
     notice = T.extension_notice(ctx.person.full_name, due.title, data["year"], unit.name, until)

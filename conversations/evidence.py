@@ -21,7 +21,7 @@ from conversations.results import start_evaluating
 from conversations.texts import evidence as T
 from conversations.widgets import Picked, file_input, model_picker, unit_picker, yes_no
 from domain.messages import Document, Reply
-from storage import audit_log, people
+from storage import people
 from storage.evidence import (
     download_name,
     evidence_counts,
@@ -158,9 +158,7 @@ async def finish_evidence(ctx: Ctx, data: ItemState) -> Outcome:
         )
         ctx.session.add(evidence)
         await ctx.session.flush()
-        await audit_log.audit(
-            ctx.session,
-            ctx.person.id,
+        await ctx.audit(
             "add_evidence",
             "evidence",
             evidence.id,
@@ -171,8 +169,6 @@ async def finish_evidence(ctx: Ctx, data: ItemState) -> Outcome:
                 "size": evidence.size,
                 "caption": evidence.caption,
             },
-            ctx.now,
-            ctx.channel,
         )
         number = len(await evidence_of(ctx.session, record.id))
         what = "ảnh" if evidence.kind == "photo" else f"tệp {evidence.file_name or ''}".strip()
@@ -307,16 +303,7 @@ async def finish_item(ctx: Ctx, data: ItemState) -> Outcome:
     }
     await ctx.session.delete(evidence)
     await ctx.session.flush()
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
-        "remove_evidence",
-        "evidence",
-        data["item"],
-        details,
-        ctx.now,
-        ctx.channel,
-    )
+    await ctx.audit("remove_evidence", "evidence", data["item"], details)
     await asyncio.to_thread(path.unlink, True)
     return Outcome(
         [Reply(f"Đã xóa minh chứng số {data['number']} của mô hình “{record.name}”.")],

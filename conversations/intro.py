@@ -90,16 +90,7 @@ async def finish_intro(ctx: Ctx, data: Data) -> Outcome:
     intro.updated_by = ctx.person.id
     intro.updated_at = ctx.now
     await ctx.session.flush()
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
-        "save_intro",
-        "model_year",
-        record.id,
-        changes,
-        ctx.now,
-        ctx.channel,
-    )
+    await ctx.audit("save_intro", "model_year", record.id, changes)
     return Outcome(
         [
             Reply(

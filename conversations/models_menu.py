@@ -22,7 +22,7 @@ from conversations.texts import models_menu as T
 from conversations.widgets import Picked, model_picker, unit_picker, yes_no
 from domain.catalog import SUBJECT_LABELS, RecordState, Subject, field_label
 from domain.messages import Reply
-from storage import audit_log, model_years
+from storage import model_years
 from storage.models import ModelYear
 
 
@@ -103,16 +103,7 @@ async def finish_menu(ctx: Ctx, data: MenuState) -> Outcome:
         return Outcome([Reply(T.KEPT)])
     record.state = RecordState.WITHDRAWN.value
     record.updated_at = ctx.now
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
-        "withdraw",
-        "model_year",
-        record.id,
-        {"name": record.name},
-        ctx.now,
-        ctx.channel,
-    )
+    await ctx.audit("withdraw", "model_year", record.id, {"name": record.name})
     return Outcome([Reply(T.withdrawn(record.name, record.year))])
 
 

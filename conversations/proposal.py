@@ -28,7 +28,7 @@ from domain import rubric
 from domain.calendar import EVALUATION
 from domain.catalog import Review
 from domain.messages import Reply
-from storage import audit_log, deadlines, model_years, people
+from storage import deadlines, model_years, people
 from storage.models import ModelYear, Unit
 
 
@@ -108,16 +108,7 @@ async def finish_propose(ctx: Ctx, data: ProposeState) -> Outcome:
     record.reviewed_at = None
     record.reviewed_by = None
     record.updated_at = ctx.now
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
-        "propose",
-        "model_year",
-        record.id,
-        {"unit": unit.id, "previous": previous},
-        ctx.now,
-        ctx.channel,
-    )
+    await ctx.audit("propose", "model_year", record.id, {"unit": unit.id, "previous": previous})
     return Outcome(
         [
             Reply(

@@ -22,7 +22,7 @@ from conversations.widgets import Picked, unit_picker
 from domain.calendar import KIND_ALIASES
 from domain.messages import Reply
 from scheduler import obligations
-from storage import audit_log, deadlines
+from storage import deadlines
 from storage.models import Unit, UnitReport
 
 NOT_OWN = "Đồng chí không thuộc đơn vị này nên không báo cáo thay được."
@@ -149,15 +149,8 @@ async def finish_report(ctx: Ctx, data: ReportState) -> Outcome:
             UnitReport.unit_id == unit.id, UnitReport.year == year, UnitReport.kind == kind
         )
     )
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
-        "mark_report",
-        "unit_report",
-        report_id,
-        {"unit": unit.id, "year": year, "kind": kind},
-        ctx.now,
-        ctx.channel,
+    await ctx.audit(
+        "mark_report", "unit_report", report_id, {"unit": unit.id, "year": year, "kind": kind}
     )
     lines = [
         f"Đã ghi nhận: {unit.name} đã gửi {REPORT_LABELS[kind]} năm {year} "

@@ -81,16 +81,7 @@ async def finish_results(ctx: Ctx, data: ResultsState) -> Outcome:
     record.origin = origin
     record.results_at = ctx.now
     record.updated_at = ctx.now
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
-        "results",
-        "model_year",
-        record.id,
-        changes,
-        ctx.now,
-        ctx.channel,
-    )
+    await ctx.audit("results", "model_year", record.id, changes)
     origin = ORIGIN_LABELS[Origin(record.origin)]
     text = T.saved(record.year, record.name, unit.name, record.results or "", origin)
     return Outcome([Reply(text)])

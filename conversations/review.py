@@ -40,7 +40,7 @@ from domain.catalog import (
 )
 from domain.messages import Reply
 from domain.text import one_line
-from storage import audit_log, model_years, people
+from storage import model_years, people
 from storage.models import ModelYear, Unit
 
 DECISION_LABELS = {
@@ -288,9 +288,7 @@ async def finish_review(ctx: Ctx, data: Data) -> Outcome:
     record.reviewed_at = ctx.now
     record.reviewed_by = ctx.person.id
     record.updated_at = ctx.now
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
+    await ctx.audit(
         "review",
         "model_year",
         record.id,
@@ -301,8 +299,6 @@ async def finish_review(ctx: Ctx, data: Data) -> Outcome:
             "proposed_by": record.proposed_by,
             **decided,
         },
-        ctx.now,
-        ctx.channel,
     )
     names = await notify(ctx, record, unit, decision, reason)
     told = (
@@ -425,16 +421,7 @@ async def finish_decision(ctx: Ctx, data: Data) -> Outcome:
     }
     decided = store_decision(record, {k: data.get(k) or v for k, v in recorded.items()})
     record.updated_at = ctx.now
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
-        "decision",
-        "model_year",
-        record.id,
-        {"unit": unit.id, **decided},
-        ctx.now,
-        ctx.channel,
-    )
+    await ctx.audit("decision", "model_year", record.id, {"unit": unit.id, **decided})
     return Outcome([Reply(T.decision_saved(record.name, unit.name, decision_text(record)))])
 
 

@@ -28,7 +28,7 @@ from domain import rubric
 from domain.catalog import RecordState, Subject
 from domain.messages import Reply
 from domain.text import fold
-from storage import audit_log, model_years
+from storage import model_years
 from storage.models import ModelYear
 
 # Every subject's criteria are numbered 1–15 (rubric._check); the wording and maxima of the
@@ -185,9 +185,7 @@ async def finish_score(ctx: Ctx, data: Data) -> Outcome:
     if result.missing:
         raise InputError(rubric.missing_text(result) or "Chưa chấm đủ các tiêu chí.")
     await model_years.replace_scores(ctx.session, record.id, points, ctx.person.id, ctx.now)
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
+    await ctx.audit(
         "score",
         "model_year",
         record.id,
@@ -197,8 +195,6 @@ async def finish_score(ctx: Ctx, data: Data) -> Outcome:
             "passed": result.passed,
             "blocking": list(result.blocking),
         },
-        ctx.now,
-        ctx.channel,
     )
     lines = [
         f"✅ Đã lưu điểm tự chấm của mô hình “{record.name}” ({unit.name}, năm {record.year}): "
