@@ -14,8 +14,8 @@ from decimal import Decimal
 from conversations.answers import Choice, InputError
 from conversations.commands import Audience, Command
 from conversations.context import Ctx, Data
-from conversations.engine import Flow, Outcome, Step
-from conversations.review import pending_records, reviewable
+from conversations.engine import Flow, Outcome
+from conversations.review import led_record_step, led_records, reviewable
 from conversations.scoring import NUMBERS, as_json, criterion_step, fmt, key_of, points_in
 from conversations.texts import review as T
 from domain import rubric
@@ -24,7 +24,7 @@ from storage import model_years
 
 
 async def assess_choices(ctx: Ctx, _data: Data) -> list[Choice]:
-    records = await pending_records(ctx)
+    records = await led_records(ctx)
     council = await model_years.scores_of(ctx.session, [r.id for r, _ in records], council=True)
     choices = []
     for record, unit in records:
@@ -33,12 +33,6 @@ async def assess_choices(ctx: Ctx, _data: Data) -> list[Choice]:
         status = "chưa thẩm định" if total is None else f"đã thẩm định {fmt(total)} điểm"
         choices.append(Choice(f"{record.name} — {unit.name} ({status})", record.id))
     return choices
-
-
-async def after_assess_pick(ctx: Ctx, data: Data) -> None:
-    record, unit = await reviewable(ctx, data["record"])
-    data["record_name"] = record.name
-    data["unit_name"] = unit.name
 
 
 async def finish_assess_pick(ctx: Ctx, data: Data) -> Outcome:
@@ -105,24 +99,13 @@ ASSESS_PICK = Flow(
     name="assess_pick",
     title="Thẩm định mô hình",
     confirm=False,
-    steps=(
-        Step(
-            key="record",
-            label="Mô hình",
-            prompt=T.PICK_ASSESS,
-            choices=assess_choices,
-            after=after_assess_pick,
-            editable=False,
-            auto_single=True,
-            auto_note=lambda c, _d: f"Mô hình chờ duyệt duy nhất: {c.label}.",
-        ),
-    ),
+    steps=(led_record_step(T.PICK_ASSESS, assess_choices, reviewable, T.ONLY_PENDING),),
     finish=finish_assess_pick,
 )
 
 
 async def start_assess(ctx: Ctx, _args: str = "") -> Data | Reply:
-    if not await pending_records(ctx):
+    if not await led_records(ctx):
         return Reply(T.NONE_TO_ASSESS)
     return {}
 
