@@ -16,8 +16,7 @@ from conversations.answers import Choice, InputError, text_parser
 from conversations.commands import Command
 from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome, Step
-from conversations.records import checked_record
-from conversations.results import start_evaluating
+from conversations.records import checked_record, evaluating
 from conversations.texts import evidence as T
 from conversations.widgets import Picked, file_input, model_picker, unit_picker, yes_no
 from domain.messages import Document, Reply
@@ -339,10 +338,6 @@ EVIDENCE_ITEM = Flow(
 )
 
 
-async def start_evidence(ctx: Ctx, _args: str = "") -> Picked | Reply:
-    return await start_evaluating(ctx, "gửi minh chứng")
-
-
 FLOWS = (EVIDENCE, EVIDENCE_ITEM)
 COMMANDS = (
     Command(
@@ -350,7 +345,7 @@ COMMANDS = (
         "Gửi, xem minh chứng (ảnh, tệp) của mô hình",
         order=140,
         flow="evidence",
-        start=start_evidence,
+        start=evaluating("gửi minh chứng"),
         phrases=(
             "minhchung",
             "minh chung",

@@ -14,9 +14,8 @@ from conversations.answers import InputError, text_parser
 from conversations.commands import Command
 from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome, Step
-from conversations.records import checked_record
-from conversations.results import start_evaluating
-from conversations.widgets import Picked, model_picker, unit_picker
+from conversations.records import checked_record, evaluating
+from conversations.widgets import model_picker, unit_picker
 from domain.catalog import INTRO_PART_KEYS, INTRO_PARTS
 from domain.messages import Reply
 from storage import audit_log
@@ -119,10 +118,6 @@ INTRO = Flow(
 )
 
 
-async def start_intro(ctx: Ctx, _args: str = "") -> Picked | Reply:
-    return await start_evaluating(ctx, "giới thiệu")
-
-
 FLOWS = (INTRO_PICK, INTRO)
 COMMANDS = (
     Command(
@@ -130,7 +125,7 @@ COMMANDS = (
         "Giới thiệu mô hình điển hình (cơ sở, cách làm, hiệu quả)",
         order=150,
         flow="intro_pick",
-        start=start_intro,
+        start=evaluating("giới thiệu"),
         phrases=("gioithieu", "gioi thieu", "gioi thieu mo hinh", "mo hinh dien hinh"),
     ),
 )

@@ -16,11 +16,11 @@ from conversations.engine import Flow, Outcome
 from conversations.records import (
     checked_record,
     detail_lines,
+    evaluating,
     evaluation_passed_for_all,
     fmt_date,
     review_status,
 )
-from conversations.results import start_evaluating
 from conversations.texts import common as C
 from conversations.texts import deadlines as T
 from conversations.widgets import Picked, model_picker, unit_picker, yes_no
@@ -141,11 +141,12 @@ PROPOSE = Flow(
 )
 
 
-async def start_propose(ctx: Ctx, _args: str = "") -> Picked | Reply:
+async def proposal_closed(ctx: Ctx) -> str | None:
+    """The refusal of /dexuat when :func:`evaluation_passed_for_all`."""
     passed = await evaluation_passed_for_all(ctx)
-    if passed is not None:
-        return Reply(C.proposal_closed(ctx.local_now.year, *passed))
-    return await start_evaluating(ctx, "đề xuất công nhận")
+    if passed is None:
+        return None
+    return C.proposal_closed(ctx.local_now.year, *passed)
 
 
 FLOWS = (PROPOSE,)
@@ -155,7 +156,7 @@ COMMANDS = (
         "Đề xuất công nhận mô hình đã chấm điểm đạt",
         order=80,
         flow="propose",
-        start=start_propose,
+        start=evaluating("đề xuất công nhận", proposal_closed),
         phrases=("dexuat", "de xuat", "de xuat cong nhan", "de nghi cong nhan"),
     ),
 )

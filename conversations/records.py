@@ -4,10 +4,12 @@ evidence, introduction)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
 from conversations.answers import Choice, InputError, Refusal
+from conversations.commands import Starter
 from conversations.context import Ctx, Data
 from conversations.texts import common as C
 from conversations.texts import deadlines as T
@@ -24,6 +26,7 @@ from domain.catalog import (
     Subject,
     field_label,
 )
+from domain.messages import Reply
 from storage import deadlines, model_years, people
 from storage.models import ModelYear, Person, Unit
 
@@ -156,6 +159,26 @@ async def evaluation_closed_for_all(ctx: Ctx) -> str | None:
     if passed is None:
         return None
     return C.evaluation_closed(ctx.local_now.year, *passed) + " " + C.SEE_MODELS
+
+
+Refusing = Callable[[Ctx], Awaitable[str | None]]
+
+
+def evaluating(what: str, closed: Refusing | None = None) -> Starter:
+    """The start of a flow over one of this year's models (``what`` it does, said when the
+    person's units have none), refused while ``closed`` says why."""
+
+    async def start(ctx: Ctx, _args: str = "") -> Data | Reply:
+        if closed is not None:
+            refusal = await closed(ctx)
+            if refusal is not None:
+                return Reply(refusal)
+        year = ctx.local_now.year
+        if not await units_with_models(ctx, year):
+            return Reply(C.no_models(year, what))
+        return {"year": year}
+
+    return start
 
 
 def points_line(points: dict[int, Decimal]) -> str:

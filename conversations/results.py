@@ -13,9 +13,9 @@ from conversations.context import Ctx
 from conversations.engine import Flow, Outcome, Step
 from conversations.records import (
     ORIGIN_CHOICES,
+    evaluating,
     evaluation_closed_for_all,
     record_to_evaluate,
-    units_with_models,
 )
 from conversations.texts import common as C
 from conversations.texts import results as T
@@ -107,21 +107,6 @@ RESULTS = Flow(
 )
 
 
-async def start_results(ctx: Ctx, _args: str = "") -> Picked | Reply:
-    refusal = await evaluation_closed_for_all(ctx)
-    if refusal is not None:
-        return Reply(refusal)
-    return await start_evaluating(ctx, "nhập kết quả")
-
-
-async def start_evaluating(ctx: Ctx, what: str) -> Picked | Reply:
-    """Initial data of a flow over one of this year's models, or why there is none."""
-    year = ctx.local_now.year
-    if not await units_with_models(ctx, year):
-        return Reply(C.no_models(year, what))
-    return {"year": year}
-
-
 FLOWS = (RESULTS,)
 COMMANDS = (
     Command(
@@ -129,7 +114,7 @@ COMMANDS = (
         "Nhập kết quả đạt được của mô hình (Phụ lục 4)",
         order=60,
         flow="results",
-        start=start_results,
+        start=evaluating("nhập kết quả", evaluation_closed_for_all),
         phrases=("ketqua", "ket qua", "nhap ket qua", "ket qua mo hinh", "nhap ket qua mo hinh"),
     ),
 )

@@ -20,8 +20,12 @@ from conversations.answers import Choice, InputError, Refusal
 from conversations.commands import Command
 from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome, Step
-from conversations.records import evaluation_block, evaluation_closed_for_all, record_to_evaluate
-from conversations.results import start_evaluating
+from conversations.records import (
+    evaluating,
+    evaluation_block,
+    evaluation_closed_for_all,
+    record_to_evaluate,
+)
 from conversations.texts import common as C
 from conversations.widgets import Picked, model_picker, unit_picker
 from domain import rubric
@@ -278,13 +282,6 @@ SCORE_PICK = Flow(
 )
 
 
-async def start_scoring(ctx: Ctx, _args: str = "") -> Picked | Reply:
-    refusal = await evaluation_closed_for_all(ctx)
-    if refusal is not None:
-        return Reply(refusal)
-    return await start_evaluating(ctx, "chấm điểm")
-
-
 FLOWS = (SCORE_PICK, SCORE)
 COMMANDS = (
     Command(
@@ -292,7 +289,7 @@ COMMANDS = (
         "Tự chấm điểm mô hình theo biểu chấm điểm",
         order=70,
         flow="score_pick",
-        start=start_scoring,
+        start=evaluating("chấm điểm", evaluation_closed_for_all),
         phrases=("chamdiem", "cham diem", "tu cham diem", "cham diem mo hinh"),
     ),
 )
