@@ -18,7 +18,13 @@ from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome, Step
 from conversations.records import checked_record, evaluating
 from conversations.texts import evidence as T
-from conversations.widgets import Picked, file_input, model_picker, unit_picker, yes_no
+from conversations.widgets import (
+    Picked,
+    confirm_action,
+    file_input,
+    model_picker,
+    unit_picker,
+)
 from domain.messages import Document, Reply
 from storage import people
 from storage.evidence import (
@@ -324,15 +330,7 @@ EVIDENCE_ITEM = Flow(
             choices=item_choices,
             resting=True,
         ),
-        yes_no(
-            "confirm_remove",
-            "Xác nhận xóa",
-            remove_prompt,
-            yes="Có, xóa",
-            yes_words=("xoa",),
-            when=lambda d: d.get("action") == "remove",
-            follow_up=True,
-        ),
+        confirm_action("remove", "Xác nhận xóa", remove_prompt, "Có, xóa", "xoa"),
     ),
     finish=finish_item,
 )

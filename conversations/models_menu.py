@@ -19,7 +19,7 @@ from conversations.records import (
 from conversations.season import registration_years
 from conversations.texts import common as C
 from conversations.texts import models_menu as T
-from conversations.widgets import Picked, model_picker, unit_picker, yes_no
+from conversations.widgets import Picked, confirm_action, model_picker, unit_picker
 from domain.catalog import SUBJECT_LABELS, RecordState, Subject, field_label
 from domain.messages import Reply
 from storage import model_years
@@ -122,15 +122,7 @@ MENU = Flow(
             choices=ACTIONS,
             when=lambda d: bool(d.get("can_change")),
         ),
-        yes_no(
-            "confirm_withdraw",
-            "Xác nhận rút",
-            withdraw_prompt,
-            yes="Có, rút mô hình",
-            yes_words=("rut",),
-            when=lambda d: d.get("action") == "withdraw",
-            follow_up=True,
-        ),
+        confirm_action("withdraw", "Xác nhận rút", withdraw_prompt, "Có, rút mô hình", "rut"),
     ),
     finish=finish_menu,
 )

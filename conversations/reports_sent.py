@@ -18,7 +18,7 @@ from conversations.records import fmt_date
 from conversations.report_drafts import DRAFT_FLOW
 from conversations.texts import common as C
 from conversations.texts import reports as T
-from conversations.widgets import Picked, unit_picker
+from conversations.widgets import Picked, pick_once, unit_picker
 from domain.calendar import KIND_ALIASES
 from domain.messages import Reply
 from scheduler import obligations
@@ -172,17 +172,15 @@ REPORT = Flow(
     title_for=report_title,
     steps=(
         unit_picker("Báo cáo của đơn vị nào?", units=member_units, after=after_report_unit),
-        Step(
-            key="report",
-            label="Báo cáo",
-            prompt="Đơn vị đã gửi báo cáo nào?",
-            choices=report_choices,
-            keep_hidden=True,
+        pick_once(
+            "report",
+            "Báo cáo",
+            "Đơn vị đã gửi báo cáo nào?",
+            report_choices,
             show=_show_report,
-            editable=False,
-            auto_single=True,
-            auto_note=lambda c, _d: f"Báo cáo: {c.label}.",
+            note=lambda c, _d: f"Báo cáo: {c.label}.",
             after=after_report,
+            keep_hidden=True,
         ),
         Step(
             key="despite",

@@ -31,6 +31,7 @@ from conversations.records import (
 from conversations.steps import Choices, Prompt
 from conversations.texts import common as C
 from conversations.texts import review as T
+from conversations.widgets import pick_once
 from domain import rubric
 from domain.catalog import (
     DECISION_LEVEL_ALIASES,
@@ -121,16 +122,14 @@ def led_record_step(prompt: Prompt, choices: Choices, check: LedRecord, only: st
         data["record_name"] = record.name
         data["unit_name"] = unit.name
 
-    return Step(
-        key="record",
-        label="Mô hình",
-        prompt=prompt,
-        choices=choices,
-        after=picked,
+    return pick_once(
+        "record",
+        "Mô hình",
+        prompt,
+        choices,
         show=lambda _v, d: f"{d.get('record_name')} — {d.get('unit_name')}",
-        editable=False,
-        auto_single=True,
-        auto_note=lambda c, _d: f"{only}: {c.label}.",
+        note=lambda c, _d: f"{only}: {c.label}.",
+        after=picked,
     )
 
 
