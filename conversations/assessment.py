@@ -16,7 +16,14 @@ from conversations.commands import Audience, Command
 from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome
 from conversations.review import led_record_step, led_records, reviewable
-from conversations.scoring import NUMBERS, as_json, criterion_step, fmt, key_of, points_in
+from conversations.scoring import (
+    NUMBERS,
+    as_json,
+    criterion_step,
+    fmt,
+    points_in,
+    scoring_start,
+)
 from conversations.texts import review as T
 from domain import rubric
 from domain.messages import Reply
@@ -38,16 +45,7 @@ async def assess_choices(ctx: Ctx, _data: Data) -> list[Choice]:
 async def finish_assess_pick(ctx: Ctx, data: Data) -> Outcome:
     record, unit = await reviewable(ctx, data["record"])
     saved = (await model_years.scores_of(ctx.session, [record.id], council=True)).get(record.id, {})
-    start: Data = {
-        "record": record.id,
-        "record_name": record.name,
-        "unit_name": unit.name,
-        "year": record.year,
-        "subject": record.subject,
-    }
-    for number, points in saved.items():
-        start[key_of(number)] = as_json(points)
-    complete = all(n in saved for n in NUMBERS)
+    start, complete = scoring_start(record, unit, saved, NUMBERS)
     replies = [Reply(T.ASSESSED_BEFORE.format(name=record.name))] if complete else []
     return Outcome(replies, then=("assess", start, complete))
 

@@ -13,6 +13,7 @@ opens at that summary, with its saved points.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -33,7 +34,7 @@ from domain.catalog import RecordState, Subject
 from domain.messages import Reply
 from domain.text import fold
 from storage import model_years
-from storage.models import ModelYear
+from storage.models import ModelYear, Unit
 
 # Every subject's criteria are numbered 1–15 (rubric._check); the wording and maxima of the
 # model's own subject are read when a step is shown.
@@ -91,6 +92,24 @@ def parse_points(c: rubric.Criterion, text: str) -> Decimal:
 def as_json(value: Decimal) -> str:
     """Points as kept in the flow's JSON state: "7" or "7.5"."""
     return str(int(value)) if value == value.to_integral_value() else f"{value.normalize():f}"
+
+
+def scoring_start(
+    record: ModelYear, unit: Unit, saved: dict[int, Decimal], numbers: Sequence[int]
+) -> tuple[Data, bool]:
+    """The data a scoring flow (/chamdiem, /thamdinh) opens with: the model and the points
+    saved for ``numbers``; and whether all of them were (it then opens at its summary)."""
+    start: Data = {
+        "record": record.id,
+        "record_name": record.name,
+        "unit_name": unit.name,
+        "year": record.year,
+        "subject": record.subject,
+    }
+    for number in numbers:
+        if number in saved:
+            start[key_of(number)] = as_json(saved[number])
+    return start, all(n in saved for n in numbers)
 
 
 def _part_heading(c: rubric.Criterion, subject: str) -> str:
@@ -246,18 +265,8 @@ async def after_score_record(ctx: Ctx, data: Picked) -> None:
 async def finish_pick(ctx: Ctx, data: Data) -> Outcome:
     record, unit = await record_to_evaluate(ctx, data)
     saved = (await model_years.scores_of(ctx.session, [record.id])).get(record.id, {})
-    start: Data = {
-        "record": record.id,
-        "record_name": record.name,
-        "unit_name": unit.name,
-        "year": record.year,
-        "subject": record.subject,
-    }
     numbers = [c.number for c in rubric.criteria_for(record.subject)]
-    for number in numbers:
-        if number in saved:
-            start[key_of(number)] = as_json(saved[number])
-    complete = all(n in saved for n in numbers)
+    start, complete = scoring_start(record, unit, saved, numbers)
     replies = []
     if complete:
         # Re-scoring starts from the saved points: the summary, to change what needs it.
