@@ -185,6 +185,12 @@ def points_line(points: dict[int, Decimal]) -> str:
     return " · ".join(f"{n}: {rubric.format_points(p)}" for n, p in sorted(points.items()))
 
 
+def _total_line(result: rubric.Verdict) -> str:
+    """A total of points out of the most, then its verdict ("85/100 — …")."""
+    total = rubric.format_points(result.total)
+    return f"{total}/{rubric.format_points(rubric.TOTAL_MAX)} — {rubric.verdict_text(result)}"
+
+
 async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
     """The record, its results, its points and verdict, and where it stands in review."""
     origin = ORIGIN_LABELS[Origin(record.origin)]
@@ -195,10 +201,7 @@ async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
     if points:
         result = rubric.verdict(points, record.subject)
         lines.append(f"• Điểm từng tiêu chí: {points_line(points)}")
-        lines.append(
-            f"• Tổng điểm: {rubric.format_points(result.total)}/"
-            f"{rubric.format_points(rubric.TOTAL_MAX)} — {rubric.verdict_text(result)}"
-        )
+        lines.append(f"• Tổng điểm: {_total_line(result)}")
         missing = rubric.missing_text(result)
         if missing:
             lines.append(f"  {missing}")
@@ -210,11 +213,7 @@ async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
     if council:
         result = rubric.verdict(council, record.subject)
         lines.append(f"• Điểm thẩm định: {points_line(council)}")
-        lines.append(
-            f"• Tổng điểm thẩm định: {rubric.format_points(result.total)}/"
-            f"{rubric.format_points(rubric.TOTAL_MAX)} — {rubric.verdict_text(result)} "
-            f"(dùng để xét công nhận)"
-        )
+        lines.append(f"• Tổng điểm thẩm định: {_total_line(result)} (dùng để xét công nhận)")
     status = review_status(record)
     if record.review == Review.PROPOSED.value and record.proposed_at is not None:
         proposer = await ctx.session.get(Person, record.proposed_by) if record.proposed_by else None
