@@ -6,6 +6,7 @@ own) and /giahan (a leader reopens a passed deadline for one unit below them).""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -221,6 +222,29 @@ async def after_kind(ctx: Ctx, data: DeadlineState) -> None:
     data.pop("until", None)
 
 
+def kind_step(prompt: Callable[[int, str], str]) -> Step:
+    """Which of the unit's deadlines of the year; ``prompt`` is given the year and the unit's
+    name."""
+
+    async def ask(_ctx: Ctx, data: DeadlineState) -> str:
+        return prompt(data["year"], data.get("unit_name", ""))
+
+    return Step(
+        key="kind", label="Hạn", prompt=ask, choices=kind_choices, show=_show_kind, after=after_kind
+    )
+
+
+def new_day(ctx: Ctx, text: str, year: int) -> date:
+    """A day typed for a deadline of ``year``: in that year (or early the next), not past."""
+    day = parse_day(text, year)
+    if day.year not in (year, year + 1):
+        raise InputError(T.outside_year(year))
+    today = ctx.local_now.date()
+    if day < today:
+        raise InputError(T.before_today(today))
+    return day
+
+
 def _show_day(value: object, _data: Any) -> str:
     return T.fmt(date.fromisoformat(str(value)))
 
@@ -236,23 +260,13 @@ async def admin_units(ctx: Ctx, _data: object) -> list[Unit]:
     return [u for u, role in await own_units(ctx) if role == Role.ADMIN.value]
 
 
-async def set_kind_prompt(_ctx: Ctx, data: DeadlineState) -> str:
-    return T.kind_prompt(data["year"], data.get("unit_name", ""))
-
-
 async def due_prompt(ctx: Ctx, data: DeadlineState) -> str:
     due = await _due(ctx, data)
     return T.due_prompt(due.title, due.due_on, max(due.due_on, ctx.local_now.date()))
 
 
 async def parse_due(ctx: Ctx, text: str, data: DeadlineState) -> str:
-    year = data["year"]
-    due = parse_day(text, year)
-    if due.year not in (year, year + 1):
-        raise InputError(T.outside_year(year))
-    today = ctx.local_now.date()
-    if due < today:
-        raise InputError(T.before_today(today))
+    due = new_day(ctx, text, data["year"])
     if due == (await _due(ctx, data)).due_on:
         raise InputError(T.same_day(due))
     return due.isoformat()
@@ -294,14 +308,7 @@ DEADLINE = Flow(
     title="Đổi hạn",
     steps=(
         unit_picker(T.SET_UNIT, units=admin_units),
-        Step(
-            key="kind",
-            label="Hạn",
-            prompt=set_kind_prompt,
-            choices=kind_choices,
-            show=_show_kind,
-            after=after_kind,
-        ),
+        kind_step(T.kind_prompt),
         Step(key="due_on", label="Ngày mới", prompt=due_prompt, parse=parse_due, show=_show_day),
     ),
     finish=finish_deadline,
@@ -324,10 +331,6 @@ async def managed_units(ctx: Ctx, _data: object) -> list[Unit]:
     return [u for u in await usable_units(ctx) if access.can_manage(u)]
 
 
-async def extend_kind_prompt(_ctx: Ctx, data: DeadlineState) -> str:
-    return T.extend_kind_prompt(data["year"], data.get("unit_name", ""))
-
-
 async def until_prompt(ctx: Ctx, data: DeadlineState) -> str:
     due = await _due(ctx, data)
     today = ctx.local_now.date()
@@ -336,13 +339,7 @@ async def until_prompt(ctx: Ctx, data: DeadlineState) -> str:
 
 
 async def parse_until(ctx: Ctx, text: str, data: DeadlineState) -> str:
-    year = data["year"]
-    until = parse_day(text, year)
-    if until.year not in (year, year + 1):
-        raise InputError(T.outside_year(year))
-    today = ctx.local_now.date()
-    if until < today:
-        raise InputError(T.before_today(today))
+    until = new_day(ctx, text, data["year"])
     due = await _due(ctx, data)
     if until <= due.due_on:
         raise InputError(T.not_after_due(due.due_on))
@@ -376,14 +373,7 @@ EXTEND = Flow(
     title="Mở lại hạn cho một đơn vị",
     steps=(
         unit_picker(T.EXTEND_UNIT, units=managed_units),
-        Step(
-            key="kind",
-            label="Hạn",
-            prompt=extend_kind_prompt,
-            choices=kind_choices,
-            show=_show_kind,
-            after=after_kind,
-        ),
+        kind_step(T.extend_kind_prompt),
         Step(
             key="until", label="Mở lại đến", prompt=until_prompt, parse=parse_until, show=_show_day
         ),
