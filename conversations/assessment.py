@@ -22,6 +22,8 @@ from conversations.scoring import (
     criterion_step,
     fmt,
     points_in,
+    require_complete,
+    same_subject,
     scoring_start,
 )
 from conversations.texts import review as T
@@ -60,15 +62,10 @@ async def finish_assess(ctx: Ctx, data: Data) -> Outcome:
     if locked is None:
         raise InputError(T.NONE_TO_ASSESS)
     record, unit = await reviewable(ctx, locked.id)
-    if record.subject != data["subject"]:
-        raise InputError(
-            "Chủ thể của mô hình (tập thể / cá nhân) vừa được sửa nên bộ tiêu chí đã khác. "
-            "Vui lòng gõ /huy rồi /thamdinh để chấm lại."
-        )
+    same_subject(record, data, "thamdinh")
     points = points_in(data)
     result = rubric.verdict(points, record.subject)
-    if result.missing:
-        raise InputError(rubric.missing_text(result) or "Chưa chấm đủ các tiêu chí.")
+    require_complete(result)
     await model_years.replace_scores(
         ctx.session, record.id, points, ctx.person.id, ctx.now, council=True
     )

@@ -181,6 +181,21 @@ def criterion_step(number: int) -> Step:
     )
 
 
+def same_subject(record: ModelYear, data: Data, command: str) -> None:
+    """Refuses points given for the other subject's criteria (the record changed since)."""
+    if record.subject != data["subject"]:
+        raise InputError(
+            "Chủ thể của mô hình (tập thể / cá nhân) vừa được sửa nên bộ tiêu chí đã khác. "
+            f"Vui lòng gõ /huy rồi /{command} để chấm lại."
+        )
+
+
+def require_complete(result: rubric.Verdict) -> None:
+    """Refuses to save points while a criterion has none."""
+    if result.missing:
+        raise InputError(rubric.missing_text(result) or "Chưa chấm đủ các tiêu chí.")
+
+
 def score_title(data: Data) -> str:
     name = data.get("record_name")
     return f"Chấm điểm “{name}”" if name else "Chấm điểm mô hình"
@@ -195,18 +210,13 @@ async def finish_score(ctx: Ctx, data: Data) -> Outcome:
     why = await evaluation_block(ctx, unit, record)
     if why is not None:
         raise Refusal(why)
-    if record.subject != data["subject"]:
-        raise InputError(
-            "Chủ thể của mô hình (tập thể / cá nhân) vừa được sửa nên bộ tiêu chí đã khác. "
-            "Vui lòng gõ /huy rồi /chamdiem để chấm lại."
-        )
+    same_subject(record, data, "chamdiem")
     points = points_in(data)
     try:
         result = rubric.verdict(points, record.subject)
     except ValueError as err:
         raise InputError(str(err)) from None
-    if result.missing:
-        raise InputError(rubric.missing_text(result) or "Chưa chấm đủ các tiêu chí.")
+    require_complete(result)
     await model_years.replace_scores(ctx.session, record.id, points, ctx.person.id, ctx.now)
     await ctx.audit(
         "score",
