@@ -18,9 +18,9 @@ from conversations.engine import Flow, Outcome
 from conversations.review import led_record_step, led_records, reviewable
 from conversations.scoring import (
     NUMBERS,
-    as_json,
     criterion_step,
     fmt,
+    points_details,
     points_in,
     require_complete,
     same_subject,
@@ -73,11 +73,7 @@ async def finish_assess(ctx: Ctx, data: Data) -> Outcome:
         "council_score",
         "model_year",
         record.id,
-        {
-            "points": {str(n): as_json(p) for n, p in sorted(points.items())},
-            "total": as_json(result.total),
-            "passed": result.passed,
-        },
+        points_details(points, result),
     )
     text = T.assessed_saved(record.name, unit.name, fmt(result.total), rubric.verdict_text(result))
     return Outcome([Reply(text)])

@@ -22,8 +22,7 @@ from conversations.widgets import (
     Picked,
     confirm_action,
     file_input,
-    model_picker,
-    unit_picker,
+    model_steps,
 )
 from domain.messages import Document, Reply
 from storage import people
@@ -209,8 +208,7 @@ EVIDENCE = Flow(
     confirm=False,
     kept_on_cancel=lambda d: T.kept(d["saved"]) if d.get("saved") else None,
     steps=(
-        unit_picker("Minh chứng cho mô hình của đơn vị nào?"),
-        model_picker("Chọn mô hình", record_choices),
+        *model_steps("Minh chứng cho mô hình của đơn vị nào?", "Chọn mô hình", record_choices),
         Step(
             key="pick",
             label="Thao tác",

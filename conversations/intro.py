@@ -15,7 +15,7 @@ from conversations.commands import Command
 from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome, Step
 from conversations.records import checked_record, evaluating
-from conversations.widgets import model_picker, unit_picker
+from conversations.widgets import model_steps
 from domain.catalog import INTRO_PART_KEYS, INTRO_PARTS
 from domain.messages import Reply
 from storage import audit_log
@@ -54,10 +54,7 @@ INTRO_PICK = Flow(
     name="intro_pick",
     title="Giới thiệu mô hình",
     confirm=False,
-    steps=(
-        unit_picker("Giới thiệu mô hình của đơn vị nào?"),
-        model_picker("Chọn mô hình để giới thiệu"),
-    ),
+    steps=(*model_steps("Giới thiệu mô hình của đơn vị nào?", "Chọn mô hình để giới thiệu"),),
     finish=finish_pick,
 )
 

@@ -19,7 +19,7 @@ from conversations.records import (
 from conversations.season import registration_years
 from conversations.texts import common as C
 from conversations.texts import models_menu as T
-from conversations.widgets import Picked, confirm_action, model_picker, unit_picker
+from conversations.widgets import Picked, confirm_action, model_steps
 from domain.catalog import SUBJECT_LABELS, RecordState, Subject, field_label
 from domain.messages import Reply
 from storage import model_years
@@ -113,8 +113,7 @@ MENU = Flow(
     title="Mô hình đã đăng ký",
     confirm=False,
     steps=(
-        unit_picker(T.UNIT),
-        model_picker(T.PICK, record_choices, after_record),
+        *model_steps(T.UNIT, T.PICK, record_choices, after_record),
         Step(
             key="action",
             label="Thao tác",

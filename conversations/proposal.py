@@ -23,7 +23,7 @@ from conversations.records import (
 )
 from conversations.texts import common as C
 from conversations.texts import deadlines as T
-from conversations.widgets import Picked, model_picker, unit_picker, yes_no
+from conversations.widgets import Picked, model_steps, yes_no
 from domain import rubric
 from domain.calendar import EVALUATION
 from domain.catalog import Review
@@ -125,9 +125,11 @@ PROPOSE = Flow(
     title="Đề xuất công nhận",
     confirm=False,
     steps=(
-        unit_picker("Đề xuất công nhận mô hình của đơn vị nào?"),
-        model_picker(
-            "Chọn mô hình để đề xuất công nhận", propose_record_choices, after_propose_record
+        *model_steps(
+            "Đề xuất công nhận mô hình của đơn vị nào?",
+            "Chọn mô hình để đề xuất công nhận",
+            propose_record_choices,
+            after_propose_record,
         ),
         yes_no(
             "confirm",

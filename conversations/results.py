@@ -19,7 +19,7 @@ from conversations.records import (
 )
 from conversations.texts import common as C
 from conversations.texts import results as T
-from conversations.widgets import Picked, model_picker, unit_picker
+from conversations.widgets import Picked, model_steps
 from domain.catalog import ORIGIN_LABELS, Origin
 from domain.messages import Reply
 from storage import audit_log, model_years
@@ -92,8 +92,7 @@ RESULTS = Flow(
     title="Nhập kết quả mô hình",
     title_for=lambda d: T.title(d.get("record_name")),
     steps=(
-        unit_picker(T.UNIT),
-        model_picker(T.PICK, record_choices, after_record),
+        *model_steps(T.UNIT, T.PICK, record_choices, after_record),
         Step(key="results", label="Kết quả đạt được", prompt=results_prompt, parse=parse_results),
         Step(
             key="origin",

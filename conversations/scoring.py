@@ -28,7 +28,7 @@ from conversations.records import (
     record_to_evaluate,
 )
 from conversations.texts import common as C
-from conversations.widgets import Picked, model_picker, unit_picker
+from conversations.widgets import Picked, model_steps
 from domain import rubric
 from domain.catalog import RecordState, Subject
 from domain.messages import Reply
@@ -92,6 +92,15 @@ def parse_points(c: rubric.Criterion, text: str) -> Decimal:
 def as_json(value: Decimal) -> str:
     """Points as kept in the flow's JSON state: "7" or "7.5"."""
     return str(int(value)) if value == value.to_integral_value() else f"{value.normalize():f}"
+
+
+def points_details(points: dict[int, Decimal], result: rubric.Verdict) -> dict[str, Any]:
+    """Points saved and their total and verdict, as the audit log keeps them."""
+    return {
+        "points": {str(n): as_json(p) for n, p in sorted(points.items())},
+        "total": as_json(result.total),
+        "passed": result.passed,
+    }
 
 
 def scoring_start(
@@ -222,12 +231,7 @@ async def finish_score(ctx: Ctx, data: Data) -> Outcome:
         "score",
         "model_year",
         record.id,
-        {
-            "points": {str(n): as_json(p) for n, p in sorted(points.items())},
-            "total": as_json(result.total),
-            "passed": result.passed,
-            "blocking": list(result.blocking),
-        },
+        {**points_details(points, result), "blocking": list(result.blocking)},
     )
     lines = [
         f"✅ Đã lưu điểm tự chấm của mô hình “{record.name}” ({unit.name}, năm {record.year}): "
@@ -294,8 +298,12 @@ SCORE_PICK = Flow(
     title="Chấm điểm mô hình",
     confirm=False,
     steps=(
-        unit_picker("Chấm điểm mô hình của đơn vị nào?"),
-        model_picker("Chọn mô hình để chấm điểm", score_record_choices, after_score_record),
+        *model_steps(
+            "Chấm điểm mô hình của đơn vị nào?",
+            "Chọn mô hình để chấm điểm",
+            score_record_choices,
+            after_score_record,
+        ),
     ),
     finish=finish_pick,
 )

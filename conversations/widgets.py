@@ -153,6 +153,16 @@ def model_picker(
     )
 
 
+def model_steps(
+    unit_prompt: Prompt,
+    model_prompt: str,
+    label_records: RecordLabel = plain_records,
+    after: Check | None = None,
+) -> tuple[Step, Step]:
+    """Which unit (one with models in the flow's year), then which of its models."""
+    return unit_picker(unit_prompt), model_picker(model_prompt, label_records, after)
+
+
 def yes_no(
     key: str,
     label: str,
