@@ -10,6 +10,7 @@ checked and kept by ``storage/evidence.py``.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 from conversations.answers import Choice, InputError, text_parser
@@ -200,12 +201,14 @@ async def finish_evidence(ctx: Ctx, data: ItemState) -> Outcome:
     return Outcome([reply], then=("evidence_item", item, False))
 
 
-EVIDENCE = Flow(
+# The list of a model's evidence and one piece of it are one screen to the person: the same
+# heading, no step numbers, no summary to confirm.
+evidence_screen = partial(
+    Flow, title="Minh chứng", title_for=evidence_title, confirm=False, numbered=False
+)
+
+EVIDENCE = evidence_screen(
     name="evidence",
-    numbered=False,
-    title="Minh chứng",
-    title_for=evidence_title,
-    confirm=False,
     kept_on_cancel=lambda d: T.kept(d["saved"]) if d.get("saved") else None,
     steps=(
         *model_steps("Minh chứng cho mô hình của đơn vị nào?", "Chọn mô hình", record_choices),
@@ -314,12 +317,8 @@ async def finish_item(ctx: Ctx, data: ItemState) -> Outcome:
     )
 
 
-EVIDENCE_ITEM = Flow(
+EVIDENCE_ITEM = evidence_screen(
     name="evidence_item",
-    numbered=False,
-    title="Minh chứng",
-    title_for=evidence_title,
-    confirm=False,
     steps=(
         Step(
             key="action",
