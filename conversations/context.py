@@ -49,7 +49,7 @@ class Ctx:
     ) -> None:
         """What ``by`` (this message's person unless said) did, into the audit log, with the
         time and the channel of this message."""
-        person = by or self.person
+        person = by if by is not None else self.person
         assert person is not None
         await audit_log.audit(
             self.session, person.id, action, entity, entity_id, details, self.now, self.channel

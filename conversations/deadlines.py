@@ -5,12 +5,11 @@ own) and /giahan (a leader reopens a passed deadline for one unit below them).""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from conversations.answers import Choice, InputError, parse_year
+from conversations.answers import DATE, Choice, InputError, parse_year
 from conversations.commands import Audience, Command
 from conversations.context import Ctx
 from conversations.engine import Flow, Outcome, Step
@@ -32,7 +31,6 @@ from storage.models import Unit
 # once the transaction has committed (a planner reading before the commit sees the old date).
 DEADLINES_CHANGED = "deadlines_changed"
 
-DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 PAUSE_WORDS = {"tat", "off", "dung", "tam dung", "ngung", "tat nhac"}
 RESUME_WORDS = {"bat", "on", "mo", "tiep tuc", "bat nhac", "bat lai"}
 # What a unit owes that only the evaluation deadline closes for its officers.
