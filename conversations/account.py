@@ -14,7 +14,7 @@ from conversations.season import pointers
 from conversations.texts import account as T
 from domain.catalog import NAME_MAX
 from domain.messages import Reply
-from storage import audit_log, invites, people
+from storage import invites, people
 from storage.models import Invite, Unit
 
 
@@ -29,16 +29,7 @@ async def _join(ctx: Ctx, invite: Invite) -> Reply:
     unit = await ctx.session.get(Unit, invite.unit_id)
     assert unit is not None
     membership = await people.add_membership(ctx.session, ctx.person, unit, invite.role, ctx.now)
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
-        "join",
-        "unit",
-        unit.id,
-        {"role": membership.role, "invite": invite.id},
-        ctx.now,
-        ctx.channel,
-    )
+    await ctx.audit("join", "unit", unit.id, {"role": membership.role, "invite": invite.id})
     return Reply(T.welcome(ctx.person.full_name, unit.name, membership.role))
 
 
@@ -111,16 +102,7 @@ async def link_command(ctx: Ctx, args: str) -> list[Reply]:
         return [Reply(T.LINK_PROBLEMS[err.reason])]
     if ctx.person is not None and ctx.person.id == person.id:
         return [Reply(T.already_linked(await pointers(ctx)))]
-    await audit_log.audit(
-        ctx.session,
-        person.id,
-        "link",
-        "person",
-        person.id,
-        {"channel": ctx.channel},
-        ctx.now,
-        ctx.channel,
-    )
+    await ctx.audit("link", "person", person.id, {"channel": ctx.channel}, by=person)
     return [Reply(T.linked(ctx.channel, person.full_name, await pointers(ctx)))]
 
 

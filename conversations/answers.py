@@ -113,6 +113,8 @@ def text_parser(
 
 
 YEAR = re.compile(r"^(19|20)\d\d$")
+# A date typed day/month/year: 12/3/2026, 12.03.2026, 12-3-2026.
+DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 
 
 def parse_year(text: str, now_year: int) -> int:

@@ -14,17 +14,26 @@ from decimal import Decimal
 from conversations.answers import Choice, InputError
 from conversations.commands import Audience, Command
 from conversations.context import Ctx, Data
-from conversations.engine import Flow, Outcome, Step
-from conversations.review import pending_records, reviewable
-from conversations.scoring import NUMBERS, as_json, criterion_step, fmt, key_of, points_in
+from conversations.engine import Flow, Outcome
+from conversations.review import led_record_step, led_records, reviewable
+from conversations.scoring import (
+    NUMBERS,
+    criterion_step,
+    fmt,
+    points_details,
+    points_in,
+    require_complete,
+    same_subject,
+    scoring_start,
+)
 from conversations.texts import review as T
 from domain import rubric
 from domain.messages import Reply
-from storage import audit_log, model_years
+from storage import model_years
 
 
 async def assess_choices(ctx: Ctx, _data: Data) -> list[Choice]:
-    records = await pending_records(ctx)
+    records = await led_records(ctx)
     council = await model_years.scores_of(ctx.session, [r.id for r, _ in records], council=True)
     choices = []
     for record, unit in records:
@@ -35,25 +44,10 @@ async def assess_choices(ctx: Ctx, _data: Data) -> list[Choice]:
     return choices
 
 
-async def after_assess_pick(ctx: Ctx, data: Data) -> None:
-    record, unit = await reviewable(ctx, data["record"])
-    data["record_name"] = record.name
-    data["unit_name"] = unit.name
-
-
 async def finish_assess_pick(ctx: Ctx, data: Data) -> Outcome:
     record, unit = await reviewable(ctx, data["record"])
     saved = (await model_years.scores_of(ctx.session, [record.id], council=True)).get(record.id, {})
-    start: Data = {
-        "record": record.id,
-        "record_name": record.name,
-        "unit_name": unit.name,
-        "year": record.year,
-        "subject": record.subject,
-    }
-    for number, points in saved.items():
-        start[key_of(number)] = as_json(points)
-    complete = all(n in saved for n in NUMBERS)
+    start, complete = scoring_start(record, unit, saved, NUMBERS)
     replies = [Reply(T.ASSESSED_BEFORE.format(name=record.name))] if complete else []
     return Outcome(replies, then=("assess", start, complete))
 
@@ -68,31 +62,18 @@ async def finish_assess(ctx: Ctx, data: Data) -> Outcome:
     if locked is None:
         raise InputError(T.NONE_TO_ASSESS)
     record, unit = await reviewable(ctx, locked.id)
-    if record.subject != data["subject"]:
-        raise InputError(
-            "Chủ thể của mô hình (tập thể / cá nhân) vừa được sửa nên bộ tiêu chí đã khác. "
-            "Vui lòng gõ /huy rồi /thamdinh để chấm lại."
-        )
+    same_subject(record, data, "thamdinh")
     points = points_in(data)
     result = rubric.verdict(points, record.subject)
-    if result.missing:
-        raise InputError(rubric.missing_text(result) or "Chưa chấm đủ các tiêu chí.")
+    require_complete(result)
     await model_years.replace_scores(
         ctx.session, record.id, points, ctx.person.id, ctx.now, council=True
     )
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
+    await ctx.audit(
         "council_score",
         "model_year",
         record.id,
-        {
-            "points": {str(n): as_json(p) for n, p in sorted(points.items())},
-            "total": as_json(result.total),
-            "passed": result.passed,
-        },
-        ctx.now,
-        ctx.channel,
+        points_details(points, result),
     )
     text = T.assessed_saved(record.name, unit.name, fmt(result.total), rubric.verdict_text(result))
     return Outcome([Reply(text)])
@@ -109,24 +90,13 @@ ASSESS_PICK = Flow(
     name="assess_pick",
     title="Thẩm định mô hình",
     confirm=False,
-    steps=(
-        Step(
-            key="record",
-            label="Mô hình",
-            prompt=T.PICK_ASSESS,
-            choices=assess_choices,
-            after=after_assess_pick,
-            editable=False,
-            auto_single=True,
-            auto_note=lambda c, _d: f"Mô hình chờ duyệt duy nhất: {c.label}.",
-        ),
-    ),
+    steps=(led_record_step(T.PICK_ASSESS, assess_choices, reviewable, T.ONLY_PENDING),),
     finish=finish_assess_pick,
 )
 
 
 async def start_assess(ctx: Ctx, _args: str = "") -> Data | Reply:
-    if not await pending_records(ctx):
+    if not await led_records(ctx):
         return Reply(T.NONE_TO_ASSESS)
     return {}
 

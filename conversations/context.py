@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.texts.account import DEFAULT_INVITE_ISSUER
 from domain.messages import IncomingMessage
+from storage import audit_log
 from storage.evidence import EvidenceStore
 from storage.models import Person
 
@@ -37,3 +38,19 @@ class Ctx:
     @property
     def local_now(self) -> datetime:
         return self.now.astimezone(self.tz)
+
+    async def audit(
+        self,
+        action: str,
+        entity: str,
+        entity_id: int | None,
+        details: dict[str, Any],
+        by: Person | None = None,
+    ) -> None:
+        """What ``by`` (this message's person unless said) did, into the audit log, with the
+        time and the channel of this message."""
+        person = by if by is not None else self.person
+        assert person is not None
+        await audit_log.audit(
+            self.session, person.id, action, entity, entity_id, details, self.now, self.channel
+        )

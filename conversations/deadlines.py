@@ -5,11 +5,11 @@ own) and /giahan (a leader reopens a passed deadline for one unit below them).""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from conversations.answers import Choice, InputError, parse_year
+from conversations.answers import DATE, Choice, InputError, parse_year
 from conversations.commands import Audience, Command
 from conversations.context import Ctx
 from conversations.engine import Flow, Outcome, Step
@@ -23,7 +23,7 @@ from domain.catalog import Role
 from domain.messages import Reply
 from domain.text import fold
 from scheduler import obligations
-from storage import audit_log, deadlines, people, unit_tree
+from storage import deadlines, people, unit_tree
 from storage.deadlines import Due, YearPlan
 from storage.models import Unit
 
@@ -31,7 +31,6 @@ from storage.models import Unit
 # once the transaction has committed (a planner reading before the commit sees the old date).
 DEADLINES_CHANGED = "deadlines_changed"
 
-DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 PAUSE_WORDS = {"tat", "off", "dung", "tam dung", "ngung", "tat nhac"}
 RESUME_WORDS = {"bat", "on", "mo", "tiep tuc", "bat nhac", "bat lai"}
 # What a unit owes that only the evaluation deadline closes for its officers.
@@ -163,9 +162,7 @@ async def nhacnho(ctx: Ctx, args: str) -> list[Reply]:
         text = T.RESUMED
     else:
         return [Reply(T.unknown_pause_word(args))]
-    await audit_log.audit(
-        ctx.session, person.id, action, "person", person.id, {}, ctx.now, ctx.channel
-    )
+    await ctx.audit(action, "person", person.id, {})
     return [Reply(text)]
 
 
@@ -223,6 +220,29 @@ async def after_kind(ctx: Ctx, data: DeadlineState) -> None:
     data.pop("until", None)
 
 
+def kind_step(prompt: Callable[[int, str], str]) -> Step:
+    """Which of the unit's deadlines of the year; ``prompt`` is given the year and the unit's
+    name."""
+
+    async def ask(_ctx: Ctx, data: DeadlineState) -> str:
+        return prompt(data["year"], data.get("unit_name", ""))
+
+    return Step(
+        key="kind", label="Hạn", prompt=ask, choices=kind_choices, show=_show_kind, after=after_kind
+    )
+
+
+def new_day(ctx: Ctx, text: str, year: int) -> date:
+    """A day typed for a deadline of ``year``: in that year (or early the next), not past."""
+    day = parse_day(text, year)
+    if day.year not in (year, year + 1):
+        raise InputError(T.outside_year(year))
+    today = ctx.local_now.date()
+    if day < today:
+        raise InputError(T.before_today(today))
+    return day
+
+
 def _show_day(value: object, _data: Any) -> str:
     return T.fmt(date.fromisoformat(str(value)))
 
@@ -238,23 +258,13 @@ async def admin_units(ctx: Ctx, _data: object) -> list[Unit]:
     return [u for u, role in await own_units(ctx) if role == Role.ADMIN.value]
 
 
-async def set_kind_prompt(_ctx: Ctx, data: DeadlineState) -> str:
-    return T.kind_prompt(data["year"], data.get("unit_name", ""))
-
-
 async def due_prompt(ctx: Ctx, data: DeadlineState) -> str:
     due = await _due(ctx, data)
     return T.due_prompt(due.title, due.due_on, max(due.due_on, ctx.local_now.date()))
 
 
 async def parse_due(ctx: Ctx, text: str, data: DeadlineState) -> str:
-    year = data["year"]
-    due = parse_day(text, year)
-    if due.year not in (year, year + 1):
-        raise InputError(T.outside_year(year))
-    today = ctx.local_now.date()
-    if due < today:
-        raise InputError(T.before_today(today))
+    due = new_day(ctx, text, data["year"])
     if due == (await _due(ctx, data)).due_on:
         raise InputError(T.same_day(due))
     return due.isoformat()
@@ -280,15 +290,11 @@ async def finish_deadline(ctx: Ctx, data: DeadlineState) -> Outcome:
     old = (await _due(ctx, data)).due_on
     new = date.fromisoformat(data["due_on"])
     due = await deadlines.set_deadline(ctx.session, unit, data["year"], data["kind"], new, ctx.now)
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
+    await ctx.audit(
         "set_deadline",
         "unit",
         unit.id,
         {"year": data["year"], "kind": due.kind, "from": old.isoformat(), "to": new.isoformat()},
-        ctx.now,
-        ctx.channel,
     )
     ctx.session.info[DEADLINES_CHANGED] = True
     keeping = await _lower_levels(ctx, unit, data["year"], data["kind"])
@@ -300,14 +306,7 @@ DEADLINE = Flow(
     title="Đổi hạn",
     steps=(
         unit_picker(T.SET_UNIT, units=admin_units),
-        Step(
-            key="kind",
-            label="Hạn",
-            prompt=set_kind_prompt,
-            choices=kind_choices,
-            show=_show_kind,
-            after=after_kind,
-        ),
+        kind_step(T.kind_prompt),
         Step(key="due_on", label="Ngày mới", prompt=due_prompt, parse=parse_due, show=_show_day),
     ),
     finish=finish_deadline,
@@ -330,10 +329,6 @@ async def managed_units(ctx: Ctx, _data: object) -> list[Unit]:
     return [u for u in await usable_units(ctx) if access.can_manage(u)]
 
 
-async def extend_kind_prompt(_ctx: Ctx, data: DeadlineState) -> str:
-    return T.extend_kind_prompt(data["year"], data.get("unit_name", ""))
-
-
 async def until_prompt(ctx: Ctx, data: DeadlineState) -> str:
     due = await _due(ctx, data)
     today = ctx.local_now.date()
@@ -342,13 +337,7 @@ async def until_prompt(ctx: Ctx, data: DeadlineState) -> str:
 
 
 async def parse_until(ctx: Ctx, text: str, data: DeadlineState) -> str:
-    year = data["year"]
-    until = parse_day(text, year)
-    if until.year not in (year, year + 1):
-        raise InputError(T.outside_year(year))
-    today = ctx.local_now.date()
-    if until < today:
-        raise InputError(T.before_today(today))
+    until = new_day(ctx, text, data["year"])
     due = await _due(ctx, data)
     if until <= due.due_on:
         raise InputError(T.not_after_due(due.due_on))
@@ -365,15 +354,11 @@ async def finish_extend(ctx: Ctx, data: DeadlineState) -> Outcome:
     row = await deadlines.extend(
         ctx.session, unit, data["year"], data["kind"], until, ctx.person.id, ctx.now
     )
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
+    await ctx.audit(
         "extend_deadline",
         "deadline_extension",
         row.id,
         {"unit": unit.id, "year": data["year"], "kind": due.kind, "until": until.isoformat()},
-        ctx.now,
-        ctx.channel,
     )
     ctx.session.info[DEADLINES_CHANGED] = True
     notice = T.extension_notice(ctx.person.full_name, due.title, data["year"], unit.name, until)
@@ -386,14 +371,7 @@ EXTEND = Flow(
     title="Mở lại hạn cho một đơn vị",
     steps=(
         unit_picker(T.EXTEND_UNIT, units=managed_units),
-        Step(
-            key="kind",
-            label="Hạn",
-            prompt=extend_kind_prompt,
-            choices=kind_choices,
-            show=_show_kind,
-            after=after_kind,
-        ),
+        kind_step(T.extend_kind_prompt),
         Step(
             key="until", label="Mở lại đến", prompt=until_prompt, parse=parse_until, show=_show_day
         ),

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
-from conversations.answers import InputError, text_parser
+from conversations.answers import DATE, InputError, text_parser
 from conversations.commands import Command
 from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome, Step
@@ -14,9 +13,6 @@ from conversations.widgets import unit_picker
 from conversations.workbooks import root_units, roots_of, scope_for
 from domain.messages import Reply
 from reports.bieu1 import add_document
-from storage import audit_log
-
-DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 
 
 async def parse_issued_on(ctx: Ctx, text: str, _data: Data) -> str:
@@ -57,15 +53,11 @@ async def finish_document(ctx: Ctx, data: Data) -> Outcome:
         )
     except ValueError as err:
         raise InputError(str(err)) from None
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
+    await ctx.audit(
         "add_document",
         "lead_document",
         document.id,
         {"number": document.number, "unit": scope.root.id},
-        ctx.now,
-        ctx.channel,
     )
     return Outcome(
         [

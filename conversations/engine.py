@@ -352,7 +352,7 @@ class FlowEngine:
                 action = "confirm"
             else:
                 options = [
-                    Choice(T.edit_label(s.label), i, aliases=(s.label, f"sua {s.label}"))
+                    Choice(T.editing(s.label), i, aliases=(s.label, f"sua {s.label}"))
                     for i, s in enumerate(editable)
                 ]
                 picked = match_choice(payload, options)

@@ -10,18 +10,23 @@ checked and kept by ``storage/evidence.py``.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 from conversations.answers import Choice, InputError, text_parser
 from conversations.commands import Command
 from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome, Step
-from conversations.records import checked_record
-from conversations.results import start_evaluating
+from conversations.records import checked_record, evaluating
 from conversations.texts import evidence as T
-from conversations.widgets import Picked, file_input, model_picker, unit_picker, yes_no
+from conversations.widgets import (
+    Picked,
+    confirm_action,
+    file_input,
+    model_steps,
+)
 from domain.messages import Document, Reply
-from storage import audit_log, people
+from storage import people
 from storage.evidence import (
     download_name,
     evidence_counts,
@@ -158,9 +163,7 @@ async def finish_evidence(ctx: Ctx, data: ItemState) -> Outcome:
         )
         ctx.session.add(evidence)
         await ctx.session.flush()
-        await audit_log.audit(
-            ctx.session,
-            ctx.person.id,
+        await ctx.audit(
             "add_evidence",
             "evidence",
             evidence.id,
@@ -171,8 +174,6 @@ async def finish_evidence(ctx: Ctx, data: ItemState) -> Outcome:
                 "size": evidence.size,
                 "caption": evidence.caption,
             },
-            ctx.now,
-            ctx.channel,
         )
         number = len(await evidence_of(ctx.session, record.id))
         what = "ảnh" if evidence.kind == "photo" else f"tệp {evidence.file_name or ''}".strip()
@@ -200,16 +201,17 @@ async def finish_evidence(ctx: Ctx, data: ItemState) -> Outcome:
     return Outcome([reply], then=("evidence_item", item, False))
 
 
-EVIDENCE = Flow(
+# The list of a model's evidence and one piece of it are one screen to the person: the same
+# heading, no step numbers, no summary to confirm.
+evidence_screen = partial(
+    Flow, title="Minh chứng", title_for=evidence_title, confirm=False, numbered=False
+)
+
+EVIDENCE = evidence_screen(
     name="evidence",
-    numbered=False,
-    title="Minh chứng",
-    title_for=evidence_title,
-    confirm=False,
     kept_on_cancel=lambda d: T.kept(d["saved"]) if d.get("saved") else None,
     steps=(
-        unit_picker("Minh chứng cho mô hình của đơn vị nào?"),
-        model_picker("Chọn mô hình", record_choices),
+        *model_steps("Minh chứng cho mô hình của đơn vị nào?", "Chọn mô hình", record_choices),
         Step(
             key="pick",
             label="Thao tác",
@@ -307,16 +309,7 @@ async def finish_item(ctx: Ctx, data: ItemState) -> Outcome:
     }
     await ctx.session.delete(evidence)
     await ctx.session.flush()
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
-        "remove_evidence",
-        "evidence",
-        data["item"],
-        details,
-        ctx.now,
-        ctx.channel,
-    )
+    await ctx.audit("remove_evidence", "evidence", data["item"], details)
     await asyncio.to_thread(path.unlink, True)
     return Outcome(
         [Reply(f"Đã xóa minh chứng số {data['number']} của mô hình “{record.name}”.")],
@@ -324,12 +317,8 @@ async def finish_item(ctx: Ctx, data: ItemState) -> Outcome:
     )
 
 
-EVIDENCE_ITEM = Flow(
+EVIDENCE_ITEM = evidence_screen(
     name="evidence_item",
-    numbered=False,
-    title="Minh chứng",
-    title_for=evidence_title,
-    confirm=False,
     steps=(
         Step(
             key="action",
@@ -338,22 +327,10 @@ EVIDENCE_ITEM = Flow(
             choices=item_choices,
             resting=True,
         ),
-        yes_no(
-            "confirm_remove",
-            "Xác nhận xóa",
-            remove_prompt,
-            yes="Có, xóa",
-            yes_words=("xoa",),
-            when=lambda d: d.get("action") == "remove",
-            follow_up=True,
-        ),
+        confirm_action("remove", "Xác nhận xóa", remove_prompt, "Có, xóa", "xoa"),
     ),
     finish=finish_item,
 )
-
-
-async def start_evidence(ctx: Ctx, _args: str = "") -> Picked | Reply:
-    return await start_evaluating(ctx, "gửi minh chứng")
 
 
 FLOWS = (EVIDENCE, EVIDENCE_ITEM)
@@ -363,7 +340,7 @@ COMMANDS = (
         "Gửi, xem minh chứng (ảnh, tệp) của mô hình",
         order=140,
         flow="evidence",
-        start=start_evidence,
+        start=evaluating("gửi minh chứng"),
         phrases=(
             "minhchung",
             "minh chung",

@@ -14,9 +14,8 @@ from conversations.answers import InputError, text_parser
 from conversations.commands import Command
 from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome, Step
-from conversations.records import checked_record
-from conversations.results import start_evaluating
-from conversations.widgets import Picked, model_picker, unit_picker
+from conversations.records import checked_record, evaluating
+from conversations.widgets import model_steps
 from domain.catalog import INTRO_PART_KEYS, INTRO_PARTS
 from domain.messages import Reply
 from storage import audit_log
@@ -55,10 +54,7 @@ INTRO_PICK = Flow(
     name="intro_pick",
     title="Giới thiệu mô hình",
     confirm=False,
-    steps=(
-        unit_picker("Giới thiệu mô hình của đơn vị nào?"),
-        model_picker("Chọn mô hình để giới thiệu"),
-    ),
+    steps=(*model_steps("Giới thiệu mô hình của đơn vị nào?", "Chọn mô hình để giới thiệu"),),
     finish=finish_pick,
 )
 
@@ -90,16 +86,7 @@ async def finish_intro(ctx: Ctx, data: Data) -> Outcome:
     intro.updated_by = ctx.person.id
     intro.updated_at = ctx.now
     await ctx.session.flush()
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
-        "save_intro",
-        "model_year",
-        record.id,
-        changes,
-        ctx.now,
-        ctx.channel,
-    )
+    await ctx.audit("save_intro", "model_year", record.id, changes)
     return Outcome(
         [
             Reply(
@@ -128,10 +115,6 @@ INTRO = Flow(
 )
 
 
-async def start_intro(ctx: Ctx, _args: str = "") -> Picked | Reply:
-    return await start_evaluating(ctx, "giới thiệu")
-
-
 FLOWS = (INTRO_PICK, INTRO)
 COMMANDS = (
     Command(
@@ -139,7 +122,7 @@ COMMANDS = (
         "Giới thiệu mô hình điển hình (cơ sở, cách làm, hiệu quả)",
         order=150,
         flow="intro_pick",
-        start=start_intro,
+        start=evaluating("giới thiệu"),
         phrases=("gioithieu", "gioi thieu", "gioi thieu mo hinh", "mo hinh dien hinh"),
     ),
 )

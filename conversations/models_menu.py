@@ -19,10 +19,10 @@ from conversations.records import (
 from conversations.season import registration_years
 from conversations.texts import common as C
 from conversations.texts import models_menu as T
-from conversations.widgets import Picked, model_picker, unit_picker, yes_no
+from conversations.widgets import Picked, confirm_action, model_steps
 from domain.catalog import SUBJECT_LABELS, RecordState, Subject, field_label
 from domain.messages import Reply
-from storage import audit_log, model_years
+from storage import model_years
 from storage.models import ModelYear
 
 
@@ -103,16 +103,7 @@ async def finish_menu(ctx: Ctx, data: MenuState) -> Outcome:
         return Outcome([Reply(T.KEPT)])
     record.state = RecordState.WITHDRAWN.value
     record.updated_at = ctx.now
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
-        "withdraw",
-        "model_year",
-        record.id,
-        {"name": record.name},
-        ctx.now,
-        ctx.channel,
-    )
+    await ctx.audit("withdraw", "model_year", record.id, {"name": record.name})
     return Outcome([Reply(T.withdrawn(record.name, record.year))])
 
 
@@ -122,8 +113,7 @@ MENU = Flow(
     title="Mô hình đã đăng ký",
     confirm=False,
     steps=(
-        unit_picker(T.UNIT),
-        model_picker(T.PICK, record_choices, after_record),
+        *model_steps(T.UNIT, T.PICK, record_choices, after_record),
         Step(
             key="action",
             label="Thao tác",
@@ -131,15 +121,7 @@ MENU = Flow(
             choices=ACTIONS,
             when=lambda d: bool(d.get("can_change")),
         ),
-        yes_no(
-            "confirm_withdraw",
-            "Xác nhận rút",
-            withdraw_prompt,
-            yes="Có, rút mô hình",
-            yes_words=("rut",),
-            when=lambda d: d.get("action") == "withdraw",
-            follow_up=True,
-        ),
+        confirm_action("withdraw", "Xác nhận rút", withdraw_prompt, "Có, rút mô hình", "rut"),
     ),
     finish=finish_menu,
 )

@@ -16,19 +16,19 @@ from conversations.engine import Flow, Outcome
 from conversations.records import (
     checked_record,
     detail_lines,
+    evaluating,
     evaluation_passed_for_all,
     fmt_date,
     review_status,
 )
-from conversations.results import start_evaluating
 from conversations.texts import common as C
 from conversations.texts import deadlines as T
-from conversations.widgets import Picked, model_picker, unit_picker, yes_no
+from conversations.widgets import Picked, model_steps, yes_no
 from domain import rubric
 from domain.calendar import EVALUATION
 from domain.catalog import Review
 from domain.messages import Reply
-from storage import audit_log, deadlines, model_years, people
+from storage import deadlines, model_years, people
 from storage.models import ModelYear, Unit
 
 
@@ -108,16 +108,7 @@ async def finish_propose(ctx: Ctx, data: ProposeState) -> Outcome:
     record.reviewed_at = None
     record.reviewed_by = None
     record.updated_at = ctx.now
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
-        "propose",
-        "model_year",
-        record.id,
-        {"unit": unit.id, "previous": previous},
-        ctx.now,
-        ctx.channel,
-    )
+    await ctx.audit("propose", "model_year", record.id, {"unit": unit.id, "previous": previous})
     return Outcome(
         [
             Reply(
@@ -134,9 +125,11 @@ PROPOSE = Flow(
     title="Đề xuất công nhận",
     confirm=False,
     steps=(
-        unit_picker("Đề xuất công nhận mô hình của đơn vị nào?"),
-        model_picker(
-            "Chọn mô hình để đề xuất công nhận", propose_record_choices, after_propose_record
+        *model_steps(
+            "Đề xuất công nhận mô hình của đơn vị nào?",
+            "Chọn mô hình để đề xuất công nhận",
+            propose_record_choices,
+            after_propose_record,
         ),
         yes_no(
             "confirm",
@@ -150,11 +143,12 @@ PROPOSE = Flow(
 )
 
 
-async def start_propose(ctx: Ctx, _args: str = "") -> Picked | Reply:
+async def proposal_closed(ctx: Ctx) -> str | None:
+    """The refusal of /dexuat when :func:`evaluation_passed_for_all`."""
     passed = await evaluation_passed_for_all(ctx)
-    if passed is not None:
-        return Reply(C.proposal_closed(ctx.local_now.year, *passed))
-    return await start_evaluating(ctx, "đề xuất công nhận")
+    if passed is None:
+        return None
+    return C.proposal_closed(ctx.local_now.year, *passed)
 
 
 FLOWS = (PROPOSE,)
@@ -164,7 +158,7 @@ COMMANDS = (
         "Đề xuất công nhận mô hình đã chấm điểm đạt",
         order=80,
         flow="propose",
-        start=start_propose,
+        start=evaluating("đề xuất công nhận", proposal_closed),
         phrases=("dexuat", "de xuat", "de xuat cong nhan", "de nghi cong nhan"),
     ),
 )

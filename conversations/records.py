@@ -4,10 +4,12 @@ evidence, introduction)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
 from conversations.answers import Choice, InputError, Refusal
+from conversations.commands import Starter
 from conversations.context import Ctx, Data
 from conversations.texts import common as C
 from conversations.texts import deadlines as T
@@ -24,6 +26,7 @@ from domain.catalog import (
     Subject,
     field_label,
 )
+from domain.messages import Reply
 from storage import deadlines, model_years, people
 from storage.models import ModelYear, Person, Unit
 
@@ -158,8 +161,34 @@ async def evaluation_closed_for_all(ctx: Ctx) -> str | None:
     return C.evaluation_closed(ctx.local_now.year, *passed) + " " + C.SEE_MODELS
 
 
+Refusing = Callable[[Ctx], Awaitable[str | None]]
+
+
+def evaluating(what: str, closed: Refusing | None = None) -> Starter:
+    """The start of a flow over one of this year's models (``what`` it does, said when the
+    person's units have none), refused while ``closed`` says why."""
+
+    async def start(ctx: Ctx, _args: str = "") -> Data | Reply:
+        if closed is not None:
+            refusal = await closed(ctx)
+            if refusal is not None:
+                return Reply(refusal)
+        year = ctx.local_now.year
+        if not await units_with_models(ctx, year):
+            return Reply(C.no_models(year, what))
+        return {"year": year}
+
+    return start
+
+
 def points_line(points: dict[int, Decimal]) -> str:
     return " · ".join(f"{n}: {rubric.format_points(p)}" for n, p in sorted(points.items()))
+
+
+def _total_line(result: rubric.Verdict) -> str:
+    """A total of points out of the most, then its verdict ("85/100 — …")."""
+    total = rubric.format_points(result.total)
+    return f"{total}/{rubric.format_points(rubric.TOTAL_MAX)} — {rubric.verdict_text(result)}"
 
 
 async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
@@ -172,10 +201,7 @@ async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
     if points:
         result = rubric.verdict(points, record.subject)
         lines.append(f"• Điểm từng tiêu chí: {points_line(points)}")
-        lines.append(
-            f"• Tổng điểm: {rubric.format_points(result.total)}/"
-            f"{rubric.format_points(rubric.TOTAL_MAX)} — {rubric.verdict_text(result)}"
-        )
+        lines.append(f"• Tổng điểm: {_total_line(result)}")
         missing = rubric.missing_text(result)
         if missing:
             lines.append(f"  {missing}")
@@ -187,11 +213,7 @@ async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
     if council:
         result = rubric.verdict(council, record.subject)
         lines.append(f"• Điểm thẩm định: {points_line(council)}")
-        lines.append(
-            f"• Tổng điểm thẩm định: {rubric.format_points(result.total)}/"
-            f"{rubric.format_points(rubric.TOTAL_MAX)} — {rubric.verdict_text(result)} "
-            f"(dùng để xét công nhận)"
-        )
+        lines.append(f"• Tổng điểm thẩm định: {_total_line(result)} (dùng để xét công nhận)")
     status = review_status(record)
     if record.review == Review.PROPOSED.value and record.proposed_at is not None:
         proposer = await ctx.session.get(Person, record.proposed_by) if record.proposed_by else None

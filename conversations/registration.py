@@ -289,16 +289,7 @@ async def finish_register(ctx: Ctx, data: RegisterState) -> Outcome:
         record.state = RecordState.ACTIVE.value
         record.updated_at = ctx.now
     await ctx.session.flush()
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
-        "register",
-        "model_year",
-        record.id,
-        values,
-        ctx.now,
-        ctx.channel,
-    )
+    await ctx.audit("register", "model_year", record.id, values)
     origin = "duy trì" if kept else "xây dựng mới"
     text = "\n".join([T.saved(origin, year, unit.name), *record_lines(record), "", T.AFTER_SAVE])
     return Outcome([Reply(text)])
@@ -319,9 +310,7 @@ async def _save_edit(ctx: Ctx, unit: Unit, record_id: int, values: dict[str, Any
     for key, value in values.items():
         setattr(record, key, value)
     record.updated_at = ctx.now
-    await audit_log.audit(
-        ctx.session, ctx.person.id, "edit", "model_year", record.id, changes, ctx.now, ctx.channel
-    )
+    await ctx.audit("edit", "model_year", record.id, changes)
     return Outcome([Reply("\n".join([T.edited(record.name), *record_lines(record)]))])
 
 

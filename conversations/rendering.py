@@ -55,7 +55,7 @@ async def render_state(
             if visible(s, data):
                 mark = f"{editable.index(s) + 1}." if s in editable else "•"
                 lines.append(f"{mark} {s.label}: {await show_value(ctx, s, data)}")
-        options = [Option(T.edit_label(s.label), f"{tag}.e{i}") for i, s in enumerate(editable)]
+        options = [Option(T.editing(s.label), f"{tag}.e{i}") for i, s in enumerate(editable)]
         nav.append(Option(f"✅ {flow.confirm_label}", f"{tag}.ok"))
         if state["history"]:
             nav.append(Option(NAV_LABELS["back"], f"{tag}.b"))

@@ -18,11 +18,11 @@ from conversations.records import fmt_date
 from conversations.report_drafts import DRAFT_FLOW
 from conversations.texts import common as C
 from conversations.texts import reports as T
-from conversations.widgets import Picked, unit_picker
+from conversations.widgets import Picked, pick_once, unit_picker
 from domain.calendar import KIND_ALIASES
 from domain.messages import Reply
 from scheduler import obligations
-from storage import audit_log, deadlines
+from storage import deadlines
 from storage.models import Unit, UnitReport
 
 NOT_OWN = "Đồng chí không thuộc đơn vị này nên không báo cáo thay được."
@@ -149,15 +149,8 @@ async def finish_report(ctx: Ctx, data: ReportState) -> Outcome:
             UnitReport.unit_id == unit.id, UnitReport.year == year, UnitReport.kind == kind
         )
     )
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
-        "mark_report",
-        "unit_report",
-        report_id,
-        {"unit": unit.id, "year": year, "kind": kind},
-        ctx.now,
-        ctx.channel,
+    await ctx.audit(
+        "mark_report", "unit_report", report_id, {"unit": unit.id, "year": year, "kind": kind}
     )
     lines = [
         f"Đã ghi nhận: {unit.name} đã gửi {REPORT_LABELS[kind]} năm {year} "
@@ -179,17 +172,15 @@ REPORT = Flow(
     title_for=report_title,
     steps=(
         unit_picker("Báo cáo của đơn vị nào?", units=member_units, after=after_report_unit),
-        Step(
-            key="report",
-            label="Báo cáo",
-            prompt="Đơn vị đã gửi báo cáo nào?",
-            choices=report_choices,
-            keep_hidden=True,
+        pick_once(
+            "report",
+            "Báo cáo",
+            "Đơn vị đã gửi báo cáo nào?",
+            report_choices,
             show=_show_report,
-            editable=False,
-            auto_single=True,
-            auto_note=lambda c, _d: f"Báo cáo: {c.label}.",
+            note=lambda c, _d: f"Báo cáo: {c.label}.",
             after=after_report,
+            keep_hidden=True,
         ),
         Step(
             key="despite",

@@ -13,13 +13,13 @@ from conversations.context import Ctx
 from conversations.engine import Flow, Outcome, Step
 from conversations.records import (
     ORIGIN_CHOICES,
+    evaluating,
     evaluation_closed_for_all,
     record_to_evaluate,
-    units_with_models,
 )
 from conversations.texts import common as C
 from conversations.texts import results as T
-from conversations.widgets import Picked, model_picker, unit_picker
+from conversations.widgets import Picked, model_steps
 from domain.catalog import ORIGIN_LABELS, Origin
 from domain.messages import Reply
 from storage import audit_log, model_years
@@ -81,16 +81,7 @@ async def finish_results(ctx: Ctx, data: ResultsState) -> Outcome:
     record.origin = origin
     record.results_at = ctx.now
     record.updated_at = ctx.now
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
-        "results",
-        "model_year",
-        record.id,
-        changes,
-        ctx.now,
-        ctx.channel,
-    )
+    await ctx.audit("results", "model_year", record.id, changes)
     origin = ORIGIN_LABELS[Origin(record.origin)]
     text = T.saved(record.year, record.name, unit.name, record.results or "", origin)
     return Outcome([Reply(text)])
@@ -101,8 +92,7 @@ RESULTS = Flow(
     title="Nhập kết quả mô hình",
     title_for=lambda d: T.title(d.get("record_name")),
     steps=(
-        unit_picker(T.UNIT),
-        model_picker(T.PICK, record_choices, after_record),
+        *model_steps(T.UNIT, T.PICK, record_choices, after_record),
         Step(key="results", label="Kết quả đạt được", prompt=results_prompt, parse=parse_results),
         Step(
             key="origin",
@@ -116,21 +106,6 @@ RESULTS = Flow(
 )
 
 
-async def start_results(ctx: Ctx, _args: str = "") -> Picked | Reply:
-    refusal = await evaluation_closed_for_all(ctx)
-    if refusal is not None:
-        return Reply(refusal)
-    return await start_evaluating(ctx, "nhập kết quả")
-
-
-async def start_evaluating(ctx: Ctx, what: str) -> Picked | Reply:
-    """Initial data of a flow over one of this year's models, or why there is none."""
-    year = ctx.local_now.year
-    if not await units_with_models(ctx, year):
-        return Reply(C.no_models(year, what))
-    return {"year": year}
-
-
 FLOWS = (RESULTS,)
 COMMANDS = (
     Command(
@@ -138,7 +113,7 @@ COMMANDS = (
         "Nhập kết quả đạt được của mô hình (Phụ lục 4)",
         order=60,
         flow="results",
-        start=start_results,
+        start=evaluating("nhập kết quả", evaluation_closed_for_all),
         phrases=("ketqua", "ket qua", "nhap ket qua", "ket qua mo hinh", "nhap ket qua mo hinh"),
     ),
 )

@@ -10,7 +10,8 @@ accounts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -27,8 +28,10 @@ from conversations.records import (
     fmt_date,
     review_status,
 )
+from conversations.steps import Choices, Prompt
 from conversations.texts import common as C
 from conversations.texts import review as T
+from conversations.widgets import pick_once
 from domain import rubric
 from domain.catalog import (
     DECISION_LEVEL_ALIASES,
@@ -40,7 +43,7 @@ from domain.catalog import (
 )
 from domain.messages import Reply
 from domain.text import one_line
-from storage import audit_log, model_years, people
+from storage import model_years, people
 from storage.models import ModelYear, Unit
 
 DECISION_LABELS = {
@@ -63,27 +66,33 @@ DECISION_CHOICES = (
 )
 
 
-async def pending_records(ctx: Ctx) -> list[tuple[ModelYear, Unit]]:
+async def led_records(
+    ctx: Ctx, review: str = Review.PROPOSED.value
+) -> list[tuple[ModelYear, Unit]]:
+    """The models at ``review`` (proposed unless said) in the subtrees this person leads."""
     access = await people.access_of(ctx.session, ctx.person)
-    return await model_years.proposed_records(ctx.session, access.led_paths)
+    return await model_years.proposed_records(ctx.session, access.led_paths, review)
 
 
 async def review_record_choices(ctx: Ctx, _data: Data) -> list[Choice]:
     year = ctx.local_now.year
     choices = []
-    for record, unit in await pending_records(ctx):
+    for record, unit in await led_records(ctx):
         when = "" if record.year == year else f", năm {record.year}"
         choices.append(Choice(f"{record.name} — {unit.name}{when}", record.id))
     return choices
 
 
 async def review_list_prompt(ctx: Ctx, _data: Data) -> str:
-    count = len(await pending_records(ctx))
+    count = len(await led_records(ctx))
     return f"Mô hình đang chờ duyệt ({count}). Chọn một mô hình để xem và quyết định:"
 
 
-async def reviewable(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
-    """The record, if it is still proposed and in this leader's subtree."""
+async def led_record(
+    ctx: Ctx, record_id: int, review: str, elsewhere: str
+) -> tuple[ModelYear, Unit]:
+    """The record, if it is at ``review`` and in this leader's subtree; else why not
+    (``elsewhere``, given the model's name and status)."""
     record = await ctx.session.get(ModelYear, record_id)
     if record is None or record.state != RecordState.ACTIVE.value:
         raise InputError(C.GONE)
@@ -91,9 +100,37 @@ async def reviewable(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
     access = await people.access_of(ctx.session, ctx.person)
     if not access.can_manage(unit):
         raise InputError(T.NO_RIGHT)
-    if record.review != Review.PROPOSED.value:
-        raise InputError(f"Mô hình “{record.name}” không còn chờ duyệt ({review_status(record)}).")
+    if record.review != review:
+        raise InputError(elsewhere.format(name=record.name, status=review_status(record)))
     return record, unit
+
+
+async def reviewable(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
+    """The record, if it is still proposed and in this leader's subtree."""
+    return await led_record(ctx, record_id, Review.PROPOSED.value, T.NOT_PENDING)
+
+
+LedRecord = Callable[[Ctx, int], Awaitable[tuple[ModelYear, Unit]]]
+
+
+def led_record_step(prompt: Prompt, choices: Choices, check: LedRecord, only: str) -> Step:
+    """Which of the models listed for a leader: ``check``-ed when picked, its name and its
+    unit's kept for the headings; with one only, picked for the person (``only`` says so)."""
+
+    async def picked(ctx: Ctx, data: Data) -> None:
+        record, unit = await check(ctx, data["record"])
+        data["record_name"] = record.name
+        data["unit_name"] = unit.name
+
+    return pick_once(
+        "record",
+        "Mô hình",
+        prompt,
+        choices,
+        show=lambda _v, d: f"{d.get('record_name')} — {d.get('unit_name')}",
+        note=lambda c, _d: f"{only}: {c.label}.",
+        after=picked,
+    )
 
 
 async def assessment_of(ctx: Ctx, record: ModelYear) -> rubric.Assessment:
@@ -104,16 +141,6 @@ async def assessment_of(ctx: Ctx, record: ModelYear) -> rubric.Assessment:
         record.id, {}
     )
     return rubric.assessed(own, council, record.subject)
-
-
-async def after_review_record(ctx: Ctx, data: Data) -> None:
-    record, unit = await reviewable(ctx, data["record"])
-    data["record_name"] = record.name
-    data["unit_name"] = unit.name
-
-
-def _show_reviewed(_value: Any, data: Data) -> str:
-    return f"{data.get('record_name')} — {data.get('unit_name')}"
 
 
 async def decision_prompt(ctx: Ctx, data: Data) -> str:
@@ -168,40 +195,37 @@ def _show_level(value: Any, _data: Data) -> str:
     return DECISION_LEVEL_LABELS[DecisionLevel(str(value))]
 
 
+DECISION_PARTS = (
+    Step(
+        key="decision_number",
+        label="Số quyết định",
+        prompt=T.ASK_NUMBER,
+        parse=parse_decision_number,
+    ),
+    Step(
+        key="decision_date",
+        label="Ngày quyết định",
+        prompt=T.ASK_DATE,
+        parse=parse_issued_on,
+        show=_show_day,
+    ),
+    Step(
+        key="decision_level",
+        label="Cấp công nhận",
+        prompt=T.ASK_LEVEL,
+        choices=LEVEL_CHOICES,
+        parse=parse_level,
+        show=_show_level,
+    ),
+)
+
+
 def decision_steps(when: Any = None) -> tuple[Step, ...]:
     """Number, date and level of the decision, each optional ("bỏ qua": recorded later with
-    /quyetdinh)."""
-    return (
-        Step(
-            key="decision_number",
-            label="Số quyết định",
-            prompt=T.ASK_NUMBER,
-            parse=parse_decision_number,
-            optional=True,
-            when=when,
-            follow_up=when is not None,
-        ),
-        Step(
-            key="decision_date",
-            label="Ngày quyết định",
-            prompt=T.ASK_DATE,
-            parse=parse_issued_on,
-            show=_show_day,
-            optional=True,
-            when=when,
-            follow_up=when is not None,
-        ),
-        Step(
-            key="decision_level",
-            label="Cấp công nhận",
-            prompt=T.ASK_LEVEL,
-            choices=LEVEL_CHOICES,
-            parse=parse_level,
-            show=_show_level,
-            optional=True,
-            when=when,
-            follow_up=when is not None,
-        ),
+    /quyetdinh); with ``when``, asked as a follow-up of the step before."""
+    return tuple(
+        replace(part, optional=True, when=when, follow_up=when is not None)
+        for part in DECISION_PARTS
     )
 
 
@@ -288,9 +312,7 @@ async def finish_review(ctx: Ctx, data: Data) -> Outcome:
     record.reviewed_at = ctx.now
     record.reviewed_by = ctx.person.id
     record.updated_at = ctx.now
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
+    await ctx.audit(
         "review",
         "model_year",
         record.id,
@@ -301,8 +323,6 @@ async def finish_review(ctx: Ctx, data: Data) -> Outcome:
             "proposed_by": record.proposed_by,
             **decided,
         },
-        ctx.now,
-        ctx.channel,
     )
     names = await notify(ctx, record, unit, decision, reason)
     told = (
@@ -328,17 +348,7 @@ REVIEW = Flow(
     confirm_label="Xác nhận",
     summary_title="kiểm tra lại trước khi xác nhận:",
     steps=(
-        Step(
-            key="record",
-            label="Mô hình",
-            prompt=review_list_prompt,
-            choices=review_record_choices,
-            after=after_review_record,
-            show=_show_reviewed,
-            editable=False,
-            auto_single=True,
-            auto_note=lambda c, _d: f"Mô hình chờ duyệt duy nhất: {c.label}.",
-        ),
+        led_record_step(review_list_prompt, review_record_choices, reviewable, T.ONLY_PENDING),
         Step(
             key="decision",
             label="Quyết định",
@@ -361,7 +371,7 @@ REVIEW = Flow(
 
 
 async def start_review(ctx: Ctx, _args: str = "") -> Data | Reply:
-    if not await pending_records(ctx):
+    if not await led_records(ctx):
         undecided = [r for r, _ in await _recognised(ctx) if not r.decision_number]
         tail = T.NONE_PENDING_DECISION.format(n=len(undecided)) if undecided else ""
         return Reply(T.NONE_PENDING + tail)
@@ -372,10 +382,7 @@ async def start_review(ctx: Ctx, _args: str = "") -> Data | Reply:
 
 
 async def _recognised(ctx: Ctx) -> list[tuple[ModelYear, Unit]]:
-    access = await people.access_of(ctx.session, ctx.person)
-    found = await model_years.proposed_records(
-        ctx.session, access.led_paths, Review.RECOGNISED.value
-    )
+    found = await led_records(ctx, Review.RECOGNISED.value)
     return sorted(found, key=lambda ru: (-ru[0].year, ru[0].id))
 
 
@@ -393,22 +400,7 @@ async def recognised_choices(ctx: Ctx, _data: Data) -> list[Choice]:
 
 async def _decided(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
     """The record, if it is recognised and in this leader's subtree."""
-    record = await ctx.session.get(ModelYear, record_id)
-    if record is None or record.state != RecordState.ACTIVE.value:
-        raise InputError(C.GONE)
-    unit = await model_years.unit_of_record(ctx.session, record)
-    access = await people.access_of(ctx.session, ctx.person)
-    if not access.can_manage(unit):
-        raise InputError(T.NO_RIGHT)
-    if record.review != Review.RECOGNISED.value:
-        raise InputError(T.NOT_RECOGNISED.format(name=record.name, status=review_status(record)))
-    return record, unit
-
-
-async def after_recognised(ctx: Ctx, data: Data) -> None:
-    record, unit = await _decided(ctx, data["record"])
-    data["record_name"] = record.name
-    data["unit_name"] = unit.name
+    return await led_record(ctx, record_id, Review.RECOGNISED.value, T.NOT_RECOGNISED)
 
 
 async def finish_decision(ctx: Ctx, data: Data) -> Outcome:
@@ -425,16 +417,7 @@ async def finish_decision(ctx: Ctx, data: Data) -> Outcome:
     }
     decided = store_decision(record, {k: data.get(k) or v for k, v in recorded.items()})
     record.updated_at = ctx.now
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
-        "decision",
-        "model_year",
-        record.id,
-        {"unit": unit.id, **decided},
-        ctx.now,
-        ctx.channel,
-    )
+    await ctx.audit("decision", "model_year", record.id, {"unit": unit.id, **decided})
     return Outcome([Reply(T.decision_saved(record.name, unit.name, decision_text(record)))])
 
 
@@ -442,17 +425,7 @@ DECISION = Flow(
     name="decision",
     title="Ghi số quyết định công nhận",
     steps=(
-        Step(
-            key="record",
-            label="Mô hình",
-            prompt=T.PICK_RECOGNISED,
-            choices=recognised_choices,
-            after=after_recognised,
-            show=_show_reviewed,
-            editable=False,
-            auto_single=True,
-            auto_note=lambda c, _d: f"Mô hình đã công nhận duy nhất: {c.label}.",
-        ),
+        led_record_step(T.PICK_RECOGNISED, recognised_choices, _decided, T.ONLY_RECOGNISED),
         *decision_steps(),
     ),
     finish=finish_decision,

@@ -13,6 +13,7 @@ opens at that summary, with its saved points.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -20,16 +21,20 @@ from conversations.answers import Choice, InputError, Refusal
 from conversations.commands import Command
 from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome, Step
-from conversations.records import evaluation_block, evaluation_closed_for_all, record_to_evaluate
-from conversations.results import start_evaluating
+from conversations.records import (
+    evaluating,
+    evaluation_block,
+    evaluation_closed_for_all,
+    record_to_evaluate,
+)
 from conversations.texts import common as C
-from conversations.widgets import Picked, model_picker, unit_picker
+from conversations.widgets import Picked, model_steps
 from domain import rubric
 from domain.catalog import RecordState, Subject
 from domain.messages import Reply
 from domain.text import fold
-from storage import audit_log, model_years
-from storage.models import ModelYear
+from storage import model_years
+from storage.models import ModelYear, Unit
 
 # Every subject's criteria are numbered 1–15 (rubric._check); the wording and maxima of the
 # model's own subject are read when a step is shown.
@@ -87,6 +92,33 @@ def parse_points(c: rubric.Criterion, text: str) -> Decimal:
 def as_json(value: Decimal) -> str:
     """Points as kept in the flow's JSON state: "7" or "7.5"."""
     return str(int(value)) if value == value.to_integral_value() else f"{value.normalize():f}"
+
+
+def points_details(points: dict[int, Decimal], result: rubric.Verdict) -> dict[str, Any]:
+    """Points saved and their total and verdict, as the audit log keeps them."""
+    return {
+        "points": {str(n): as_json(p) for n, p in sorted(points.items())},
+        "total": as_json(result.total),
+        "passed": result.passed,
+    }
+
+
+def scoring_start(
+    record: ModelYear, unit: Unit, saved: dict[int, Decimal], numbers: Sequence[int]
+) -> tuple[Data, bool]:
+    """The data a scoring flow (/chamdiem, /thamdinh) opens with: the model and the points
+    saved for ``numbers``; and whether all of them were (it then opens at its summary)."""
+    start: Data = {
+        "record": record.id,
+        "record_name": record.name,
+        "unit_name": unit.name,
+        "year": record.year,
+        "subject": record.subject,
+    }
+    for number in numbers:
+        if number in saved:
+            start[key_of(number)] = as_json(saved[number])
+    return start, all(n in saved for n in numbers)
 
 
 def _part_heading(c: rubric.Criterion, subject: str) -> str:
@@ -158,6 +190,21 @@ def criterion_step(number: int) -> Step:
     )
 
 
+def same_subject(record: ModelYear, data: Data, command: str) -> None:
+    """Refuses points given for the other subject's criteria (the record changed since)."""
+    if record.subject != data["subject"]:
+        raise InputError(
+            "Chủ thể của mô hình (tập thể / cá nhân) vừa được sửa nên bộ tiêu chí đã khác. "
+            f"Vui lòng gõ /huy rồi /{command} để chấm lại."
+        )
+
+
+def require_complete(result: rubric.Verdict) -> None:
+    """Refuses to save points while a criterion has none."""
+    if result.missing:
+        raise InputError(rubric.missing_text(result) or "Chưa chấm đủ các tiêu chí.")
+
+
 def score_title(data: Data) -> str:
     name = data.get("record_name")
     return f"Chấm điểm “{name}”" if name else "Chấm điểm mô hình"
@@ -172,33 +219,19 @@ async def finish_score(ctx: Ctx, data: Data) -> Outcome:
     why = await evaluation_block(ctx, unit, record)
     if why is not None:
         raise Refusal(why)
-    if record.subject != data["subject"]:
-        raise InputError(
-            "Chủ thể của mô hình (tập thể / cá nhân) vừa được sửa nên bộ tiêu chí đã khác. "
-            "Vui lòng gõ /huy rồi /chamdiem để chấm lại."
-        )
+    same_subject(record, data, "chamdiem")
     points = points_in(data)
     try:
         result = rubric.verdict(points, record.subject)
     except ValueError as err:
         raise InputError(str(err)) from None
-    if result.missing:
-        raise InputError(rubric.missing_text(result) or "Chưa chấm đủ các tiêu chí.")
+    require_complete(result)
     await model_years.replace_scores(ctx.session, record.id, points, ctx.person.id, ctx.now)
-    await audit_log.audit(
-        ctx.session,
-        ctx.person.id,
+    await ctx.audit(
         "score",
         "model_year",
         record.id,
-        {
-            "points": {str(n): as_json(p) for n, p in sorted(points.items())},
-            "total": as_json(result.total),
-            "passed": result.passed,
-            "blocking": list(result.blocking),
-        },
-        ctx.now,
-        ctx.channel,
+        {**points_details(points, result), "blocking": list(result.blocking)},
     )
     lines = [
         f"✅ Đã lưu điểm tự chấm của mô hình “{record.name}” ({unit.name}, năm {record.year}): "
@@ -246,18 +279,8 @@ async def after_score_record(ctx: Ctx, data: Picked) -> None:
 async def finish_pick(ctx: Ctx, data: Data) -> Outcome:
     record, unit = await record_to_evaluate(ctx, data)
     saved = (await model_years.scores_of(ctx.session, [record.id])).get(record.id, {})
-    start: Data = {
-        "record": record.id,
-        "record_name": record.name,
-        "unit_name": unit.name,
-        "year": record.year,
-        "subject": record.subject,
-    }
     numbers = [c.number for c in rubric.criteria_for(record.subject)]
-    for number in numbers:
-        if number in saved:
-            start[key_of(number)] = as_json(saved[number])
-    complete = all(n in saved for n in numbers)
+    start, complete = scoring_start(record, unit, saved, numbers)
     replies = []
     if complete:
         # Re-scoring starts from the saved points: the summary, to change what needs it.
@@ -275,18 +298,15 @@ SCORE_PICK = Flow(
     title="Chấm điểm mô hình",
     confirm=False,
     steps=(
-        unit_picker("Chấm điểm mô hình của đơn vị nào?"),
-        model_picker("Chọn mô hình để chấm điểm", score_record_choices, after_score_record),
+        *model_steps(
+            "Chấm điểm mô hình của đơn vị nào?",
+            "Chọn mô hình để chấm điểm",
+            score_record_choices,
+            after_score_record,
+        ),
     ),
     finish=finish_pick,
 )
-
-
-async def start_scoring(ctx: Ctx, _args: str = "") -> Picked | Reply:
-    refusal = await evaluation_closed_for_all(ctx)
-    if refusal is not None:
-        return Reply(refusal)
-    return await start_evaluating(ctx, "chấm điểm")
 
 
 FLOWS = (SCORE_PICK, SCORE)
@@ -296,7 +316,7 @@ COMMANDS = (
         "Tự chấm điểm mô hình theo biểu chấm điểm",
         order=70,
         flow="score_pick",
-        start=start_scoring,
+        start=evaluating("chấm điểm", evaluation_closed_for_all),
         phrases=("chamdiem", "cham diem", "tu cham diem", "cham diem mo hinh"),
     ),
 )

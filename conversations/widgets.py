@@ -13,6 +13,7 @@ from conversations.answers import Choice, InputError
 from conversations.context import Ctx
 from conversations.engine import Prompt, Step
 from conversations.records import checked_record, units_with_models, usable_units
+from conversations.steps import Choices
 from conversations.texts import common as C
 from domain.messages import Attachment
 from storage import model_years
@@ -67,19 +68,43 @@ def unit_picker(
         if after is not None:
             await after(ctx, data)
 
+    return pick_once(
+        "unit",
+        label,
+        prompt,
+        choices,
+        show=lambda _v, d: str(d.get("unit_name", "")),
+        note=lambda c, _d: C.only_unit(label, c.label),
+        after=picked,
+        keep_hidden=True,
+        when=when,
+        resting=True,
+    )
+
+
+def pick_once(
+    key: str,
+    label: str,
+    prompt: Prompt,
+    choices: Choices,
+    show: Callable[[Any, Any], str],
+    note: Callable[[Choice, Any], str],
+    after: Check | None = None,
+    **more: Any,
+) -> Step:
+    """A pick the flow is built on (a unit, a model, a report): not offered for editing from
+    the summary; with one choice only, made for the person and said (``note``)."""
     return Step(
-        key="unit",
+        key=key,
         label=label,
         prompt=prompt,
         choices=choices,
-        after=picked,
-        show=lambda _v, d: str(d.get("unit_name", "")),
+        after=after,
+        show=show,
         editable=False,
-        keep_hidden=True,
-        when=when,
         auto_single=True,
-        auto_note=lambda c, _d: C.only_unit(label, c.label),
-        resting=True,
+        auto_note=note,
+        **more,
     )
 
 
@@ -115,19 +140,27 @@ def model_picker(
         if after is not None:
             await after(ctx, data)
 
-    return Step(
-        key="record",
-        label="Mô hình",
-        prompt=list_prompt,
-        choices=choices,
-        after=picked,
+    return pick_once(
+        "record",
+        "Mô hình",
+        list_prompt,
+        choices,
         show=lambda _v, d: str(d.get("record_name", "")),
-        editable=False,
+        note=lambda c, d: C.only_model(c.label, d.get("unit_name", ""), d["year"]),
+        after=picked,
         keep_hidden=True,
-        auto_single=True,
-        auto_note=lambda c, d: C.only_model(c.label, d.get("unit_name", ""), d["year"]),
         resting=True,
     )
+
+
+def model_steps(
+    unit_prompt: Prompt,
+    model_prompt: str,
+    label_records: RecordLabel = plain_records,
+    after: Check | None = None,
+) -> tuple[Step, Step]:
+    """Which unit (one with models in the flow's year), then which of its models."""
+    return unit_picker(unit_prompt), model_picker(model_prompt, label_records, after)
 
 
 def yes_no(
@@ -152,6 +185,19 @@ def yes_no(
         choices=choices,
         follow_up=follow_up,
         when=when,
+    )
+
+
+def confirm_action(action: str, label: str, prompt: Prompt, yes: str, yes_word: str) -> Step:
+    """Asked when a menu's ``action`` was picked (``data["action"]``): is it meant?"""
+    return yes_no(
+        f"confirm_{action}",
+        label,
+        prompt,
+        yes=yes,
+        yes_words=(yes_word,),
+        when=lambda d: d.get("action") == action,
+        follow_up=True,
     )
 
 

@@ -37,11 +37,16 @@ def file_expected(accepted: str) -> str:
 SEE_MODELS = "Gõ /mohinh để xem các mô hình."
 
 
-def registration_closed(due: str, who: str) -> str:
+def _leaders_only_now(stage: str, due: str, what: str, who: str) -> str:
+    """A deadline passed: what only leaders may do now, and who may reopen it."""
     return (
-        f"Đã quá hạn đăng ký ({due}): chỉ lãnh đạo hoặc quản trị mới sửa hoặc rút được mô "
-        f"hình. Nếu cần, đề nghị {who} mở lại hạn (gia hạn) cho đơn vị."
+        f"Đã quá hạn {stage} ({due}): chỉ lãnh đạo hoặc quản trị mới {what}. "
+        f"Nếu cần, đề nghị {who} mở lại hạn (gia hạn) cho đơn vị."
     )
+
+
+def registration_closed(due: str, who: str) -> str:
+    return _leaders_only_now("đăng ký", due, "sửa hoặc rút được mô hình", who)
 
 
 def evaluation_locked(name: str, status: str) -> str:
@@ -52,10 +57,7 @@ def evaluation_locked(name: str, status: str) -> str:
 
 
 def evaluation_closed(year: int, due: str, who: str) -> str:
-    return (
-        f"Đã quá hạn đánh giá mô hình năm {year} ({due}): chỉ lãnh đạo hoặc quản trị mới "
-        f"sửa được kết quả và điểm. Nếu cần, đề nghị {who} mở lại hạn (gia hạn) cho đơn vị."
-    )
+    return _leaders_only_now(f"đánh giá mô hình năm {year}", due, "sửa được kết quả và điểm", who)
 
 
 def proposal_closed(year: int, due: str, who: str) -> str:

@@ -24,10 +24,7 @@ def step_of(k: int, n: int, follow_up: bool) -> str:
 
 
 def editing(label: str) -> str:
-    return f"Sửa: {label}"
-
-
-def edit_label(label: str) -> str:
+    """The button that edits a field from the summary, and the heading while it is edited."""
     return f"Sửa: {label}"
 
 

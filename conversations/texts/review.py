@@ -15,6 +15,9 @@ NONE_RECOGNISED = (
 )
 PICK_RECOGNISED = "Ghi số quyết định cho mô hình nào?"
 NOT_RECOGNISED = "Mô hình “{name}” chưa được công nhận ({status}), nên chưa ghi quyết định được."
+NOT_PENDING = "Mô hình “{name}” không còn chờ duyệt ({status})."
+ONLY_PENDING = "Mô hình chờ duyệt duy nhất"
+ONLY_RECOGNISED = "Mô hình đã công nhận duy nhất"
 NO_RIGHT = "Đồng chí không có quyền duyệt mô hình của đơn vị này."
 NONE_PENDING = "Hiện không có mô hình nào đang chờ duyệt trong các đơn vị đồng chí phụ trách."
 NONE_PENDING_DECISION = " Có {n} mô hình đã công nhận chưa ghi số quyết định: gõ /quyetdinh để ghi."
