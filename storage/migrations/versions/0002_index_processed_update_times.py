@@ -1,18 +1,9 @@
-"""index processed update times (old update ids are pruned by time)
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-23
-"""
-
-from collections.abc import Sequence
+"""index processed update times (old update ids are pruned by time)"""
 
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0002"
+down_revision = "0001"
 
 
 def upgrade() -> None:

@@ -1,21 +1,12 @@
-"""link codes for /lienket
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-23 11:31:56.778950
-"""
-
-from collections.abc import Sequence
+"""link codes for /lienket"""
 
 import sqlalchemy as sa
 from alembic import op
 
 from storage.migrations.helpers import foreign_key
 
-revision: str = "0003"
-down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0003"
+down_revision = "0002"
 
 
 def upgrade() -> None:

@@ -1,21 +1,12 @@
-"""scores and lead documents
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-11-23 12:11:29.345078
-"""
-
-from collections.abc import Sequence
+"""scores and lead documents"""
 
 import sqlalchemy as sa
 from alembic import op
 
 from storage.migrations.helpers import criterion_points, foreign_key
 
-revision: str = "0004"
-down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0004"
+down_revision = "0003"
 
 
 def upgrade() -> None:

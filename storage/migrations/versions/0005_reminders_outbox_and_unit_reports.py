@@ -1,21 +1,12 @@
-"""reminders: outbox, reminder runs, unit reports
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-11-23 12:58:44.768448
-"""
-
-from collections.abc import Sequence
+"""reminders: outbox, reminder runs, unit reports"""
 
 import sqlalchemy as sa
 from alembic import op
 
 from storage.migrations.helpers import foreign_key
 
-revision: str = "0005"
-down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0005"
+down_revision = "0004"
 
 
 def upgrade() -> None:

@@ -1,21 +1,12 @@
-"""results, recognition, evidence and introductions
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-11-23 13:01:21.947825
-"""
-
-from collections.abc import Sequence
+"""results, recognition, evidence and introductions"""
 
 import sqlalchemy as sa
 from alembic import op
 
 from storage.migrations.helpers import foreign_key
 
-revision: str = "0006"
-down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0006"
+down_revision = "0005"
 
 
 def upgrade() -> None:

@@ -9,10 +9,6 @@ of spaces collapsed and are put in NFC, as everything read from now on is
 
 A unit whose collapsed name would equal a sibling's keeps its name (two units cannot share a
 name under one parent); it is logged to be renamed by hand.
-
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-04
 """
 
 import logging
@@ -23,10 +19,8 @@ from alembic import op
 
 from domain.text import one_line
 
-revision: str = "0008"
-down_revision: str | None = "0007"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0008"
+down_revision = "0007"
 
 log = logging.getLogger("alembic.runtime.migration")
 

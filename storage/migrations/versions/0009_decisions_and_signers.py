@@ -3,23 +3,15 @@
 A recognised model's year keeps the decision that recognised it (number, date, level); the
 council's assessment of a proposed model is kept per criterion beside the officer's
 self-score; a unit may name the title its sheets are signed under.
-
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-04
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 from storage.migrations.helpers import criterion_points
 
-revision: str = "0009"
-down_revision: str | None = "0008"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0009"
+down_revision = "0008"
 
 
 def upgrade() -> None:

@@ -1,21 +1,12 @@
-"""desk sign-in links and sessions
-
-Revision ID: 0010
-Revises: 0009
-Create Date: 2026-12-04 07:32:48.496671
-"""
-
-from collections.abc import Sequence
+"""desk sign-in links and sessions"""
 
 import sqlalchemy as sa
 from alembic import op
 
 from storage.migrations.helpers import foreign_key
 
-revision: str = "0010"
-down_revision: str | None = "0009"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0010"
+down_revision = "0009"
 
 
 def upgrade() -> None:

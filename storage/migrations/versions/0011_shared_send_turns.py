@@ -3,21 +3,13 @@
 Several `dvk run` processes on one PostgreSQL database keep each platform's sending rate,
 and each chat's spacing, together: the next free turn of each limit is a row here
 (scheduler/turns.py).
-
-Revision ID: 0011
-Revises: 0010
-Create Date: 2026-12-04
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011"
-down_revision: str | None = "0010"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0011"
+down_revision = "0010"
 
 
 def upgrade() -> None:

@@ -3,21 +3,13 @@
 An update is written here before the platform is told it arrived (Telegram's next
 getUpdates offset, a webhook's 200), and deleted once handled: a process stopped in between
 (kill -9, power cut) leaves it here, and the next start handles it.
-
-Revision ID: 0012
-Revises: 0011
-Create Date: 2026-12-04
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0011"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+revision = "0012"
+down_revision = "0011"
 
 
 def upgrade() -> None:
