@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any
 
 from domain.text import fold
@@ -197,13 +198,31 @@ def words(text: str) -> list[str]:
     return [w for w in found if w not in FILLERS]
 
 
+@lru_cache(maxsize=1024)
+def _phrase_words(phrase: str) -> tuple[str, ...]:
+    """:func:`words` of a catalogue's phrase, worked out once."""
+    return tuple(words(phrase))
+
+
+@lru_cache(maxsize=8192)
+def _similar(a: str, b: str) -> bool:
+    """At least 80% alike (difflib's ratio), the cheap upper bounds tried first: most pairs
+    compared are far apart."""
+    matcher = SequenceMatcher(None, a, b)
+    return (
+        matcher.real_quick_ratio() >= 0.8
+        and matcher.quick_ratio() >= 0.8
+        and matcher.ratio() >= 0.8
+    )
+
+
 def _close(a: str, b: str) -> bool:
     """The same word, or one typo away (a letter more, less, changed or swapped)."""
     if a == b:
         return True
     if min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 1:
         return False
-    return SequenceMatcher(None, a, b).ratio() >= 0.8
+    return _similar(a, b)
 
 
 def _covers(phrase: Sequence[str], said: Sequence[str]) -> tuple[int, int, bool]:
@@ -211,7 +230,7 @@ def _covers(phrase: Sequence[str], said: Sequence[str]) -> tuple[int, int, bool]
     a typo was forgiven). Every phrase word must be found, in order; else (0, 0, False)."""
     # A short phrase typed with its words run together or split ("dang ki", "tonghp").
     joined, whole = "".join(phrase), "".join(said)
-    if len(phrase) <= 2 and SequenceMatcher(None, joined, whole).ratio() >= 0.8:
+    if len(phrase) <= 2 and _similar(joined, whole):
         return len(said), len(said), joined != whole or len(said) != len(phrase)
     at, typo = 0, False
     for word in phrase:
@@ -234,7 +253,7 @@ def understand(text: str, intents: Iterable[Intent]) -> Match | None:
     best: tuple[tuple[float, bool, int], Intent, int, bool] | None = None
     for intent in intents:
         for phrase in intent.phrases:
-            ph = words(phrase)
+            ph = _phrase_words(phrase)
             if not ph:
                 continue
             covered, end, typo = _covers(ph, said)

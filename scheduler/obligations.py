@@ -151,12 +151,20 @@ async def _registration(ask: _Ask) -> list[Lag]:
     return lags
 
 
+# The aliases and subqueries of the rules, built once: building them is costly (SQLAlchemy
+# makes a proxy of every column) and these rules run on every greeting and reminder.
+_SCORED = (
+    select(ModelScore.model_year_id.label("model_year_id"))
+    .group_by(ModelScore.model_year_id)
+    .subquery("scored")
+)
+_CHILD = aliased(Unit, name="child_unit")
+_CHILD_REPORT = aliased(UnitReport, name="child_report")
+_OWN_REPORT = aliased(UnitReport, name="own_report")
+
+
 async def _evaluation(ask: _Ask) -> list[Lag]:
-    scored = (
-        select(ModelScore.model_year_id.label("model_year_id"))
-        .group_by(ModelScore.model_year_id)
-        .subquery()
-    )
+    scored = _SCORED
     blank = or_(ModelYear.results.is_(None), func.trim(ModelYear.results) == "")
     no_results = func.sum(case((blank, 1), else_=0))
     no_score = func.sum(case((scored.c.model_year_id.is_(None), 1), else_=0))
@@ -192,9 +200,7 @@ async def _unit_report(ask: _Ask) -> list[Lag]:
 
 async def _consolidated(ask: _Ask) -> list[Lag]:
     year = ask.year
-    child = aliased(Unit)
-    child_report = aliased(UnitReport)
-    own_report = aliased(UnitReport)
+    child, child_report, own_report = _CHILD, _CHILD_REPORT, _OWN_REPORT
     child_missing = func.sum(case((child_report.id.is_(None), 1), else_=0))
     own_missing = own_report.id.is_(None)
     query = (

@@ -8,6 +8,7 @@ the core recognises a redelivery by its update id.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -44,6 +45,10 @@ class Inbox:
         self.sessionmaker = sessionmaker
         self.channel = channel
         self.clock = clock
+        # Handled updates waiting to be deleted, and the deletion they will be part of.
+        self._handled: list[str] = []
+        self._batch: asyncio.Future[None] | None = None
+        self._writing = asyncio.Lock()
 
     async def record(self, updates: Sequence[tuple[str, dict[str, Any]]]) -> None:
         """Write ``(update id, update)`` pairs in one transaction (one already there is kept)."""
@@ -74,10 +79,33 @@ class Inbox:
         return [(uid, json.loads(payload)) for uid, payload in rows]
 
     async def done(self, update_id: str) -> None:
-        """The update was handled (or can never be): forget it."""
+        """The update was handled (or can never be): forget it. Returns once it is deleted.
+        Updates handled while another deletion is written are deleted together, in one
+        transaction (one commit for many when they come in bursts)."""
+        self._handled.append(update_id)
+        if self._batch is None:
+            self._batch = asyncio.get_running_loop().create_future()
+        batch = self._batch
+        async with self._writing:
+            if not batch.done():
+                ids, self._handled, self._batch = self._handled, [], None
+                try:
+                    await self._delete(ids)
+                except Exception as err:
+                    batch.set_exception(err)
+                except BaseException:  # cancelled (shutting down): they stay, handled again
+                    batch.cancel()
+                    raise
+                else:
+                    batch.set_result(None)
+        await batch
+
+    async def _delete(self, update_ids: Sequence[str]) -> None:
         async with self.sessionmaker() as session, session.begin():
-            await session.execute(
-                delete(InboxUpdate).where(
-                    InboxUpdate.channel == self.channel, InboxUpdate.update_id == update_id
+            for start in range(0, len(update_ids), 500):
+                await session.execute(
+                    delete(InboxUpdate).where(
+                        InboxUpdate.channel == self.channel,
+                        InboxUpdate.update_id.in_(update_ids[start : start + 500]),
+                    )
                 )
-            )
