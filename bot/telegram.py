@@ -269,15 +269,13 @@ class TelegramChannel:
                 await self.dp.feed_update(self.bot, update)
         except Exception:
             log.exception("error while handling a Telegram update")
-        try:
-            await self.inbox.done(str(update.update_id))
-        except Exception as err:  # handled again at the next start, once (update ids)
-            log.warning("a handled Telegram update stays in the inbox: %r", err)
+        await self.inbox.done(str(update.update_id))
 
     async def drain(self) -> None:
         """Wait for the updates in hand and the replies they give."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.inbox.flush()
 
     async def run_polling(self) -> None:
         """getUpdates until :meth:`stop_polling` (:func:`poll_updates`: each batch recorded

@@ -337,14 +337,12 @@ class ZaloChannel:
 
     async def _handle_recorded(self, update_id: str, update: dict[str, Any]) -> None:
         await self.handle_update(update)
-        try:
-            await self.inbox.done(update_id)
-        except Exception as err:  # handled again at the next start, once (update ids)
-            log.warning("a handled Zalo update stays in the inbox: %r", err)
+        await self.inbox.done(update_id)
 
     async def drain(self) -> None:
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.inbox.flush()
 
     async def handle_update(self, update: dict[str, Any]) -> None:
         try:

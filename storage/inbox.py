@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import InboxUpdate
+
+log = logging.getLogger(__name__)
 
 _RECORD = {
     name: insert(InboxUpdate).on_conflict_do_nothing(index_elements=["channel", "update_id"])
@@ -36,6 +39,8 @@ def encode(update: dict[str, Any]) -> str:
 class Inbox:
     """One channel's inbox."""
 
+    flush_after = 1.0  # seconds: how long a handled update may wait to be deleted
+
     def __init__(
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
@@ -45,9 +50,9 @@ class Inbox:
         self.sessionmaker = sessionmaker
         self.channel = channel
         self.clock = clock
-        # Handled updates waiting to be deleted, and the deletion they will be part of.
+        # Handled updates waiting to be deleted, and the task that will delete them.
         self._handled: list[str] = []
-        self._batch: asyncio.Future[None] | None = None
+        self._flushing: asyncio.Task[None] | None = None
         self._writing = asyncio.Lock()
 
     async def record(self, updates: Sequence[tuple[str, dict[str, Any]]]) -> None:
@@ -79,26 +84,31 @@ class Inbox:
         return [(uid, json.loads(payload)) for uid, payload in rows]
 
     async def done(self, update_id: str) -> None:
-        """The update was handled (or can never be): forget it. Returns once it is deleted.
-        Updates handled while another deletion is written are deleted together, in one
-        transaction (one commit for many when they come in bursts)."""
+        """The update was handled (or can never be): it is forgotten within
+        :attr:`flush_after` seconds, together with the others handled meanwhile (one commit
+        instead of one per update). Until then, or if the process stops first, it is still
+        in the inbox and would be handled again at the next start: the core answers a
+        handled update once (its update id), so that costs nothing but the look-up."""
         self._handled.append(update_id)
-        if self._batch is None:
-            self._batch = asyncio.get_running_loop().create_future()
-        batch = self._batch
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self.flush_after)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Forget now the updates marked handled (a channel calls it when it stops)."""
         async with self._writing:
-            if not batch.done():
-                ids, self._handled, self._batch = self._handled, [], None
-                try:
-                    await self._delete(ids)
-                except Exception as err:
-                    batch.set_exception(err)
-                except BaseException:  # cancelled (shutting down): they stay, handled again
-                    batch.cancel()
-                    raise
-                else:
-                    batch.set_result(None)
-        await batch
+            ids, self._handled = self._handled, []
+            if not ids:
+                return
+            try:
+                await self._delete(ids)
+            except Exception as err:  # they stay: handled again, once, at the next start
+                log.warning(
+                    "%d handled %s updates stay in the inbox: %r", len(ids), self.channel, err
+                )
 
     async def _delete(self, update_ids: Sequence[str]) -> None:
         async with self.sessionmaker() as session, session.begin():
