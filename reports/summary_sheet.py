@@ -53,7 +53,7 @@ REVIEW_LABELS = ("Chờ duyệt", "Công nhận", "Không công nhận", "Thanh 
 SEASON_KEYS: tuple[tuple[str, str], ...] = (
     ("results", "Có kết quả"),
     ("scored", "Đã tự chấm điểm"),
-    ("passing", "Đạt điểm"),
+    ("passing", "Đạt yêu cầu"),
 )
 REPORT_LABEL = "Báo cáo năm"
 FIELDS_GROUP, SEASON_GROUP, REVIEW_GROUP = (

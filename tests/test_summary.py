@@ -744,7 +744,7 @@ async def test_workbook_in_the_evaluation_season_has_its_columns_and_a_signature
     assert rows[4][:19] == HEADER_1
     assert rows[4][19:] == ("Đánh giá cuối năm", None, None, None)
     assert rows[5][:19] == HEADER_2
-    assert rows[5][19:] == ("Có kết quả", "Đã tự chấm điểm", "Đạt điểm", "Báo cáo năm")
+    assert rows[5][19:] == ("Có kết quả", "Đã tự chấm điểm", "Đạt yêu cầu", "Báo cáo năm")
     assert "T5:W5" in {str(r) for r in ws.merged_cells.ranges}
     season = {r[1]: r[19:] for r in rows[6:17]}
     assert season[ROOT] == (0, 0, 0, "—")  # the ward receives the reports
