@@ -63,8 +63,12 @@ from reports.signing import (
     DEFAULT_ROW,
     Pager,
     block_height,
+    lines_height,
+    per_line,
     sign_xlsxwriter,
     signature_lines,
+    text_height,
+    wrapped_lines,
     xlsxwriter_footer,
 )
 from reports.style import XLSX_MIME, file_name
@@ -103,7 +107,7 @@ class _Sheet:
         xlsxwriter_footer(self.ws)
         self.ncols = len(widths)
         self.widths = widths
-        self.per_line = [_per_line(w) for w in widths]
+        self.per_line = [per_line(w) for w in widths]
         self.last = self.ncols - 1
         self.row = -1
         setup_sheet(
@@ -132,10 +136,10 @@ class _Sheet:
         rows stay one line high and wrapped text is cut), so a row of several lines gets its
         height written."""
         lines = 1
-        for per_line, value in zip(self.per_line, values, strict=False):
-            if value.__class__ is str and (len(value) > per_line or "\n" in value):
-                lines = max(lines, _lines(value, per_line))
-        row = self.next_row(None if lines == 1 else _LINE_HEIGHT * lines + 2)
+        for chars, value in zip(self.per_line, values, strict=False):
+            if value.__class__ is str and (len(value) > chars or "\n" in value):
+                lines = max(lines, wrapped_lines(value, chars))
+        row = self.next_row(lines_height(lines))
         ws, blank = self.ws, self.empty
         for col, value in enumerate(values):
             put(ws, row, col, value, formats[col])
@@ -171,8 +175,7 @@ class _Sheet:
         """Unit name and appendix label, title, the two header rows and the (1)…(n) row."""
         ws, look = self.ws, self.look
         name_look = look.title(size=12)
-        lines = _lines(root.name, _per_line(sum(self.widths[:4])))
-        row = self.next_row(None if lines == 1 else _LINE_HEIGHT * lines + 2)
+        row = self.next_row(text_height(root.name, sum(self.widths[:4])))
         merge_row(ws, row, 0, 3, root.name.upper(), name_look)  # A:D
         merge_row(ws, row, self.ncols - 2, self.last, label, name_look)
         self.next_row()
@@ -242,39 +245,10 @@ class _Sheet:
 
     def _height(self, text: str) -> float | None:
         """Merged cells do not grow with wrapped text: a long line gets the height it needs."""
-        lines = _lines(text, _per_line(sum(self.widths[1:])))
-        return None if lines == 1 else _LINE_HEIGHT * lines + 2
+        return text_height(text, sum(self.widths[1:]))
 
 
-_LINE_HEIGHT = 15.75  # points per line of 12 pt Times New Roman
 _HEAD_HEIGHT = 36 + 30 + DEFAULT_ROW  # the header rows repeated on every page
-
-
-def _per_line(width: float) -> int:
-    """Characters of 12 pt Times New Roman on one line of a column ``width`` wide.
-
-    A width unit holds about 1.2 such characters, Vietnamese included (measured on
-    LibreOffice's PDF); 1.15 and one character for the cell's margins leave some room for wide
-    letters."""
-    return max(int(width * 1.15) - 1, 1)
-
-
-def _lines(text: str, per_line: int) -> int:
-    """How many lines ``text`` takes wrapped at word boundaries, ``per_line`` characters a line
-    (an estimate: a word longer than a line counts the lines it fills)."""
-    total = 0
-    for paragraph in text.split("\n"):
-        lines, used = 1, 0
-        for word in paragraph.split():
-            size = len(word)
-            if used and used + 1 + size > per_line:
-                lines, used = lines + 1, 0
-            if size > per_line:
-                lines += (size - 1) // per_line
-                size = (size - 1) % per_line + 1
-            used += size + (1 if used else 0)
-        total += lines
-    return total
 
 
 @contextlib.asynccontextmanager

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog import INTRO_PARTS, SUBJECT_LABELS, Field, Subject, field_label
-from reports.signing import DEFAULT_ROW, Rows
+from reports.signing import DEFAULT_ROW, Rows, text_height
 from reports.style import cell, merge, setup_sheet, title
 from storage import model_years, unit_tree
 from storage.models import Evidence, ModelIntro, ModelYear, Unit
@@ -27,21 +27,8 @@ TITLE = "GIỚI THIỆU MÔ HÌNH, ĐIỂN HÌNH “DÂN VẬN KHÉO” TIÊU BI
 NONE_YET = "Chưa có mô hình nào được giới thiệu năm {year} (nhập bằng lệnh /gioithieu)."
 EMPTY = "(chưa có)"
 WIDTHS = (6, 30, 92)
-_LINE_HEIGHT = 15.75
 SPACE = 12.0  # the empty row above each model's block
 _FIELD_RANK = {f.value: i for i, f in enumerate((Field.KT, Field.VHXH, Field.QPAN, Field.XDD))}
-
-
-def _per_line(width: float) -> int:
-    return max(int(width * 1.15) - 1, 1)
-
-
-def _lines(text: str, width: float) -> int:
-    per_line = _per_line(width)
-    total = 0
-    for paragraph in text.split("\n"):
-        total += max(1, -(-len(paragraph) // per_line))
-    return total
 
 
 async def _rows(
@@ -165,8 +152,7 @@ async def build_intro(session: AsyncSession, root: Unit, year: int, subtree: boo
 
 
 def _height(text: str, width: float, at_least: float | None = None) -> float | None:
-    lines = _lines(text, width)
-    height = None if lines == 1 else _LINE_HEIGHT * lines + 2
+    height = text_height(text, width)
     if at_least is not None and (height is None or at_least > height):
         return at_least
     return height

@@ -31,7 +31,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog import FIELD_SHORT, UNIT_KINDS, Field
-from reports.signing import Rows
+from reports.signing import Rows, lines_height, per_line, wrapped_lines
 from reports.style import FONT_NAME, cell, merge, setup_sheet, title
 from reports.summary import (
     DEFAULT_TZ,
@@ -62,7 +62,6 @@ FIELDS_GROUP, SEASON_GROUP, REVIEW_GROUP = (
     "Đề nghị công nhận",
 )
 HEADER_HEIGHTS = (30.0, 50.0)
-LINE_HEIGHT = 16.0
 CHART_HEIGHT_CM, CHART_WIDTH_CM = 8.0, 16.0
 CHART_ROW = 240.0  # points: one row holds the chart (8 cm) so a page break never cuts it
 _INDENTS: dict[tuple[int, bool], Alignment] = {}
@@ -130,10 +129,8 @@ def _local_day(deadline: datetime, tz: tzinfo) -> str:
 
 def _name_height(name: str, depth: int, width: float) -> float | None:
     """The height of a unit's row: its name wraps in the indented column (an indent level
-    is about three characters)."""
-    per_line = max(8, int(width * 1.1) - 3 - 6 * min(depth, 15))
-    lines = -(-len(name) // per_line)
-    return None if lines <= 1 else LINE_HEIGHT * lines + 4
+    takes about three characters)."""
+    return lines_height(wrapped_lines(name, max(8, per_line(width) - 6 * min(depth, 15))))
 
 
 def _header(sheet: Rows, cols: Sequence[Column]) -> None:
