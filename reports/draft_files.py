@@ -34,6 +34,11 @@ __all__ = [
 ]
 
 
+def _review_start(year: int, first: int | None) -> int:
+    """The first year of a five-year review ending with ``year``, unless ``first`` is given."""
+    return year - 4 if first is None else first
+
+
 async def build_draft(
     session: AsyncSession,
     kind: str,
@@ -49,7 +54,7 @@ async def build_draft(
     ``subtree``: the unit and every unit below it (a consolidated report always is);
     ``today`` gives the year of the date line."""
     if kind == REVIEW:
-        start = year - 4 if first is None else first
+        start = _review_start(year, first)
         if start > year:
             raise ValueError(f"Năm bắt đầu {start} ở sau năm kết thúc {year}.")
         return await build_review(session, root, start, year, subtree=subtree, today=today)
@@ -80,5 +85,5 @@ async def make_draft(
     content = await build_draft(
         session, kind, root, year, today=today, subtree=subtree, first=first
     )
-    start = (year - 4 if first is None else first) if kind == REVIEW else None
+    start = _review_start(year, first) if kind == REVIEW else None
     return Document(draft_file_name(kind, root, year, start), content, DOCX_MIME)
