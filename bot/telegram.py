@@ -47,6 +47,7 @@ from bot.channel import Capabilities, Pace, Stopping, WebhookRoute, record_or_50
 from bot.files import FileLinks
 from bot.settings import DEFAULT_TELEGRAM_CONCURRENCY, Settings
 from bot.telegram_polling import ALLOWED_UPDATES, poll_updates
+from domain.keyed_lock import KeyedLock
 from domain.messages import PRIVATE_ONLY, Attachment, IncomingMessage, Reply, split_text
 from handlers.core import MENU, Core
 from scheduler.pacing import Limits
@@ -178,7 +179,7 @@ class TelegramChannel:
         self._tasks: set[asyncio.Task[Any]] = set()
         # Replies go out in the background, one chat's in order: an update's slot is free as
         # soon as the core has answered, whatever that chat's pace.
-        self._reply_turns: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._reply_turns = KeyedLock()
         self._slowed: set[str] = set()  # chats whose 429 was logged (until a send succeeds)
         # Updates are recorded here before Telegram is told they arrived, deleted once handled.
         self.inbox = Inbox(core.sessionmaker, CHANNEL, core.clock)
@@ -382,19 +383,11 @@ class TelegramChannel:
         task.add_done_callback(self._tasks.discard)
 
     async def _reply_in_turn(self, key: str, chat_id: int | str, replies: list[Reply]) -> None:
-        lock, users = self._reply_turns.get(key, (asyncio.Lock(), 0))
-        self._reply_turns[key] = (lock, users + 1)
         try:
-            async with lock:
+            async with self._reply_turns(key):
                 await self.send(chat_id, replies)
         except Exception as err:
             log.warning("a reply to Telegram chat %s was not sent: %r", key, err)
-        finally:
-            lock, users = self._reply_turns[key]
-            if users <= 1:
-                del self._reply_turns[key]
-            else:
-                self._reply_turns[key] = (lock, users - 1)
 
     async def send(self, chat_id: int | str, replies: list[Reply]) -> None:
         for reply in replies:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from conversations.engine import StaleState
+from domain.keyed_lock import KeyedLock
 from domain.messages import IncomingMessage, Reply
 from storage.models import ConversationState, ProcessedUpdate
 
@@ -54,7 +55,7 @@ class Intake:
         self.sessionmaker = sessionmaker
         self.clock = clock
         # One message at a time per chat, in arrival order; entries live while in use.
-        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+        self._chat_turns = KeyedLock()
         # SQLite writes one transaction at a time (and the pool keeps one connection):
         # messages wait for their turn here, in arrival order, rather than each opening a
         # session and waiting in the pool's queue.
@@ -66,18 +67,8 @@ class Intake:
     @contextlib.asynccontextmanager
     async def turn(self, msg: IncomingMessage) -> AsyncIterator[None]:
         """The chat's turn, then the database's."""
-        key = (msg.channel, msg.chat_id)
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock, self._database_turn:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
+        async with self._chat_turns((msg.channel, msg.chat_id)), self._database_turn:
+            yield
 
     async def in_transaction(
         self,

@@ -30,6 +30,8 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.keyed_lock import KeyedLock
+
 log = logging.getLogger(__name__)
 
 # Keys not used for this long (seconds) are removed now and then: one row per chat written to.
@@ -77,7 +79,7 @@ class SharedTurns(abc.ABC):
         self.taken = 0
         self.waited = 0.0  # seconds spent waiting for turns, all keys together
         self._warned_at = -WARN_EVERY
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._turns = KeyedLock()
 
     @abc.abstractmethod
     async def take(self, key: str, interval: float) -> float | None:
@@ -90,8 +92,7 @@ class SharedTurns(abc.ABC):
     async def wait(self, key: str, interval: float) -> None:
         # One task of this process asks the database for a key at a time; the others queue
         # here, in order, instead of all asking again at every turn.
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
+        async with self._turns(key):
             while True:
                 try:
                     delay = await self.take(key, interval)
@@ -108,8 +109,6 @@ class SharedTurns(abc.ABC):
                     return
                 self.waited += delay
                 await asyncio.sleep(delay)
-        if len(self._locks) > FORGET_EVERY:  # one per chat written to: keep those in use
-            self._locks = {k: v for k, v in self._locks.items() if v.locked()}
 
 
 class PostgresTurns(SharedTurns):
