@@ -37,26 +37,17 @@ from reports.appendix_form import (
     NOTES_LABEL,
     OTHER_FIELD_DEFAULT,
     OTHER_FIELD_LINE,
-    PL1_HEAD,
-    PL1_LABEL,
-    PL1_NOTES,
+    PL1,
     PL1_SECTION_KEPT,
     PL1_SECTION_NEW,
-    PL1_SUB,
-    PL1_TITLE,
-    PL1_WIDTHS,
-    PL4_HEAD,
-    PL4_LABEL,
-    PL4_NOTES,
-    PL4_SUB,
-    PL4_TITLE,
-    PL4_WIDTHS,
+    PL4,
     ROW_HEAD,
     ROW_NUMBERS,
     SUBJECT_TOTAL_LINES,
     TOTAL,
     TOTAL_BY_FIELD,
     TOTAL_BY_SUBJECT,
+    Form,
 )
 from reports.appendix_rows import KEPT, Totals, field_text, read_totals, rows_query, shown_name
 from reports.signing import (
@@ -89,6 +80,8 @@ __all__ = ["XLSX_MIME", "appendix_file_name", "build_pl1", "build_pl4"]
 # Rows per fetch: each batch is written before the next is read, and the event loop runs other
 # work in between. Larger batches read no faster (``bench/bench_reports.py``).
 _PARTITION = 100
+
+_COLLECTIVE, _INDIVIDUAL = Subject.COLLECTIVE.value, Subject.INDIVIDUAL.value
 
 
 # --- sheet ------------------------------------------------------------------------------------
@@ -266,6 +259,22 @@ async def _workbook() -> AsyncIterator[tuple[Any, BytesIO]]:
     await asyncio.to_thread(wb.close)
 
 
+@contextlib.asynccontextmanager
+async def _appendix(
+    session: AsyncSession, root: Unit, year: int, subtree: bool, form: Form
+) -> AsyncIterator[tuple[_Sheet, Totals, BytesIO]]:
+    """The sheet of ``form`` with its header written, the totals of the year, and the buffer
+    the workbook is saved into once the body has written the table; the notes and the
+    signature close it."""
+    totals = await read_totals(session, root, year, subtree)
+    async with _workbook() as (wb, buffer):
+        sheet = _Sheet(wb, form.label, form.widths)
+        sheet.head(root, form.label, form.title.format(year=year), form.head, form.sub)
+        yield sheet, totals, buffer
+        sheet.footer(totals, form.notes)
+        sheet.sign(root)
+
+
 async def _model_rows(
     session: AsyncSession, root: Unit, year: int, subtree: bool, *, kept_first: bool
 ) -> AsyncIterator[Row[*tuple[Any, ...]]]:
@@ -319,18 +328,14 @@ class _Numbering:
 async def build_pl1(session: AsyncSession, root: Unit, year: int, subtree: bool = True) -> bytes:
     """Phụ lục 1: the models registered for ``year`` by ``root`` (and its subtree), kept ones in
     section I, new ones in section II."""
-    totals = await read_totals(session, root, year, subtree)
-    async with _workbook() as (wb, buffer):
-        sheet = _Sheet(wb, PL1_LABEL, PL1_WIDTHS)
-        sheet.head(root, PL1_LABEL, PL1_TITLE.format(year=year), PL1_HEAD, PL1_SUB)
-        coll, indiv, kept_value = Subject.COLLECTIVE.value, Subject.INDIVIDUAL.value, KEPT
+    async with _appendix(session, root, year, subtree, PL1) as (sheet, totals, buffer):
         text, center, bold, bold_center = sheet.text, sheet.center, sheet.bold, sheet.bold_center
         counts_looks = (bold_center, bold, bold_center, text, text, text, text, *(bold_center,) * 2)
         model_looks = (center, text, center, text, text, text, text, center, center)
 
         def counts_row(stt: str | None, label: str, kept: bool | None) -> None:
-            n, n_coll = totals.count(kept=kept), totals.count(kept=kept, subject=coll)
-            n_indiv = totals.count(kept=kept, subject=indiv)
+            n, n_coll = totals.count(kept=kept), totals.count(kept=kept, subject=_COLLECTIVE)
+            n_indiv = totals.count(kept=kept, subject=_INDIVIDUAL)
             values = (stt, label, n, None, None, None, None, n_coll, n_indiv)
             sheet.table_row(values, counts_looks)
 
@@ -342,12 +347,12 @@ async def build_pl1(session: AsyncSession, root: Unit, year: int, subtree: bool 
         opened = 0  # sections whose header row is written
         numbering = _Numbering(sheet, totals, by_section=True)
         async for row in _model_rows(session, root, year, subtree, kept_first=True):
-            section = 0 if row.origin == kept_value else 1
+            section = 0 if row.origin == KEPT else 1
             while opened <= section:  # also writes an empty section I
                 counts_row(*sections[opened])
                 opened += 1
                 numbering.restart()
-            individual = row.subject == indiv
+            individual = row.subject == _INDIVIDUAL
             sheet.table_row(
                 (
                     *numbering.model_cells(row),
@@ -360,19 +365,13 @@ async def build_pl1(session: AsyncSession, root: Unit, year: int, subtree: bool 
         while opened < len(sections):
             counts_row(*sections[opened])
             opened += 1
-        sheet.footer(totals, PL1_NOTES)
-        sheet.sign(root)
     return buffer.getvalue()
 
 
 async def build_pl4(session: AsyncSession, root: Unit, year: int, subtree: bool = True) -> bytes:
     """Phụ lục 4: the results of ``year`` of every model of ``root`` (and its subtree), new
     models above kept ones within each unit."""
-    totals = await read_totals(session, root, year, subtree)
-    async with _workbook() as (wb, buffer):
-        sheet = _Sheet(wb, PL4_LABEL, PL4_WIDTHS)
-        sheet.head(root, PL4_LABEL, PL4_TITLE.format(year=year), PL4_HEAD, PL4_SUB)
-        coll, indiv, kept_value = Subject.COLLECTIVE.value, Subject.INDIVIDUAL.value, KEPT
+    async with _appendix(session, root, year, subtree, PL4) as (sheet, totals, buffer):
         text, center, bold, bold_center = sheet.text, sheet.center, sheet.bold, sheet.bold_center
         sheet.table_row(
             (
@@ -385,16 +384,16 @@ async def build_pl4(session: AsyncSession, root: Unit, year: int, subtree: bool 
                 None,
                 totals.count(kept=False),
                 totals.count(kept=True),
-                totals.count(subject=coll),
-                totals.count(subject=indiv),
+                totals.count(subject=_COLLECTIVE),
+                totals.count(subject=_INDIVIDUAL),
             ),
             (text, bold, bold_center, text, text, text, text, *(bold_center,) * 4),
         )
         model_looks = (center, text, center, text, text, text, text, *(center,) * 4)
         numbering = _Numbering(sheet, totals, by_section=False)
         async for row in _model_rows(session, root, year, subtree, kept_first=False):
-            kept = row.origin == kept_value
-            individual = row.subject == indiv
+            kept = row.origin == KEPT
+            individual = row.subject == _INDIVIDUAL
             results = row.results
             # Column (7) is the year's results: "(chưa báo cáo)" until they are entered.
             sheet.table_row(
@@ -408,8 +407,6 @@ async def build_pl4(session: AsyncSession, root: Unit, year: int, subtree: bool 
                 ),
                 model_looks,
             )
-        sheet.footer(totals, PL4_NOTES)
-        sheet.sign(root)
     return buffer.getvalue()
 
 

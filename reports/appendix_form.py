@@ -3,6 +3,8 @@ column headers, notes and total lines, and where they go (rows, column widths)."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from domain.catalog import Field, Subject
 
 # --- wording of the Kế hoạch năm 2024 (Yên Bái) ---------------------------------------------
@@ -103,3 +105,20 @@ PL4_HEAD: tuple[tuple[str, int], ...] = (
 )
 PL4_SUB = (H_NEW, H_KEPT, H_COLLECTIVE, H_INDIVIDUAL)
 PL4_WIDTHS = (6, 40, 9, 22, 15, 17, 42, 8, 8, 8, 8)
+
+
+@dataclass(frozen=True)
+class Form:
+    """What frames one appendix's table: its label, title (``{year}`` in it), header rows,
+    column widths and the notes under the table."""
+
+    label: str
+    title: str
+    head: tuple[tuple[str, int], ...]
+    sub: tuple[str, ...]
+    widths: tuple[float, ...]
+    notes: tuple[str, ...]
+
+
+PL1 = Form(PL1_LABEL, PL1_TITLE, PL1_HEAD, PL1_SUB, PL1_WIDTHS, PL1_NOTES)
+PL4 = Form(PL4_LABEL, PL4_TITLE, PL4_HEAD, PL4_SUB, PL4_WIDTHS, PL4_NOTES)
