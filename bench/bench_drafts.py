@@ -54,10 +54,10 @@ from bench.bench_reports import (
 from bench.common import PG_ADMIN_URL, pg_database, sqlite_database
 from bench.report_data import NOW, YEAR, _insert, make_data, seed
 from domain.calendar import UNIT_REPORT
-from domain.catalog import Field, Review
+from domain.catalog import FIELD_KEYS, Field, Review
 from domain.rubric import criteria_for, verdict
 from reports.draft_files import build_draft
-from reports.drafts import FIELD_KEYS, Counts
+from reports.drafts import Counts
 from storage.db import make_engine, make_sessionmaker, unreachable, upgrade
 from storage.models import (
     DvkModel,

@@ -13,10 +13,10 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from conversations.texts.common import REVIEW_STATUS
-from domain.catalog import FIELD_LABELS, FIELD_SHORT, Field, Review
+from domain.catalog import FIELD_KEYS, FIELD_LABELS, FIELD_SHORT, Field, Review
 from reports.chart import Progress
 from reports.exports import EXPORTS
-from reports.summary import FIELD_KEYS, Summary, UnitLine
+from reports.summary import Summary, UnitLine
 from storage.models import ModelYear, Person, Unit
 
 NONE_STATE = "none"  # the review filter's “not proposed”

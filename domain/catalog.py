@@ -88,6 +88,10 @@ DECISION_LEVEL_ALIASES = {
 
 
 FIELD_ORDER = (Field.KT, Field.VHXH, Field.QPAN, Field.XDD, Field.OTHER)
+# The same as stored values; the reports count the fields named here by name and every other
+# value (and OTHER itself) as "Khác".
+FIELD_KEYS: tuple[str, ...] = tuple(f.value for f in FIELD_ORDER)
+NAMED_FIELDS: tuple[str, ...] = tuple(f for f in FIELD_KEYS if f != Field.OTHER.value)
 FIELD_LABELS = {
     Field.KT: "Kinh tế (KT)",
     Field.VHXH: "Văn hóa - Xã hội (VHXH)",

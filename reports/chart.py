@@ -31,16 +31,17 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.calendar import EVALUATION, REGISTRATION
 from domain.catalog import DEFAULT_QUOTAS, Review, required_models
 from domain.messages import Document
+from reports.aggregates import count_if, has_results, record_scores, scored
 from reports.style import ascii_slug
 from reports.summary import name_key
 from storage import deadlines, model_years
-from storage.models import DvkModel, ModelScore, ModelYear, Unit
+from storage.models import DvkModel, ModelYear, Unit
 
 MAX_BARS = 25  # rows of the picture, the “other units” row included
 OTHERS = "Các đơn vị khác"
@@ -162,27 +163,21 @@ async def progress_of(
             )
         ).all()
     }
-    scored = (
-        select(ModelScore.model_year_id.label("model_year_id"))
-        .group_by(ModelScore.model_year_id)
-        .subquery()
-    )
-    blank = or_(ModelYear.results.is_(None), func.trim(ModelYear.results) == "")
-    has_score = scored.c.model_year_id.is_not(None)
+    scores = record_scores()
     query = (
         model_years.in_scope(
             select(
                 DvkModel.unit_id,
                 func.count(ModelYear.id),
-                func.sum(case((blank, 1), else_=0)),
-                func.sum(case((has_score, 0), else_=1)),
-                func.sum(case((ModelYear.review.in_(_PROPOSED), 1), else_=0)),
-                func.sum(case((ModelYear.review == Review.RECOGNISED.value, 1), else_=0)),
+                count_if(~has_results()),
+                count_if(~scored(scores)),
+                count_if(ModelYear.review.in_(_PROPOSED)),
+                count_if(ModelYear.review == Review.RECOGNISED.value),
             ).select_from(ModelYear),
             root,
             year,
         )
-        .outerjoin(scored, scored.c.model_year_id == ModelYear.id)
+        .outerjoin(scores, scores.c.record == ModelYear.id)
         .group_by(DvkModel.unit_id)
     )
     for uid, models, no_results, unscored, proposed, recognised in (

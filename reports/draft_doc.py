@@ -23,7 +23,7 @@ from datetime import date
 from docx.document import Document as DocxDocument
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.catalog import FIELD_SHORT, Field
+from domain.catalog import FIELD_KEYS, FIELD_SHORT, Field
 from reports import docx_style as S
 from reports.draft_lists import (
     DocumentLine,
@@ -33,15 +33,7 @@ from reports.draft_lists import (
     recognised_models,
     typical_models,
 )
-from reports.drafts import (
-    FIELD_KEYS,
-    Counts,
-    Figures,
-    LowerUnit,
-    figures_of,
-    lower_units,
-    units_count,
-)
+from reports.drafts import Counts, Figures, LowerUnit, figures_of, lower_units, units_count
 from reports.style import ascii_slug
 from storage import unit_tree
 from storage.models import Unit

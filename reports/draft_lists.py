@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog import (
     DECISION_LEVEL_LABELS,
+    FIELD_KEYS,
     INTRO_PARTS,
+    NAMED_FIELDS,
     SUBJECT_LABELS,
     DecisionLevel,
     Field,
@@ -23,11 +25,9 @@ from domain.catalog import (
     field_label,
 )
 from reports.appendix import shown_name
-from reports.drafts import FIELD_KEYS, in_scope
+from reports.drafts import in_scope
 from reports.summary import name_key, tree_order
 from storage.models import DvkModel, LeadDocument, ModelIntro, ModelYear, Unit
-
-_NAMED: tuple[str, ...] = tuple(f for f in FIELD_KEYS if f != Field.OTHER.value)
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ async def typical_models(
                 year=record.year,
                 unit_name=unit.name,
                 name=shown_name(record.name, record.subject, record.subject_name),
-                field=record.field if record.field in _NAMED else Field.OTHER.value,
+                field=record.field if record.field in NAMED_FIELDS else Field.OTHER.value,
                 field_text=field_label(record.field, record.field_other),
                 subject=SUBJECT_LABELS[Subject(record.subject)],
                 place=record.place,

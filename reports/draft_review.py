@@ -12,7 +12,7 @@ from docx.document import Document as DocxDocument
 from docx.enum.text import WD_BREAK
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.catalog import FIELD_SHORT, Field
+from domain.catalog import FIELD_KEYS, FIELD_SHORT, Field
 from reports import docx_style as S
 from reports.bieu1 import roman
 from reports.draft_doc import (
@@ -28,7 +28,7 @@ from reports.draft_doc import (
     typical_prose,
 )
 from reports.draft_lists import DocumentLine, lead_documents, typical_models
-from reports.drafts import FIELD_KEYS, FieldSplit, fields_by_year, fields_of_period
+from reports.drafts import FieldSplit, fields_by_year, fields_of_period
 from storage.models import Unit
 
 BIEU1_TITLE = "VĂN BẢN LÃNH ĐẠO, CHỈ ĐẠO, TRIỂN KHAI PHONG TRÀO THI ĐUA “DÂN VẬN KHÉO” GIAI ĐOẠN"

@@ -14,30 +14,26 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.calendar import UNIT_REPORT
 from domain.catalog import (
-    FIELD_ORDER,
-    Field,
+    FIELD_KEYS,
     Origin,
     RecordState,
     Review,
     Subject,
 )
-from domain.rubric import MUST_MAX, PASS_TOTAL, criteria_for
+from reports.aggregates import count_if, field_key, has_results, passing, record_scores, scored
 from reports.summary import name_key
 from storage.models import (
     DvkModel,
-    ModelScore,
     ModelYear,
     Unit,
     UnitReport,
 )
 
-FIELD_KEYS: tuple[str, ...] = tuple(f.value for f in FIELD_ORDER)
-_NAMED: tuple[str, ...] = tuple(f for f in FIELD_KEYS if f != Field.OTHER.value)
 _COLL, _INDIV = Subject.COLLECTIVE.value, Subject.INDIVIDUAL.value
 
 
@@ -90,30 +86,6 @@ class Figures:
     by_unit_field: dict[int, dict[str, int]] = field(default_factory=dict)  # models
 
 
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.count(case((condition, ModelYear.id)))
-
-
-def _full_marks() -> ColumnElement[bool]:
-    """A score row that gives a must-max criterion its maximum (the same for both subjects)."""
-    maxima = {c.number: c.maximum for c in criteria_for(_COLL)}
-    assert all(maxima[c.number] == c.maximum for c in criteria_for(_INDIV) if c.number in MUST_MAX)
-    return or_(*(and_(ModelScore.criterion == n, ModelScore.points >= maxima[n]) for n in MUST_MAX))
-
-
-def _scores() -> Any:
-    """Per scored record: its total and how many must-max criteria are at their maximum."""
-    return (
-        select(
-            ModelScore.model_year_id.label("record"),
-            func.sum(ModelScore.points).label("total"),
-            func.count(case((_full_marks(), ModelScore.id))).label("full"),
-        )
-        .group_by(ModelScore.model_year_id)
-        .subquery("record_scores")
-    )
-
-
 def in_scope(stmt: Any, root: Unit, subtree: bool) -> Any:
     stmt = stmt.join(DvkModel, DvkModel.id == ModelYear.model_id)
     if subtree:
@@ -125,13 +97,12 @@ def in_scope(stmt: Any, root: Unit, subtree: bool) -> Any:
 
 def _conditions(scores: Any) -> dict[str, ColumnElement[bool]]:
     """What each count of :class:`Counts` counts, beside the models and their subject."""
-    blank = or_(ModelYear.results.is_(None), func.trim(ModelYear.results) == "")
     return {
         "new": ModelYear.origin == Origin.NEW.value,
         "kept": ModelYear.origin == Origin.KEPT.value,
-        "with_results": ~blank,
-        "scored": scores.c.record.is_not(None),
-        "passing": and_(scores.c.total >= PASS_TOTAL, scores.c.full == len(MUST_MAX)),
+        "with_results": has_results(),
+        "scored": scored(scores),
+        "passing": passing(scores),
         "proposed": ModelYear.review == Review.PROPOSED.value,
         "recognised": ModelYear.review == Review.RECOGNISED.value,
         "not_recognised": ModelYear.review == Review.NOT_RECOGNISED.value,
@@ -142,16 +113,16 @@ def _conditions(scores: Any) -> dict[str, ColumnElement[bool]]:
 async def figures_of(session: AsyncSession, root: Unit, year: int, subtree: bool = True) -> Figures:
     """The numbers of ``year`` for ``root`` (and every unit below it with ``subtree``): one
     GROUP BY unit, field and subject, with a conditional count for each other number."""
-    scores = _scores()
+    scores = record_scores()
     conditions = _conditions(scores)
-    key = _field_key()
+    key = field_key()
     stmt = (
         select(
             DvkModel.unit_id,
             key,
             ModelYear.subject,
             func.count(ModelYear.id),
-            *(_count_if(c) for c in conditions.values()),
+            *(count_if(c) for c in conditions.values()),
         )
         .select_from(ModelYear)
         .outerjoin(scores, scores.c.record == ModelYear.id)
@@ -255,16 +226,12 @@ class FieldSplit:
         return self.collective + self.individual
 
 
-def _field_key() -> ColumnElement[str]:
-    return case(*((ModelYear.field == k, k) for k in _NAMED), else_=Field.OTHER.value)
-
-
 async def fields_by_year(
     session: AsyncSession, root: Unit, first: int, last: int, subtree: bool = True
 ) -> dict[int, dict[str, FieldSplit]]:
     """Active records of each year from ``first`` to ``last`` by field and subject (one GROUP
     BY); every year and field present."""
-    key = _field_key()
+    key = field_key()
     stmt = (
         select(ModelYear.year, key, ModelYear.subject, func.count(ModelYear.id))
         .select_from(ModelYear)
@@ -301,7 +268,7 @@ async def fields_of_period(
         .group_by(ModelYear.model_id)
         .subquery("latest")
     )
-    key = _field_key()
+    key = field_key()
     stmt = (
         select(key, ModelYear.subject, func.count(ModelYear.id))
         .select_from(ModelYear)

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, NamedTuple, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Integer, String, and_, bindparam, case, func, select
+from sqlalchemy import ColumnElement, Integer, String, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.types import TypeEngine
@@ -25,19 +25,19 @@ from sqlalchemy.types import TypeEngine
 from domain.calendar import UNIT_REPORT
 from domain.catalog import (
     DEFAULT_QUOTAS,
-    FIELD_ORDER,
+    FIELD_KEYS,
+    NAMED_FIELDS,
     Field,
     Origin,
     RecordState,
     Review,
     Subject,
 )
-from domain.rubric import MUST_MAX, PASS_TOTAL, criteria_for
 from domain.text import fold
-from storage.models import DvkModel, ModelScore, ModelYear, Unit, UnitReport
+from reports.aggregates import count_if, has_results, passing, record_scores, scored
+from storage.models import DvkModel, ModelYear, Unit, UnitReport
 
 DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-FIELD_KEYS: tuple[str, ...] = tuple(f.value for f in FIELD_ORDER)
 _DIGITS = re.compile(r"(\d+)")
 
 
@@ -226,15 +226,11 @@ REVIEW_KEYS: tuple[tuple[str, str], ...] = (
 )
 
 
-# The fields counted by name; every other value (and OTHER itself) is "Khác".
-_NAMED_FIELDS: tuple[str, ...] = tuple(f for f in FIELD_KEYS if f != Field.OTHER.value)
-
-
 class _Counts(NamedTuple):
     """One unit's row of the aggregate."""
 
     models: int
-    named: tuple[int, ...]  # by _NAMED_FIELDS
+    named: tuple[int, ...]  # by NAMED_FIELDS
     collective: int
     individual: int
     new: int
@@ -246,44 +242,7 @@ class _Counts(NamedTuple):
     passing: int = 0
 
 
-_NO_COUNTS = _Counts(0, (0,) * len(_NAMED_FIELDS), 0, 0, 0, 0, (0,) * len(REVIEW_KEYS), None)
-
-
-def _scores() -> Any:
-    """Per scored record: its total and how many must-max criteria are full (the rubric's
-    maxima depend on the subject), so that the pass rule (domain.rubric.verdict) is one
-    comparison."""
-    full = case(
-        *(
-            (
-                and_(
-                    ModelYear.subject == subject.value,
-                    ModelScore.criterion == c.number,
-                    ModelScore.points >= c.maximum,
-                ),
-                1,
-            )
-            for subject in Subject
-            for c in criteria_for(subject.value)
-            if c.number in MUST_MAX
-        ),
-        else_=0,
-    )
-    return (
-        select(
-            ModelScore.model_year_id.label("record"),
-            func.sum(ModelScore.points).label("total"),
-            func.sum(full).label("full"),
-        )
-        .join(ModelYear, ModelYear.id == ModelScore.model_year_id)
-        .group_by(ModelScore.model_year_id)
-        .subquery()
-    )
-
-
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    """COUNT(CASE WHEN condition THEN id END): the group's records meeting ``condition``."""
-    return func.count(case((condition, ModelYear.id)))
+_NO_COUNTS = _Counts(0, (0,) * len(NAMED_FIELDS), 0, 0, 0, 0, (0,) * len(REVIEW_KEYS), None)
 
 
 def _written(value: object, type_: type[TypeEngine[Any]]) -> BindParameter[Any]:
@@ -343,24 +302,22 @@ async def summary_of(
     quotas = DEFAULT_QUOTAS if quotas is None else quotas
     by_name = _by_name(await _scope_rows(session, root, subtree, year))
 
-    scores = _scores()
+    scores = record_scores()
     # One row per unit with models: the total, then a conditional count per named field,
     # subject, origin and review (in the order unpacked below), then the first creation.
     query = (
         select(
             DvkModel.unit_id,
             func.count(ModelYear.id),
-            *(_count_if(ModelYear.field == f) for f in _NAMED_FIELDS),
-            _count_if(ModelYear.subject == Subject.COLLECTIVE.value),
-            _count_if(ModelYear.subject == Subject.INDIVIDUAL.value),
-            _count_if(ModelYear.origin == Origin.NEW.value),
-            _count_if(ModelYear.origin == Origin.KEPT.value),
-            *(_count_if(ModelYear.review == value) for _, value in REVIEW_KEYS),
-            _count_if(func.coalesce(func.trim(ModelYear.results), "") != "").label("results"),
-            _count_if(scores.c.record.is_not(None)).label("scored"),
-            _count_if(and_(scores.c.total >= PASS_TOTAL, scores.c.full == len(MUST_MAX))).label(
-                "passing"
-            ),
+            *(count_if(ModelYear.field == f) for f in NAMED_FIELDS),
+            count_if(ModelYear.subject == Subject.COLLECTIVE.value),
+            count_if(ModelYear.subject == Subject.INDIVIDUAL.value),
+            count_if(ModelYear.origin == Origin.NEW.value),
+            count_if(ModelYear.origin == Origin.KEPT.value),
+            *(count_if(ModelYear.review == value) for _, value in REVIEW_KEYS),
+            count_if(has_results()).label("results"),
+            count_if(scored(scores)).label("scored"),
+            count_if(passing(scores)).label("passing"),
             func.min(ModelYear.created_at).label("first_at"),
         )
         .select_from(ModelYear)
@@ -376,7 +333,7 @@ async def summary_of(
         query = query.join(Unit, Unit.id == DvkModel.unit_id).where(_in_subtree(root))
     else:
         query = query.where(DvkModel.unit_id == root.id)
-    f = len(_NAMED_FIELDS)
+    f = len(NAMED_FIELDS)
     counts = {
         row[0]: _Counts(
             models=row[1],
@@ -398,7 +355,7 @@ async def summary_of(
     by_id: dict[int, UnitLine] = {}
     for unit, depth in _tree_order(by_name):
         c = counts.get(unit.id, _NO_COUNTS)
-        by_field = dict(zip(_NAMED_FIELDS, c.named, strict=True))
+        by_field = dict(zip(NAMED_FIELDS, c.named, strict=True))
         by_field[Field.OTHER.value] = c.models - sum(c.named)
         quota = int(quotas.get(unit.kind, 0))
         line = UnitLine(

@@ -30,17 +30,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.catalog import FIELD_SHORT, UNIT_KINDS, Field
+from domain.catalog import FIELD_KEYS, FIELD_SHORT, UNIT_KINDS, Field
 from reports.signing import Rows, lines_height, per_line, wrapped_lines
 from reports.style import FONT_NAME, cell, merge, setup_sheet, title
-from reports.summary import (
-    DEFAULT_TZ,
-    FIELD_KEYS,
-    REVIEW_KEYS,
-    Summary,
-    UnitLine,
-    summary_of,
-)
+from reports.summary import DEFAULT_TZ, REVIEW_KEYS, Summary, UnitLine, summary_of
 from storage.models import Unit
 
 SHEET = "Tổng hợp"

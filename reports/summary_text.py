@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.catalog import FIELD_SHORT, Field
-from reports.summary import FIELD_KEYS, Summary
+from domain.catalog import FIELD_KEYS, FIELD_SHORT, Field
+from reports.summary import Summary
 
 NAME_SHOWN_MAX = 60  # characters of one unit name in the phone text
 

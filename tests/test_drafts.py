@@ -16,11 +16,12 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.catalog import FIELD_KEYS
 from reports.appendix import build_pl1, build_pl4
 from reports.bieu1 import build_bieu1
 from reports.draft_files import build_draft, make_draft
 from reports.draft_lists import recognised_models
-from reports.drafts import FIELD_KEYS, Counts, figures_of, lower_units
+from reports.drafts import Counts, figures_of, lower_units
 from reports.summary import summary_of
 from storage.models import DvkModel, ModelIntro, ModelScore, ModelYear, Unit
 from tests.conftest import TZ
