@@ -21,8 +21,8 @@ slower, so not the default):
     streamed from SQL; openpyxl's write-only mode took 14.5 s here before, see README.md);
 (b) ``reports.appendix.build_pl4`` for the province, the same way (for reference: the issue
     sets its targets on Phụ lục 1);
-(c) ``reports.summary_sheet.build_summary`` for the province (the "Tổng hợp" workbook, openpyxl
-    write-only with its chart);
+(c) ``reports.summary.summary_of`` then ``reports.summary_sheet.write_summary`` for the province
+    (the "Tổng hợp" workbook, openpyxl write-only with its chart);
 (d) the naive baseline: the same Phụ lục 1 rows, fetched the same way, written by openpyxl in
     normal mode cell by cell (``ws.cell(row, col, value)``, font, border and alignment set on
     every cell, merged header), saved to bytes.
@@ -160,7 +160,8 @@ async def tonghop_text(
 
 async def _build(job: Job) -> Measured:
     from reports.appendix import build_pl1, build_pl4
-    from reports.summary_sheet import build_summary
+    from reports.summary import summary_of
+    from reports.summary_sheet import write_summary
 
     engine = make_engine(job.url)
     try:
@@ -191,7 +192,8 @@ async def _build(job: Job) -> Measured:
             elif job.kind == "pl4":
                 content = await build_pl4(session, root, job.year, True)
             elif job.kind == "summary":
-                content = await build_summary(session, root, job.year, job.deadline)
+                summary = await summary_of(session, root, job.year, job.deadline)
+                content = write_summary(summary, root)
             else:
                 content = await naive_pl1(session, root, job.year, True)
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
@@ -321,7 +323,7 @@ async def bench_database(label: str, url: str, models: int, units: int, trace: b
         labels = {
             "pl1": "(a) Phụ lục 1, build_pl1 (XlsxWriter constant_memory)",
             "pl4": "(b) Phụ lục 4, build_pl4 (XlsxWriter constant_memory)",
-            "summary": "(c) Tổng hợp, build_summary (openpyxl write-only)",
+            "summary": "(c) Tổng hợp, summary_of + write_summary (openpyxl write-only)",
             "naive": "(d) Phụ lục 1, naive openpyxl (normal mode, cell by cell)",
         }
         for kind in ("pl1", "pl4", "summary", "naive"):

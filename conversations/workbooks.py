@@ -16,7 +16,7 @@ from domain.catalog import Role
 from domain.messages import Reply
 from domain.text import fold
 from reports.chart import Progress, chart_document, progress_of, render_png, title_of
-from reports.exports import EXPORTS, Scope, make_export, registration_deadline
+from reports.exports import EXPORTS, Scope, make_export, registration_deadline, summary_export
 from reports.summary import Summary, in_season, summary_of
 from reports.summary_text import summary_text
 from storage import people
@@ -157,7 +157,7 @@ async def tonghop(ctx: Ctx, args: str) -> list[Reply]:
     for root in roots:
         scope = Scope(root.unit, True, year, ctx.tz, ctx.now, ctx.quotas)
         summary = await subtree_summary(ctx.session, scope)
-        document = await make_export(ctx.session, "summary", scope)
+        document = summary_export(scope, summary)
         # From the registration deadline on, the evaluation season's figures too.
         evaluation = in_season(summary.deadline, ctx.now)
         replies.append(Reply(summary_text(summary, evaluation=evaluation)))

@@ -17,8 +17,8 @@ from reports.decisions import build_proposed, build_recognised
 from reports.intro import build_intro
 from reports.score_sheet import build_blank_score_sheet, build_score_sheet
 from reports.style import XLSX_MIME, file_name
-from reports.summary import in_season
-from reports.summary_sheet import build_summary
+from reports.summary import Summary, in_season, summary_of
+from reports.summary_sheet import write_summary
 from storage import deadlines
 from storage.models import Unit
 
@@ -73,16 +73,15 @@ async def _bieu1(session: AsyncSession, scope: Scope) -> bytes:
 
 async def _summary(session: AsyncSession, scope: Scope) -> bytes:
     deadline = await registration_deadline(session, scope)
-    return await build_summary(
-        session,
-        scope.root,
-        scope.year,
-        deadline,
-        scope.quotas,
-        scope.subtree,
-        evaluation=in_season(deadline, scope.now),
-        tz=scope.tz,
+    summary = await summary_of(
+        session, scope.root, scope.year, deadline, scope.quotas, scope.subtree
     )
+    return _summary_workbook(scope, summary)
+
+
+def _summary_workbook(scope: Scope, summary: Summary) -> bytes:
+    evaluation = in_season(summary.deadline, scope.now)
+    return write_summary(summary, scope.root, scope.subtree, evaluation=evaluation, tz=scope.tz)
 
 
 async def _blank_score(session: AsyncSession, scope: Scope) -> bytes:
@@ -161,6 +160,15 @@ EXPORTS: dict[str, Export] = {
 
 
 async def make_export(session: AsyncSession, code: str, scope: Scope) -> Document:
-    export = EXPORTS[code]
-    content = await export.build(session, scope)
-    return Document(file_name(export.file_kind, scope.root.name, scope.year), content, XLSX_MIME)
+    return _document(code, scope, await EXPORTS[code].build(session, scope))
+
+
+def summary_export(scope: Scope, summary: Summary) -> Document:
+    """Tổng hợp of ``scope`` from its figures already read (:func:`reports.summary.summary_of`
+    over the same scope), as /tonghop shows them in text beside it."""
+    return _document("summary", scope, _summary_workbook(scope, summary))
+
+
+def _document(code: str, scope: Scope, content: bytes) -> Document:
+    name = file_name(EXPORTS[code].file_kind, scope.root.name, scope.year)
+    return Document(name, content, XLSX_MIME)

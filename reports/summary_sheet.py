@@ -1,4 +1,4 @@
-"""The workbook "Tổng hợp" (:func:`build_summary`): one row per unit, indented by depth,
+"""The workbook "Tổng hợp" (:func:`write_summary`): one row per unit, indented by depth,
 models per field, subject and origin, quota, registration on time, recognition, and in the
 evaluation season (from the registration deadline on) results, self-scores, passing models
 and yearly reports sent; a totals row, a bar chart of models per field, and the signature
@@ -8,7 +8,7 @@ have none. The figures are :func:`reports.summary.summary_of`'s, the ones /tongh
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
@@ -28,12 +28,11 @@ from openpyxl.drawing.text import (
 from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog import FIELD_KEYS, FIELD_SHORT, UNIT_KINDS, Field
 from reports.signing import Rows, lines_height, per_line, wrapped_lines
 from reports.style import FONT_NAME, cell, merge, setup_sheet, title
-from reports.summary import DEFAULT_TZ, REVIEW_KEYS, Summary, UnitLine, summary_of
+from reports.summary import DEFAULT_TZ, REVIEW_KEYS, Summary, UnitLine
 from storage.models import Unit
 
 SHEET = "Tổng hợp"
@@ -223,21 +222,21 @@ def _chart(ws: WriteOnlyWorksheet, summary: Summary, total_row: int) -> BarChart
     return chart
 
 
-async def build_summary(
-    session: AsyncSession,
+def write_summary(
+    summary: Summary,
     root: Unit,
-    year: int,
-    deadline: datetime,
-    quotas: Mapping[str, int] | None = None,
     subtree: bool = True,
     *,
     evaluation: bool = False,
     tz: tzinfo = DEFAULT_TZ,
 ) -> bytes:
-    """The workbook "Tổng hợp" of ``root`` (and every unit below it when ``subtree``).
-    ``evaluation`` (the registration deadline has passed: :func:`reports.summary.in_season`)
-    adds the season's columns. ``tz`` only shows the deadline's day."""
-    summary = await summary_of(session, root, year, deadline, quotas, subtree)
+    """The workbook "Tổng hợp" of ``summary`` (:func:`reports.summary.summary_of` of ``root``,
+    and of every unit below it when ``subtree``), signed for ``root``. ``evaluation`` (the
+    registration deadline has passed: :func:`reports.summary.in_season`) adds the season's
+    columns. ``tz`` only shows the deadline's day."""
+    assert summary.deadline is not None, "a summary from summary_of has its deadline"
+    deadline = summary.deadline
+    year = summary.year
     cols = columns(evaluation)
     widths = [c.width for c in cols]
     end = get_column_letter(len(cols))
@@ -377,4 +376,4 @@ def _missing_sheet(wb: Workbook, summary: Summary, where: str, root: Unit) -> No
     sheet.sign(root.kind, root.signer_title)
 
 
-__all__ = ["build_summary", "columns"]
+__all__ = ["columns", "write_summary"]

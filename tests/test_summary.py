@@ -18,7 +18,7 @@ from domain.rubric import criteria_for
 from reports.exports import Scope, make_export
 from reports.signing import FOOTER_TEXT, MAKER, PLACE_DATE
 from reports.summary import Summary, UnitLine, summary_of, tree_order
-from reports.summary_sheet import build_summary
+from reports.summary_sheet import write_summary
 from reports.summary_text import summary_text
 from storage import unit_tree
 from storage.models import DvkModel, ModelScore, ModelYear, Unit, UnitReport
@@ -147,7 +147,8 @@ async def workbook_of(
     sessionmaker: async_sessionmaker[AsyncSession], root: Unit, subtree: bool = True
 ) -> bytes:
     async with sessionmaker() as session:
-        return await build_summary(session, root, YEAR, DEADLINE, YEN_BAI, subtree)
+        summary = await summary_of(session, root, YEAR, DEADLINE, YEN_BAI, subtree)
+    return write_summary(summary, root, subtree)
 
 
 # --- quotas ----------------------------------------------------------------------------
@@ -737,7 +738,8 @@ async def test_workbook_in_the_evaluation_season_has_its_columns_and_a_signature
                 )
             )
     async with sessionmaker() as session:
-        content = await build_summary(session, tree.root, YEAR, DEADLINE, YEN_BAI, evaluation=True)
+        figures = await summary_of(session, tree.root, YEAR, DEADLINE, YEN_BAI)
+    content = write_summary(figures, tree.root, evaluation=True)
     result = await summary(sessionmaker, tree.root)
     ws = load_workbook(io.BytesIO(content))["Tổng hợp"]
     rows = list(ws.iter_rows(values_only=True))
