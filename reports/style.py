@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, Side
@@ -44,19 +44,44 @@ def align(horizontal: str = "left", vertical: str = "center", wrap: bool = True)
     return _ALIGNS[key]
 
 
-def cell(
-    ws: WriteOnlyWorksheet,
-    value: Any = None,
-    *,
-    bold: bool = False,
-    italic: bool = False,
-    size: int = SIZE,
-    horizontal: str = "left",
-    vertical: str = "center",
-    wrap: bool = True,
-    border: bool = True,
-) -> WriteOnlyCell:
+class Look(TypedDict, total=False):
+    """How a cell looks, in both writers (openpyxl here, XlsxWriter in
+    :class:`reports.xlsx_style.Formats`); what is left out is as :func:`look_key` says."""
+
+    bold: bool
+    italic: bool
+    size: int
+    horizontal: str
+    vertical: str
+    wrap: bool
+    border: bool  # a table cell; False: a line above or below the table
+
+
+LookKey = tuple[bool, bool, int, str, str, bool, bool]
+
+
+def look_key(look: Look) -> LookKey:
+    """(bold, italic, size, horizontal, vertical, wrap, border), with the defaults: regular
+    :data:`SIZE`, left, centred vertically, wrapped, bordered."""
+    return (
+        look.get("bold", False),
+        look.get("italic", False),
+        look.get("size", SIZE),
+        look.get("horizontal", "left"),
+        look.get("vertical", "center"),
+        look.get("wrap", True),
+        look.get("border", True),
+    )
+
+
+def title_look(size: int = 13, italic: bool = False) -> Look:
+    """A bold (or italic) centred line above the table, without borders."""
+    return Look(bold=not italic, italic=italic, size=size, horizontal="center", border=False)
+
+
+def cell(ws: WriteOnlyWorksheet, value: Any = None, **look: Unpack[Look]) -> WriteOnlyCell:
     """A styled cell for a write-only sheet (``ws.append([...cells])``)."""
+    bold, italic, size, horizontal, vertical, wrap, border = look_key(look)
     c = WriteOnlyCell(ws, value=value)
     c.font = font(bold, italic, size)
     c.alignment = align(horizontal, vertical, wrap)
@@ -68,9 +93,7 @@ def title(
     ws: WriteOnlyWorksheet, value: str, *, size: int = 13, italic: bool = False
 ) -> WriteOnlyCell:
     """A bold centred line above the table (no border)."""
-    return cell(
-        ws, value, bold=not italic, italic=italic, size=size, horizontal="center", border=False
-    )
+    return cell(ws, value, **title_look(size, italic))
 
 
 def setup_sheet(

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import contextlib
 from io import BytesIO
-from typing import Any
+from typing import Any, Unpack
 
 import xlsxwriter
 from xlsxwriter.utility import xl_range
 
-from reports.style import FONT_NAME, SIZE
+from reports.style import FONT_NAME, Look, LookKey, look_key, title_look
 
 __all__ = [
     "Formats",
@@ -64,23 +64,14 @@ class Formats:
 
     def __init__(self, wb: Any) -> None:
         self._wb = wb
-        self._made: dict[tuple[bool, bool, int, str, str, bool, bool], Any] = {}
+        self._made: dict[LookKey, Any] = {}
 
-    def __call__(
-        self,
-        *,
-        bold: bool = False,
-        italic: bool = False,
-        size: int = SIZE,
-        horizontal: str = "left",
-        vertical: str = "center",
-        wrap: bool = True,
-        border: bool = True,
-    ) -> Any:
+    def __call__(self, **look: Unpack[Look]) -> Any:
         """The look of :func:`reports.style.cell`: a table cell unless ``border=False``."""
-        key = (bold, italic, size, horizontal, vertical, wrap, border)
+        key = look_key(look)
         made = self._made.get(key)
         if made is None:
+            bold, italic, size, horizontal, vertical, wrap, border = key
             props: dict[str, Any] = {
                 "font_name": FONT_NAME,
                 "font_size": size,
@@ -97,7 +88,7 @@ class Formats:
 
     def title(self, *, size: int = 13, italic: bool = False) -> Any:
         """The look of :func:`reports.style.title`: a bold centred line above the table."""
-        return self(bold=not italic, italic=italic, size=size, horizontal="center", border=False)
+        return self(**title_look(size, italic))
 
 
 def put(ws: Any, row: int, col: int, value: Any, fmt: Any) -> None:
