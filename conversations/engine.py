@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -69,6 +69,15 @@ def first_version() -> int:
     """A new flow's first version. Random, so that the buttons of a closed flow (same chat,
     same numbers otherwise) never act in the next one."""
     return 1000 + secrets.randbelow(1_000_000_000)
+
+
+class _Turn(NamedTuple):
+    """A message's turn in an open flow: the flow, its row, and its state being changed."""
+
+    ctx: Ctx
+    flow: Flow
+    row: ConversationState
+    state: Data
 
 
 class FlowEngine:
@@ -209,7 +218,7 @@ class FlowEngine:
         ctx.session.add(row)
         await ctx.session.flush()
         if state["step"] is None:
-            return [*self._notes(notes), *await self._finish(ctx, flow, row, state)]
+            return [*self._notes(notes), *await self._finish(_Turn(ctx, flow, row, state))]
         return [await self.render(ctx, row, note="\n".join(notes) or None)]
 
     @staticmethod
@@ -268,6 +277,7 @@ class FlowEngine:
             "history": list(row.data["history"]),
             "auto": list(row.data["auto"]),
         }
+        turn = _Turn(ctx, flow, row, state)
         try:
             action, payload = self._decode(flow, row, msg)
         except InputError as err:
@@ -284,8 +294,8 @@ class FlowEngine:
             await self._save(ctx, row, state)
             return [await self.render(ctx, row)]
         if state["step"] == SUMMARY:
-            return await self._answer_summary(ctx, flow, row, state, action, payload)
-        replies = await self._answer_step(ctx, flow, row, state, action, payload)
+            return await self._answer_summary(turn, action, payload)
+        replies = await self._answer_step(turn, action, payload)
         if action == "file_choice" and row.data.get("step") not in (None, SUMMARY):
             # A file sent at a menu: the step it opened takes the same file.
             nxt = flow.step(row.data["step"])
@@ -334,15 +344,8 @@ class FlowEngine:
             return word, None
         return "text", text
 
-    async def _answer_summary(
-        self,
-        ctx: Ctx,
-        flow: Flow,
-        row: ConversationState,
-        state: Data,
-        action: str,
-        payload: Any,
-    ) -> list[Reply]:
+    async def _answer_summary(self, turn: _Turn, action: str, payload: Any) -> list[Reply]:
+        ctx, flow, row, state = turn
         editable = editable_steps(flow, state["data"])
         if action == "text":
             typed = key(payload)
@@ -361,7 +364,7 @@ class FlowEngine:
                     return [await self.render(ctx, row, note=note)]
                 action, payload = "edit", picked.value
         if action == "confirm":
-            return await self._finish(ctx, flow, row, state)
+            return await self._finish(turn)
         if action == "edit" and isinstance(payload, int) and 0 <= payload < len(editable):
             state["history"].append(SUMMARY)
             state["step"] = editable[payload].key
@@ -370,15 +373,8 @@ class FlowEngine:
             return [await self.render(ctx, row)]
         return [await self.render(ctx, row, note=T.SUMMARY_ONLY)]
 
-    async def _answer_step(
-        self,
-        ctx: Ctx,
-        flow: Flow,
-        row: ConversationState,
-        state: Data,
-        action: str,
-        payload: Any,
-    ) -> list[Reply]:
+    async def _answer_step(self, turn: _Turn, action: str, payload: Any) -> list[Reply]:
+        ctx, flow, row, state = turn
         step = flow.step(state["step"])
         data: Data = state["data"]
         try:
@@ -428,7 +424,7 @@ class FlowEngine:
         except InputError as err:
             return [await self.render(ctx, row, note=err.message)]
         if nxt is None:
-            return [*self._notes(notes), *await self._finish(ctx, flow, row, state)]
+            return [*self._notes(notes), *await self._finish(turn)]
         state["step"] = nxt
         await self._save(ctx, row, state)
         return [await self.render(ctx, row, note="\n".join(notes) or None)]
@@ -447,9 +443,8 @@ class FlowEngine:
             raise InputError(T.CHOICES_ONLY)
         return await step.parse(ctx, text, data)
 
-    async def _finish(
-        self, ctx: Ctx, flow: Flow, row: ConversationState, state: Data
-    ) -> list[Reply]:
+    async def _finish(self, turn: _Turn) -> list[Reply]:
+        ctx, flow, row, state = turn
         try:
             outcome = await flow.finish(ctx, state["data"])
         except InputError as err:
