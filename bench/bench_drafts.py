@@ -8,7 +8,7 @@ review, introductions, lead documents and the yearly reports marked sent by some
 
 Measured in one process, one after another:
 
-(a) ``reports.draft_files.build_draft(…, "consolidated", province)``: the figures (one GROUP BY
+(a) ``reports.draft_files.make_draft(…, "consolidated", province)``: the figures (one GROUP BY
     over the year's records, rolled up to the communes), the lists (recognised models,
     introductions, documents) and the .docx; wall time, then again with tracemalloc on for the
     Python heap peak; the process's peak RSS after it;
@@ -56,7 +56,7 @@ from bench.report_data import NOW, YEAR, _insert, make_data, seed
 from domain.calendar import UNIT_REPORT
 from domain.catalog import FIELD_KEYS, Field, Review
 from domain.rubric import criteria_for, verdict
-from reports.draft_files import build_draft
+from reports.draft_files import make_draft
 from reports.drafts import Counts
 from storage.db import make_engine, make_sessionmaker, unreachable, upgrade
 from storage.models import (
@@ -238,13 +238,13 @@ async def bench(label: str, url: str, models: int, units: int) -> None:
 
     async with sm() as session:
         started = time.perf_counter()
-        content = await build_draft(session, "consolidated", root, YEAR, today=today)
+        content = (await make_draft(session, "consolidated", root, YEAR, today=today)).content
         ours = time.perf_counter() - started
     rss = peak_rss_mb()
     print(f"draft built in {ours:.2f} s; peak RSS {rss:.0f} MB", flush=True)
     tracemalloc.start()
     async with sm() as session:
-        await build_draft(session, "consolidated", root, YEAR, today=today)
+        await make_draft(session, "consolidated", root, YEAR, today=today)
     heap = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
 

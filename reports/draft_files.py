@@ -28,7 +28,6 @@ __all__ = [
     "DRAFT_LABELS",
     "REVIEW",
     "YEARLY",
-    "build_draft",
     "draft_file_name",
     "make_draft",
 ]
@@ -37,38 +36,6 @@ __all__ = [
 def _review_start(year: int, first: int | None) -> int:
     """The first year of a five-year review ending with ``year``, unless ``first`` is given."""
     return year - 4 if first is None else first
-
-
-async def build_draft(
-    session: AsyncSession,
-    kind: str,
-    root: Unit,
-    year: int,
-    *,
-    today: date,
-    subtree: bool = True,
-    first: int | None = None,
-) -> bytes:
-    """The .docx of draft ``kind`` (``yearly``, ``consolidated``, ``review``) of ``root`` for
-    ``year`` (a review: the years ``first``..``year``, ``first`` defaulting to ``year - 4``);
-    ``subtree``: the unit and every unit below it (a consolidated report always is);
-    ``today`` gives the year of the date line."""
-    if kind == REVIEW:
-        start = _review_start(year, first)
-        if start > year:
-            raise ValueError(f"Năm bắt đầu {start} ở sau năm kết thúc {year}.")
-        return await build_review(session, root, start, year, subtree=subtree, today=today)
-    if kind not in (YEARLY, CONSOLIDATED):
-        raise ValueError(f"Không có loại báo cáo “{kind}”: {', '.join(DRAFT_KINDS)}.")
-    consolidated = kind == CONSOLIDATED
-    return await build_year_report(
-        session,
-        root,
-        year,
-        subtree=subtree or consolidated,
-        consolidated=consolidated,
-        today=today,
-    )
 
 
 async def make_draft(
@@ -81,9 +48,26 @@ async def make_draft(
     subtree: bool = True,
     first: int | None = None,
 ) -> Document:
-    """:func:`build_draft` as a document to send, named by :func:`draft_file_name`."""
-    content = await build_draft(
-        session, kind, root, year, today=today, subtree=subtree, first=first
+    """The .docx of draft ``kind`` (``yearly``, ``consolidated``, ``review``) of ``root`` for
+    ``year`` (a review: the years ``first``..``year``, ``first`` defaulting to ``year - 4``),
+    as a document to send, named by :func:`draft_file_name`; ``subtree``: the unit and every
+    unit below it (a consolidated report always is); ``today`` gives the year of the date
+    line."""
+    if kind == REVIEW:
+        start = _review_start(year, first)
+        if start > year:
+            raise ValueError(f"Năm bắt đầu {start} ở sau năm kết thúc {year}.")
+        content = await build_review(session, root, start, year, subtree=subtree, today=today)
+        return Document(draft_file_name(kind, root, year, start), content, DOCX_MIME)
+    if kind not in (YEARLY, CONSOLIDATED):
+        raise ValueError(f"Không có loại báo cáo “{kind}”: {', '.join(DRAFT_KINDS)}.")
+    consolidated = kind == CONSOLIDATED
+    content = await build_year_report(
+        session,
+        root,
+        year,
+        subtree=subtree or consolidated,
+        consolidated=consolidated,
+        today=today,
     )
-    start = _review_start(year, first) if kind == REVIEW else None
-    return Document(draft_file_name(kind, root, year, start), content, DOCX_MIME)
+    return Document(draft_file_name(kind, root, year), content, DOCX_MIME)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.catalog import FIELD_KEYS
 from reports.appendix import build_pl1, build_pl4
 from reports.bieu1 import build_bieu1
-from reports.draft_files import build_draft, make_draft
+from reports.draft_files import make_draft
 from reports.draft_lists import recognised_models
 from reports.drafts import Counts, figures_of, lower_units
 from reports.summary import summary_of
@@ -227,7 +227,7 @@ async def test_consolidated_draft_figures_read_back(
 ) -> None:
     w = data.world
     async with sessionmaker() as session:
-        content = await build_draft(session, "consolidated", w.ward, 2026, today=TODAY)
+        content = (await make_draft(session, "consolidated", w.ward, 2026, today=TODAY)).content
         figures = await figures_of(session, w.ward, 2026)
         pl4 = pl4_totals(await build_pl4(session, w.ward, 2026))
         summary = await summary_of(session, w.ward, 2026, DEADLINE)
@@ -279,7 +279,9 @@ async def test_yearly_draft_of_one_unit(
 ) -> None:
     w = data.world
     async with sessionmaker() as session:
-        content = await build_draft(session, "yearly", w.cell2, 2026, today=TODAY, subtree=False)
+        content = (
+            await make_draft(session, "yearly", w.cell2, 2026, today=TODAY, subtree=False)
+        ).content
         figures = await figures_of(session, w.cell2, 2026, subtree=False)
         pl4 = pl4_totals(await build_pl4(session, w.cell2, 2026, subtree=False))
     assert figures_from_docx(content) == expected_tables(figures)
@@ -293,8 +295,8 @@ async def test_party_document_format(
 ) -> None:
     w = data.world
     async with sessionmaker() as session:
-        ward = await build_draft(session, "consolidated", w.ward, 2026, today=TODAY)
-        cell = await build_draft(session, "yearly", w.cell1, 2026, today=TODAY)
+        ward = (await make_draft(session, "consolidated", w.ward, 2026, today=TODAY)).content
+        cell = (await make_draft(session, "yearly", w.cell1, 2026, today=TODAY)).content
     doc = open_docx(BytesIO(ward))
     section = doc.sections[0]
     measures = (
@@ -345,7 +347,7 @@ async def test_typical_models_as_prose(
 ) -> None:
     w = data.world
     async with sessionmaker() as session:
-        content = await build_draft(session, "yearly", w.ward, 2026, today=TODAY)
+        content = (await make_draft(session, "yearly", w.ward, 2026, today=TODAY)).content
         records = await records_in(session, [w.ward, w.cell1, w.cell2, w.women, data.deep], 2026)
         intros = (
             await session.scalars(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from reports.draft_files import build_draft
+from reports.draft_files import make_draft
 from tests.draft_data import Data, fill
 from tests.helpers import World, assert_libreoffice_opens, needs_libreoffice
 
@@ -82,15 +82,15 @@ async def test_drafts_open_in_libreoffice_with_no_page_of_a_block_alone(
     data: Data = await fill(sessionmaker, world)
     files = {}
     async with sessionmaker() as session:
-        files["yearly.docx"] = await build_draft(
-            session, "yearly", data.world.cell1, 2026, today=TODAY, subtree=False
-        )
-        files["consolidated.docx"] = await build_draft(
-            session, "consolidated", data.world.ward, 2026, today=TODAY
-        )
-        files["review.docx"] = await build_draft(
-            session, "review", data.world.ward, 2026, today=TODAY, first=2022
-        )
+        files["yearly.docx"] = (
+            await make_draft(session, "yearly", data.world.cell1, 2026, today=TODAY, subtree=False)
+        ).content
+        files["consolidated.docx"] = (
+            await make_draft(session, "consolidated", data.world.ward, 2026, today=TODAY)
+        ).content
+        files["review.docx"] = (
+            await make_draft(session, "review", data.world.ward, 2026, today=TODAY, first=2022)
+        ).content
     await assert_libreoffice_opens(tmp_path, files)
     for name in files:
         found = pages((tmp_path / name).with_suffix(".pdf"))
