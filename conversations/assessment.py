@@ -12,13 +12,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from conversations.answers import Choice, InputError
-from conversations.commands import Audience, Command
+from conversations.commands import Audience, Command, start_when
 from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome
 from conversations.review import led_record_step, led_records, reviewable
 from conversations.scoring import (
     NUMBERS,
-    criterion_step,
+    criteria_flow,
     fmt,
     points_details,
     points_in,
@@ -79,13 +79,7 @@ async def finish_assess(ctx: Ctx, data: Data) -> Outcome:
     return Outcome([Reply(text)])
 
 
-ASSESS = Flow(
-    name="assess",
-    title="Thẩm định mô hình",
-    title_for=assess_title,
-    steps=tuple(criterion_step(n) for n in NUMBERS),
-    finish=finish_assess,
-)
+ASSESS = criteria_flow("assess", "Thẩm định mô hình", assess_title, finish_assess)
 ASSESS_PICK = Flow(
     name="assess_pick",
     title="Thẩm định mô hình",
@@ -93,12 +87,6 @@ ASSESS_PICK = Flow(
     steps=(led_record_step(T.PICK_ASSESS, assess_choices, reviewable, T.ONLY_PENDING),),
     finish=finish_assess_pick,
 )
-
-
-async def start_assess(ctx: Ctx, _args: str = "") -> Data | Reply:
-    if not await led_records(ctx):
-        return Reply(T.NONE_TO_ASSESS)
-    return {}
 
 
 FLOWS = (ASSESS_PICK, ASSESS)
@@ -109,7 +97,7 @@ COMMANDS = (
         order=89,
         audience=Audience.LEADERS,
         flow="assess_pick",
-        start=start_assess,
+        start=start_when(led_records, T.NONE_TO_ASSESS),
         refusal="Chỉ lãnh đạo hoặc quản trị mới chấm điểm thẩm định được.",
         phrases=("tham dinh", "cham tham dinh", "diem tham dinh", "hoi dong cham diem"),
     ),

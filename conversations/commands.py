@@ -6,7 +6,7 @@ gathers them)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sized
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -25,6 +25,17 @@ class Audience(IntEnum):
 
 # The flow's initial state, or a reply saying why it cannot start.
 Starter = Callable[[Ctx, str], Awaitable[Mapping[str, object] | Reply]]
+
+
+def start_when(found: Callable[[Ctx], Awaitable[Sized]], none: str) -> Starter:
+    """A flow that opens when ``found`` has something for the person, else says ``none``."""
+
+    async def start(ctx: Ctx, _args: str = "") -> Mapping[str, object] | Reply:
+        return {} if await found(ctx) else Reply(none)
+
+    return start
+
+
 Runner = Callable[[Ctx, str], Awaitable[list[Reply]]]
 
 

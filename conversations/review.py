@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from conversations.answers import MAX_TEXT, Choice, InputError, text_parser
-from conversations.commands import Audience, Command
+from conversations.commands import Audience, Command, start_when
 from conversations.context import Ctx, Data
 from conversations.documents import parse_issued_on
 from conversations.engine import Flow, Outcome, Step
@@ -432,12 +432,6 @@ DECISION = Flow(
 )
 
 
-async def start_decision(ctx: Ctx, _args: str = "") -> Data | Reply:
-    if not await _recognised(ctx):
-        return Reply(T.NONE_RECOGNISED)
-    return {}
-
-
 FLOWS = (REVIEW, DECISION)
 COMMANDS = (
     Command(
@@ -456,7 +450,7 @@ COMMANDS = (
         order=91,
         audience=Audience.LEADERS,
         flow="decision",
-        start=start_decision,
+        start=start_when(_recognised, T.NONE_RECOGNISED),
         refusal="Chỉ lãnh đạo hoặc quản trị mới ghi được quyết định công nhận.",
         phrases=("ghi so quyet dinh", "so quyet dinh", "quyet dinh cong nhan"),
     ),

@@ -13,7 +13,7 @@ opens at that summary, with its saved points.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -190,6 +190,18 @@ def criterion_step(number: int) -> Step:
     )
 
 
+def criteria_flow(
+    name: str,
+    title: str,
+    title_for: Callable[[Data], str],
+    finish: Callable[[Ctx, Data], Awaitable[Outcome]],
+) -> Flow:
+    """A flow that gives points to the rubric's criteria one by one, then ``finish`` saves
+    them: the unit's self-score, the council's assessment."""
+    steps = tuple(criterion_step(n) for n in NUMBERS)
+    return Flow(name=name, title=title, title_for=title_for, steps=steps, finish=finish)
+
+
 def same_subject(record: ModelYear, data: Data, command: str) -> None:
     """Refuses points given for the other subject's criteria (the record changed since)."""
     if record.subject != data["subject"]:
@@ -245,13 +257,7 @@ async def finish_score(ctx: Ctx, data: Data) -> Outcome:
     return Outcome([Reply("\n".join(lines))])
 
 
-SCORE = Flow(
-    name="score",
-    title="Chấm điểm mô hình",
-    title_for=score_title,
-    steps=tuple(criterion_step(n) for n in NUMBERS),
-    finish=finish_score,
-)
+SCORE = criteria_flow("score", "Chấm điểm mô hình", score_title, finish_score)
 
 
 # --- choosing the model ------------------------------------------------------------------
