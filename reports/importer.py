@@ -26,7 +26,7 @@ with it or why not (reports/import_report.py).
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -97,30 +97,21 @@ def _shown(record: ModelYear) -> str:
     return shown_name(record.name, record.subject, record.subject_name)
 
 
+@dataclass(eq=False)
 class _Importer:
     """Places the rows one by one, remembering what this file already did."""
 
-    def __init__(
-        self,
-        session: AsyncSession,
-        report: ImportReport,
-        now: datetime,
-        channel: str,
-        accept: Accept,
-        scope_units: list[Unit],
-        by_id: dict[int, Unit],
-        header: Unit | None,
-    ) -> None:
-        self.session = session
-        self.report = report
-        self.now = now
-        self.channel = channel
-        self.accept = accept
-        self.units = scope_units
-        self.by_id = by_id
-        self.header = header
-        self.records: dict[int, list[ModelYear]] = {}  # unit id → its records of the year
-        self.seen: dict[tuple[int, str], int] = {}  # (unit id, name key) → row number
+    session: AsyncSession
+    report: ImportReport
+    now: datetime
+    channel: str
+    accept: Accept
+    units: list[Unit]  # the scope's
+    by_id: dict[int, Unit]
+    header: Unit | None
+    # Unit id → its records of the year; (unit id, name key) → the row that named it.
+    records: dict[int, list[ModelYear]] = field(default_factory=dict, init=False)
+    seen: dict[tuple[int, str], int] = field(default_factory=dict, init=False)
 
     def names_a_unit(self, text: str) -> bool:
         return looks_like_unit(text, self.units)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -89,29 +89,23 @@ def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
         yield items[start : start + size]
 
 
+@dataclass(eq=False)
 class Leases:
     """Claims and outcomes of the process named ``name``; a lease lasts ``lease`` seconds.
     ``clock`` gives the time written to the database."""
 
-    def __init__(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        name: str,
-        lease: float,
-        clock: Callable[[], datetime],
-        stats: DeliveryStats,
-    ) -> None:
-        self.sessionmaker = sessionmaker
-        self.name = name
-        self.lease = lease
-        self.clock = clock
-        self.stats = stats
-        # Parts of split texts already sent, by row id, when the rest had to wait.
-        self.progress: dict[int, int] = {}
-        self._outcomes: list[Outcome] = []
-        self._writing: list[Outcome] = []
-        self._ready = asyncio.Event()
-        self._closing = False  # every outcome recorded: the writer ends when it has written them
+    sessionmaker: async_sessionmaker[AsyncSession]
+    name: str
+    lease: float
+    clock: Callable[[], datetime]
+    stats: DeliveryStats
+    # Parts of split texts already sent, by row id, when the rest had to wait.
+    progress: dict[int, int] = field(default_factory=dict, init=False)
+    _outcomes: list[Outcome] = field(default_factory=list, init=False)
+    _writing: list[Outcome] = field(default_factory=list, init=False)
+    _ready: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    # Every outcome recorded: the writer ends when it has written them.
+    _closing: bool = field(default=False, init=False)
 
     def start(self) -> None:
         """Before a run: the writer waits for outcomes again."""
