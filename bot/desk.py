@@ -83,9 +83,11 @@ class Desk:
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get("/desk", self._viewing(self.overview))
         # Ids of at most 9 digits: a longer number is no row of ours (and no database integer).
-        app.router.add_get("/desk/unit/{unit_id:\\d{1,9}}", self._viewing(self.unit_page))
-        app.router.add_get("/desk/chart/{unit_id:\\d{1,9}}.png", self._viewing(self.chart))
-        app.router.add_get("/desk/export/{code}/{unit_id:\\d{1,9}}", self._viewing(self.export))
+        app.router.add_get("/desk/unit/{unit_id:\\d{1,9}}", self._viewing_unit(self.unit_page))
+        app.router.add_get("/desk/chart/{unit_id:\\d{1,9}}.png", self._viewing_unit(self.chart))
+        app.router.add_get(
+            "/desk/export/{code}/{unit_id:\\d{1,9}}", self._viewing_unit(self.export)
+        )
         app.router.add_get("/desk/evidence/{evidence_id:\\d{1,9}}", self._viewing(self.evidence))
         app.router.add_get("/desk/login", self.login_page)
         app.router.add_post("/desk/login", self.login)
@@ -162,12 +164,22 @@ class Desk:
 
         return route
 
-    async def unit_in_reach(self, session: AsyncSession, viewer: Viewer, raw: str) -> Unit:
-        """The unit of the URL when the viewer leads it or a unit above it; 404 otherwise."""
-        unit = await session.get(Unit, int(raw))
-        if unit is None or not viewer.reaches(unit):
-            raise web.HTTPNotFound(text="Không tìm thấy.", headers=HEADERS)
-        return unit
+    def _viewing_unit(
+        self,
+        handler: Callable[[AsyncSession, web.Request, Viewer, Unit], Awaitable[web.StreamResponse]],
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """A page of the unit in the URL (``unit_id``), for a signed-in leader of it or of a
+        unit above it; 404 for any other unit."""
+
+        async def with_unit(
+            session: AsyncSession, request: web.Request, viewer: Viewer
+        ) -> web.StreamResponse:
+            unit = await session.get(Unit, int(request.match_info["unit_id"]))
+            if unit is None or not viewer.reaches(unit):
+                raise not_found()
+            return await handler(session, request, viewer, unit)
+
+        return self._viewing(with_unit)
 
     def year_of(self, request: web.Request) -> int:
         this_year = self.core.clock().astimezone(self.core.tz).year
@@ -289,9 +301,8 @@ class Desk:
         )
 
     async def unit_page(
-        self, session: AsyncSession, request: web.Request, viewer: Viewer
+        self, session: AsyncSession, request: web.Request, viewer: Viewer, unit: Unit
     ) -> web.StreamResponse:
-        unit = await self.unit_in_reach(session, viewer, request.match_info["unit_id"])
         year = self.year_of(request)
         wanted = Filters.of(request)
         summary = await subtree_summary(session, self.scope(unit, year))
@@ -369,20 +380,18 @@ class Desk:
     # --- files ---
 
     async def chart(
-        self, session: AsyncSession, request: web.Request, viewer: Viewer
+        self, session: AsyncSession, request: web.Request, _viewer: Viewer, unit: Unit
     ) -> web.StreamResponse:
-        unit = await self.unit_in_reach(session, viewer, request.match_info["unit_id"])
         progress = await self.progress(session, unit, self.year_of(request))
         png = await asyncio.to_thread(render_png, progress)
         return web.Response(body=png, content_type="image/png", headers=HEADERS)
 
     async def export(
-        self, session: AsyncSession, request: web.Request, viewer: Viewer
+        self, session: AsyncSession, request: web.Request, _viewer: Viewer, unit: Unit
     ) -> web.StreamResponse:
         code = request.match_info["code"]
-        unit = await self.unit_in_reach(session, viewer, request.match_info["unit_id"])
         if code not in EXPORTS:
-            raise web.HTTPNotFound(text="Không tìm thấy.", headers=HEADERS)
+            raise not_found()
         document = await make_export(session, code, self.scope(unit, self.year_of(request)))
         headers = {**HEADERS, "Content-Disposition": content_disposition(document.file_name)}
         return web.Response(body=document.content, content_type=document.mime_type, headers=headers)
@@ -394,16 +403,16 @@ class Desk:
         record = await session.get(ModelYear, item.model_year_id) if item is not None else None
         unit = await model_years.unit_of_record(session, record) if record is not None else None
         if item is None or unit is None or not viewer.reaches(unit):
-            raise web.HTTPNotFound(text="Không tìm thấy.", headers=HEADERS)
+            raise not_found()
         path = self.core.files.path_of(item)
         if not path.is_file():
-            raise web.HTTPNotFound(text="Không tìm thấy.", headers=HEADERS)
+            raise not_found()
         mime = mime_of(item)
         if request.rel_url.query.get("thumb") and mime.startswith("image/"):
             try:
                 small = await asyncio.to_thread(thumbnail, path)
             except (OSError, ValueError, Image.DecompressionBombError):
-                raise web.HTTPNotFound(text="Không tìm thấy.", headers=HEADERS) from None
+                raise not_found() from None
             return web.Response(body=small, content_type="image/jpeg", headers=HEADERS)
         name = item.file_name or f"minh_chung_{item.id}{path.suffix}"
         return web.FileResponse(
@@ -414,6 +423,12 @@ class Desk:
                 "Content-Disposition": content_disposition(name),
             },
         )
+
+
+def not_found() -> web.HTTPNotFound:
+    """The one answer for anything the viewer may not see or that is not there: the two
+    are not told apart."""
+    return web.HTTPNotFound(text="Không tìm thấy.", headers=HEADERS)
 
 
 def thumbnail(path: Path) -> bytes:
