@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.text import clean, fold
 from reports.signing import Rows
-from reports.style import cell, merge, setup_sheet, title
+from reports.style import cell, merge, scope_name, setup_sheet, title
 from reports.summary import name_key, units_in_scope
 from storage.models import LeadDocument, Unit
 
@@ -148,7 +148,7 @@ async def build_bieu1(session: AsyncSession, root: Unit, year: int, subtree: boo
     ws: WriteOnlyWorksheet = wb.create_sheet(LABEL)
     setup_sheet(ws, WIDTHS, header_rows=(HEADER_ROW, HEADER_ROW), freeze="A6")
     sheet = Rows(ws, list(WIDTHS.values()), landscape=True)
-    where = f"{root.name} và các đơn vị trực thuộc" if grouped else root.name
+    where = scope_name(root.name, grouped)
     sheet.append([cell(ws, f"{LABEL}:", bold=True, border=False, wrap=False)])
     sheet.append([title(ws, TITLE.format(year=year))], 20)
     sheet.append([title(ws, where, size=12, italic=True)], 20)

@@ -33,7 +33,7 @@ from domain.catalog import (
     Subject,
 )
 from reports.signing import Rows
-from reports.style import cell, merge, setup_sheet, title
+from reports.style import cell, merge, scope_name, setup_sheet, title
 from reports.summary import units_in_scope
 from storage import model_years
 from storage.models import ModelYear, Unit
@@ -128,7 +128,7 @@ async def _build(
     sheet.append([cell(ws, root.name.upper(), bold=True, border=False, wrap=False)])
     heading = (RECOGNISED_TITLE if recognised else PROPOSED_TITLE).format(year=year)
     sheet.append([title(ws, heading)], 36)
-    where = f"{root.name} và các đơn vị trực thuộc" if subtree else root.name
+    where = scope_name(root.name, subtree)
     sheet.append([title(ws, where, size=12, italic=True)], 20)
     sheet.append([])
     merge(ws, [f"A2:{last}2", f"A3:{last}3"])

@@ -136,8 +136,9 @@ def above(who: Issuer) -> str:
     return who.superior
 
 
-def open_document(who: Issuer, today: date, subtitle: str) -> DocxDocument:
-    """The page, the header block, the title."""
+def open_document(who: Issuer, today: date, what: str) -> DocxDocument:
+    """The page, the header block, the title "BÁO CÁO <what>" and the opening
+    “Thực hiện [the plan above], <issuer> báo cáo <what> như sau:”."""
     doc = S.new_draft()
     S.header_block(
         doc,
@@ -146,16 +147,12 @@ def open_document(who: Issuer, today: date, subtitle: str) -> DocxDocument:
         f"Số        -BC/{who.symbol}",
         f"{who.place}, ngày    tháng    năm {today.year}",
     )
-    S.title(doc, "BÁO CÁO", subtitle)
-    return doc
-
-
-def opening(doc: DocxDocument, who: Issuer, what: str) -> None:
-    """“Thực hiện [the plan above], <issuer> báo cáo <what> như sau:”."""
+    S.title(doc, "BÁO CÁO", what)
     paragraph = S.body(doc, "Thực hiện ")
     run = paragraph.add_run(S.PLACEHOLDER.format(what="kế hoạch, hướng dẫn của cấp trên"))
     run.italic = True
     paragraph.add_run(f", {who.issuer} báo cáo {what} như sau:")
+    return doc
 
 
 def ending(doc: DocxDocument, who: Issuer, recipients: Sequence[str]) -> None:
@@ -321,7 +318,6 @@ async def build_year_report(
     figures = await figures_of(session, root, year, subtree)
     what = "tổng hợp kết quả" if consolidated else "kết quả"
     doc = open_document(who, today, f"{what} thực hiện {MOVEMENT} năm {year}")
-    opening(doc, who, f"{what} thực hiện {MOVEMENT} năm {year}")
 
     S.heading(doc, f"I. KẾT QUẢ THỰC HIỆN PHONG TRÀO THI ĐUA “DÂN VẬN KHÉO” NĂM {year}")
     S.heading(doc, "1. Khái quát tình hình chung")

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog import FIELD_KEYS, FIELD_SHORT, Field
 from reports import docx_style as S
+from reports.bieu1 import HEADERS as BIEU1_HEADERS
 from reports.bieu1 import roman
 from reports.draft_doc import (
     FIELD_PROSE,
@@ -24,7 +25,6 @@ from reports.draft_doc import (
     issuer_of,
     number_and_date,
     open_document,
-    opening,
     typical_prose,
 )
 from reports.draft_lists import DocumentLine, lead_documents, typical_models
@@ -87,7 +87,6 @@ async def build_review(
     who = await issuer_of(session, root)
     period = f"giai đoạn {first} - {last}"
     doc = open_document(who, today, f"tổng kết {MOVEMENT} {period}")
-    opening(doc, who, f"tổng kết {MOVEMENT} {period}")
     documents = await lead_documents(session, root, first, last, subtree)
     by_year = await fields_by_year(session, root, first, last, subtree)
     whole = await fields_of_period(session, root, first, last, subtree)
@@ -175,7 +174,7 @@ def bieu1(doc: DocxDocument, documents: Sequence[DocumentLine], first: int, last
     rows = bieu1_rows(documents) or [["", "Chưa có văn bản nào.", ""]]
     S.grid(
         doc,
-        ("STT", "Số, ngày, tháng, năm ban hành văn bản", "Nội dung văn bản"),
+        BIEU1_HEADERS,
         rows,
         (15, 55, 95),
     )

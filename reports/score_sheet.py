@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import rubric
 from domain.catalog import SUBJECT_LABELS, Subject
 from reports.signing import Rows
-from reports.style import cell, merge, setup_sheet, title
+from reports.style import cell, merge, scope_name, setup_sheet, title
 from storage import model_years
 from storage.models import CouncilScore, ModelScore, ModelYear, Unit
 
@@ -256,7 +256,7 @@ def _verdicts(sheet: _Sheet, model: _Model) -> None:
 
 def _write_empty(wb: Workbook, root: Unit, year: int, subtree: bool) -> None:
     sheet = _new_sheet(wb, EMPTY_SHEET, None)
-    where = f"{root.name} và các đơn vị trực thuộc" if subtree else root.name
+    where = scope_name(root.name, subtree)
     sheet.title(rubric.SHEET_TITLE)
     sheet.title(f"Năm {year}", size=12, italic=True)
     sheet.blank()

@@ -133,6 +133,12 @@ def ascii_slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")
 
 
+def scope_name(unit_name: str, subtree: bool) -> str:
+    """What a sheet covers, as its heading says: the unit, and with ``subtree`` "… và các
+    đơn vị trực thuộc"."""
+    return f"{unit_name} và các đơn vị trực thuộc" if subtree else unit_name
+
+
 def file_name(kind: str, unit_name: str, year: int) -> str:
     """E.g. ``Phu_luc_1_Dang_bo_phuong_Minh_Khai_2026.xlsx``."""
     return f"{ascii_slug(kind)}_{ascii_slug(unit_name)}_{year}.xlsx"

@@ -31,7 +31,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from domain.catalog import FIELD_KEYS, FIELD_SHORT, UNIT_KINDS, Field
 from reports.signing import Rows, lines_height, per_line, wrapped_lines
-from reports.style import FONT_NAME, cell, merge, setup_sheet, title
+from reports.style import FONT_NAME, cell, merge, scope_name, setup_sheet, title
 from reports.summary import DEFAULT_TZ, REVIEW_KEYS, Summary, UnitLine
 from storage.models import Unit
 
@@ -249,7 +249,7 @@ def write_summary(
         freeze=f"C{HEADER_TOP + 2}",
     )
     sheet = Rows(ws, widths, landscape=True)
-    where = f"{root.name} và các đơn vị trực thuộc" if subtree else root.name
+    where = scope_name(root.name, subtree)
     sheet.append([title(ws, f"TỔNG HỢP MÔ HÌNH “DÂN VẬN KHÉO” NĂM {year}")], 22)
     sheet.append([title(ws, where, size=12, italic=True)], 20)
     # The units that must register (their kind has a quota), as /tonghop counts them.

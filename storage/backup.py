@@ -296,17 +296,14 @@ async def restore(
     with tempfile.TemporaryDirectory(prefix=".dvk-restore-", dir=staging) as work_dir:
         work = Path(work_dir)
         await asyncio.to_thread(_extract, source, work)
+        database = work / (SQLITE_MEMBER if kind == "sqlite" else PG_MEMBER)
+        if not database.is_file():
+            raise BackupError(f"{source} thiếu tệp cơ sở dữ liệu.")
         if kind == "sqlite":
-            copy = work / SQLITE_MEMBER
-            if not copy.is_file():
-                raise BackupError(f"{source} thiếu tệp cơ sở dữ liệu.")
             await engine.dispose()
-            await asyncio.to_thread(_sqlite_restore, copy, _sqlite_path(url))
+            await asyncio.to_thread(_sqlite_restore, database, _sqlite_path(url))
         else:
-            dump = work / PG_MEMBER
-            if not dump.is_file():
-                raise BackupError(f"{source} thiếu tệp cơ sở dữ liệu.")
-            await _pg_restore(engine, dump, work)
+            await _pg_restore(engine, database, work)
         extracted = work / FILES_MEMBER
         await asyncio.to_thread(
             _replace_files, extracted if extracted.exists() else None, files_dir
