@@ -112,7 +112,7 @@ def put(ws: Any, row: int, col: int, value: Any, fmt: Any) -> None:
 def start_row(ws: Any, row: int, height: float | None = None) -> None:
     """Begin ``row`` (rows begun in order): its height in points, if it needs one.
 
-    ``set_row`` keeps an entry per row for the whole build (about 280 bytes: 28 MB for 100,000
+    ``set_row`` keeps an entry per row for the whole build (tens of megabytes for a province's
     rows with a height), yet in ``constant_memory`` mode the entry is only read when the row is
     written out (and for images, which these sheets have none of). The entry of the row two up
     is dropped once that row is written out (the first cell of a row writes out the row before
