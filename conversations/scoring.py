@@ -28,6 +28,7 @@ from conversations.records import (
     record_to_evaluate,
 )
 from conversations.texts import common as C
+from conversations.texts import scoring as T
 from conversations.widgets import Picked, model_steps
 from domain import rubric
 from domain.catalog import RecordState, Subject
@@ -65,7 +66,7 @@ def fmt(value: Decimal) -> str:
 
 
 def _allowed(c: rubric.Criterion) -> str:
-    return f"Vui lòng nhập điểm từ 0 đến {fmt(c.maximum)} (được lẻ 0,5, ví dụ 2 hoặc 2,5)."
+    return T.allowed(fmt(c.maximum))
 
 
 def parse_points(c: rubric.Criterion, text: str) -> Decimal:
@@ -73,15 +74,15 @@ def parse_points(c: rubric.Criterion, text: str) -> Decimal:
     InputError naming the allowed range."""
     raw = _UNIT_WORD.sub("", fold(text)).strip()
     if raw.startswith("-") and _POINTS.match(raw[1:].strip()):
-        raise InputError(f"Điểm tiêu chí {c.number} không được âm. {_allowed(c)}")
+        raise InputError(T.negative(c.number, _allowed(c)))
     match = _POINTS.match(raw)
     if match is None:
-        raise InputError(f"“{text}” không phải là điểm. {_allowed(c)}")
+        raise InputError(T.not_points(text, _allowed(c)))
     whole, fraction = match.groups()
     try:
         value = Decimal(f"{whole}.{fraction or '0'}")
     except InvalidOperation:  # cannot happen with the pattern above; refuse rather than fail
-        raise InputError(f"“{text}” không phải là điểm. {_allowed(c)}") from None
+        raise InputError(T.not_points(text, _allowed(c))) from None
     try:
         rubric.validate_points(c, value)
     except ValueError as err:
@@ -123,27 +124,24 @@ def scoring_start(
 
 def _part_heading(c: rubric.Criterion, subject: str) -> str:
     if c.part == rubric.PART_I_LABEL:
-        return f"Phần {rubric.PART_I_LABEL}. {rubric.PART_I_TITLE}"
-    label, title = rubric.part_two_heading(subject)
-    return f"Phần {label}. {title}"
+        return T.part_heading(rubric.PART_I_LABEL, rubric.PART_I_TITLE)
+    return T.part_heading(*rubric.part_two_heading(subject))
 
 
 def _prompt(number: int) -> Any:
     async def prompt(_ctx: Ctx, data: Data) -> str:
         c = criterion_of(data, number)
         lines = [
-            f"Tiêu chí {c.number} — {_part_heading(c, data['subject'])}",
+            T.criterion_heading(c.number, _part_heading(c, data["subject"])),
             c.text,
-            f"Điểm tối đa: {fmt(c.maximum)}.",
+            T.maximum(fmt(c.maximum)),
         ]
         if c.must_max:
-            lines.append("Tiêu chí bắt buộc: mô hình chỉ đạt khi tiêu chí này được điểm tối đa.")
+            lines.append(T.MUST_MAX)
         points = points_in(data)
         if points:
             total = sum(points.values(), Decimal(0))
-            lines.append(
-                f"Tổng điểm đã chấm: {fmt(total)} điểm ({len(points)}/{len(NUMBERS)} tiêu chí)."
-            )
+            lines.append(T.running_total(fmt(total), len(points), len(NUMBERS)))
         lines.append(_allowed(c))
         return "\n".join(lines)
 
@@ -161,16 +159,15 @@ def _show(number: int) -> Any:
     def show(value: Any, data: Data) -> str:
         c = criterion_of(data, number)
         given = Decimal(str(value))
-        text = f"{fmt(given)}/{fmt(c.maximum)}"
+        text = T.given(fmt(given), fmt(c.maximum))
         if c.must_max and given < c.maximum:
-            text += " — chưa đạt điểm tối đa (bắt buộc)"
+            text += T.BELOW_MUST_MAX
         if number == LAST:
             # The summary ends with the last criterion: the total and the verdict close it.
             # (A step of their own would count in "Bước k/n" while a criterion is edited.)
             result = rubric.verdict(points_in(data), data["subject"])
-            text += (
-                f"\n\nTổng cộng: {fmt(result.total)}/{fmt(rubric.TOTAL_MAX)} điểm"
-                f"\nKết quả: {rubric.verdict_text(result)}"
+            text += T.total_and_verdict(
+                fmt(result.total), fmt(rubric.TOTAL_MAX), rubric.verdict_text(result)
             )
             missing = rubric.missing_text(result)
             if missing:
@@ -205,21 +202,17 @@ def criteria_flow(
 def same_subject(record: ModelYear, data: Data, command: str) -> None:
     """Refuses points given for the other subject's criteria (the record changed since)."""
     if record.subject != data["subject"]:
-        raise InputError(
-            "Chủ thể của mô hình (tập thể / cá nhân) vừa được sửa nên bộ tiêu chí đã khác. "
-            f"Vui lòng gõ /huy rồi /{command} để chấm lại."
-        )
+        raise InputError(T.subject_changed(command))
 
 
 def require_complete(result: rubric.Verdict) -> None:
     """Refuses to save points while a criterion has none."""
     if result.missing:
-        raise InputError(rubric.missing_text(result) or "Chưa chấm đủ các tiêu chí.")
+        raise InputError(rubric.missing_text(result) or T.INCOMPLETE)
 
 
 def score_title(data: Data) -> str:
-    name = data.get("record_name")
-    return f"Chấm điểm “{name}”" if name else "Chấm điểm mô hình"
+    return T.title_for(data.get("record_name"))
 
 
 async def finish_score(ctx: Ctx, data: Data) -> Outcome:
@@ -246,18 +239,17 @@ async def finish_score(ctx: Ctx, data: Data) -> Outcome:
         {**points_details(points, result), "blocking": list(result.blocking)},
     )
     lines = [
-        f"✅ Đã lưu điểm tự chấm của mô hình “{record.name}” ({unit.name}, năm {record.year}): "
-        f"tổng {fmt(result.total)}/{fmt(rubric.TOTAL_MAX)} điểm.",
-        f"Kết quả: {rubric.verdict_text(result)}.",
+        T.saved(record.name, unit.name, record.year, fmt(result.total), fmt(rubric.TOTAL_MAX)),
+        T.verdict_line(rubric.verdict_text(result)),
     ]
     if result.passed:
-        lines.append("Gõ /dexuat để đề xuất công nhận mô hình.")
+        lines.append(T.PROPOSE_NEXT)
     else:
-        lines.append(f"Mô hình chưa đủ điều kiện đề xuất công nhận. {rubric.RULE_TEXT}")
+        lines.append(T.not_eligible(rubric.RULE_TEXT))
     return Outcome([Reply("\n".join(lines))])
 
 
-SCORE = criteria_flow("score", "Chấm điểm mô hình", score_title, finish_score)
+SCORE = criteria_flow("score", T.TITLE, score_title, finish_score)
 
 
 # --- choosing the model ------------------------------------------------------------------
@@ -269,12 +261,12 @@ async def score_record_choices(ctx: Ctx, _data: Picked, records: list[ModelYear]
     for r in records:
         points = saved.get(r.id)
         if not points:
-            status = "chưa chấm"
+            status = T.UNSCORED
         else:
             result = rubric.verdict(points, r.subject)
-            verdict = "đạt" if result.passed and not result.missing else "chưa đạt"
-            status = f"đã chấm {fmt(result.total)} điểm, {verdict}"
-        choices.append(Choice(f"{r.name} — {status}", r.id))
+            verdict = T.PASSED if result.passed and not result.missing else T.NOT_PASSED
+            status = T.scored_status(fmt(result.total), verdict)
+        choices.append(Choice(T.choice(r.name, status), r.id))
     return choices
 
 
@@ -290,23 +282,18 @@ async def finish_pick(ctx: Ctx, data: Data) -> Outcome:
     replies = []
     if complete:
         # Re-scoring starts from the saved points: the summary, to change what needs it.
-        replies.append(
-            Reply(
-                f"Mô hình “{record.name}” đã được chấm điểm. Dưới đây là điểm đã lưu: chọn "
-                "tiêu chí cần chấm lại, rồi bấm Lưu."
-            )
-        )
+        replies.append(Reply(T.scored_before(record.name)))
     return Outcome(replies, then=("score", start, complete))
 
 
 SCORE_PICK = Flow(
     name="score_pick",
-    title="Chấm điểm mô hình",
+    title=T.TITLE,
     confirm=False,
     steps=(
         *model_steps(
-            "Chấm điểm mô hình của đơn vị nào?",
-            "Chọn mô hình để chấm điểm",
+            T.PICK_UNIT,
+            T.PICK_MODEL,
             score_record_choices,
             after_score_record,
         ),
