@@ -22,7 +22,8 @@ from conversations.records import (
     review_status,
 )
 from conversations.texts import common as C
-from conversations.texts import deadlines as T
+from conversations.texts import deadlines as D
+from conversations.texts import scoring as T
 from conversations.widgets import Picked, model_steps, yes_no
 from domain import rubric
 from domain.calendar import EVALUATION
@@ -39,35 +40,29 @@ class ProposeState(Picked, total=False):
 async def proposal_block(ctx: Ctx, record: ModelYear, unit: Unit) -> str | None:
     """Why this record cannot be proposed now, or None."""
     if record.review == Review.PROPOSED.value:
-        return f"Mô hình “{record.name}” đã được đề xuất và đang chờ lãnh đạo duyệt."
+        return T.already_proposed(record.name)
     if record.review == Review.RECOGNISED.value:
-        return f"Mô hình “{record.name}” đã được công nhận, không cần đề xuất lại."
+        return T.already_recognised(record.name)
     if record.review == Review.REMOVED.value:
-        return f"Mô hình “{record.name}” đã bị thanh loại nên không đề xuất được."
+        return T.removed(record.name)
     access = await people.access_of(ctx.session, ctx.person)
     if not access.can_use(unit):
         return C.NO_RIGHT
     if not access.can_manage(unit):
         due = await deadlines.due_for(ctx.session, unit, record.year, EVALUATION)
         if ctx.local_now.date() > due.closes_on:
-            who = T.who_reopens(await people.leaders_over(ctx.session, unit))
+            who = D.who_reopens(await people.leaders_over(ctx.session, unit))
             return C.proposal_closed(record.year, fmt_date(due.closes_on), who)
     if not (record.results or "").strip():
-        return (
-            f"Mô hình “{record.name}” chưa có kết quả đạt được (Phụ lục 4). "
-            "Gõ /ketqua để nhập kết quả trước khi đề xuất."
-        )
+        return T.no_results(record.name)
     points = (await model_years.scores_of(ctx.session, [record.id])).get(record.id, {})
     if not points:
-        return f"Mô hình “{record.name}” chưa được chấm điểm. Gõ /chamdiem để tự chấm điểm."
+        return T.not_scored(record.name)
     result = rubric.verdict(points, record.subject)
     if result.missing:
-        return f"Mô hình “{record.name}”: {rubric.missing_text(result)} Gõ /chamdiem để chấm đủ."
+        return T.partly_scored(record.name, rubric.missing_text(result))
     if not result.passed:
-        return (
-            f"Mô hình “{record.name}” chưa đủ điều kiện đề xuất công nhận: "
-            f"{rubric.verdict_text(result)}.\n{rubric.RULE_TEXT}"
-        )
+        return T.fails(record.name, rubric.verdict_text(result), rubric.RULE_TEXT)
     return None
 
 
@@ -87,13 +82,13 @@ async def after_propose_record(ctx: Ctx, data: ProposeState) -> None:
 async def confirm_prompt(ctx: Ctx, data: ProposeState) -> str:
     record, unit = await checked_record(ctx, data)
     lines = await detail_lines(ctx, record, unit)
-    return "\n".join([*lines, "", "Gửi đề xuất công nhận mô hình này lên lãnh đạo?"])
+    return "\n".join([*lines, "", T.PROPOSE_QUESTION])
 
 
 async def finish_propose(ctx: Ctx, data: ProposeState) -> Outcome:
     assert ctx.person is not None
     if not data.get("confirm"):
-        return Outcome([Reply("Chưa gửi đề xuất. Gõ /dexuat khi sẵn sàng.")])
+        return Outcome([Reply(T.NOT_PROPOSED)])
     if await model_years.lock_record(ctx.session, data["record"]) is None:
         raise InputError(C.GONE)
     record, unit = await checked_record(ctx, data)
@@ -109,25 +104,17 @@ async def finish_propose(ctx: Ctx, data: ProposeState) -> Outcome:
     record.reviewed_by = None
     record.updated_at = ctx.now
     await ctx.audit("propose", "model_year", record.id, {"unit": unit.id, "previous": previous})
-    return Outcome(
-        [
-            Reply(
-                f"✅ Đã đề xuất công nhận mô hình “{record.name}” ({unit.name}, năm "
-                f"{record.year}). Lãnh đạo sẽ xem xét; đồng chí sẽ nhận thông báo "
-                "khi có quyết định."
-            )
-        ]
-    )
+    return Outcome([Reply(T.proposed(record.name, unit.name, record.year))])
 
 
 PROPOSE = Flow(
     name="propose",
-    title="Đề xuất công nhận",
+    title=T.PROPOSE_TITLE,
     confirm=False,
     steps=(
         *model_steps(
-            "Đề xuất công nhận mô hình của đơn vị nào?",
-            "Chọn mô hình để đề xuất công nhận",
+            T.PROPOSE_PICK_UNIT,
+            T.PROPOSE_PICK_MODEL,
             propose_record_choices,
             after_propose_record,
         ),
@@ -135,7 +122,7 @@ PROPOSE = Flow(
             "confirm",
             "Xác nhận",
             confirm_prompt,
-            yes="Có, gửi đề xuất",
+            yes=T.PROPOSE_YES,
             yes_words=("gui", "de xuat"),
         ),
     ),

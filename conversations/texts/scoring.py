@@ -1,5 +1,6 @@
-"""Texts of /chamdiem: self-scoring a model on the Biểu chấm điểm, criterion by criterion
-(the council's /thamdinh asks its points with the same steps)."""
+"""Texts of /chamdiem (self-scoring a model on the Biểu chấm điểm, criterion by criterion;
+the council's /thamdinh asks its points with the same steps) and /dexuat (proposing a model
+that passes for recognition)."""
 
 from __future__ import annotations
 
@@ -89,4 +90,52 @@ def scored_before(name: str) -> str:
     return (
         f"Mô hình “{name}” đã được chấm điểm. Dưới đây là điểm đã lưu: chọn "
         "tiêu chí cần chấm lại, rồi bấm Lưu."
+    )
+
+
+# --- /dexuat ---------------------------------------------------------------------------------
+
+PROPOSE_TITLE = "Đề xuất công nhận"
+PROPOSE_PICK_UNIT = "Đề xuất công nhận mô hình của đơn vị nào?"
+PROPOSE_PICK_MODEL = "Chọn mô hình để đề xuất công nhận"
+PROPOSE_QUESTION = "Gửi đề xuất công nhận mô hình này lên lãnh đạo?"
+PROPOSE_YES = "Có, gửi đề xuất"
+NOT_PROPOSED = "Chưa gửi đề xuất. Gõ /dexuat khi sẵn sàng."
+
+
+def already_proposed(name: str) -> str:
+    return f"Mô hình “{name}” đã được đề xuất và đang chờ lãnh đạo duyệt."
+
+
+def already_recognised(name: str) -> str:
+    return f"Mô hình “{name}” đã được công nhận, không cần đề xuất lại."
+
+
+def removed(name: str) -> str:
+    return f"Mô hình “{name}” đã bị thanh loại nên không đề xuất được."
+
+
+def no_results(name: str) -> str:
+    return (
+        f"Mô hình “{name}” chưa có kết quả đạt được (Phụ lục 4). "
+        "Gõ /ketqua để nhập kết quả trước khi đề xuất."
+    )
+
+
+def not_scored(name: str) -> str:
+    return f"Mô hình “{name}” chưa được chấm điểm. Gõ /chamdiem để tự chấm điểm."
+
+
+def partly_scored(name: str, missing: str | None) -> str:
+    return f"Mô hình “{name}”: {missing} Gõ /chamdiem để chấm đủ."
+
+
+def fails(name: str, verdict: str, rule: str) -> str:
+    return f"Mô hình “{name}” chưa đủ điều kiện đề xuất công nhận: {verdict}.\n{rule}"
+
+
+def proposed(name: str, unit: str, year: int) -> str:
+    return (
+        f"✅ Đã đề xuất công nhận mô hình “{name}” ({unit}, năm {year}). Lãnh đạo sẽ xem xét; "
+        "đồng chí sẽ nhận thông báo khi có quyết định."
     )
