@@ -39,8 +39,8 @@ async def assess_choices(ctx: Ctx, _data: Data) -> list[Choice]:
     for record, unit in records:
         done = council.get(record.id)
         total = sum(done.values(), Decimal(0)) if done else None
-        status = "chưa thẩm định" if total is None else f"đã thẩm định {fmt(total)} điểm"
-        choices.append(Choice(f"{record.name} — {unit.name} ({status})", record.id))
+        status = T.NOT_ASSESSED if total is None else T.assessed_status(fmt(total))
+        choices.append(Choice(T.assess_choice(record.name, unit.name, status), record.id))
     return choices
 
 
@@ -53,7 +53,7 @@ async def finish_assess_pick(ctx: Ctx, data: Data) -> Outcome:
 
 
 def assess_title(data: Data) -> str:
-    return f"Thẩm định “{data.get('record_name', '')}”"
+    return T.assess_title(data.get("record_name", ""))
 
 
 async def finish_assess(ctx: Ctx, data: Data) -> Outcome:

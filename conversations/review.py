@@ -47,9 +47,9 @@ from storage import model_years, people
 from storage.models import ModelYear, Unit
 
 DECISION_LABELS = {
-    Review.RECOGNISED.value: "Công nhận",
-    Review.NOT_RECOGNISED.value: "Không công nhận",
-    Review.REMOVED.value: "Thanh loại (đưa ra khỏi danh sách)",
+    Review.RECOGNISED.value: T.DECISION_RECOGNISED,
+    Review.NOT_RECOGNISED.value: T.DECISION_NOT_RECOGNISED,
+    Review.REMOVED.value: T.DECISION_REMOVED,
 }
 DECISION_CHOICES = (
     Choice(DECISION_LABELS[Review.RECOGNISED.value], Review.RECOGNISED.value, ("cong nhan",)),
@@ -78,14 +78,14 @@ async def review_record_choices(ctx: Ctx, _data: Data) -> list[Choice]:
     year = ctx.local_now.year
     choices = []
     for record, unit in await led_records(ctx):
-        when = "" if record.year == year else f", năm {record.year}"
-        choices.append(Choice(f"{record.name} — {unit.name}{when}", record.id))
+        when = None if record.year == year else record.year
+        choices.append(Choice(T.pending_choice(record.name, unit.name, when), record.id))
     return choices
 
 
 async def review_list_prompt(ctx: Ctx, _data: Data) -> str:
     count = len(await led_records(ctx))
-    return f"Mô hình đang chờ duyệt ({count}). Chọn một mô hình để xem và quyết định:"
+    return T.pending_list(count)
 
 
 async def led_record(
@@ -127,8 +127,8 @@ def led_record_step(prompt: Prompt, choices: Choices, check: LedRecord, only: st
         "Mô hình",
         prompt,
         choices,
-        show=lambda _v, d: f"{d.get('record_name')} — {d.get('unit_name')}",
-        note=lambda c, _d: f"{only}: {c.label}.",
+        show=lambda _v, d: T.picked_record(d.get("record_name"), d.get("unit_name")),
+        note=lambda c, _d: T.only_one(only, c.label),
         after=picked,
     )
 
@@ -146,16 +146,13 @@ async def assessment_of(ctx: Ctx, record: ModelYear) -> rubric.Assessment:
 async def decision_prompt(ctx: Ctx, data: Data) -> str:
     record, unit = await reviewable(ctx, data["record"])
     lines = await detail_lines(ctx, record, unit)
-    return "\n".join([*lines, "", "Quyết định của đồng chí?"])
+    return "\n".join([*lines, "", T.DECISION_QUESTION])
 
 
 async def reason_prompt(_ctx: Ctx, data: Data) -> str:
     if data.get("decision") == Review.REMOVED.value:
-        return "Lý do thanh loại mô hình? (sẽ gửi cho cán bộ phụ trách của đơn vị)"
-    return (
-        "Lý do không công nhận? Nêu rõ cần bổ sung, sửa gì để đơn vị có thể đề xuất lại "
-        "(sẽ gửi cho cán bộ phụ trách)."
-    )
+        return T.REASON_REMOVED
+    return T.REASON_NOT_RECOGNISED
 
 
 def _show_decision(value: Any, _data: Data) -> str:
@@ -243,22 +240,14 @@ def store_decision(record: ModelYear, data: Data) -> dict[str, Any]:
 def notice_text(
     decision: str, record: ModelYear, unit: Unit, reason: str | None, leader: str, day: str
 ) -> str:
-    what = f"Mô hình “{record.name}” của {unit.name} (năm {record.year})"
-    who = f"Người duyệt: {leader}, ngày {day}."
+    what = T.notice_model(record.name, unit.name, record.year)
+    who = T.notice_reviewer(leader, day)
     if decision == Review.RECOGNISED.value:
         recorded = record.decision_number or record.decision_date or record.decision_level
-        by = f" (quyết định {decision_text(record)})" if recorded else ""
-        return f"🎉 {what} đã được công nhận là mô hình “Dân vận khéo”{by}. {who}"
+        return T.recognised_notice(what, decision_text(record) if recorded else None, who)
     if decision == Review.NOT_RECOGNISED.value:
-        return (
-            f"{what} chưa được công nhận. Lý do: {reason}\n{who}\n"
-            "Đơn vị có thể bổ sung kết quả (/ketqua), chấm lại điểm (/chamdiem) rồi đề xuất "
-            "lại (/dexuat)."
-        )
-    return (
-        f"{what} đã bị thanh loại (đưa ra khỏi danh sách). Lý do: {reason}\n{who}\n"
-        "Mô hình này sẽ không được đưa vào danh sách duy trì năm sau."
-    )
+        return T.not_recognised_notice(what, reason, who)
+    return T.removed_notice(what, reason, who)
 
 
 async def notify(
@@ -281,25 +270,18 @@ async def finish_review(ctx: Ctx, data: Data) -> Outcome:
     assert ctx.person is not None
     record = await model_years.lock_record(ctx.session, data["record"])
     if record is None or record.state != RecordState.ACTIVE.value:
-        return Outcome([Reply("Mô hình này không còn trong danh sách. Không có gì thay đổi.")])
+        return Outcome([Reply(T.GONE_NOTHING_CHANGED)])
     unit = await model_years.unit_of_record(ctx.session, record)
     access = await people.access_of(ctx.session, ctx.person)
     if not access.can_manage(unit):
         # Checked again on saving: a list seen earlier grants nothing.
         return Outcome([Reply(T.NO_RIGHT)])
     if record.review != Review.PROPOSED.value:
-        return Outcome(
-            [
-                Reply(
-                    f"Mô hình “{record.name}” không còn chờ duyệt ({review_status(record)}), "
-                    "có thể vì đã được quyết định từ nơi khác. Không có gì thay đổi."
-                )
-            ]
-        )
+        return Outcome([Reply(T.decided_elsewhere(record.name, review_status(record)))])
     decision = data["decision"]
     reason = data.get("reason") if decision in NEEDS_REASON else None
     if decision in NEEDS_REASON and not reason:
-        raise InputError("Vui lòng nhập lý do.")
+        raise InputError(T.REASON_NEEDED)
     decided: dict[str, Any] = {}
     if decision == Review.RECOGNISED.value:
         assessment = await assessment_of(ctx, record)
@@ -325,20 +307,13 @@ async def finish_review(ctx: Ctx, data: Data) -> Outcome:
         },
     )
     names = await notify(ctx, record, unit, decision, reason)
-    told = (
-        f"Đã gửi thông báo cho: {_names(names)}."
-        if names
-        else "Không có cán bộ phụ trách nào có tài khoản Telegram hoặc Zalo để nhận thông báo."
-    )
-    lines = [
-        f"✅ Đã ghi quyết định: mô hình “{record.name}” ({unit.name}, năm {record.year}) — "
-        f"{DECISION_LABELS[decision]}.",
-    ]
+    told = T.told(_names(names)) if names else T.NOBODY_TOLD
+    lines = [T.decided(record.name, unit.name, record.year, DECISION_LABELS[decision])]
     if reason:
-        lines.append(f"Lý do: {reason}")
+        lines.append(T.reason_line(reason))
     if decision == Review.RECOGNISED.value:
-        lines.append(f"Quyết định công nhận: {decision_text(record)}.")
-    lines += [told, "Gõ /duyet để xem các mô hình còn chờ duyệt."]
+        lines.append(T.decision_line(decision_text(record)))
+    lines += [told, T.MORE_PENDING]
     return Outcome([Reply("\n".join(lines))])
 
 
@@ -391,7 +366,7 @@ async def recognised_choices(ctx: Ctx, _data: Data) -> list[Choice]:
     for record, unit in await _recognised(ctx):
         choices.append(
             Choice(
-                f"{record.name} — {unit.name}, năm {record.year} ({decision_text(record)})",
+                T.recognised_choice(record.name, unit.name, record.year, decision_text(record)),
                 record.id,
             )
         )

@@ -58,3 +58,110 @@ def assessed_saved(name: str, unit: str, total: str, verdict: str) -> str:
         f"✅ Đã lưu điểm thẩm định của mô hình “{name}” ({unit}): tổng {total} điểm.\n"
         f"Kết quả thẩm định: {verdict}. Điểm này được dùng khi xét công nhận (/duyet)."
     )
+
+
+# --- /duyet ----------------------------------------------------------------------------------
+
+DECISION_RECOGNISED = "Công nhận"
+DECISION_NOT_RECOGNISED = "Không công nhận"
+DECISION_REMOVED = "Thanh loại (đưa ra khỏi danh sách)"
+DECISION_QUESTION = "Quyết định của đồng chí?"
+REASON_REMOVED = "Lý do thanh loại mô hình? (sẽ gửi cho cán bộ phụ trách của đơn vị)"
+REASON_NOT_RECOGNISED = (
+    "Lý do không công nhận? Nêu rõ cần bổ sung, sửa gì để đơn vị có thể đề xuất lại "
+    "(sẽ gửi cho cán bộ phụ trách)."
+)
+REASON_NEEDED = "Vui lòng nhập lý do."
+GONE_NOTHING_CHANGED = "Mô hình này không còn trong danh sách. Không có gì thay đổi."
+NOBODY_TOLD = "Không có cán bộ phụ trách nào có tài khoản Telegram hoặc Zalo để nhận thông báo."
+MORE_PENDING = "Gõ /duyet để xem các mô hình còn chờ duyệt."
+
+
+def pending_choice(name: str, unit: str, year: int | None) -> str:
+    """A model waiting for a decision; ``year`` when it is not this year's."""
+    when = "" if year is None else f", năm {year}"
+    return f"{name} — {unit}{when}"
+
+
+def pending_list(count: int) -> str:
+    return f"Mô hình đang chờ duyệt ({count}). Chọn một mô hình để xem và quyết định:"
+
+
+def picked_record(name: str | None, unit: str | None) -> str:
+    return f"{name} — {unit}"
+
+
+def only_one(only: str, label: str) -> str:
+    return f"{only}: {label}."
+
+
+def recognised_notice(model: str, decision: str | None, who: str) -> str:
+    by = f" (quyết định {decision})" if decision is not None else ""
+    return f"🎉 {model} đã được công nhận là mô hình “Dân vận khéo”{by}. {who}"
+
+
+def not_recognised_notice(model: str, reason: str | None, who: str) -> str:
+    return (
+        f"{model} chưa được công nhận. Lý do: {reason}\n{who}\n"
+        "Đơn vị có thể bổ sung kết quả (/ketqua), chấm lại điểm (/chamdiem) rồi đề xuất "
+        "lại (/dexuat)."
+    )
+
+
+def removed_notice(model: str, reason: str | None, who: str) -> str:
+    return (
+        f"{model} đã bị thanh loại (đưa ra khỏi danh sách). Lý do: {reason}\n{who}\n"
+        "Mô hình này sẽ không được đưa vào danh sách duy trì năm sau."
+    )
+
+
+def notice_model(name: str, unit: str, year: int) -> str:
+    return f"Mô hình “{name}” của {unit} (năm {year})"
+
+
+def notice_reviewer(leader: str, day: str) -> str:
+    return f"Người duyệt: {leader}, ngày {day}."
+
+
+def decided_elsewhere(name: str, status: str) -> str:
+    return (
+        f"Mô hình “{name}” không còn chờ duyệt ({status}), "
+        "có thể vì đã được quyết định từ nơi khác. Không có gì thay đổi."
+    )
+
+
+def told(names: str) -> str:
+    return f"Đã gửi thông báo cho: {names}."
+
+
+def decided(name: str, unit: str, year: int, decision: str) -> str:
+    return f"✅ Đã ghi quyết định: mô hình “{name}” ({unit}, năm {year}) — {decision}."
+
+
+def reason_line(reason: str) -> str:
+    return f"Lý do: {reason}"
+
+
+def decision_line(decision: str) -> str:
+    return f"Quyết định công nhận: {decision}."
+
+
+def recognised_choice(name: str, unit: str, year: int, decision: str) -> str:
+    return f"{name} — {unit}, năm {year} ({decision})"
+
+
+# --- /thamdinh -------------------------------------------------------------------------------
+
+NOT_ASSESSED = "chưa thẩm định"
+
+
+def assessed_status(total: str) -> str:
+    return f"đã thẩm định {total} điểm"
+
+
+def assess_choice(name: str, unit: str, status: str) -> str:
+    return f"{name} — {unit} ({status})"
+
+
+def assess_title(name: str) -> str:
+    return f"Thẩm định “{name}”"
