@@ -40,7 +40,7 @@ async def assess_choices(ctx: Ctx, _data: Data) -> list[Choice]:
         done = council.get(record.id)
         total = sum(done.values(), Decimal(0)) if done else None
         status = T.NOT_ASSESSED if total is None else T.assessed_status(fmt(total))
-        choices.append(Choice(T.assess_choice(record.name, unit.name, status), record.id))
+        choices.append(Choice(f"{record.name} — {unit.name} ({status})", record.id))
     return choices
 
 

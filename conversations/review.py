@@ -127,8 +127,8 @@ def led_record_step(prompt: Prompt, choices: Choices, check: LedRecord, only: st
         "Mô hình",
         prompt,
         choices,
-        show=lambda _v, d: T.picked_record(d.get("record_name"), d.get("unit_name")),
-        note=lambda c, _d: T.only_one(only, c.label),
+        show=lambda _v, d: f"{d.get('record_name')} — {d.get('unit_name')}",
+        note=lambda c, _d: f"{only}: {c.label}.",
         after=picked,
     )
 

@@ -159,7 +159,7 @@ def _show(number: int) -> Any:
     def show(value: Any, data: Data) -> str:
         c = criterion_of(data, number)
         given = Decimal(str(value))
-        text = T.given(fmt(given), fmt(c.maximum))
+        text = f"{fmt(given)}/{fmt(c.maximum)}"
         if c.must_max and given < c.maximum:
             text += T.BELOW_MUST_MAX
         if number == LAST:
@@ -266,7 +266,7 @@ async def score_record_choices(ctx: Ctx, _data: Picked, records: list[ModelYear]
             result = rubric.verdict(points, r.subject)
             verdict = T.PASSED if result.passed and not result.missing else T.NOT_PASSED
             status = T.scored_status(fmt(result.total), verdict)
-        choices.append(Choice(T.choice(r.name, status), r.id))
+        choices.append(Choice(f"{r.name} — {status}", r.id))
     return choices
 
 

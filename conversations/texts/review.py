@@ -87,14 +87,6 @@ def pending_list(count: int) -> str:
     return f"Mô hình đang chờ duyệt ({count}). Chọn một mô hình để xem và quyết định:"
 
 
-def picked_record(name: str | None, unit: str | None) -> str:
-    return f"{name} — {unit}"
-
-
-def only_one(only: str, label: str) -> str:
-    return f"{only}: {label}."
-
-
 def recognised_notice(model: str, decision: str | None, who: str) -> str:
     by = f" (quyết định {decision})" if decision is not None else ""
     return f"🎉 {model} đã được công nhận là mô hình “Dân vận khéo”{by}. {who}"
@@ -157,10 +149,6 @@ NOT_ASSESSED = "chưa thẩm định"
 
 def assessed_status(total: str) -> str:
     return f"đã thẩm định {total} điểm"
-
-
-def assess_choice(name: str, unit: str, status: str) -> str:
-    return f"{name} — {unit} ({status})"
 
 
 def assess_title(name: str) -> str:

@@ -44,10 +44,6 @@ def running_total(total: str, scored: int, criteria: int) -> str:
     return f"Tổng điểm đã chấm: {total} điểm ({scored}/{criteria} tiêu chí)."
 
 
-def given(points: str, maximum: str) -> str:
-    return f"{points}/{maximum}"
-
-
 def total_and_verdict(total: str, maximum: str, verdict: str) -> str:
     return f"\n\nTổng cộng: {total}/{maximum} điểm\nKết quả: {verdict}"
 
@@ -80,10 +76,6 @@ def not_eligible(rule: str) -> str:
 
 def scored_status(total: str, verdict: str) -> str:
     return f"đã chấm {total} điểm, {verdict}"
-
-
-def choice(name: str, status: str) -> str:
-    return f"{name} — {status}"
 
 
 def scored_before(name: str) -> str:
