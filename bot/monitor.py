@@ -20,7 +20,7 @@ import bisect
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,6 +94,7 @@ class Exposition:
         return "\n".join(self.lines) + "\n"
 
 
+@dataclass(eq=False)
 class Monitor:
     """Counts what this process does and answers ``/healthz`` and ``/metrics``.
 
@@ -103,32 +104,25 @@ class Monitor:
     ``now`` gives the database's time (the outbox's ``not_before``).
     """
 
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        channels: Sequence[Channel],
-        *,
-        webhook: bool,
-        poll_seconds: float,
-        stats: DeliveryStats | None = None,
-        wall: Callable[[], float] = time.time,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.engine = engine
-        self.sessionmaker = sessionmaker
-        self.channels = list(channels)
-        self.webhook = webhook
-        self.poll_seconds = poll_seconds
-        self.stats = stats
-        self.wall = wall
-        self.now = now
-        self.started = wall()
-        self.handled: Counter[str] = Counter()
-        self.failed: Counter[str] = Counter()
-        self.replies: Counter[str] = Counter()
-        self.seconds: dict[str, Histogram] = {}
-        self.webhook_at: dict[str, float] = {}
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    channels: Sequence[Channel]
+    _: KW_ONLY
+    webhook: bool
+    poll_seconds: float
+    stats: DeliveryStats | None = None
+    wall: Callable[[], float] = time.time
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    started: float = field(init=False)
+    handled: Counter[str] = field(default_factory=Counter, init=False)
+    failed: Counter[str] = field(default_factory=Counter, init=False)
+    replies: Counter[str] = field(default_factory=Counter, init=False)
+    seconds: dict[str, Histogram] = field(default_factory=dict, init=False)
+    webhook_at: dict[str, float] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.channels = list(self.channels)
+        self.started = self.wall()
 
     # --- what happens ----------------------------------------------------------------------
 
