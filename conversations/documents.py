@@ -9,6 +9,7 @@ from conversations.commands import Command
 from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome, Step
 from conversations.texts import common as C
+from conversations.texts import documents as T
 from conversations.widgets import unit_picker
 from conversations.workbooks import root_units, roots_of, scope_for
 from domain.messages import Reply
@@ -23,12 +24,9 @@ async def parse_issued_on(ctx: Ctx, text: str, _data: Data) -> str:
         day, month, year = (int(g) for g in match.groups())
         issued = date(year, month, day)
     except ValueError:
-        raise InputError(
-            f"Ngày “{text}” không đúng. Vui lòng gõ ngày/tháng/năm, "
-            f"ví dụ 12/03/{ctx.local_now.year}."
-        ) from None
+        raise InputError(T.bad_date(text, ctx.local_now.year)) from None
     if issued > ctx.local_now.date():
-        raise InputError("Ngày ban hành không thể ở sau hôm nay.")
+        raise InputError(T.AFTER_TODAY)
     return issued.isoformat()
 
 
@@ -59,15 +57,8 @@ async def finish_document(ctx: Ctx, data: Data) -> Outcome:
         document.id,
         {"number": document.number, "unit": scope.root.id},
     )
-    return Outcome(
-        [
-            Reply(
-                f"Đã ghi văn bản {document.number} ngày {_show_date(data['issued_on'], data)} "
-                f"của {scope.root.name} vào Biểu 1 năm {issued.year}. "
-                f"Xem: /xuat bieu1 {issued.year}"
-            )
-        ]
-    )
+    day = _show_date(data["issued_on"], data)
+    return Outcome([Reply(T.saved(document.number, day, scope.root.name, issued.year))])
 
 
 DOCUMENT = Flow(
@@ -75,24 +66,24 @@ DOCUMENT = Flow(
     title="Văn bản chỉ đạo",
     confirm=True,
     steps=(
-        unit_picker("Văn bản của đơn vị nào?", units=root_units, label="Đơn vị ban hành"),
+        unit_picker(T.UNIT, units=root_units, label="Đơn vị ban hành"),
         Step(
             key="number",
             label="Số hiệu",
-            prompt="Số hiệu văn bản? (ví dụ: 15-KH/ĐU)",
+            prompt=T.NUMBER,
             parse=text_parser(100, "số hiệu", single_line=True),
         ),
         Step(
             key="issued_on",
             label="Ngày ban hành",
-            prompt="Ngày ban hành? (ngày/tháng/năm, ví dụ 12/03/2026)",
+            prompt=T.ISSUED_ON,
             parse=parse_issued_on,
             show=_show_date,
         ),
         Step(
             key="content",
             label="Trích yếu nội dung",
-            prompt="Trích yếu nội dung văn bản?",
+            prompt=T.CONTENT,
             parse=text_parser(2000, "trích yếu nội dung"),
         ),
     ),

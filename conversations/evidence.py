@@ -69,7 +69,7 @@ def fmt_day(ctx: Ctx, evidence: Evidence) -> str:
 
 async def record_choices(ctx: Ctx, _data: Picked, records: list[ModelYear]) -> list[Choice]:
     counts = await evidence_counts(ctx.session, [r.id for r in records])
-    return [Choice(f"{r.name} ({counts.get(r.id, 0)} minh chứng)", r.id) for r in records]
+    return [Choice(T.record_choice(r.name, counts.get(r.id, 0)), r.id) for r in records]
 
 
 def base_data(data: Any, saved: int = 0) -> Data:
@@ -85,9 +85,13 @@ DONE = "done"
 
 
 def evidence_text(ctx: Ctx, evidence: Evidence) -> str:
-    icon = "📷 Ảnh" if evidence.kind == "photo" else f"📄 {evidence.file_name or 'Tệp'}"
-    caption = f" — “{evidence.caption}”" if evidence.caption else ""
-    return f"{icon}{caption} — {fmt_day(ctx, evidence)} — {fmt_size(evidence.size)}"
+    return T.evidence_text(
+        evidence.kind == "photo",
+        evidence.file_name,
+        evidence.caption,
+        fmt_day(ctx, evidence),
+        fmt_size(evidence.size),
+    )
 
 
 def evidence_line(ctx: Ctx, number: int, evidence: Evidence) -> str:
@@ -97,22 +101,22 @@ def evidence_line(ctx: Ctx, number: int, evidence: Evidence) -> str:
 async def pick_prompt(ctx: Ctx, data: ItemState) -> str:
     record, unit = await checked_record(ctx, data)
     items = await evidence_of(ctx.session, record.id)
-    lines = [f"Mô hình “{record.name}” — {unit.name}, năm {record.year}."]
+    lines = [T.list_heading(record.name, unit.name, record.year)]
     if items:
-        lines.append(f"Minh chứng đã có ({len(items)}):")
+        lines.append(T.count_heading(len(items)))
         lines += [evidence_line(ctx, i, e) for i, e in enumerate(items, 1)]
-        lines.append("Chọn một minh chứng để xem (hoặc xóa), hoặc gửi ngay ảnh, tệp để thêm.")
+        lines.append(T.PICK_OR_SEND)
     else:
-        lines.append("Chưa có minh chứng nào. Gửi ngay ảnh hoặc tệp để thêm.")
-    lines.append(f"(Nhận {limit_text(ctx.files.max_bytes)}.)")
+        lines.append(T.NONE_YET)
+    lines.append(T.accepted(limit_text(ctx.files.max_bytes)))
     return "\n".join(lines)
 
 
 async def pick_choices(ctx: Ctx, data: ItemState) -> list[Choice]:
     items = await evidence_of(ctx.session, data["record"])
-    choices = [Choice(f"Xem minh chứng {i}", e.id) for i, e in enumerate(items, 1)]
-    choices.append(Choice("➕ Gửi thêm minh chứng", ADD, ("them", "gui them", "them minh chung")))
-    choices.append(Choice("Xong", DONE, ("dong", "xong roi", "ket thuc")))
+    choices = [Choice(T.view_choice(i), e.id) for i, e in enumerate(items, 1)]
+    choices.append(Choice(T.ADD_CHOICE, ADD, ("them", "gui them", "them minh chung")))
+    choices.append(Choice(T.DONE_CHOICE, DONE, ("dong", "xong roi", "ket thuc")))
     return choices
 
 
@@ -131,12 +135,12 @@ async def after_file(_ctx: Ctx, data: EvidenceState) -> None:
 
 
 def _show_file(value: Any, _data: Data) -> str:
-    name = value.get("file_name") or ("ảnh" if value.get("kind") == "photo" else "tệp")
-    return f"{name} ({fmt_size(int(value.get('size', 0)))})"
+    size = fmt_size(int(value.get("size", 0)))
+    return T.file_shown(value.get("kind") == "photo", value.get("file_name"), size)
 
 
 def evidence_title(data: Any) -> str:
-    return f"Minh chứng — {data['record_name']}" if data.get("record_name") else "Minh chứng"
+    return T.title(data.get("record_name"))
 
 
 async def finish_evidence(ctx: Ctx, data: ItemState) -> Outcome:
@@ -176,13 +180,12 @@ async def finish_evidence(ctx: Ctx, data: ItemState) -> Outcome:
             },
         )
         number = len(await evidence_of(ctx.session, record.id))
-        what = "ảnh" if evidence.kind == "photo" else f"tệp {evidence.file_name or ''}".strip()
-        text = f"✅ Đã lưu minh chứng số {number} ({what}, {fmt_size(evidence.size)})"
-        text += f" cho mô hình “{record.name}”."
+        size = fmt_size(evidence.size)
+        text = T.saved(number, evidence.kind == "photo", evidence.file_name, size, record.name)
         return Outcome([Reply(text)], then=("evidence", base_data(data, saved=1), False))
     chosen = await ctx.session.get(Evidence, pick)
     if chosen is None or chosen.model_year_id != record.id:
-        raise InputError("Minh chứng này không còn. Vui lòng chọn lại.")
+        raise InputError(T.GONE_PICK_AGAIN)
     items = await evidence_of(ctx.session, record.id)
     number = next(i for i, e in enumerate(items, 1) if e.id == chosen.id)
     path = store.path_of(chosen)
@@ -193,7 +196,7 @@ async def finish_evidence(ctx: Ctx, data: ItemState) -> Outcome:
     item = {**base_data(data), "item": chosen.id, "number": number}
     heading = evidence_line(ctx, number, chosen)
     if content is None:
-        reply = Reply(f"{heading}\nTệp này không còn trên máy chủ; có thể xóa rồi gửi lại.")
+        reply = Reply(f"{heading}\n{T.FILE_MISSING}")
     else:
         reply = Reply(
             heading, document=Document(download_name(chosen, number), content, mime_of(chosen))
@@ -211,7 +214,7 @@ EVIDENCE = evidence_screen(
     name="evidence",
     kept_on_cancel=lambda d: T.kept(d["saved"]) if d.get("saved") else None,
     steps=(
-        *model_steps("Minh chứng cho mô hình của đơn vị nào?", "Chọn mô hình", record_choices),
+        *model_steps(T.UNIT, T.PICK, record_choices),
         Step(
             key="pick",
             label="Thao tác",
@@ -231,8 +234,7 @@ EVIDENCE = evidence_screen(
         Step(
             key="caption",
             label="Chú thích",
-            prompt="Chú thích cho minh chứng này (ví dụ: Ra quân vệ sinh môi trường tổ 5, "
-            "ngày 12/3)? Gõ “bỏ qua” nếu không cần.",
+            prompt=T.CAPTION,
             parse=text_parser(CAPTION_MAX, "chú thích"),
             optional=True,
             when=lambda d: d.get("pick") == ADD and not d.get("caption_given"),
@@ -251,20 +253,20 @@ async def _item(ctx: Ctx, data: ItemState) -> tuple[Evidence, ModelYear, Unit]:
     record, unit = await checked_record(ctx, data)
     evidence = await ctx.session.get(Evidence, data["item"])
     if evidence is None or evidence.model_year_id != record.id:
-        raise InputError("Minh chứng này không còn.")
+        raise InputError(T.GONE)
     return evidence, record, unit
 
 
 async def item_prompt(ctx: Ctx, data: ItemState) -> str:
     evidence, record, unit = await _item(ctx, data)
-    who = ""
+    sender = None
     if evidence.uploaded_by is not None:
         person = await ctx.session.get(Person, evidence.uploaded_by)
-        who = f" (gửi bởi {person.full_name})" if person else ""
-    lines = [f"Minh chứng số {data['number']} của mô hình “{record.name}”{who}."]
+        sender = person.full_name if person else None
+    lines = [T.item_heading(data["number"], record.name, sender)]
     if not await may_remove(ctx, evidence, unit):
         lines.append(T.ONLY_SENDER_REMOVES)
-    lines.append("Đồng chí muốn làm gì tiếp?")
+    lines.append(T.WHAT_NEXT)
     return "\n".join(lines)
 
 
@@ -272,18 +274,15 @@ async def item_choices(ctx: Ctx, data: ItemState) -> list[Choice]:
     evidence, _record, unit = await _item(ctx, data)
     choices = []
     if await may_remove(ctx, evidence, unit):
-        choices.append(Choice("Xóa minh chứng này", "remove", ("xoa",)))
-    choices.append(Choice("Về danh sách minh chứng", "list", ("danh sach", "ve danh sach")))
-    choices.append(Choice("Xong", DONE, ("dong", "xong roi", "ket thuc")))
+        choices.append(Choice(T.REMOVE_CHOICE, "remove", ("xoa",)))
+    choices.append(Choice(T.LIST_CHOICE, "list", ("danh sach", "ve danh sach")))
+    choices.append(Choice(T.DONE_CHOICE, DONE, ("dong", "xong roi", "ket thuc")))
     return choices
 
 
 async def remove_prompt(ctx: Ctx, data: ItemState) -> str:
     evidence, record, _unit = await _item(ctx, data)
-    return (
-        f"Xóa minh chứng số {data['number']} ({evidence_text(ctx, evidence)}) "
-        f"khỏi mô hình “{record.name}”? Thao tác này được ghi lại."
-    )
+    return T.remove_prompt(data["number"], evidence_text(ctx, evidence), record.name)
 
 
 async def finish_item(ctx: Ctx, data: ItemState) -> Outcome:
@@ -296,7 +295,7 @@ async def finish_item(ctx: Ctx, data: ItemState) -> Outcome:
         return Outcome([], then=back)
     evidence, record, unit = await _item(ctx, data)
     if not data.get("confirm_remove"):
-        return Outcome([Reply("Đã giữ nguyên minh chứng, không xóa.")], then=back)
+        return Outcome([Reply(T.NOT_REMOVED)], then=back)
     if not await may_remove(ctx, evidence, unit):
         raise InputError(T.ONLY_SENDER_REMOVES)
     path = ctx.files.path_of(evidence)
@@ -311,10 +310,7 @@ async def finish_item(ctx: Ctx, data: ItemState) -> Outcome:
     await ctx.session.flush()
     await ctx.audit("remove_evidence", "evidence", data["item"], details)
     await asyncio.to_thread(path.unlink, True)
-    return Outcome(
-        [Reply(f"Đã xóa minh chứng số {data['number']} của mô hình “{record.name}”.")],
-        then=back,
-    )
+    return Outcome([Reply(T.removed(data["number"], record.name))], then=back)
 
 
 EVIDENCE_ITEM = evidence_screen(
@@ -327,7 +323,7 @@ EVIDENCE_ITEM = evidence_screen(
             choices=item_choices,
             resting=True,
         ),
-        confirm_action("remove", "Xác nhận xóa", remove_prompt, "Có, xóa", "xoa"),
+        confirm_action("remove", "Xác nhận xóa", remove_prompt, T.YES_REMOVE, "xoa"),
     ),
     finish=finish_item,
 )

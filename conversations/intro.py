@@ -15,6 +15,7 @@ from conversations.commands import Command
 from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome, Step
 from conversations.records import checked_record, evaluating
+from conversations.texts import intro as T
 from conversations.widgets import model_steps
 from domain.catalog import INTRO_PART_KEYS, INTRO_PARTS
 from domain.messages import Reply
@@ -45,7 +46,7 @@ async def finish_pick(ctx: Ctx, data: Data) -> Outcome:
         return Outcome([], then=("intro", initial, False))
     initial.update(intro_data(intro))
     return Outcome(
-        [Reply(f"Mô hình “{record.name}” đã có phần giới thiệu; sửa mục nào cũng được.")],
+        [Reply(T.introduced_before(record.name))],
         then=("intro", initial, True),
     )
 
@@ -54,7 +55,7 @@ INTRO_PICK = Flow(
     name="intro_pick",
     title="Giới thiệu mô hình",
     confirm=False,
-    steps=(*model_steps("Giới thiệu mô hình của đơn vị nào?", "Chọn mô hình để giới thiệu"),),
+    steps=(*model_steps(T.UNIT, T.PICK),),
     finish=finish_pick,
 )
 
@@ -63,8 +64,7 @@ INTRO_PICK = Flow(
 
 
 def intro_title(data: Data) -> str:
-    name = data.get("record_name")
-    return f"Giới thiệu mô hình — {name}" if name else "Giới thiệu mô hình"
+    return T.title(data.get("record_name"))
 
 
 async def finish_intro(ctx: Ctx, data: Data) -> Outcome:
@@ -75,9 +75,9 @@ async def finish_intro(ctx: Ctx, data: Data) -> Outcome:
     before = intro_data(intro)
     changes = audit_log.changed_fields(before, values, INTRO_PART_KEYS)
     if intro is not None and not changes:
-        return Outcome([Reply("Không có thay đổi nào. Phần giới thiệu giữ nguyên như cũ.")])
+        return Outcome([Reply(T.NO_CHANGE)])
     if not any(values.values()):
-        raise InputError("Phần giới thiệu đang trống. Vui lòng điền ít nhất một mục.")
+        raise InputError(T.EMPTY)
     if intro is None:
         intro = ModelIntro(model_year_id=record.id, updated_by=ctx.person.id, updated_at=ctx.now)
         ctx.session.add(intro)
@@ -87,14 +87,7 @@ async def finish_intro(ctx: Ctx, data: Data) -> Outcome:
     intro.updated_at = ctx.now
     await ctx.session.flush()
     await ctx.audit("save_intro", "model_year", record.id, changes)
-    return Outcome(
-        [
-            Reply(
-                f"✅ Đã lưu phần giới thiệu mô hình “{record.name}”.\n"
-                f"Lấy bản giới thiệu các mô hình để đưa vào báo cáo: /xuat intro {record.year}"
-            )
-        ]
-    )
+    return Outcome([Reply(T.saved(record.name, record.year))])
 
 
 INTRO = Flow(
@@ -105,7 +98,7 @@ INTRO = Flow(
         Step(
             key=key,
             label=label,
-            prompt=question + (" Gõ “bỏ qua” nếu chưa có." if optional else ""),
+            prompt=T.part_prompt(question, optional),
             parse=text_parser(PART_MAX, label.lower()),
             optional=optional,
         )

@@ -106,14 +106,15 @@ def record_data(record: ModelYear) -> Data:
 
 def record_lines(record: ModelYear | Data) -> list[str]:
     d = record_data(record) if isinstance(record, ModelYear) else record
-    return [
-        f"• Tên mô hình: {d['name']}",
-        f"• Lĩnh vực: {field_label(d['field'], d.get('field_other'))}",
-        f"• Chủ thể: {SUBJECT_LABELS[Subject(d['subject'])]} — {d['subject_name']}",
-        f"• Địa điểm: {d['place']}",
-        f"• Chủ trì: {d['lead_body']}",
-        f"• Quy mô: {d['scale']}",
-    ]
+    return C.record_lines(
+        d["name"],
+        field_label(d["field"], d.get("field_other")),
+        SUBJECT_LABELS[Subject(d["subject"])],
+        d["subject_name"],
+        d["place"],
+        d["lead_body"],
+        d["scale"],
+    )
 
 
 def review_status(record: ModelYear) -> str:
@@ -194,14 +195,13 @@ def _total_line(result: rubric.Verdict) -> str:
 async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
     """The record, its results, its points and verdict, and where it stands in review."""
     origin = ORIGIN_LABELS[Origin(record.origin)]
-    lines = [f"Mô hình “{record.name}” — {unit.name}, năm {record.year} ({origin}):"]
+    lines = [C.record_heading(record.name, unit.name, record.year, origin)]
     lines += record_lines(record)
-    lines.append(f"• Kết quả đạt được: {record.results or C.NO_RESULTS}")
+    lines.append(C.results_line(record.results))
     points = (await model_years.scores_of(ctx.session, [record.id])).get(record.id, {})
     if points:
         result = rubric.verdict(points, record.subject)
-        lines.append(f"• Điểm từng tiêu chí: {points_line(points)}")
-        lines.append(f"• Tổng điểm: {_total_line(result)}")
+        lines += C.score_lines(points_line(points), _total_line(result))
         missing = rubric.missing_text(result)
         if missing:
             lines.append(f"  {missing}")
@@ -212,36 +212,28 @@ async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
     )
     if council:
         result = rubric.verdict(council, record.subject)
-        lines.append(f"• Điểm thẩm định: {points_line(council)}")
-        lines.append(f"• Tổng điểm thẩm định: {_total_line(result)} (dùng để xét công nhận)")
+        lines += C.council_score_lines(points_line(council), _total_line(result))
     status = review_status(record)
     if record.review == Review.PROPOSED.value and record.proposed_at is not None:
         proposer = await ctx.session.get(Person, record.proposed_by) if record.proposed_by else None
-        who = f" bởi {proposer.full_name}" if proposer else ""
+        who = proposer.full_name if proposer else None
         when = fmt_date(record.proposed_at.astimezone(ctx.tz))
-        status = f"đề xuất công nhận{who} ngày {when}, {status}"
-    lines.append(f"• Tình trạng: {status}")
+        status = C.proposed(who, when, status)
+    lines.append(C.status_line(status))
     if record.review_reason and record.review in NEEDS_REASON:
-        lines.append(f"• Lý do: {record.review_reason}")
+        lines.append(C.reason_line(record.review_reason))
     if record.review == Review.RECOGNISED.value:
-        lines.append(f"• Quyết định công nhận: {decision_text(record)}")
+        lines.append(C.decision_line(decision_text(record)))
     return lines
 
 
 def decision_text(record: ModelYear) -> str:
     """ "số 125-QĐ/ĐU ngày 10/11/2026, cấp phường", or that it is not recorded yet."""
-    if not (record.decision_number or record.decision_date or record.decision_level):
-        return C.NO_DECISION
-    parts = []
-    if record.decision_number:
-        parts.append(f"số {record.decision_number}")
-    if record.decision_date:
-        parts.append(f"ngày {fmt_date(record.decision_date)}")
-    text = " ".join(parts)
+    day = fmt_date(record.decision_date) if record.decision_date else None
+    level = None
     if record.decision_level:
         level = DECISION_LEVEL_LABELS[DecisionLevel(record.decision_level)].lower()
-        text = f"{text}, {level}" if text else level
-    return text
+    return C.decision(record.decision_number, day, level)
 
 
 async def record_to_evaluate(ctx: Ctx, data: Any) -> tuple[ModelYear, Unit]:

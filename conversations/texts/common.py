@@ -76,3 +76,75 @@ REVIEW_STATUS: dict[str | None, str] = {
     "not_recognised": "không được công nhận",
     "removed": "đã bị thanh loại",
 }
+
+
+# --- a model's record as chat shows it (conversations.records) -----------------------------
+
+
+def record_lines(
+    name: str, field: str, subject: str, subject_name: str, place: str, lead_body: str, scale: str
+) -> list[str]:
+    """The fields of Phụ lục 1, one line each; ``field`` and ``subject`` as their labels."""
+    return [
+        f"• Tên mô hình: {name}",
+        f"• Lĩnh vực: {field}",
+        f"• Chủ thể: {subject} — {subject_name}",
+        f"• Địa điểm: {place}",
+        f"• Chủ trì: {lead_body}",
+        f"• Quy mô: {scale}",
+    ]
+
+
+def record_heading(name: str, unit_name: str, year: int, origin: str) -> str:
+    return f"Mô hình “{name}” — {unit_name}, năm {year} ({origin}):"
+
+
+def results_line(results: str | None) -> str:
+    return f"• Kết quả đạt được: {results or NO_RESULTS}"
+
+
+def score_lines(points: str, total: str) -> list[str]:
+    """The self-score: points per criterion, then the total with its verdict."""
+    return [f"• Điểm từng tiêu chí: {points}", f"• Tổng điểm: {total}"]
+
+
+def council_score_lines(points: str, total: str) -> list[str]:
+    """The council's assessment (/thamdinh), as :func:`score_lines`."""
+    return [
+        f"• Điểm thẩm định: {points}",
+        f"• Tổng điểm thẩm định: {total} (dùng để xét công nhận)",
+    ]
+
+
+def proposed(proposer: str | None, day: str, status: str) -> str:
+    """A model proposed for recognition: by whom (when known), on which day, where it stands."""
+    who = f" bởi {proposer}" if proposer is not None else ""
+    return f"đề xuất công nhận{who} ngày {day}, {status}"
+
+
+def status_line(status: str) -> str:
+    return f"• Tình trạng: {status}"
+
+
+def reason_line(reason: str) -> str:
+    return f"• Lý do: {reason}"
+
+
+def decision_line(decision: str) -> str:
+    return f"• Quyết định công nhận: {decision}"
+
+
+def decision(number: str | None, day: str | None, level: str | None) -> str:
+    """ "số 125-QĐ/ĐU ngày 10/11/2026, cấp phường" (what is known of it; ``level`` as its
+    lowercase label), or that it is not recorded yet."""
+    if not (number or day or level):
+        return NO_DECISION
+    parts = []
+    if number:
+        parts.append(f"số {number}")
+    if day:
+        parts.append(f"ngày {day}")
+    text = " ".join(parts)
+    if level:
+        text = f"{text}, {level}" if text else level
+    return text

@@ -1,0 +1,21 @@
+"""Texts of recording a document issued to lead the movement (/vanban, Biểu 1)."""
+
+from __future__ import annotations
+
+UNIT = "Văn bản của đơn vị nào?"
+NUMBER = "Số hiệu văn bản? (ví dụ: 15-KH/ĐU)"
+ISSUED_ON = "Ngày ban hành? (ngày/tháng/năm, ví dụ 12/03/2026)"
+CONTENT = "Trích yếu nội dung văn bản?"
+AFTER_TODAY = "Ngày ban hành không thể ở sau hôm nay."
+
+
+def bad_date(text: str, year: int) -> str:
+    return f"Ngày “{text}” không đúng. Vui lòng gõ ngày/tháng/năm, ví dụ 12/03/{year}."
+
+
+def saved(number: str, issued_on: str, unit_name: str, year: int) -> str:
+    return (
+        f"Đã ghi văn bản {number} ngày {issued_on} "
+        f"của {unit_name} vào Biểu 1 năm {year}. "
+        f"Xem: /xuat bieu1 {year}"
+    )
