@@ -92,10 +92,7 @@ async def link_command(ctx: Ctx, args: str) -> list[Reply]:
             return [Reply(T.not_invited(ctx.invite_issuer))]
         link = await invites.create_link_code(ctx.session, ctx.person, ctx.now)
         minutes = int(invites.LINK_CODE_TTL.total_seconds() // 60)
-        others = " hoặc ".join(
-            label for channel, label in T.CHANNEL_LABELS.items() if channel != ctx.channel
-        )
-        return [Reply(T.link_code(link.code, others, minutes))]
+        return [Reply(T.link_code(link.code, T.other_channels(ctx.channel), minutes))]
     try:
         person = await invites.use_link_code(ctx.session, code, ctx.channel, ctx.user_id, ctx.now)
     except invites.InviteProblem as err:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conversations.context import Ctx
+from conversations.texts import engine as T
 from domain.text import fold, one_line
 
 MAX_TEXT = 1000
@@ -101,12 +102,9 @@ def text_parser(
     async def parse(_ctx: Ctx, text: str, _data: Any) -> str:
         value = one_line(text) if single_line else text.strip()
         if len(value) < min_len:
-            raise InputError(f"Vui lòng nhập {what}.")
+            raise InputError(T.enter(what))
         if len(value) > max_len:
-            raise InputError(
-                f"{what.capitalize()} dài {len(value)} ký tự, vượt quá {max_len} ký tự. "
-                "Vui lòng rút gọn."
-            )
+            raise InputError(T.text_too_long(what, len(value), max_len))
         return value
 
     return parse
@@ -121,5 +119,5 @@ def parse_year(text: str, now_year: int) -> int:
     """A year typed by a person: four digits, from 2000 to next year."""
     value = text.strip()
     if not YEAR.match(value) or not 2000 <= int(value) <= now_year + 1:
-        raise InputError(f"Năm “{text}” không hợp lệ. Vui lòng gõ năm, ví dụ {now_year}.")
+        raise InputError(T.bad_year(text, now_year))
     return int(value)

@@ -113,7 +113,7 @@ async def lich(ctx: Ctx, args: str) -> list[Reply]:
     for unit, _role in units:
         owed = await obligations.owed_by_unit(ctx.session, unit, year, ctx.quotas)
         if not owed:
-            lines.append(f"{unit.name}: {T.NOTHING_OWED}")
+            lines.append(T.nothing_owed(unit.name))
             continue
         lines.append(T.owes(unit.name))
         for lag in owed:
@@ -122,11 +122,10 @@ async def lich(ctx: Ctx, args: str) -> list[Reply]:
             for o in lag.owed:
                 stop = await closed_for_officer(ctx, unit, plan, o.what)
                 if stop is None:
-                    lines.append(f"  – {o.line()}")
+                    lines.append(T.owed_item(o.line()))
                 else:
-                    lines.append(
-                        f"  – {o.text} — {T.closed(stop.closes_on, await who_reopens(ctx, unit))}"
-                    )
+                    who = await who_reopens(ctx, unit)
+                    lines.append(T.owed_closed(o.text, stop.closes_on, who))
     lines += ["", pause_state(ctx)]
     return [Reply("\n".join(lines))]
 

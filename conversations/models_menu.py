@@ -35,8 +35,9 @@ class MenuState(Picked, total=False):
 async def record_choices(ctx: Ctx, _data: MenuState, records: list[ModelYear]) -> list[Choice]:
     return [
         Choice(
-            f"{r.name} ({field_label(r.field, r.field_other)}; "
-            f"{SUBJECT_LABELS[Subject(r.subject)]})",
+            T.record_label(
+                r.name, field_label(r.field, r.field_other), SUBJECT_LABELS[Subject(r.subject)]
+            ),
             r.id,
         )
         for r in records
@@ -54,9 +55,9 @@ async def action_prompt(ctx: Ctx, data: MenuState) -> str:
 
 
 ACTIONS = (
-    Choice("Sửa thông tin", "edit", ("sua",)),
-    Choice("Rút mô hình", "withdraw", ("rut", "rut dang ky", "xoa")),
-    Choice("Xong", "done", ("dong", "xong roi")),
+    Choice(T.ACTION_EDIT, "edit", ("sua",)),
+    Choice(T.ACTION_WITHDRAW, "withdraw", ("rut", "rut dang ky", "xoa")),
+    Choice(T.ACTION_DONE, "done", ("dong", "xong roi")),
 )
 
 
@@ -121,7 +122,7 @@ MENU = Flow(
             choices=ACTIONS,
             when=lambda d: bool(d.get("can_change")),
         ),
-        confirm_action("withdraw", "Xác nhận rút", withdraw_prompt, "Có, rút mô hình", "rut"),
+        confirm_action("withdraw", "Xác nhận rút", withdraw_prompt, T.YES_WITHDRAW, "rut"),
     ),
     finish=finish_menu,
 )

@@ -115,8 +115,8 @@ async def unit_prompt(_ctx: Ctx, data: RegisterState) -> str:
 
 def registration_title(data: RegisterState) -> str:
     if "editing" in data:
-        return "Sửa mô hình"
-    return T.title(data["year"]) if "year" in data else "Đăng ký mô hình"
+        return T.EDIT_TITLE
+    return T.title(data["year"]) if "year" in data else REGISTER.title
 
 
 async def year_choices(_ctx: Ctx, data: RegisterState) -> list[Choice]:
@@ -290,8 +290,9 @@ async def finish_register(ctx: Ctx, data: RegisterState) -> Outcome:
         record.updated_at = ctx.now
     await ctx.session.flush()
     await ctx.audit("register", "model_year", record.id, values)
-    origin = "duy trì" if kept else "xây dựng mới"
-    text = "\n".join([T.saved(origin, year, unit.name), *record_lines(record), "", T.AFTER_SAVE])
+    text = "\n".join(
+        [T.saved(kept is not None, year, unit.name), *record_lines(record), "", T.AFTER_SAVE]
+    )
     return Outcome([Reply(text)])
 
 

@@ -16,7 +16,6 @@ from conversations.texts import engine as T
 from domain.messages import Option, Reply
 from storage.models import ConversationState
 
-NAV_LABELS = {"back": "Quay lại", "skip": "Bỏ qua", "keep": "Giữ nguyên", "cancel": "Hủy"}
 NAV_CODES = {"back": "b", "skip": "s", "keep": "k", "cancel": "x"}
 
 
@@ -56,10 +55,10 @@ async def render_state(
                 mark = f"{editable.index(s) + 1}." if s in editable else "•"
                 lines.append(f"{mark} {s.label}: {await show_value(ctx, s, data)}")
         options = [Option(T.editing(s.label), f"{tag}.e{i}") for i, s in enumerate(editable)]
-        nav.append(Option(f"✅ {flow.confirm_label}", f"{tag}.ok"))
+        nav.append(Option(T.confirm_button(flow.confirm_label), f"{tag}.ok"))
         if state["history"]:
-            nav.append(Option(NAV_LABELS["back"], f"{tag}.b"))
-        nav.append(Option(NAV_LABELS["cancel"], f"{tag}.x"))
+            nav.append(Option(T.NAV_LABELS["back"], f"{tag}.b"))
+        nav.append(Option(T.NAV_LABELS["cancel"], f"{tag}.x"))
         return Reply("\n".join(lines), tuple(options), tuple(nav), listed=True)
     step = flow.step(state["step"])
     prompt = step.prompt if isinstance(step.prompt, str) else await step.prompt(ctx, data)
@@ -76,10 +75,10 @@ async def render_state(
         lines.append(T.current(await show_value(ctx, step, data)))
     options = [Option(c.label, f"{tag}.c{i}") for i, c in enumerate(choices)]
     if data.get(step.key) is not None:
-        nav.append(Option(NAV_LABELS["keep"], f"{tag}.k"))
+        nav.append(Option(T.NAV_LABELS["keep"], f"{tag}.k"))
     if state["history"]:
-        nav.append(Option(NAV_LABELS["back"], f"{tag}.b"))
+        nav.append(Option(T.NAV_LABELS["back"], f"{tag}.b"))
     if step.optional:
-        nav.append(Option(NAV_LABELS["skip"], f"{tag}.s"))
-    nav.append(Option(NAV_LABELS["cancel"], f"{tag}.x"))
+        nav.append(Option(T.NAV_LABELS["skip"], f"{tag}.s"))
+    nav.append(Option(T.NAV_LABELS["cancel"], f"{tag}.x"))
     return Reply("\n".join(lines), tuple(options), tuple(nav))

@@ -25,21 +25,12 @@ from scheduler import obligations
 from storage import deadlines
 from storage.models import Unit, UnitReport
 
-NOT_OWN = "Đồng chí không thuộc đơn vị này nên không báo cáo thay được."
-
 
 class ReportState(Picked, total=False):
     kinds: list[str]  # reports of the unit not yet marked
     report: str
     missing: str  # consolidated: the lower units that have not sent their yearly report
     despite: bool  # marked sent all the same
-
-
-# Followed by "năm 2026" wherever they are shown.
-REPORT_LABELS = {
-    obligations.UNIT_REPORT: "báo cáo kết quả",
-    obligations.CONSOLIDATED: "báo cáo tổng hợp",
-}
 
 
 async def _marked(ctx: Ctx, unit_id: int, year: int) -> dict[str, UnitReport]:
@@ -64,11 +55,8 @@ async def after_report_unit(ctx: Ctx, data: ReportState) -> None:
     marked = await _marked(ctx, unit.id, year)
     left = [k for k in kinds if k not in marked]
     if not left:
-        done = "; ".join(
-            f"{REPORT_LABELS[k]} ngày {fmt_date(marked[k].sent_at.astimezone(ctx.tz).date())}"
-            for k in kinds
-        )
-        raise InputError(f"{unit.name} đã đánh dấu gửi mọi báo cáo năm {year}: {done}.")
+        sent_on = {k: fmt_date(marked[k].sent_at.astimezone(ctx.tz).date()) for k in kinds}
+        raise InputError(T.all_marked(unit.name, year, sent_on))
     data["kinds"] = left
     data.pop("report", None)
 
@@ -79,8 +67,9 @@ async def report_choices(ctx: Ctx, data: ReportState) -> list[Choice]:
     plan = await deadlines.year_plan(ctx.session, data["year"])
     return [
         Choice(
-            f"{REPORT_LABELS[k].capitalize()} năm {data['year']} "
-            f"(hạn {fmt_date(plan.due(unit, k).due_on)})",
+            T.draft_choice(
+                T.REPORT_LABELS[k].capitalize(), data["year"], fmt_date(plan.due(unit, k).due_on)
+            ),
             k,
             KIND_ALIASES.get(k, ()),
         )
@@ -112,21 +101,18 @@ async def despite_prompt(ctx: Ctx, data: ReportState) -> str:
 
 
 def _show_report(value: object, _data: Data) -> str:
-    return REPORT_LABELS.get(str(value), str(value)).capitalize()
+    return T.REPORT_LABELS.get(str(value), str(value)).capitalize()
 
 
 def report_title(data: ReportState) -> str:
-    kind = data.get("report")
-    what = REPORT_LABELS.get(str(kind), "báo cáo")
-    where = f" — {data['unit_name']}" if data.get("unit_name") else ""
-    return f"Đánh dấu đã gửi {what} năm {data['year']}{where}"
+    return T.mark_title(data.get("report"), data["year"], data.get("unit_name"))
 
 
 async def finish_report(ctx: Ctx, data: ReportState) -> Outcome:
     assert ctx.person is not None
     unit = await ctx.session.get(Unit, data["unit"])
     if unit is None or unit.id not in {u.id for u in await member_units(ctx, data)}:
-        raise InputError(NOT_OWN)
+        raise InputError(T.NOT_OWN)
     year, kind = data["year"], data["report"]
     if kind == obligations.CONSOLIDATED and not data.get("despite"):
         missing = await _lower_missing(ctx, unit, year)
@@ -141,9 +127,7 @@ async def finish_report(ctx: Ctx, data: ReportState) -> Outcome:
         .on_conflict_do_nothing(index_elements=["unit_id", "year", "kind"])
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        return Outcome(
-            [Reply(f"{unit.name} đã được đánh dấu gửi {REPORT_LABELS[kind]} năm {year} rồi.")]
-        )
+        return Outcome([Reply(T.already_marked(unit.name, kind, year))])
     report_id = await ctx.session.scalar(
         select(UnitReport.id).where(
             UnitReport.unit_id == unit.id, UnitReport.year == year, UnitReport.kind == kind
@@ -152,14 +136,11 @@ async def finish_report(ctx: Ctx, data: ReportState) -> Outcome:
     await ctx.audit(
         "mark_report", "unit_report", report_id, {"unit": unit.id, "year": year, "kind": kind}
     )
-    lines = [
-        f"Đã ghi nhận: {unit.name} đã gửi {REPORT_LABELS[kind]} năm {year} "
-        f"(hạn {fmt_date(deadline.due_on)}). Trợ lý không nhắc việc này nữa."
-    ]
+    lines = [T.marked(unit.name, kind, year, fmt_date(deadline.due_on))]
     if kind == obligations.CONSOLIDATED:
         missing = await _lower_missing(ctx, unit, year)
         if missing:
-            lines.append(f"Lưu ý: {missing}.")
+            lines.append(T.still_missing(missing))
     return Outcome([Reply("\n".join(lines))])
 
 
@@ -167,18 +148,18 @@ REPORT = Flow(
     name="report",
     title="Báo cáo",
     confirm=True,
-    confirm_label="Đã gửi",
-    summary_title="Xác nhận đơn vị đã gửi báo cáo này?",
+    confirm_label=T.MARK_CONFIRM,
+    summary_title=T.MARK_SUMMARY,
     title_for=report_title,
     steps=(
-        unit_picker("Báo cáo của đơn vị nào?", units=member_units, after=after_report_unit),
+        unit_picker(T.MARK_UNIT, units=member_units, after=after_report_unit),
         pick_once(
             "report",
             "Báo cáo",
-            "Đơn vị đã gửi báo cáo nào?",
+            T.MARK_KIND,
             report_choices,
             show=_show_report,
-            note=lambda c, _d: f"Báo cáo: {c.label}.",
+            note=lambda c, _d: T.report_picked(c.label),
             after=after_report,
             keep_hidden=True,
         ),

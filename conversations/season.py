@@ -7,27 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from conversations.context import Ctx
+from conversations.texts import season as T
 from domain.calendar import EVALUATION, REGISTRATION, UNIT_REPORT
 from scheduler import obligations
 from storage import deadlines, people
 from storage.models import Unit
-
-# What each command is for, as the end of "Gõ /x để …".
-PURPOSE = {
-    "dangky": "đăng ký mô hình",
-    "mohinh": "xem mô hình đã đăng ký",
-    "tonghop": "xem tình hình các đơn vị",
-    "duyet": "duyệt mô hình được đề xuất",
-    "xuat": "lấy biểu",
-    "ketqua": "nhập kết quả mô hình",
-    "chamdiem": "tự chấm điểm mô hình",
-    "dexuat": "đề xuất công nhận mô hình",
-    "minhchung": "gửi minh chứng",
-    "baocao": "soạn dự thảo hoặc báo đã gửi báo cáo năm",
-    "lich": "xem các hạn và việc còn thiếu",
-    "hanchot": "đổi ngày các hạn",
-    "trogiup": "xem mọi lệnh",
-}
 
 
 @dataclass(frozen=True)
@@ -113,10 +97,8 @@ def closed_now(s: Standing) -> frozenset[str]:
     return frozenset({"ketqua", "chamdiem", "dexuat"})
 
 
-def hint(commands: list[str]) -> str:
-    """ "Gõ /dangky để đăng ký mô hình, /mohinh để …, /trogiup để xem mọi lệnh.\""""
-    parts = [f"/{c} để {PURPOSE[c]}" for c in commands]
-    return "Gõ " + ", ".join([*parts, "/trogiup để xem mọi lệnh."])
+# The short line naming ``commands`` and what each is for (also said with no person known).
+hint = T.hint
 
 
 async def pointers(ctx: Ctx) -> str:
@@ -127,7 +109,6 @@ async def pointers(ctx: Ctx) -> str:
 
 
 __all__ = [
-    "PURPOSE",
     "UNIT_REPORT",
     "Standing",
     "closed_now",

@@ -13,6 +13,7 @@ from typing import Any
 
 from conversations.answers import Choice
 from conversations.context import Ctx, Data
+from conversations.texts import engine as T
 from domain.messages import Attachment, Reply
 
 SUMMARY = "@summary"
@@ -67,8 +68,8 @@ class Flow:
     steps: tuple[Step, ...]
     finish: Callable[[Ctx, Any], Awaitable[Outcome]]
     confirm: bool = True  # show a summary with Save before finishing
-    confirm_label: str = "Lưu"
-    summary_title: str = "kiểm tra lại trước khi lưu:"
+    confirm_label: str = T.SAVE
+    summary_title: str = T.CHECK_BEFORE_SAVE
     title_for: Callable[[Any], str] | None = None
     # Shown to a person who cancels after earlier parts were saved (evidence added…).
     kept_on_cancel: Callable[[Any], str | None] | None = None

@@ -15,6 +15,7 @@ from conversations.engine import Prompt, Step
 from conversations.records import checked_record, units_with_models, usable_units
 from conversations.steps import Choices
 from conversations.texts import common as C
+from conversations.texts import engine as T
 from domain.messages import Attachment
 from storage import model_years
 from storage.evidence import FileRefused, limit_text
@@ -167,8 +168,8 @@ def yes_no(
     key: str,
     label: str,
     prompt: Prompt,
-    yes: str = "Có",
-    no: str = "Không",
+    yes: str = T.YES,
+    no: str = T.NO,
     yes_words: tuple[str, ...] = (),
     follow_up: bool = False,
     when: Callable[[Any], bool] | None = None,

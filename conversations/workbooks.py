@@ -11,6 +11,7 @@ from conversations.answers import YEAR, Choice, InputError, parse_year
 from conversations.commands import Audience, Command
 from conversations.context import Ctx, Data
 from conversations.engine import Flow, Outcome, Step
+from conversations.texts import reports as T
 from conversations.widgets import unit_picker
 from domain.catalog import Role
 from domain.messages import Reply
@@ -46,7 +47,7 @@ async def scope_for(ctx: Ctx, unit_id: int, year: int) -> Scope:
     for root in await roots_of(ctx):
         if root.unit.id == unit_id:
             return Scope(root.unit, root.subtree, year, ctx.tz, ctx.now, ctx.quotas)
-    raise InputError("Đồng chí không có quyền lấy biểu của đơn vị này.")
+    raise InputError(T.NO_RIGHT_EXPORT)
 
 
 # --- /xuat -----------------------------------------------------------------------
@@ -61,8 +62,8 @@ async def root_units(ctx: Ctx, _data: object) -> list[Unit]:
 async def year_choices(ctx: Ctx, _data: Data) -> list[Choice]:
     year = ctx.local_now.year
     return [
-        Choice(f"Năm {year}", year, (str(year),)),
-        Choice(f"Năm {year - 1}", year - 1, (str(year - 1),)),
+        Choice(T.year_choice(year), year, (str(year),)),
+        Choice(T.year_choice(year - 1), year - 1, (str(year - 1),)),
     ]
 
 
@@ -74,8 +75,8 @@ async def finish_export(ctx: Ctx, data: Data) -> Outcome:
     scope = await scope_for(ctx, data["unit"], data["year"])
     export = EXPORTS[data["kind"]]
     document = await make_export(ctx.session, export.code, scope)
-    where = f"{scope.root.name} và các đơn vị trực thuộc" if scope.subtree else scope.root.name
-    return Outcome([Reply(f"{export.label} năm {scope.year} — {where}.", document=document)])
+    text = T.export_sent(export.label, scope.year, scope.root.name, scope.subtree)
+    return Outcome([Reply(text, document=document)])
 
 
 EXPORT = Flow(
@@ -83,12 +84,12 @@ EXPORT = Flow(
     title="Xuất biểu",
     confirm=False,
     steps=(
-        Step(key="kind", label="Biểu", prompt="Đồng chí cần biểu nào?", choices=KIND_CHOICES),
-        unit_picker("Biểu của đơn vị nào?", units=root_units),
+        Step(key="kind", label="Biểu", prompt=T.EXPORT_KIND, choices=KIND_CHOICES),
+        unit_picker(T.EXPORT_UNIT, units=root_units),
         Step(
             key="year",
             label="Năm",
-            prompt="Năm nào? (chọn, hoặc gõ năm, ví dụ 2025)",
+            prompt=T.EXPORT_YEAR,
             choices=year_choices,
             parse=parse_year_step,
             numbers_are_values=True,
@@ -112,7 +113,7 @@ async def start_export(ctx: Ctx, args: str = "") -> Data | Reply:
     """``/xuat``, or ``/xuat pl1 2026`` straight to the file."""
     roots = await roots_of(ctx)
     if not roots:
-        return Reply("Đồng chí chưa thuộc đơn vị nào nên chưa lấy được biểu.")
+        return Reply(T.NO_UNIT_EXPORT)
     data: Data = {}
     words = []
     for word in args.split():
@@ -127,8 +128,7 @@ async def start_export(ctx: Ctx, args: str = "") -> Data | Reply:
     for part in [" ".join(words)] if _kind_of(" ".join(words)) else words:
         kind = _kind_of(part)
         if kind is None:
-            names = ", ".join(e.code for e in EXPORTS.values())
-            return Reply(f"Không có biểu “{part}”. Các biểu: {names}. Ví dụ: /xuat pl1 2026")
+            return Reply(T.unknown_export(part, [e.code for e in EXPORTS.values()]))
         data["kind"] = kind
     if "kind" in data and "year" not in data:
         data["year"] = ctx.local_now.year
@@ -161,7 +161,7 @@ async def tonghop(ctx: Ctx, args: str) -> list[Reply]:
         # From the registration deadline on, the evaluation season's figures too.
         evaluation = in_season(summary.deadline, ctx.now)
         replies.append(Reply(summary_text(summary, evaluation=evaluation)))
-        replies.append(Reply(f"Bảng tổng hợp năm {year} — {root.unit.name}.", document=document))
+        replies.append(Reply(T.summary_sheet(year, root.unit.name), document=document))
         replies.append(await chart_reply(ctx, root.unit, year))
     return replies
 
@@ -176,7 +176,9 @@ async def chart_png(ctx: Ctx, unit: Unit, year: int) -> tuple[Progress, bytes]:
 async def chart_reply(ctx: Ctx, unit: Unit, year: int) -> Reply:
     progress, png = await chart_png(ctx, unit, year)
     title, _ = title_of(progress)
-    return Reply(f"{title} — {unit.name}.", document=chart_document(progress, png), photo=True)
+    return Reply(
+        T.chart_caption(title, unit.name), document=chart_document(progress, png), photo=True
+    )
 
 
 FLOWS = (EXPORT,)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from domain.calendar import REGISTRATION
+from domain.catalog import ROLE_LABELS
 
 SORRY = (
     "Xin lỗi, trợ lý gặp sự cố khi xử lý tin nhắn này. Những gì đồng chí đã nhập trước đó vẫn "
@@ -88,6 +89,14 @@ def lagging_heading(kind: str, root: str, year: int, count: int) -> str:
 
 def help_hello(name: str) -> str:
     return f"Chào {name}. Đồng chí là:"
+
+
+def membership_line(role: str, unit: str) -> str:
+    return f"• {ROLE_LABELS[role]} — {unit}"
+
+
+def command_line(name: str, purpose: str) -> str:
+    return f"/{name} — {purpose}"
 
 
 ALL_COMMANDS_HEADING = "Các lệnh:"

@@ -55,6 +55,11 @@ def already_member(role: str, unit_name: str, hints: str) -> str:
     )
 
 
+def other_channels(channel: str) -> str:
+    """Where else the assistant is used than on ``channel``: "Zalo hoặc dòng lệnh"."""
+    return " hoặc ".join(label for key, label in CHANNEL_LABELS.items() if key != channel)
+
+
 def link_code(code: str, others: str, minutes: int) -> str:
     return (
         f"Mã liên kết của đồng chí: {code}\n"

@@ -22,7 +22,9 @@ def days_text(due_on: date, today: date) -> str:
 
 # --- /lich ---------------------------------------------------------------------------------
 
-NOTHING_OWED = "không còn thiếu việc nào."
+
+def nothing_owed(unit: str) -> str:
+    return f"{unit}: không còn thiếu việc nào."
 
 
 def dates_of(year: int, names: str) -> str:
@@ -62,6 +64,15 @@ def who_reopens(leaders: list[tuple[str, str]]) -> str:
 
 def closed(due: date, who: str) -> str:
     return f"đã quá hạn {fmt(due)} — đề nghị {who} mở lại (gia hạn) cho đơn vị"
+
+
+def owed_item(text: str) -> str:
+    return f"  – {text}"
+
+
+def owed_closed(text: str, due: date, who: str) -> str:
+    """Something owed that a passed deadline stops this person from doing."""
+    return f"  – {text} — {closed(due, who)}"
 
 
 PAUSE_ON = (

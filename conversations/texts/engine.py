@@ -1,4 +1,5 @@
-"""Texts of the flow engine: progress, navigation, and answers it cannot take."""
+"""Texts of the flow engine: progress, navigation, the summary, the steps every flow builds
+from, and answers it cannot take."""
 
 from __future__ import annotations
 
@@ -17,6 +18,17 @@ NOTHING_TO_KEEP = "Bước này chưa có câu trả lời để giữ nguyên."
 STALE_CHOICE = "Lựa chọn này không còn hiệu lực. Vui lòng chọn lại:"
 NOT_HERE = "Thao tác này không dùng được ở bước này."
 CHOICES_ONLY = "Bước này chỉ nhận lựa chọn trong danh sách."
+# The summary's confirm button and what its title asks, unless a flow names its own.
+SAVE = "Lưu"
+CHECK_BEFORE_SAVE = "kiểm tra lại trước khi lưu:"
+NAV_LABELS = {"back": "Quay lại", "skip": "Bỏ qua", "keep": "Giữ nguyên", "cancel": "Hủy"}
+# A yes/no question's answers, unless it names its own.
+YES = "Có"
+NO = "Không"
+
+
+def confirm_button(label: str) -> str:
+    return f"✅ {label}"
 
 
 def step_of(k: int, n: int, follow_up: bool) -> str:
@@ -66,3 +78,15 @@ def unknown_choice(text: str, n: int) -> str:
         f"Chưa nhận ra lựa chọn “{text}”. Vui lòng trả lời số từ 1 đến {n} "
         "hoặc gõ đúng tên lựa chọn."
     )
+
+
+def enter(what: str) -> str:
+    return f"Vui lòng nhập {what}."
+
+
+def text_too_long(what: str, length: int, limit: int) -> str:
+    return f"{what.capitalize()} dài {length} ký tự, vượt quá {limit} ký tự. Vui lòng rút gọn."
+
+
+def bad_year(text: str, now_year: int) -> str:
+    return f"Năm “{text}” không hợp lệ. Vui lòng gõ năm, ví dụ {now_year}."

@@ -8,6 +8,14 @@ WHAT_NEXT = "Đồng chí muốn làm gì?"
 DONE = "Xong. Gõ /mohinh để xem lại danh sách, /trogiup để xem các lệnh."
 KEPT = "Đã giữ nguyên mô hình, không rút."
 MORE = "Gõ /mohinh để xem mô hình khác."
+ACTION_EDIT = "Sửa thông tin"
+ACTION_WITHDRAW = "Rút mô hình"
+ACTION_DONE = "Xong"
+YES_WITHDRAW = "Có, rút mô hình"
+
+
+def record_label(name: str, field: str, subject: str) -> str:
+    return f"{name} ({field}; {subject})"
 
 
 def no_models(year: int) -> str:

@@ -21,6 +21,9 @@ NO_CHANGE = "Không có thay đổi nào. Mô hình giữ nguyên như cũ."
 AFTER_SAVE = "Gõ /dangky để đăng ký thêm, /mohinh để xem lại hoặc sửa."
 
 
+EDIT_TITLE = "Sửa mô hình"
+
+
 def title(year: int) -> str:
     return f"Đăng ký mô hình năm {year}"
 
@@ -48,7 +51,8 @@ def twin_name(name: str, year: int) -> str:
     )
 
 
-def saved(origin: str, year: int, unit_name: str) -> str:
+def saved(kept: bool, year: int, unit_name: str) -> str:
+    origin = "duy trì" if kept else "xây dựng mới"
     return f"✅ Đã lưu mô hình {origin} năm {year} của {unit_name}:"
 
 
