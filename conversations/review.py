@@ -30,6 +30,7 @@ from conversations.records import (
 )
 from conversations.steps import Choices, Prompt
 from conversations.texts import common as C
+from conversations.texts import engine as E
 from conversations.texts import review as T
 from conversations.widgets import pick_once
 from domain import rubric
@@ -270,7 +271,7 @@ async def finish_review(ctx: Ctx, data: Data) -> Outcome:
     assert ctx.person is not None
     record = await model_years.lock_record(ctx.session, data["record"])
     if record is None or record.state != RecordState.ACTIVE.value:
-        return Outcome([Reply(T.GONE_NOTHING_CHANGED)])
+        return Outcome([Reply(f"{C.GONE} {T.NOTHING_CHANGED}")])
     unit = await model_years.unit_of_record(ctx.session, record)
     access = await people.access_of(ctx.session, ctx.person)
     if not access.can_manage(unit):
@@ -281,7 +282,7 @@ async def finish_review(ctx: Ctx, data: Data) -> Outcome:
     decision = data["decision"]
     reason = data.get("reason") if decision in NEEDS_REASON else None
     if decision in NEEDS_REASON and not reason:
-        raise InputError(T.REASON_NEEDED)
+        raise InputError(E.enter("lý do"))
     decided: dict[str, Any] = {}
     if decision == Review.RECOGNISED.value:
         assessment = await assessment_of(ctx, record)

@@ -13,10 +13,6 @@ class KeyedLock:
     def __init__(self) -> None:
         self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
 
-    def __len__(self) -> int:
-        """How many keys are held or waited for now."""
-        return len(self._locks)
-
     @contextlib.asynccontextmanager
     async def __call__(self, key: Hashable) -> AsyncIterator[None]:
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))

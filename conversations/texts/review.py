@@ -71,8 +71,7 @@ REASON_NOT_RECOGNISED = (
     "Lý do không công nhận? Nêu rõ cần bổ sung, sửa gì để đơn vị có thể đề xuất lại "
     "(sẽ gửi cho cán bộ phụ trách)."
 )
-REASON_NEEDED = "Vui lòng nhập lý do."
-GONE_NOTHING_CHANGED = "Mô hình này không còn trong danh sách. Không có gì thay đổi."
+NOTHING_CHANGED = "Không có gì thay đổi."
 NOBODY_TOLD = "Không có cán bộ phụ trách nào có tài khoản Telegram hoặc Zalo để nhận thông báo."
 MORE_PENDING = "Gõ /duyet để xem các mô hình còn chờ duyệt."
 
@@ -118,7 +117,7 @@ def notice_reviewer(leader: str, day: str) -> str:
 def decided_elsewhere(name: str, status: str) -> str:
     return (
         f"Mô hình “{name}” không còn chờ duyệt ({status}), "
-        "có thể vì đã được quyết định từ nơi khác. Không có gì thay đổi."
+        f"có thể vì đã được quyết định từ nơi khác. {NOTHING_CHANGED}"
     )
 
 
