@@ -68,7 +68,7 @@ async def start_command(ctx: Ctx, args: str) -> JoinState | Reply:
     if not code:
         if ctx.person is None:
             return Reply(T.not_invited(ctx.invite_issuer))
-        return Reply(T.greeting(ctx.person.full_name, await pointers(ctx)))
+        return Reply(T.greeting(full_name=ctx.person.full_name, hints=await pointers(ctx)))
     try:
         pending = await invites.check_invite(ctx.session, code, ctx.now)
     except invites.InviteProblem as err:
@@ -92,13 +92,17 @@ async def link_command(ctx: Ctx, args: str) -> list[Reply]:
             return [Reply(T.not_invited(ctx.invite_issuer))]
         link = await invites.create_link_code(ctx.session, ctx.person, ctx.now)
         minutes = int(invites.LINK_CODE_TTL.total_seconds() // 60)
-        return [Reply(T.link_code(link.code, T.other_channels(ctx.channel), minutes))]
+        return [
+            Reply(
+                T.link_code(code=link.code, others=T.other_channels(ctx.channel), minutes=minutes)
+            )
+        ]
     try:
         person = await invites.use_link_code(ctx.session, code, ctx.channel, ctx.user_id, ctx.now)
     except invites.InviteProblem as err:
         return [Reply(T.LINK_PROBLEMS[err.reason])]
     if ctx.person is not None and ctx.person.id == person.id:
-        return [Reply(T.already_linked(await pointers(ctx)))]
+        return [Reply(T.already_linked(hints=await pointers(ctx)))]
     await ctx.audit("link", "person", person.id, {"channel": ctx.channel}, by=person)
     return [Reply(T.linked(ctx.channel, person.full_name, await pointers(ctx)))]
 

@@ -102,7 +102,7 @@ def text_parser(
     async def parse(_ctx: Ctx, text: str, _data: Any) -> str:
         value = one_line(text) if single_line else text.strip()
         if len(value) < min_len:
-            raise InputError(T.enter(what))
+            raise InputError(T.enter(what=what))
         if len(value) > max_len:
             raise InputError(T.text_too_long(what, len(value), max_len))
         return value
@@ -119,5 +119,5 @@ def parse_year(text: str, now_year: int) -> int:
     """A year typed by a person: four digits, from 2000 to next year."""
     value = text.strip()
     if not YEAR.match(value) or not 2000 <= int(value) <= now_year + 1:
-        raise InputError(T.bad_year(text, now_year))
+        raise InputError(T.bad_year(text=text, now_year=now_year))
     return int(value)

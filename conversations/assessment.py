@@ -39,7 +39,7 @@ async def assess_choices(ctx: Ctx, _data: Data) -> list[Choice]:
     for record, unit in records:
         done = council.get(record.id)
         total = sum(done.values(), Decimal(0)) if done else None
-        status = T.NOT_ASSESSED if total is None else T.assessed_status(fmt(total))
+        status = T.NOT_ASSESSED if total is None else T.assessed_status(total=fmt(total))
         choices.append(Choice(f"{record.name} — {unit.name} ({status})", record.id))
     return choices
 
@@ -53,7 +53,7 @@ async def finish_assess_pick(ctx: Ctx, data: Data) -> Outcome:
 
 
 def assess_title(data: Data) -> str:
-    return T.assess_title(data.get("record_name", ""))
+    return T.assess_title(name=data.get("record_name", ""))
 
 
 async def finish_assess(ctx: Ctx, data: Data) -> Outcome:
@@ -75,7 +75,12 @@ async def finish_assess(ctx: Ctx, data: Data) -> Outcome:
         record.id,
         points_details(points, result),
     )
-    text = T.assessed_saved(record.name, unit.name, fmt(result.total), rubric.verdict_text(result))
+    text = T.assessed_saved(
+        name=record.name,
+        unit=unit.name,
+        total=fmt(result.total),
+        verdict=rubric.verdict_text(result),
+    )
     return Outcome([Reply(text)])
 
 

@@ -5,7 +5,6 @@ own) and /giahan (a leader reopens a passed deadline for one unit below them).""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -21,6 +20,7 @@ from conversations.widgets import Picked, unit_picker
 from domain.calendar import DEADLINE_KINDS, EVALUATION, KIND_ALIASES, TITLES
 from domain.catalog import Role
 from domain.messages import Reply
+from domain.template import Template
 from domain.text import fold
 from scheduler import obligations
 from storage import deadlines, people, unit_tree
@@ -90,7 +90,7 @@ async def date_lines(ctx: Ctx, plan: YearPlan, units: list[Unit]) -> list[str]:
     lines: list[str] = []
     for group in groups.values():
         dues = plan.dues(group[0])
-        lines.append(T.dates_of(plan.year, ", ".join(u.name for u in group)))
+        lines.append(T.dates_of(year=plan.year, names=", ".join(u.name for u in group)))
         lines += [T.due_line(d.title, d.due_on, today, d.extended_to) for d in dues]
         names = await level_names(ctx, dues)
         levels = [names[d.set_by] for d in dues if d.set_by in names]
@@ -113,16 +113,16 @@ async def lich(ctx: Ctx, args: str) -> list[Reply]:
     for unit, _role in units:
         owed = await obligations.owed_by_unit(ctx.session, unit, year, ctx.quotas)
         if not owed:
-            lines.append(T.nothing_owed(unit.name))
+            lines.append(T.nothing_owed(unit=unit.name))
             continue
-        lines.append(T.owes(unit.name))
+        lines.append(T.owes(unit=unit.name))
         for lag in owed:
             due = plan.due(unit, lag.kind)
             lines.append(T.owed_heading(due.title, due.due_on, due.closes_on < today))
             for o in lag.owed:
                 stop = await closed_for_officer(ctx, unit, plan, o.what)
                 if stop is None:
-                    lines.append(T.owed_item(o.line()))
+                    lines.append(T.owed_item(text=o.line()))
                 else:
                     who = await who_reopens(ctx, unit)
                     lines.append(T.owed_closed(o.text, stop.closes_on, who))
@@ -160,7 +160,7 @@ async def nhacnho(ctx: Ctx, args: str) -> list[Reply]:
         action = "resume_reminders"
         text = T.RESUMED
     else:
-        return [Reply(T.unknown_pause_word(args))]
+        return [Reply(T.unknown_pause_word(args=args))]
     await ctx.audit(action, "person", person.id, {})
     return [Reply(text)]
 
@@ -178,12 +178,12 @@ class DeadlineState(Picked, total=False):
 def parse_day(text: str, year: int) -> date:
     match = DATE.match(text.strip())
     if match is None:
-        raise InputError(T.bad_date(text, year))
+        raise InputError(T.bad_date(text=text, year=year))
     day, month, full_year = (int(g) for g in match.groups())
     try:
         return date(full_year, month, day)
     except ValueError:
-        raise InputError(T.no_such_day(text)) from None
+        raise InputError(T.no_such_day(text=text)) from None
 
 
 async def _unit(ctx: Ctx, data: DeadlineState) -> Unit:
@@ -219,12 +219,12 @@ async def after_kind(ctx: Ctx, data: DeadlineState) -> None:
     data.pop("until", None)
 
 
-def kind_step(prompt: Callable[[int, str], str]) -> Step:
+def kind_step(prompt: Template) -> Step:
     """Which of the unit's deadlines of the year; ``prompt`` is given the year and the unit's
     name."""
 
     async def ask(_ctx: Ctx, data: DeadlineState) -> str:
-        return prompt(data["year"], data.get("unit_name", ""))
+        return prompt(year=data["year"], unit=data.get("unit_name", ""))
 
     return Step(
         key="kind", label="Hạn", prompt=ask, choices=kind_choices, show=_show_kind, after=after_kind

@@ -25,7 +25,9 @@ async def web_command(ctx: Ctx, _args: str) -> list[Reply]:
     link = await desk.create_link(ctx.session, ctx.person, ctx.now)
     minutes = int(desk.LINK_TTL.total_seconds() // 60)
     until = link.expires_at.astimezone(ctx.tz).strftime("%H:%M %d/%m/%Y")
-    return [Reply(T.sign_in_link(login_url(ctx.web_base, link.token), minutes, until))]
+    return [
+        Reply(T.sign_in_link(url=login_url(ctx.web_base, link.token), minutes=minutes, until=until))
+    ]
 
 
 FLOWS = ()

@@ -24,7 +24,7 @@ async def parse_issued_on(ctx: Ctx, text: str, _data: Data) -> str:
         day, month, year = (int(g) for g in match.groups())
         issued = date(year, month, day)
     except ValueError:
-        raise InputError(T.bad_date(text, ctx.local_now.year)) from None
+        raise InputError(T.bad_date(text=text, year=ctx.local_now.year)) from None
     if issued > ctx.local_now.date():
         raise InputError(T.AFTER_TODAY)
     return issued.isoformat()
@@ -58,7 +58,18 @@ async def finish_document(ctx: Ctx, data: Data) -> Outcome:
         {"number": document.number, "unit": scope.root.id},
     )
     day = _show_date(data["issued_on"], data)
-    return Outcome([Reply(T.saved(document.number, day, scope.root.name, issued.year))])
+    return Outcome(
+        [
+            Reply(
+                T.saved(
+                    number=document.number,
+                    issued_on=day,
+                    unit_name=scope.root.name,
+                    year=issued.year,
+                )
+            )
+        ]
+    )
 
 
 DOCUMENT = Flow(

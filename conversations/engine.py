@@ -247,7 +247,7 @@ class FlowEngine:
             prune(flow, data)
             state["auto"].append(step.key)
             note = step.auto_note(choices[0], data) if step.auto_note else None
-            notes.append(note or T.auto_picked(step.label, choices[0].label))
+            notes.append(note or T.auto_picked(label=step.label, value=choices[0].label))
             # While editing, and in a flow without a summary, steps answered up front are
             # not asked again.
             step_key = (
@@ -265,7 +265,7 @@ class FlowEngine:
             # What the step is about is gone (e.g. a record withdrawn from another chat): the
             # flow cannot go on, so it ends with the reason instead of failing on every message.
             await self.close(ctx, row)
-            return Reply(T.stopped(err.message, flow.heading(row.data["data"])))
+            return Reply(T.stopped(reason=err.message, heading=flow.heading(row.data["data"])))
 
     # --- answering ------------------------------------------------------------
 
@@ -338,7 +338,7 @@ class FlowEngine:
         if not text.strip():
             raise InputError(T.EMPTY_ANSWER)
         if len(text) > MAX_TEXT:
-            raise InputError(T.too_long(len(text), MAX_TEXT))
+            raise InputError(T.too_long(length=len(text), limit=MAX_TEXT))
         word = nav_word(text)
         if word is not None:
             return word, None
@@ -355,7 +355,7 @@ class FlowEngine:
                 action = "confirm"
             else:
                 options = [
-                    Choice(T.editing(s.label), i, aliases=(s.label, f"sua {s.label}"))
+                    Choice(T.editing(label=s.label), i, aliases=(s.label, f"sua {s.label}"))
                     for i, s in enumerate(editable)
                 ]
                 picked = match_choice(payload, options)
@@ -438,7 +438,7 @@ class FlowEngine:
             # A bare number names a choice, never free text, even where free text is allowed.
             number = key(text).isdecimal()
             if step.parse is None or (number and not step.numbers_are_values):
-                raise InputError(T.unknown_choice(text, len(choices)))
+                raise InputError(T.unknown_choice(text=text, n=len(choices)))
         if step.parse is None:
             raise InputError(T.CHOICES_ONLY)
         return await step.parse(ctx, text, data)

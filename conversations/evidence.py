@@ -69,7 +69,7 @@ def fmt_day(ctx: Ctx, evidence: Evidence) -> str:
 
 async def record_choices(ctx: Ctx, _data: Picked, records: list[ModelYear]) -> list[Choice]:
     counts = await evidence_counts(ctx.session, [r.id for r in records])
-    return [Choice(T.record_choice(r.name, counts.get(r.id, 0)), r.id) for r in records]
+    return [Choice(T.record_choice(name=r.name, count=counts.get(r.id, 0)), r.id) for r in records]
 
 
 def base_data(data: Any, saved: int = 0) -> Data:
@@ -101,27 +101,27 @@ def evidence_line(ctx: Ctx, number: int, evidence: Evidence) -> str:
 async def pick_prompt(ctx: Ctx, data: ItemState) -> str:
     record, unit = await checked_record(ctx, data)
     items = await evidence_of(ctx.session, record.id)
-    lines = [T.list_heading(record.name, unit.name, record.year)]
+    lines = [T.list_heading(name=record.name, unit_name=unit.name, year=record.year)]
     if items:
-        lines.append(T.count_heading(len(items)))
+        lines.append(T.count_heading(count=len(items)))
         lines += [evidence_line(ctx, i, e) for i, e in enumerate(items, 1)]
         lines.append(T.PICK_OR_SEND)
     else:
         lines.append(T.NONE_YET)
-    lines.append(T.accepted(limit_text(ctx.files.max_bytes)))
+    lines.append(T.accepted(limit=limit_text(ctx.files.max_bytes)))
     return "\n".join(lines)
 
 
 async def pick_choices(ctx: Ctx, data: ItemState) -> list[Choice]:
     items = await evidence_of(ctx.session, data["record"])
-    choices = [Choice(T.view_choice(i), e.id) for i, e in enumerate(items, 1)]
+    choices = [Choice(T.view_choice(number=i), e.id) for i, e in enumerate(items, 1)]
     choices.append(Choice(T.ADD_CHOICE, ADD, ("them", "gui them", "them minh chung")))
     choices.append(Choice(T.DONE_CHOICE, DONE, ("dong", "xong roi", "ket thuc")))
     return choices
 
 
 async def file_prompt(ctx: Ctx, data: EvidenceState) -> str:
-    return T.file_prompt(data.get("record_name", ""), limit_text(ctx.files.max_bytes))
+    return T.file_prompt(name=data.get("record_name", ""), accepted=limit_text(ctx.files.max_bytes))
 
 
 async def after_file(_ctx: Ctx, data: EvidenceState) -> None:
@@ -212,7 +212,7 @@ evidence_screen = partial(
 
 EVIDENCE = evidence_screen(
     name="evidence",
-    kept_on_cancel=lambda d: T.kept(d["saved"]) if d.get("saved") else None,
+    kept_on_cancel=lambda d: T.kept(saved=d["saved"]) if d.get("saved") else None,
     steps=(
         *model_steps(T.UNIT, T.PICK, record_choices),
         Step(
@@ -282,7 +282,9 @@ async def item_choices(ctx: Ctx, data: ItemState) -> list[Choice]:
 
 async def remove_prompt(ctx: Ctx, data: ItemState) -> str:
     evidence, record, _unit = await _item(ctx, data)
-    return T.remove_prompt(data["number"], evidence_text(ctx, evidence), record.name)
+    return T.remove_prompt(
+        number=data["number"], evidence=evidence_text(ctx, evidence), name=record.name
+    )
 
 
 async def finish_item(ctx: Ctx, data: ItemState) -> Outcome:
@@ -310,7 +312,7 @@ async def finish_item(ctx: Ctx, data: ItemState) -> Outcome:
     await ctx.session.flush()
     await ctx.audit("remove_evidence", "evidence", data["item"], details)
     await asyncio.to_thread(path.unlink, True)
-    return Outcome([Reply(T.removed(data["number"], record.name))], then=back)
+    return Outcome([Reply(T.removed(number=data["number"], name=record.name))], then=back)
 
 
 EVIDENCE_ITEM = evidence_screen(

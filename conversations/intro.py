@@ -46,7 +46,7 @@ async def finish_pick(ctx: Ctx, data: Data) -> Outcome:
         return Outcome([], then=("intro", initial, False))
     initial.update(intro_data(intro))
     return Outcome(
-        [Reply(T.introduced_before(record.name))],
+        [Reply(T.introduced_before(name=record.name))],
         then=("intro", initial, True),
     )
 
@@ -87,7 +87,7 @@ async def finish_intro(ctx: Ctx, data: Data) -> Outcome:
     intro.updated_at = ctx.now
     await ctx.session.flush()
     await ctx.audit("save_intro", "model_year", record.id, changes)
-    return Outcome([Reply(T.saved(record.name, record.year))])
+    return Outcome([Reply(T.saved(name=record.name, year=record.year))])
 
 
 INTRO = Flow(

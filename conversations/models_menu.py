@@ -36,7 +36,9 @@ async def record_choices(ctx: Ctx, _data: MenuState, records: list[ModelYear]) -
     return [
         Choice(
             T.record_label(
-                r.name, field_label(r.field, r.field_other), SUBJECT_LABELS[Subject(r.subject)]
+                name=r.name,
+                field=field_label(r.field, r.field_other),
+                subject=SUBJECT_LABELS[Subject(r.subject)],
             ),
             r.id,
         )
@@ -63,7 +65,7 @@ ACTIONS = (
 
 async def withdraw_prompt(ctx: Ctx, data: MenuState) -> str:
     record, _ = await checked_record(ctx, data)
-    return T.withdraw_question(record.name, record.year)
+    return T.withdraw_question(name=record.name, year=record.year)
 
 
 async def _has_others(ctx: Ctx, year: int) -> bool:
@@ -105,7 +107,7 @@ async def finish_menu(ctx: Ctx, data: MenuState) -> Outcome:
     record.state = RecordState.WITHDRAWN.value
     record.updated_at = ctx.now
     await ctx.audit("withdraw", "model_year", record.id, {"name": record.name})
-    return Outcome([Reply(T.withdrawn(record.name, record.year))])
+    return Outcome([Reply(T.withdrawn(name=record.name, year=record.year))])
 
 
 MENU = Flow(
@@ -144,7 +146,7 @@ async def start_menu(ctx: Ctx, args: str = "") -> MenuState | Reply:
         season = (await registration_years(ctx))[0]
         year = season if await units_with_models(ctx, season) else this_year
     if not await units_with_models(ctx, year):
-        return Reply(T.no_models(year))
+        return Reply(T.no_models(year=year))
     return MenuState(year=year)
 
 

@@ -40,11 +40,11 @@ class ProposeState(Picked, total=False):
 async def proposal_block(ctx: Ctx, record: ModelYear, unit: Unit) -> str | None:
     """Why this record cannot be proposed now, or None."""
     if record.review == Review.PROPOSED.value:
-        return T.already_proposed(record.name)
+        return T.already_proposed(name=record.name)
     if record.review == Review.RECOGNISED.value:
-        return T.already_recognised(record.name)
+        return T.already_recognised(name=record.name)
     if record.review == Review.REMOVED.value:
-        return T.removed(record.name)
+        return T.removed(name=record.name)
     access = await people.access_of(ctx.session, ctx.person)
     if not access.can_use(unit):
         return C.NO_RIGHT
@@ -52,17 +52,17 @@ async def proposal_block(ctx: Ctx, record: ModelYear, unit: Unit) -> str | None:
         due = await deadlines.due_for(ctx.session, unit, record.year, EVALUATION)
         if ctx.local_now.date() > due.closes_on:
             who = D.who_reopens(await people.leaders_over(ctx.session, unit))
-            return C.proposal_closed(record.year, fmt_date(due.closes_on), who)
+            return C.proposal_closed(year=record.year, due=fmt_date(due.closes_on), who=who)
     if not (record.results or "").strip():
-        return T.no_results(record.name)
+        return T.no_results(name=record.name)
     points = (await model_years.scores_of(ctx.session, [record.id])).get(record.id, {})
     if not points:
-        return T.not_scored(record.name)
+        return T.not_scored(name=record.name)
     result = rubric.verdict(points, record.subject)
     if result.missing:
-        return T.partly_scored(record.name, rubric.missing_text(result))
+        return T.partly_scored(name=record.name, missing=rubric.missing_text(result))
     if not result.passed:
-        return T.fails(record.name, rubric.verdict_text(result), rubric.RULE_TEXT)
+        return T.fails(name=record.name, verdict=rubric.verdict_text(result), rule=rubric.RULE_TEXT)
     return None
 
 
@@ -104,7 +104,7 @@ async def finish_propose(ctx: Ctx, data: ProposeState) -> Outcome:
     record.reviewed_by = None
     record.updated_at = ctx.now
     await ctx.audit("propose", "model_year", record.id, {"unit": unit.id, "previous": previous})
-    return Outcome([Reply(T.proposed(record.name, unit.name, record.year))])
+    return Outcome([Reply(T.proposed(name=record.name, unit=unit.name, year=record.year))])
 
 
 PROPOSE = Flow(
@@ -135,7 +135,8 @@ async def proposal_closed(ctx: Ctx) -> str | None:
     passed = await evaluation_passed_for_all(ctx)
     if passed is None:
         return None
-    return C.proposal_closed(ctx.local_now.year, *passed)
+    due, who = passed
+    return C.proposal_closed(year=ctx.local_now.year, due=due, who=who)
 
 
 FLOWS = (PROPOSE,)

@@ -129,7 +129,7 @@ async def evaluation_block(ctx: Ctx, unit: Unit, record: ModelYear) -> str | Non
     if not access.can_use(unit):
         return C.NO_RIGHT
     if record.review in LOCKED_FOR_OFFICERS:
-        return C.evaluation_locked(record.name, review_status(record))
+        return C.evaluation_locked(name=record.name, status=review_status(record))
     due = await deadlines.due_for(ctx.session, unit, record.year, EVALUATION)
     if ctx.local_now.date() > due.closes_on:
         who = T.who_reopens(await people.leaders_over(ctx.session, unit))
@@ -176,7 +176,7 @@ def evaluating(what: str, closed: Refusing | None = None) -> Starter:
                 return Reply(refusal)
         year = ctx.local_now.year
         if not await units_with_models(ctx, year):
-            return Reply(C.no_models(year, what))
+            return Reply(C.no_models(year=year, what=what))
         return {"year": year}
 
     return start
@@ -195,7 +195,9 @@ def _total_line(result: rubric.Verdict) -> str:
 async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
     """The record, its results, its points and verdict, and where it stands in review."""
     origin = ORIGIN_LABELS[Origin(record.origin)]
-    lines = [C.record_heading(record.name, unit.name, record.year, origin)]
+    lines = [
+        C.record_heading(name=record.name, unit_name=unit.name, year=record.year, origin=origin)
+    ]
     lines += record_lines(record)
     lines.append(C.results_line(record.results))
     points = (await model_years.scores_of(ctx.session, [record.id])).get(record.id, {})
@@ -219,11 +221,11 @@ async def detail_lines(ctx: Ctx, record: ModelYear, unit: Unit) -> list[str]:
         who = proposer.full_name if proposer else None
         when = fmt_date(record.proposed_at.astimezone(ctx.tz))
         status = C.proposed(who, when, status)
-    lines.append(C.status_line(status))
+    lines.append(C.status_line(status=status))
     if record.review_reason and record.review in NEEDS_REASON:
-        lines.append(C.reason_line(record.review_reason))
+        lines.append(C.reason_line(reason=record.review_reason))
     if record.review == Review.RECOGNISED.value:
-        lines.append(C.decision_line(decision_text(record)))
+        lines.append(C.decision_line(decision=decision_text(record)))
     return lines
 
 

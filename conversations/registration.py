@@ -91,7 +91,7 @@ async def parse_name(ctx: Ctx, text: str, data: RegisterState) -> str:
     name = await text_parser(NAME_MAX, "tên mô hình", single_line=True)(ctx, text, data)
     others = await model_years.records_of_unit(ctx.session, data["unit"], data["year"])
     if any(fold(r.name) == fold(name) and r.id != data.get("editing") for r in others):
-        raise InputError(T.twin_name(name, data["year"]))
+        raise InputError(T.twin_name(name=name, year=data["year"]))
     return name
 
 
@@ -110,13 +110,13 @@ async def subject_name_prompt(_ctx: Ctx, data: RegisterState) -> str:
 
 
 async def unit_prompt(_ctx: Ctx, data: RegisterState) -> str:
-    return T.unit_prompt(data["year"])
+    return T.unit_prompt(year=data["year"])
 
 
 def registration_title(data: RegisterState) -> str:
     if "editing" in data:
         return T.EDIT_TITLE
-    return T.title(data["year"]) if "year" in data else REGISTER.title
+    return T.title(year=data["year"]) if "year" in data else REGISTER.title
 
 
 async def year_choices(_ctx: Ctx, data: RegisterState) -> list[Choice]:
@@ -312,7 +312,7 @@ async def _save_edit(ctx: Ctx, unit: Unit, record_id: int, values: dict[str, Any
         setattr(record, key, value)
     record.updated_at = ctx.now
     await ctx.audit("edit", "model_year", record.id, changes)
-    return Outcome([Reply("\n".join([T.edited(record.name), *record_lines(record)]))])
+    return Outcome([Reply("\n".join([T.edited(name=record.name), *record_lines(record)]))])
 
 
 FLOWS = (REGISTER,)

@@ -54,8 +54,8 @@ async def render_state(
             if visible(s, data):
                 mark = f"{editable.index(s) + 1}." if s in editable else "•"
                 lines.append(f"{mark} {s.label}: {await show_value(ctx, s, data)}")
-        options = [Option(T.editing(s.label), f"{tag}.e{i}") for i, s in enumerate(editable)]
-        nav.append(Option(T.confirm_button(flow.confirm_label), f"{tag}.ok"))
+        options = [Option(T.editing(label=s.label), f"{tag}.e{i}") for i, s in enumerate(editable)]
+        nav.append(Option(T.confirm_button(label=flow.confirm_label), f"{tag}.ok"))
         if state["history"]:
             nav.append(Option(T.NAV_LABELS["back"], f"{tag}.b"))
         nav.append(Option(T.NAV_LABELS["cancel"], f"{tag}.x"))
@@ -64,7 +64,7 @@ async def render_state(
     prompt = step.prompt if isinstance(step.prompt, str) else await step.prompt(ctx, data)
     choices = await choices_of(ctx, step, data)
     if state["edit"]:
-        header = f"{flow.heading(data)} — {T.editing(step.label)}"
+        header = f"{flow.heading(data)} — {T.editing(label=step.label)}"
     elif flow.numbered:
         k, n, more = progress(flow, state, step.key)
         header = f"{flow.heading(data)} — {T.step_of(k, n, more)}"
@@ -72,7 +72,7 @@ async def render_state(
         header = flow.heading(data)
     lines = [*head, header, prompt]
     if data.get(step.key) is not None and step.take_file is None:
-        lines.append(T.current(await show_value(ctx, step, data)))
+        lines.append(T.current(value=await show_value(ctx, step, data)))
     options = [Option(c.label, f"{tag}.c{i}") for i, c in enumerate(choices)]
     if data.get(step.key) is not None:
         nav.append(Option(T.NAV_LABELS["keep"], f"{tag}.k"))

@@ -58,7 +58,11 @@ async def kind_choices(ctx: Ctx, data: Data) -> list[Choice]:
     plan = await deadlines.year_plan(ctx.session, data["year"])
     return [
         Choice(
-            T.draft_choice(DRAFT_LABELS[k], data["year"], fmt_date(plan.due(unit, _DUE[k]).due_on)),
+            T.draft_choice(
+                label=DRAFT_LABELS[k],
+                year=data["year"],
+                due=fmt_date(plan.due(unit, _DUE[k]).due_on),
+            ),
             k,
             _ALIASES[k],
         )

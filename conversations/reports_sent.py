@@ -68,7 +68,9 @@ async def report_choices(ctx: Ctx, data: ReportState) -> list[Choice]:
     return [
         Choice(
             T.draft_choice(
-                T.REPORT_LABELS[k].capitalize(), data["year"], fmt_date(plan.due(unit, k).due_on)
+                label=T.REPORT_LABELS[k].capitalize(),
+                year=data["year"],
+                due=fmt_date(plan.due(unit, k).due_on),
             ),
             k,
             KIND_ALIASES.get(k, ()),
@@ -97,7 +99,9 @@ async def after_report(ctx: Ctx, data: ReportState) -> None:
 
 
 async def despite_prompt(ctx: Ctx, data: ReportState) -> str:
-    return T.despite_prompt(data["missing"], data.get("unit_name", ""), data["year"])
+    return T.despite_prompt(
+        missing=data["missing"], unit=data.get("unit_name", ""), year=data["year"]
+    )
 
 
 def _show_report(value: object, _data: Data) -> str:
@@ -118,7 +122,7 @@ async def finish_report(ctx: Ctx, data: ReportState) -> Outcome:
         missing = await _lower_missing(ctx, unit, year)
         if missing:  # lower units missing since the question was asked: ask it now
             data["missing"] = missing
-            raise InputError(T.despite_needed(missing))
+            raise InputError(T.despite_needed(missing=missing))
     deadline = await deadlines.due_for(ctx.session, unit, year, kind)
     insert = sqlite_insert if ctx.session.get_bind().dialect.name == "sqlite" else pg_insert
     result = await ctx.session.execute(
@@ -140,7 +144,7 @@ async def finish_report(ctx: Ctx, data: ReportState) -> Outcome:
     if kind == obligations.CONSOLIDATED:
         missing = await _lower_missing(ctx, unit, year)
         if missing:
-            lines.append(T.still_missing(missing))
+            lines.append(T.still_missing(missing=missing))
     return Outcome([Reply("\n".join(lines))])
 
 
@@ -159,7 +163,7 @@ REPORT = Flow(
             T.MARK_KIND,
             report_choices,
             show=_show_report,
-            note=lambda c, _d: T.report_picked(c.label),
+            note=lambda c, _d: T.report_picked(label=c.label),
             after=after_report,
             keep_hidden=True,
         ),

@@ -59,7 +59,7 @@ async def parse_results(ctx: Ctx, text: str, data: ResultsState) -> str:
 
 
 async def origin_prompt(_ctx: Ctx, data: ResultsState) -> str:
-    return T.origin_prompt(data["year"])
+    return T.origin_prompt(year=data["year"])
 
 
 def _show_origin(value: Any, _data: Any) -> str:

@@ -86,7 +86,7 @@ async def review_record_choices(ctx: Ctx, _data: Data) -> list[Choice]:
 
 async def review_list_prompt(ctx: Ctx, _data: Data) -> str:
     count = len(await led_records(ctx))
-    return T.pending_list(count)
+    return T.pending_list(count=count)
 
 
 async def led_record(
@@ -174,14 +174,14 @@ async def parse_decision_number(_ctx: Ctx, text: str, _data: Data) -> str:
     if not number:
         raise InputError(T.NUMBER_EMPTY)
     if len(number) > DECISION_NUMBER_MAX:
-        raise InputError(T.number_too_long(len(number), DECISION_NUMBER_MAX))
+        raise InputError(T.number_too_long(length=len(number), limit=DECISION_NUMBER_MAX))
     return number
 
 
 async def parse_level(_ctx: Ctx, text: str, _data: Data) -> str:
     level = parse_decision_level(text)
     if level is None:
-        raise InputError(T.bad_level(text))
+        raise InputError(T.bad_level(text=text))
     return level.value
 
 
@@ -241,14 +241,14 @@ def store_decision(record: ModelYear, data: Data) -> dict[str, Any]:
 def notice_text(
     decision: str, record: ModelYear, unit: Unit, reason: str | None, leader: str, day: str
 ) -> str:
-    what = T.notice_model(record.name, unit.name, record.year)
-    who = T.notice_reviewer(leader, day)
+    what = T.notice_model(name=record.name, unit=unit.name, year=record.year)
+    who = T.notice_reviewer(leader=leader, day=day)
     if decision == Review.RECOGNISED.value:
         recorded = record.decision_number or record.decision_date or record.decision_level
         return T.recognised_notice(what, decision_text(record) if recorded else None, who)
     if decision == Review.NOT_RECOGNISED.value:
-        return T.not_recognised_notice(what, reason, who)
-    return T.removed_notice(what, reason, who)
+        return T.not_recognised_notice(model=what, reason=reason, who=who)
+    return T.removed_notice(model=what, reason=reason, who=who)
 
 
 async def notify(
@@ -282,13 +282,15 @@ async def finish_review(ctx: Ctx, data: Data) -> Outcome:
     decision = data["decision"]
     reason = data.get("reason") if decision in NEEDS_REASON else None
     if decision in NEEDS_REASON and not reason:
-        raise InputError(E.enter("lý do"))
+        raise InputError(E.enter(what="lý do"))
     decided: dict[str, Any] = {}
     if decision == Review.RECOGNISED.value:
         assessment = await assessment_of(ctx, record)
         result = assessment.verdict
         if not result.passed or result.missing:
-            raise InputError(T.cannot_recognise(assessment.source, rubric.verdict_text(result)))
+            raise InputError(
+                T.cannot_recognise(source=assessment.source, verdict=rubric.verdict_text(result))
+            )
         decided = store_decision(record, data)
     record.review = decision
     record.review_reason = reason
@@ -308,12 +310,16 @@ async def finish_review(ctx: Ctx, data: Data) -> Outcome:
         },
     )
     names = await notify(ctx, record, unit, decision, reason)
-    told = T.told(_names(names)) if names else T.NOBODY_TOLD
-    lines = [T.decided(record.name, unit.name, record.year, DECISION_LABELS[decision])]
+    told = T.told(names=_names(names)) if names else T.NOBODY_TOLD
+    lines = [
+        T.decided(
+            name=record.name, unit=unit.name, year=record.year, decision=DECISION_LABELS[decision]
+        )
+    ]
     if reason:
-        lines.append(T.reason_line(reason))
+        lines.append(T.reason_line(reason=reason))
     if decision == Review.RECOGNISED.value:
-        lines.append(T.decision_line(decision_text(record)))
+        lines.append(T.decision_line(decision=decision_text(record)))
     lines += [told, T.MORE_PENDING]
     return Outcome([Reply("\n".join(lines))])
 
@@ -367,7 +373,12 @@ async def recognised_choices(ctx: Ctx, _data: Data) -> list[Choice]:
     for record, unit in await _recognised(ctx):
         choices.append(
             Choice(
-                T.recognised_choice(record.name, unit.name, record.year, decision_text(record)),
+                T.recognised_choice(
+                    name=record.name,
+                    unit=unit.name,
+                    year=record.year,
+                    decision=decision_text(record),
+                ),
                 record.id,
             )
         )
@@ -394,7 +405,9 @@ async def finish_decision(ctx: Ctx, data: Data) -> Outcome:
     decided = store_decision(record, {k: data.get(k) or v for k, v in recorded.items()})
     record.updated_at = ctx.now
     await ctx.audit("decision", "model_year", record.id, {"unit": unit.id, **decided})
-    return Outcome([Reply(T.decision_saved(record.name, unit.name, decision_text(record)))])
+    return Outcome(
+        [Reply(T.decision_saved(name=record.name, unit=unit.name, decision=decision_text(record)))]
+    )
 
 
 DECISION = Flow(

@@ -66,7 +66,7 @@ def fmt(value: Decimal) -> str:
 
 
 def _allowed(c: rubric.Criterion) -> str:
-    return T.allowed(fmt(c.maximum))
+    return T.allowed(maximum=fmt(c.maximum))
 
 
 def parse_points(c: rubric.Criterion, text: str) -> Decimal:
@@ -74,15 +74,15 @@ def parse_points(c: rubric.Criterion, text: str) -> Decimal:
     InputError naming the allowed range."""
     raw = _UNIT_WORD.sub("", fold(text)).strip()
     if raw.startswith("-") and _POINTS.match(raw[1:].strip()):
-        raise InputError(T.negative(c.number, _allowed(c)))
+        raise InputError(T.negative(number=c.number, allowed_text=_allowed(c)))
     match = _POINTS.match(raw)
     if match is None:
-        raise InputError(T.not_points(text, _allowed(c)))
+        raise InputError(T.not_points(text=text, allowed_text=_allowed(c)))
     whole, fraction = match.groups()
     try:
         value = Decimal(f"{whole}.{fraction or '0'}")
     except InvalidOperation:  # cannot happen with the pattern above; refuse rather than fail
-        raise InputError(T.not_points(text, _allowed(c))) from None
+        raise InputError(T.not_points(text=text, allowed_text=_allowed(c))) from None
     try:
         rubric.validate_points(c, value)
     except ValueError as err:
@@ -124,24 +124,27 @@ def scoring_start(
 
 def _part_heading(c: rubric.Criterion, subject: str) -> str:
     if c.part == rubric.PART_I_LABEL:
-        return T.part_heading(rubric.PART_I_LABEL, rubric.PART_I_TITLE)
-    return T.part_heading(*rubric.part_two_heading(subject))
+        return T.part_heading(label=rubric.PART_I_LABEL, title=rubric.PART_I_TITLE)
+    label, title = rubric.part_two_heading(subject)
+    return T.part_heading(label=label, title=title)
 
 
 def _prompt(number: int) -> Any:
     async def prompt(_ctx: Ctx, data: Data) -> str:
         c = criterion_of(data, number)
         lines = [
-            T.criterion_heading(c.number, _part_heading(c, data["subject"])),
+            T.criterion_heading(number=c.number, part=_part_heading(c, data["subject"])),
             c.text,
-            T.maximum(fmt(c.maximum)),
+            T.maximum(points=fmt(c.maximum)),
         ]
         if c.must_max:
             lines.append(T.MUST_MAX)
         points = points_in(data)
         if points:
             total = sum(points.values(), Decimal(0))
-            lines.append(T.running_total(fmt(total), len(points), len(NUMBERS)))
+            lines.append(
+                T.running_total(total=fmt(total), scored=len(points), criteria=len(NUMBERS))
+            )
         lines.append(_allowed(c))
         return "\n".join(lines)
 
@@ -167,7 +170,9 @@ def _show(number: int) -> Any:
             # (A step of their own would count in "Bước k/n" while a criterion is edited.)
             result = rubric.verdict(points_in(data), data["subject"])
             text += T.total_and_verdict(
-                fmt(result.total), fmt(rubric.TOTAL_MAX), rubric.verdict_text(result)
+                total=fmt(result.total),
+                maximum=fmt(rubric.TOTAL_MAX),
+                verdict=rubric.verdict_text(result),
             )
             missing = rubric.missing_text(result)
             if missing:
@@ -202,7 +207,7 @@ def criteria_flow(
 def same_subject(record: ModelYear, data: Data, command: str) -> None:
     """Refuses points given for the other subject's criteria (the record changed since)."""
     if record.subject != data["subject"]:
-        raise InputError(T.subject_changed(command))
+        raise InputError(T.subject_changed(command=command))
 
 
 def require_complete(result: rubric.Verdict) -> None:
@@ -239,13 +244,19 @@ async def finish_score(ctx: Ctx, data: Data) -> Outcome:
         {**points_details(points, result), "blocking": list(result.blocking)},
     )
     lines = [
-        T.saved(record.name, unit.name, record.year, fmt(result.total), fmt(rubric.TOTAL_MAX)),
-        T.verdict_line(rubric.verdict_text(result)),
+        T.saved(
+            name=record.name,
+            unit=unit.name,
+            year=record.year,
+            total=fmt(result.total),
+            maximum=fmt(rubric.TOTAL_MAX),
+        ),
+        T.verdict_line(verdict=rubric.verdict_text(result)),
     ]
     if result.passed:
         lines.append(T.PROPOSE_NEXT)
     else:
-        lines.append(T.not_eligible(rubric.RULE_TEXT))
+        lines.append(T.not_eligible(rule=rubric.RULE_TEXT))
     return Outcome([Reply("\n".join(lines))])
 
 
@@ -265,7 +276,7 @@ async def score_record_choices(ctx: Ctx, _data: Picked, records: list[ModelYear]
         else:
             result = rubric.verdict(points, r.subject)
             verdict = T.PASSED if result.passed and not result.missing else T.NOT_PASSED
-            status = T.scored_status(fmt(result.total), verdict)
+            status = T.scored_status(total=fmt(result.total), verdict=verdict)
         choices.append(Choice(f"{r.name} — {status}", r.id))
     return choices
 
@@ -282,7 +293,7 @@ async def finish_pick(ctx: Ctx, data: Data) -> Outcome:
     replies = []
     if complete:
         # Re-scoring starts from the saved points: the summary, to change what needs it.
-        replies.append(Reply(T.scored_before(record.name)))
+        replies.append(Reply(T.scored_before(name=record.name)))
     return Outcome(replies, then=("score", start, complete))
 
 

@@ -75,7 +75,7 @@ def unit_picker(
         prompt,
         choices,
         show=lambda _v, d: str(d.get("unit_name", "")),
-        note=lambda c, _d: C.only_unit(label, c.label),
+        note=lambda c, _d: C.only_unit(label=label, name=c.label),
         after=picked,
         keep_hidden=True,
         when=when,
@@ -133,7 +133,9 @@ def model_picker(
         return await label_records(ctx, data, records)
 
     async def list_prompt(_ctx: Ctx, data: Picked) -> str:
-        return C.model_list_prompt(prompt, data["year"], data.get("unit_name", ""))
+        return C.model_list_prompt(
+            prompt=prompt, year=data["year"], unit_name=data.get("unit_name", "")
+        )
 
     async def picked(ctx: Ctx, data: Picked) -> None:
         record, _unit = await checked_record(ctx, data)
@@ -147,7 +149,9 @@ def model_picker(
         list_prompt,
         choices,
         show=lambda _v, d: str(d.get("record_name", "")),
-        note=lambda c, d: C.only_model(c.label, d.get("unit_name", ""), d["year"]),
+        note=lambda c, d: C.only_model(
+            name=c.label, unit_name=d.get("unit_name", ""), year=d["year"]
+        ),
         after=picked,
         keep_hidden=True,
         resting=True,
@@ -223,7 +227,7 @@ def file_input(
         return accepted
 
     async def refuse_text(ctx: Ctx, _text: str, _data: Any) -> Any:
-        raise InputError(C.file_expected(limit_text(ctx.files.max_bytes)))
+        raise InputError(C.file_expected(accepted=limit_text(ctx.files.max_bytes)))
 
     return Step(
         key=key,

@@ -62,8 +62,8 @@ async def root_units(ctx: Ctx, _data: object) -> list[Unit]:
 async def year_choices(ctx: Ctx, _data: Data) -> list[Choice]:
     year = ctx.local_now.year
     return [
-        Choice(T.year_choice(year), year, (str(year),)),
-        Choice(T.year_choice(year - 1), year - 1, (str(year - 1),)),
+        Choice(T.year_choice(year=year), year, (str(year),)),
+        Choice(T.year_choice(year=year - 1), year - 1, (str(year - 1),)),
     ]
 
 
@@ -161,7 +161,7 @@ async def tonghop(ctx: Ctx, args: str) -> list[Reply]:
         # From the registration deadline on, the evaluation season's figures too.
         evaluation = in_season(summary.deadline, ctx.now)
         replies.append(Reply(summary_text(summary, evaluation=evaluation)))
-        replies.append(Reply(T.summary_sheet(year, root.unit.name), document=document))
+        replies.append(Reply(T.summary_sheet(year=year, unit=root.unit.name), document=document))
         replies.append(await chart_reply(ctx, root.unit, year))
     return replies
 
@@ -177,7 +177,9 @@ async def chart_reply(ctx: Ctx, unit: Unit, year: int) -> Reply:
     progress, png = await chart_png(ctx, unit, year)
     title, _ = title_of(progress)
     return Reply(
-        T.chart_caption(title, unit.name), document=chart_document(progress, png), photo=True
+        T.chart_caption(title=title, unit=unit.name),
+        document=chart_document(progress, png),
+        photo=True,
     )
 
 

@@ -234,7 +234,7 @@ class Core:
         if self.engine.outdated(row):
             return T.OUTDATED.format(heading=heading)
         since = row.updated_at.astimezone(ctx.tz).strftime("%d/%m/%Y")
-        return T.expired(heading, since, self.flow_ttl.days)
+        return T.expired(heading=heading, since=since, days=self.flow_ttl.days)
 
     async def _route(
         self, ctx: Ctx, msg: IncomingMessage, row: ConversationState | None
@@ -266,10 +266,10 @@ class Core:
         if command is None:
             return await plain.mistyped_command(ctx, name)
         if not await may_use(ctx, command):
-            return [Reply(command.refusal or T.refused(command.name))]
+            return [Reply(command.refusal or T.refused(name=command.name))]
         if row is not None and not command.during_flow:
             if not self.engine.is_resting(row):
-                note = T.busy(self.engine.heading(row), command.name)
+                note = T.busy(heading=self.engine.heading(row), name=command.name)
                 return [await self.engine.render(ctx, row, note=note)]
             # A menu left open (the /minhchung list): nothing half-written to lose.
             await self.engine.close(ctx, row)

@@ -57,7 +57,7 @@ async def help_text(ctx: Ctx, everything: bool = False) -> Reply:
         return Reply(not_invited(ctx.invite_issuer))
     access = await people.access_of(ctx.session, ctx.person)
     units = await people.memberships(ctx.session, ctx.person)
-    lines = [T.help_hello(ctx.person.full_name)]
+    lines = [T.help_hello(name=ctx.person.full_name)]
     lines += [T.membership_line(m.role, u.name) for m, u in units]
     person_now = await standing(ctx)
     closed = closed_now(person_now)
@@ -66,19 +66,23 @@ async def help_text(ctx: Ctx, everything: bool = False) -> Reply:
     ]
     if everything:
         lines += ["", T.ALL_COMMANDS_HEADING]
-        lines += [T.command_line(c.name, c.help) for c in allowed]
+        lines += [T.command_line(name=c.name, purpose=c.help) for c in allowed]
         if access.led_paths:
             lines += ["", T.LEADER_NOTE]
         lines += ["", T.WHILE_ANSWERING]
         return Reply("\n".join(lines))
     by_name = {c.name: c for c in allowed}
     now = [by_name[n] for n in useful(person_now) if n in by_name]
-    lines += ["", T.NOW_HEADING, *(T.command_line(c.name, c.help) for c in now)]
+    lines += ["", T.NOW_HEADING, *(T.command_line(name=c.name, purpose=c.help) for c in now)]
     others = [c for c in by_name.values() if c not in now and c.name not in T.ALWAYS_KNOWN]
     room = HELP_LINES - len(lines) - 3  # a blank, the heading, and the last line
     shown = others[: max(room, 0)]
     if shown:
-        lines += ["", T.OTHERS_HEADING, *(T.command_line(c.name, c.help) for c in shown)]
+        lines += [
+            "",
+            T.OTHERS_HEADING,
+            *(T.command_line(name=c.name, purpose=c.help) for c in shown),
+        ]
     lines.append(T.help_tail(len(allowed), len(now) + len(shown) < len(allowed)))
     return Reply("\n".join(lines))
 

@@ -35,8 +35,10 @@ async def mistyped_command(ctx: Ctx, name: str) -> list[Reply]:
     guess = closest_command(name, NAMES)
     if guess is not None and await may_use(ctx, NAMES[guess]):
         command = NAMES[guess]
-        return [Reply(f"{T.unknown_command(name)} {T.did_you_mean(command.name, command.help)}")]
-    return [Reply(f"{T.unknown_command(name)}\n{await pointers(ctx)}")]
+        return [
+            Reply(f"{T.unknown_command(name=name)} {T.did_you_mean(command.name, command.help)}")
+        ]
+    return [Reply(f"{T.unknown_command(name=name)}\n{await pointers(ctx)}")]
 
 
 async def answer(ctx: Ctx, text: str, run: RunCommand) -> list[Reply]:
@@ -50,7 +52,7 @@ async def answer(ctx: Ctx, text: str, run: RunCommand) -> list[Reply]:
             return await run(ctx, command.name, match.args)
         if await may_use(ctx, command):
             return [Reply(T.did_you_mean(command.name, command.help))]
-        return [Reply(f"{command.refusal or T.refused(command.name)}\n{await pointers(ctx)}")]
+        return [Reply(f"{command.refusal or T.refused(name=command.name)}\n{await pointers(ctx)}")]
     reply = PLAIN.get(match.intent)
     if reply is None:
         return await not_understood(ctx)
@@ -59,7 +61,7 @@ async def answer(ctx: Ctx, text: str, run: RunCommand) -> list[Reply]:
 
 async def _greeting(ctx: Ctx, _m: Match, _run: RunCommand) -> list[Reply]:
     assert ctx.person is not None
-    return [Reply(f"{T.hello(ctx.person.full_name)}\n{await pointers(ctx)}")]
+    return [Reply(f"{T.hello(name=ctx.person.full_name)}\n{await pointers(ctx)}")]
 
 
 async def _thanks(ctx: Ctx, _m: Match, _run: RunCommand) -> list[Reply]:

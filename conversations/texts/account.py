@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.catalog import ROLE_LABELS
+from domain.template import Template
 
 # Who hands out invite codes today (INVITE_ISSUER): the ward's Party-building office or the
 # Party committee's office.
@@ -21,13 +22,16 @@ def not_invited(issuer: str = DEFAULT_INVITE_ISSUER) -> str:
 
 NOT_INVITED = not_invited()
 ASK_NAME = "Xin chào! Vui lòng cho biết họ và tên đầy đủ của đồng chí (ví dụ: Nguyễn Thị Lan)."
+
 INVITE_PROBLEMS = {
     "unknown": "Mã mời không đúng. Vui lòng kiểm tra lại mã (chữ in hoa và số) "
     "hoặc xin mã mới từ cán bộ quản trị.",
     "expired": "Mã mời đã hết hạn. Vui lòng xin mã mới từ cán bộ quản trị.",
     "used_up": "Mã mời đã được dùng hết lượt. Vui lòng xin mã mới từ cán bộ quản trị.",
 }
+
 CHANNEL_LABELS = {"telegram": "Telegram", "zalo": "Zalo", "terminal": "dòng lệnh"}
+
 LINK_PROBLEMS = {
     "unknown": "Mã liên kết không đúng. Gõ /lienket trên tài khoản kia để lấy mã mới.",
     "expired": "Mã liên kết đã hết hạn. Gõ /lienket trên tài khoản kia để lấy mã mới.",
@@ -45,8 +49,7 @@ def welcome(full_name: str, unit_name: str, role: str) -> str:
     )
 
 
-def greeting(full_name: str, hints: str) -> str:
-    return f"Chào {full_name}!\n{hints}"
+greeting = Template("Chào {full_name}!\n{hints}")
 
 
 def already_member(role: str, unit_name: str, hints: str) -> str:
@@ -60,16 +63,13 @@ def other_channels(channel: str) -> str:
     return " hoặc ".join(label for key, label in CHANNEL_LABELS.items() if key != channel)
 
 
-def link_code(code: str, others: str, minutes: int) -> str:
-    return (
-        f"Mã liên kết của đồng chí: {code}\n"
-        f"Mở trợ lý trên {others} và gõ: /lienket {code}\n"
-        f"Mã dùng được một lần trong {minutes} phút. Không gửi mã này cho ai khác."
-    )
+link_code = Template(
+    "Mã liên kết của đồng chí: {code}\n"
+    "Mở trợ lý trên {others} và gõ: /lienket {code}\n"
+    "Mã dùng được một lần trong {minutes} phút. Không gửi mã này cho ai khác."
+)
 
-
-def already_linked(hints: str) -> str:
-    return f"Tài khoản này đã được liên kết với đồng chí.\n{hints}"
+already_linked = Template("Tài khoản này đã được liên kết với đồng chí.\n{hints}")
 
 
 def linked(channel: str, full_name: str, hints: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from domain.template import Template
+
 NO_RIGHT_UNIT = "Đồng chí không có quyền với đơn vị này."
 NO_RIGHT = "Đồng chí không có quyền với mô hình này."
 GONE = "Mô hình này không còn trong danh sách."
@@ -10,63 +12,52 @@ NO_RESULTS = "(chưa nhập)"
 NOT_SCORED = "• Điểm: chưa chấm"
 NO_DECISION = "chưa ghi số quyết định (gõ /quyetdinh để ghi)"
 
+only_unit = Template("{label}: {name} (chỉ có một đơn vị phù hợp nên trợ lý chọn sẵn).")
 
-def only_unit(label: str, name: str) -> str:
-    return f"{label}: {name} (chỉ có một đơn vị phù hợp nên trợ lý chọn sẵn)."
+only_model = Template(
+    "Mô hình: “{name}” (mô hình duy nhất năm {year} của {unit_name} nên trợ lý chọn sẵn)."
+)
 
+model_list_prompt = Template("{prompt} (năm {year}, {unit_name}):")
 
-def only_model(name: str, unit_name: str, year: int) -> str:
-    return f"Mô hình: “{name}” (mô hình duy nhất năm {year} của {unit_name} nên trợ lý chọn sẵn)."
+no_models = Template(
+    "Chưa có mô hình nào năm {year} để {what}. Gõ /dangky để đăng ký mô hình trước."
+)
 
-
-def model_list_prompt(prompt: str, year: int, unit_name: str) -> str:
-    return f"{prompt} (năm {year}, {unit_name}):"
-
-
-def no_models(year: int, what: str) -> str:
-    return f"Chưa có mô hình nào năm {year} để {what}. Gõ /dangky để đăng ký mô hình trước."
-
-
-def file_expected(accepted: str) -> str:
-    return (
-        "Ở bước này cần gửi ảnh hoặc tệp (bấm biểu tượng đính kèm), không phải chữ. "
-        f"Nhận {accepted}."
-    )
-
+file_expected = Template(
+    "Ở bước này cần gửi ảnh hoặc tệp (bấm biểu tượng đính kèm), không phải chữ. Nhận {accepted}."
+)
 
 SEE_MODELS = "Gõ /mohinh để xem các mô hình."
 
-
-def _leaders_only_now(stage: str, due: str, what: str, who: str) -> str:
-    """A deadline passed: what only leaders may do now, and who may reopen it."""
-    return (
-        f"Đã quá hạn {stage} ({due}): chỉ lãnh đạo hoặc quản trị mới {what}. "
-        f"Nếu cần, đề nghị {who} mở lại hạn (gia hạn) cho đơn vị."
-    )
+# A deadline passed: what only leaders may do now, and who may reopen it.
+_leaders_only_now = Template(
+    "Đã quá hạn {stage} ({due}): chỉ lãnh đạo hoặc quản trị mới {what}. "
+    "Nếu cần, đề nghị {who} mở lại hạn (gia hạn) cho đơn vị."
+)
 
 
 def registration_closed(due: str, who: str) -> str:
-    return _leaders_only_now("đăng ký", due, "sửa hoặc rút được mô hình", who)
+    return _leaders_only_now(stage="đăng ký", due=due, what="sửa hoặc rút được mô hình", who=who)
 
 
-def evaluation_locked(name: str, status: str) -> str:
-    return (
-        f"Mô hình “{name}” {status} nên cán bộ phụ trách không sửa "
-        "được kết quả và điểm nữa. Nếu cần sửa, vui lòng liên hệ lãnh đạo đơn vị."
-    )
+evaluation_locked = Template(
+    "Mô hình “{name}” {status} nên cán bộ phụ trách không sửa "
+    "được kết quả và điểm nữa. Nếu cần sửa, vui lòng liên hệ lãnh đạo đơn vị."
+)
 
 
 def evaluation_closed(year: int, due: str, who: str) -> str:
-    return _leaders_only_now(f"đánh giá mô hình năm {year}", due, "sửa được kết quả và điểm", who)
-
-
-def proposal_closed(year: int, due: str, who: str) -> str:
-    return (
-        f"Đã quá hạn đề xuất công nhận mô hình năm {year} ({due}). Nếu đơn vị còn mô hình "
-        f"cần đề xuất, đề nghị {who} mở lại hạn (gia hạn) cho đơn vị, hoặc báo lãnh đạo "
-        "để xem xét trực tiếp."
+    return _leaders_only_now(
+        stage=f"đánh giá mô hình năm {year}", due=due, what="sửa được kết quả và điểm", who=who
     )
 
+
+proposal_closed = Template(
+    "Đã quá hạn đề xuất công nhận mô hình năm {year} ({due}). Nếu đơn vị còn mô hình "
+    "cần đề xuất, đề nghị {who} mở lại hạn (gia hạn) cho đơn vị, hoặc báo lãnh đạo "
+    "để xem xét trực tiếp."
+)
 
 # Where a model stands in recognition, as a phrase: "Mô hình … {status}".
 REVIEW_STATUS: dict[str | None, str] = {
@@ -95,8 +86,7 @@ def record_lines(
     ]
 
 
-def record_heading(name: str, unit_name: str, year: int, origin: str) -> str:
-    return f"Mô hình “{name}” — {unit_name}, năm {year} ({origin}):"
+record_heading = Template("Mô hình “{name}” — {unit_name}, năm {year} ({origin}):")
 
 
 def results_line(results: str | None) -> str:
@@ -122,16 +112,9 @@ def proposed(proposer: str | None, day: str, status: str) -> str:
     return f"đề xuất công nhận{who} ngày {day}, {status}"
 
 
-def status_line(status: str) -> str:
-    return f"• Tình trạng: {status}"
-
-
-def reason_line(reason: str) -> str:
-    return f"• Lý do: {reason}"
-
-
-def decision_line(decision: str) -> str:
-    return f"• Quyết định công nhận: {decision}"
+status_line = Template("• Tình trạng: {status}")
+reason_line = Template("• Lý do: {reason}")
+decision_line = Template("• Quyết định công nhận: {decision}")
 
 
 def decision(number: str | None, day: str | None, level: str | None) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from domain.template import Template
+
 
 def fmt(d: date) -> str:
     return d.strftime("%d/%m/%Y")
@@ -23,12 +25,8 @@ def days_text(due_on: date, today: date) -> str:
 # --- /lich ---------------------------------------------------------------------------------
 
 
-def nothing_owed(unit: str) -> str:
-    return f"{unit}: không còn thiếu việc nào."
-
-
-def dates_of(year: int, names: str) -> str:
-    return f"Các hạn năm {year} của {names}:"
+nothing_owed = Template("{unit}: không còn thiếu việc nào.")
+dates_of = Template("Các hạn năm {year} của {names}:")
 
 
 def due_line(title: str, due: date, today: date, extended: date | None) -> str:
@@ -44,9 +42,7 @@ def set_by(names: list[str]) -> str:
 
 DEFAULTS = "(Các ngày mặc định của kế hoạch thi đua; cấp trên có thể đặt ngày khác.)"
 
-
-def owes(unit: str) -> str:
-    return f"{unit} còn thiếu:"
+owes = Template("{unit} còn thiếu:")
 
 
 def owed_heading(title: str, due: date, late: bool) -> str:
@@ -66,8 +62,7 @@ def closed(due: date, who: str) -> str:
     return f"đã quá hạn {fmt(due)} — đề nghị {who} mở lại (gia hạn) cho đơn vị"
 
 
-def owed_item(text: str) -> str:
-    return f"  – {text}"
+owed_item = Template("  – {text}")
 
 
 def owed_closed(text: str, due: date, who: str) -> str:
@@ -95,39 +90,33 @@ PAUSED = (
     "của những việc đơn vị còn thiếu. Gõ /nhacnho bat để nhận lại, /lich để xem "
     "các hạn."
 )
+
 RESUMED = (
     "Đã bật lại nhắc hạn: trợ lý nhắc đồng chí trước mỗi hạn và vào ngày hạn chót "
     "khi đơn vị còn thiếu việc."
 )
 
-
-def unknown_pause_word(args: str) -> str:
-    return (
-        f"Chưa hiểu “{args}”. Gõ /nhacnho tat để tạm dừng nhắc trước hạn, /nhacnho bat "
-        "để bật lại, hoặc /nhacnho để xem đang bật hay tắt."
-    )
-
+unknown_pause_word = Template(
+    "Chưa hiểu “{args}”. Gõ /nhacnho tat để tạm dừng nhắc trước hạn, /nhacnho bat "
+    "để bật lại, hoặc /nhacnho để xem đang bật hay tắt."
+)
 
 # --- /hanchot and /giahan --------------------------------------------------------------------
-
 ADMINS_ONLY = (
     "Lệnh /hanchot dành cho cán bộ quản trị (đổi ngày các hạn của năm). Gõ /lich để xem các hạn."
 )
+
 LEADERS_ONLY = (
     "Lệnh /giahan dành cho lãnh đạo: mở lại một hạn đã qua cho một đơn vị trực thuộc. "
     "Gõ /lich để xem các hạn."
 )
+
 NO_SUCH = "Không còn hạn này."
 SET_UNIT = "Đổi hạn cho đơn vị nào (và các đơn vị trực thuộc)?"
 EXTEND_UNIT = "Mở lại hạn cho đơn vị nào?"
 
-
-def kind_prompt(year: int, unit: str) -> str:
-    return f"Các hạn năm {year} áp dụng cho {unit}. Đồng chí muốn đổi hạn nào?"
-
-
-def extend_kind_prompt(year: int, unit: str) -> str:
-    return f"Các hạn năm {year} của {unit}. Mở lại hạn nào?"
+kind_prompt = Template("Các hạn năm {year} áp dụng cho {unit}. Đồng chí muốn đổi hạn nào?")
+extend_kind_prompt = Template("Các hạn năm {year} của {unit}. Mở lại hạn nào?")
 
 
 def source(level_name: str | None) -> str:
@@ -151,12 +140,8 @@ def until_prompt(title: str, due: date, example: date) -> str:
     )
 
 
-def bad_date(text: str, year: int) -> str:
-    return f"Ngày “{text}” chưa đúng dạng. Vui lòng gõ ngày/tháng/năm, ví dụ 30/11/{year}."
-
-
-def no_such_day(text: str) -> str:
-    return f"Ngày “{text}” không có trên lịch. Vui lòng kiểm tra lại ngày và tháng."
+bad_date = Template("Ngày “{text}” chưa đúng dạng. Vui lòng gõ ngày/tháng/năm, ví dụ 30/11/{year}.")
+no_such_day = Template("Ngày “{text}” không có trên lịch. Vui lòng kiểm tra lại ngày và tháng.")
 
 
 def outside_year(year: int) -> str:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from domain.template import Template
+
 NO_WEB = (
     "Trang tổng hợp trên web chưa được bật: máy chủ chưa đặt PUBLIC_BASE_URL. "
     "Đồng chí dùng /tonghop để xem tình hình ngay trong trò chuyện."
 )
+
 REFUSED = (
     "Lệnh /web dành cho lãnh đạo và quản trị. Đồng chí dùng /mohinh để xem mô hình của đơn vị."
 )
 
-
-def sign_in_link(url: str, minutes: int, until: str) -> str:
-    return (
-        "Đường dẫn đăng nhập trang tổng hợp (chỉ xem) của đồng chí:\n"
-        f"{url}\n"
-        f"Dùng được một lần, trong {minutes} phút (đến {until}), chỉ dành cho đồng chí: "
-        "đừng chuyển cho người khác. Gõ /web để lấy đường dẫn mới."
-    )
+sign_in_link = Template(
+    "Đường dẫn đăng nhập trang tổng hợp (chỉ xem) của đồng chí:\n"
+    "{url}\n"
+    "Dùng được một lần, trong {minutes} phút (đến {until}), chỉ dành cho đồng chí: "
+    "đừng chuyển cho người khác. Gõ /web để lấy đường dẫn mới."
+)

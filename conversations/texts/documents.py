@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+from domain.template import Template
+
 UNIT = "Văn bản của đơn vị nào?"
 NUMBER = "Số hiệu văn bản? (ví dụ: 15-KH/ĐU)"
 ISSUED_ON = "Ngày ban hành? (ngày/tháng/năm, ví dụ 12/03/2026)"
 CONTENT = "Trích yếu nội dung văn bản?"
 AFTER_TODAY = "Ngày ban hành không thể ở sau hôm nay."
 
+bad_date = Template("Ngày “{text}” không đúng. Vui lòng gõ ngày/tháng/năm, ví dụ 12/03/{year}.")
 
-def bad_date(text: str, year: int) -> str:
-    return f"Ngày “{text}” không đúng. Vui lòng gõ ngày/tháng/năm, ví dụ 12/03/{year}."
-
-
-def saved(number: str, issued_on: str, unit_name: str, year: int) -> str:
-    return (
-        f"Đã ghi văn bản {number} ngày {issued_on} "
-        f"của {unit_name} vào Biểu 1 năm {year}. "
-        f"Xem: /xuat bieu1 {year}"
-    )
+saved = Template(
+    "Đã ghi văn bản {number} ngày {issued_on} "
+    "của {unit_name} vào Biểu 1 năm {year}. "
+    "Xem: /xuat bieu1 {year}"
+)

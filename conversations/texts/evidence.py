@@ -3,6 +3,8 @@ and removing."""
 
 from __future__ import annotations
 
+from domain.template import Template
+
 UNIT = "Minh chứng cho mô hình của đơn vị nào?"
 PICK = "Chọn mô hình"
 DONE = "Xong. Gõ /minhchung để xem hoặc gửi thêm minh chứng."
@@ -13,10 +15,12 @@ LIST_CHOICE = "Về danh sách minh chứng"
 YES_REMOVE = "Có, xóa"
 PICK_OR_SEND = "Chọn một minh chứng để xem (hoặc xóa), hoặc gửi ngay ảnh, tệp để thêm."
 NONE_YET = "Chưa có minh chứng nào. Gửi ngay ảnh hoặc tệp để thêm."
+
 CAPTION = (
     "Chú thích cho minh chứng này (ví dụ: Ra quân vệ sinh môi trường tổ 5, "
     "ngày 12/3)? Gõ “bỏ qua” nếu không cần."
 )
+
 GONE = "Minh chứng này không còn."
 GONE_PICK_AGAIN = "Minh chứng này không còn. Vui lòng chọn lại."
 FILE_MISSING = "Tệp này không còn trên máy chủ; có thể xóa rồi gửi lại."
@@ -29,12 +33,8 @@ def title(name: str | None) -> str:
     return f"Minh chứng — {name}" if name else "Minh chứng"
 
 
-def record_choice(name: str, count: int) -> str:
-    return f"{name} ({count} minh chứng)"
-
-
-def view_choice(number: int) -> str:
-    return f"Xem minh chứng {number}"
+record_choice = Template("{name} ({count} minh chứng)")
+view_choice = Template("Xem minh chứng {number}")
 
 
 def evidence_text(
@@ -46,23 +46,14 @@ def evidence_text(
     return f"{icon}{quoted} — {day} — {size}"
 
 
-def list_heading(name: str, unit_name: str, year: int) -> str:
-    return f"Mô hình “{name}” — {unit_name}, năm {year}."
+list_heading = Template("Mô hình “{name}” — {unit_name}, năm {year}.")
+count_heading = Template("Minh chứng đã có ({count}):")
+accepted = Template("(Nhận {limit}.)")
 
-
-def count_heading(count: int) -> str:
-    return f"Minh chứng đã có ({count}):"
-
-
-def accepted(limit: str) -> str:
-    return f"(Nhận {limit}.)"
-
-
-def file_prompt(name: str, accepted: str) -> str:
-    return (
-        f"Gửi ảnh hoặc tệp minh chứng cho mô hình “{name}” ({accepted}). "
-        "Có thể ghi chú thích ngay trong tin nhắn gửi ảnh."
-    )
+file_prompt = Template(
+    "Gửi ảnh hoặc tệp minh chứng cho mô hình “{name}” ({accepted}). "
+    "Có thể ghi chú thích ngay trong tin nhắn gửi ảnh."
+)
 
 
 def file_shown(photo: bool, file_name: str | None, size: str) -> str:
@@ -76,8 +67,7 @@ def saved(number: int, photo: bool, file_name: str | None, size: str, name: str)
     return f"✅ Đã lưu minh chứng số {number} ({what}, {size}) cho mô hình “{name}”."
 
 
-def kept(saved: int) -> str:
-    return f"{saved} minh chứng đã gửi trước đó vẫn được lưu."
+kept = Template("{saved} minh chứng đã gửi trước đó vẫn được lưu.")
 
 
 def item_heading(number: int, name: str, sender: str | None) -> str:
@@ -85,11 +75,8 @@ def item_heading(number: int, name: str, sender: str | None) -> str:
     return f"Minh chứng số {number} của mô hình “{name}”{who}."
 
 
-def remove_prompt(number: int, evidence: str, name: str) -> str:
-    return (
-        f"Xóa minh chứng số {number} ({evidence}) khỏi mô hình “{name}”? Thao tác này được ghi lại."
-    )
+remove_prompt = Template(
+    "Xóa minh chứng số {number} ({evidence}) khỏi mô hình “{name}”? Thao tác này được ghi lại."
+)
 
-
-def removed(number: int, name: str) -> str:
-    return f"Đã xóa minh chứng số {number} của mô hình “{name}”."
+removed = Template("Đã xóa minh chứng số {number} của mô hình “{name}”.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from domain.template import Template
+
 UNIT = "Giới thiệu mô hình của đơn vị nào?"
 PICK = "Chọn mô hình để giới thiệu"
 NO_CHANGE = "Không có thay đổi nào. Phần giới thiệu giữ nguyên như cũ."
@@ -17,12 +19,9 @@ def part_prompt(question: str, optional: bool) -> str:
     return question + (" Gõ “bỏ qua” nếu chưa có." if optional else "")
 
 
-def introduced_before(name: str) -> str:
-    return f"Mô hình “{name}” đã có phần giới thiệu; sửa mục nào cũng được."
+introduced_before = Template("Mô hình “{name}” đã có phần giới thiệu; sửa mục nào cũng được.")
 
-
-def saved(name: str, year: int) -> str:
-    return (
-        f"✅ Đã lưu phần giới thiệu mô hình “{name}”.\n"
-        f"Lấy bản giới thiệu các mô hình để đưa vào báo cáo: /xuat intro {year}"
-    )
+saved = Template(
+    "✅ Đã lưu phần giới thiệu mô hình “{name}”.\n"
+    "Lấy bản giới thiệu các mô hình để đưa vào báo cáo: /xuat intro {year}"
+)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from domain.template import Template
+
 UNIT = "Xem mô hình của đơn vị nào?"
 PICK = "Chọn một mô hình để xem"
 WHAT_NEXT = "Đồng chí muốn làm gì?"
@@ -13,18 +15,11 @@ ACTION_WITHDRAW = "Rút mô hình"
 ACTION_DONE = "Xong"
 YES_WITHDRAW = "Có, rút mô hình"
 
+record_label = Template("{name} ({field}; {subject})")
+no_models = Template("Chưa có mô hình nào năm {year}. Gõ /dangky để đăng ký mô hình.")
 
-def record_label(name: str, field: str, subject: str) -> str:
-    return f"{name} ({field}; {subject})"
+withdraw_question = Template(
+    "Rút mô hình “{name}” khỏi danh sách năm {year}? Thao tác này được ghi lại."
+)
 
-
-def no_models(year: int) -> str:
-    return f"Chưa có mô hình nào năm {year}. Gõ /dangky để đăng ký mô hình."
-
-
-def withdraw_question(name: str, year: int) -> str:
-    return f"Rút mô hình “{name}” khỏi danh sách năm {year}? Thao tác này được ghi lại."
-
-
-def withdrawn(name: str, year: int) -> str:
-    return f"Đã rút mô hình “{name}” khỏi danh sách năm {year}."
+withdrawn = Template("Đã rút mô hình “{name}” khỏi danh sách năm {year}.")

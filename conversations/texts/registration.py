@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from domain.template import Template
+
 NO_UNIT = "Đồng chí chưa thuộc đơn vị nào nên chưa đăng ký được mô hình."
 ALREADY_KEPT = "Mô hình năm trước này đã được duy trì rồi. Vui lòng kiểm tra /mohinh."
 NOT_KEEPABLE = "Mô hình này không còn để duy trì. Vui lòng chọn lại."
@@ -19,14 +21,9 @@ LEAD_BODY = "Cơ quan, tổ chức chủ trì? Chọn trong danh sách hoặc g�
 SCALE = "Quy mô thực hiện (số lượng, diện tích, số hộ…)? Ví dụ: 120 hộ, 15 ha."
 NO_CHANGE = "Không có thay đổi nào. Mô hình giữ nguyên như cũ."
 AFTER_SAVE = "Gõ /dangky để đăng ký thêm, /mohinh để xem lại hoặc sửa."
-
-
 EDIT_TITLE = "Sửa mô hình"
 
-
-def title(year: int) -> str:
-    return f"Đăng ký mô hình năm {year}"
-
+title = Template("Đăng ký mô hình năm {year}")
 
 YEAR = "Đăng ký cho năm nào?"
 
@@ -40,15 +37,12 @@ def year_refused(word: str, years: list[int]) -> str:
     return f"Không đăng ký được cho năm “{word}”: lúc này chỉ đăng ký cho năm {allowed}."
 
 
-def unit_prompt(year: int) -> str:
-    return f"Mô hình của đơn vị nào? (năm {year})"
+unit_prompt = Template("Mô hình của đơn vị nào? (năm {year})")
 
-
-def twin_name(name: str, year: int) -> str:
-    return (
-        f"Đơn vị đã có mô hình “{name}” trong năm {year}. Vui lòng đặt tên khác, "
-        "hoặc dùng /mohinh để sửa mô hình đó."
-    )
+twin_name = Template(
+    "Đơn vị đã có mô hình “{name}” trong năm {year}. Vui lòng đặt tên khác, "
+    "hoặc dùng /mohinh để sửa mô hình đó."
+)
 
 
 def saved(kept: bool, year: int, unit_name: str) -> str:
@@ -56,5 +50,4 @@ def saved(kept: bool, year: int, unit_name: str) -> str:
     return f"✅ Đã lưu mô hình {origin} năm {year} của {unit_name}:"
 
 
-def edited(name: str) -> str:
-    return f"✅ Đã lưu thay đổi của mô hình “{name}”:"
+edited = Template("✅ Đã lưu thay đổi của mô hình “{name}”:")

@@ -4,6 +4,7 @@ workbooks) and /tonghop (a leader's status summary)."""
 from __future__ import annotations
 
 from domain.calendar import CONSOLIDATED, UNIT_REPORT
+from domain.template import Template
 
 MENU_TITLE = "Báo cáo"
 MENU_PROMPT = "Đồng chí cần làm gì?"
@@ -18,9 +19,7 @@ DESPITE_CHOICE = "Vẫn đánh dấu đã gửi"
 WITH_LOWER = " và các đơn vị trực thuộc"
 NO_RIGHT_DRAFT = "Đồng chí không có quyền soạn báo cáo của đơn vị này."
 
-
-def draft_choice(label: str, year: int, due: str) -> str:
-    return f"{label} năm {year} (hạn {due})"
+draft_choice = Template("{label} năm {year} (hạn {due})")
 
 
 def draft_sent(label: str, year: int, unit: str, scope: str, today: str) -> str:
@@ -31,24 +30,20 @@ def draft_sent(label: str, year: int, unit: str, scope: str, today: str) -> str:
     )
 
 
-def despite_prompt(missing: str, unit: str, year: int) -> str:
-    return (
-        f"Lưu ý: {missing}. Đồng chí vẫn đánh dấu {unit} đã gửi báo cáo tổng hợp năm {year}? "
-        "(Hủy để chờ các đơn vị gửi.)"
-    )
+despite_prompt = Template(
+    "Lưu ý: {missing}. Đồng chí vẫn đánh dấu {unit} đã gửi báo cáo tổng hợp năm {year}? "
+    "(Hủy để chờ các đơn vị gửi.)"
+)
 
-
-def despite_needed(missing: str) -> str:
-    return f"Cần xác nhận trước: {missing}."
-
+despite_needed = Template("Cần xác nhận trước: {missing}.")
 
 # --- /baocao: marking a report sent ------------------------------------------------------
-
 # Followed by "năm 2026" wherever they are shown.
 REPORT_LABELS = {
     UNIT_REPORT: "báo cáo kết quả",
     CONSOLIDATED: "báo cáo tổng hợp",
 }
+
 NOT_OWN = "Đồng chí không thuộc đơn vị này nên không báo cáo thay được."
 MARK_UNIT = "Báo cáo của đơn vị nào?"
 MARK_KIND = "Đơn vị đã gửi báo cáo nào?"
@@ -62,8 +57,7 @@ def all_marked(unit: str, year: int, sent_on: dict[str, str]) -> str:
     return f"{unit} đã đánh dấu gửi mọi báo cáo năm {year}: {done}."
 
 
-def report_picked(label: str) -> str:
-    return f"Báo cáo: {label}."
+report_picked = Template("Báo cáo: {label}.")
 
 
 def mark_title(kind: str | None, year: int, unit: str | None) -> str:
@@ -83,21 +77,16 @@ def marked(unit: str, kind: str, year: int, due: str) -> str:
     )
 
 
-def still_missing(missing: str) -> str:
-    return f"Lưu ý: {missing}."
-
+still_missing = Template("Lưu ý: {missing}.")
 
 # --- /xuat ---------------------------------------------------------------------------------
-
 NO_RIGHT_EXPORT = "Đồng chí không có quyền lấy biểu của đơn vị này."
 NO_UNIT_EXPORT = "Đồng chí chưa thuộc đơn vị nào nên chưa lấy được biểu."
 EXPORT_KIND = "Đồng chí cần biểu nào?"
 EXPORT_UNIT = "Biểu của đơn vị nào?"
 EXPORT_YEAR = "Năm nào? (chọn, hoặc gõ năm, ví dụ 2025)"
 
-
-def year_choice(year: int) -> str:
-    return f"Năm {year}"
+year_choice = Template("Năm {year}")
 
 
 def unknown_export(word: str, codes: list[str]) -> str:
@@ -112,9 +101,5 @@ def export_sent(label: str, year: int, unit: str, subtree: bool) -> str:
 # --- /tonghop ------------------------------------------------------------------------------
 
 
-def summary_sheet(year: int, unit: str) -> str:
-    return f"Bảng tổng hợp năm {year} — {unit}."
-
-
-def chart_caption(title: str, unit: str) -> str:
-    return f"{title} — {unit}."
+summary_sheet = Template("Bảng tổng hợp năm {year} — {unit}.")
+chart_caption = Template("{title} — {unit}.")

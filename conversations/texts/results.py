@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from domain.template import Template
+
 UNIT = "Nhập kết quả cho mô hình của đơn vị nào?"
 PICK = "Chọn mô hình để nhập kết quả"
+
 NEEDS_FIGURE = (
     "Kết quả cần có ít nhất một con số cụ thể (số hộ, số người tham gia, diện tích, "
     "số tiền…). Ví dụ: 120 hộ tham gia, huy động 50 triệu đồng. Vui lòng nhập lại."
 )
+
 NO_CHANGE = "Không có thay đổi nào. Kết quả giữ nguyên như cũ."
 AFTER_SAVE = "Gõ /chamdiem để tự chấm điểm mô hình, /dexuat để đề xuất công nhận."
 
@@ -27,8 +31,7 @@ def results_prompt(year: int, scale: str | None) -> str:
     )
 
 
-def origin_prompt(year: int) -> str:
-    return f"Năm {year}, mô hình này là xây dựng mới hay duy trì từ năm trước?"
+origin_prompt = Template("Năm {year}, mô hình này là xây dựng mới hay duy trì từ năm trước?")
 
 
 def title(name: str | None) -> str:

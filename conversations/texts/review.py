@@ -3,16 +3,21 @@ assessment."""
 
 from __future__ import annotations
 
+from domain.template import Template
+
 ASK_NUMBER = (
     "Số quyết định công nhận? (ví dụ 125-QĐ/ĐU; gõ “bỏ qua” nếu chưa có, ghi sau bằng /quyetdinh)"
 )
+
 ASK_DATE = "Ngày ký quyết định? (ngày/tháng/năm, ví dụ 10/11/2026; hoặc “bỏ qua”)"
 ASK_LEVEL = "Cấp ra quyết định công nhận? (chọn, gõ ví dụ “cấp phường”, hoặc “bỏ qua”)"
 NUMBER_EMPTY = "Số quyết định không được để trống."
+
 NONE_RECOGNISED = (
     "Chưa có mô hình nào được công nhận trong các đơn vị đồng chí phụ trách, nên chưa có quyết "
     "định nào để ghi."
 )
+
 PICK_RECOGNISED = "Ghi số quyết định cho mô hình nào?"
 NOT_RECOGNISED = "Mô hình “{name}” chưa được công nhận ({status}), nên chưa ghi quyết định được."
 NOT_PENDING = "Mô hình “{name}” không còn chờ duyệt ({status})."
@@ -22,55 +27,47 @@ NO_RIGHT = "Đồng chí không có quyền duyệt mô hình của đơn vị n
 NONE_PENDING = "Hiện không có mô hình nào đang chờ duyệt trong các đơn vị đồng chí phụ trách."
 NONE_PENDING_DECISION = " Có {n} mô hình đã công nhận chưa ghi số quyết định: gõ /quyetdinh để ghi."
 PICK_ASSESS = "Thẩm định (chấm điểm của Hội đồng) mô hình nào?"
+
 NONE_TO_ASSESS = (
     "Không có mô hình nào đang chờ duyệt để thẩm định trong các đơn vị đồng chí phụ trách."
 )
+
 ASSESSED_BEFORE = (
     "Mô hình “{name}” đã có điểm thẩm định. Dưới đây là điểm đã lưu: chọn tiêu chí cần chấm "
     "lại, rồi bấm Lưu."
 )
 
+number_too_long = Template("Số quyết định dài {length} ký tự, tối đa {limit} ký tự.")
 
-def number_too_long(length: int, limit: int) -> str:
-    return f"Số quyết định dài {length} ký tự, tối đa {limit} ký tự."
+bad_level = Template(
+    "Không rõ cấp “{text}”. Vui lòng chọn hoặc gõ: cấp xã, cấp phường, cấp huyện, "
+    "cấp Đảng ủy Khối, cấp tỉnh."
+)
 
+cannot_recognise = Template(
+    "Không công nhận được: {source} hiện tại {verdict}. Chọn “Không công nhận” và nêu lý "
+    "do để đơn vị chấm lại."
+)
 
-def bad_level(text: str) -> str:
-    return (
-        f"Không rõ cấp “{text}”. Vui lòng chọn hoặc gõ: cấp xã, cấp phường, cấp huyện, "
-        "cấp Đảng ủy Khối, cấp tỉnh."
-    )
+decision_saved = Template("✅ Đã ghi quyết định công nhận mô hình “{name}” ({unit}): {decision}.")
 
-
-def cannot_recognise(source: str, verdict: str) -> str:
-    return (
-        f"Không công nhận được: {source} hiện tại {verdict}. Chọn “Không công nhận” và nêu lý "
-        "do để đơn vị chấm lại."
-    )
-
-
-def decision_saved(name: str, unit: str, decision: str) -> str:
-    return f"✅ Đã ghi quyết định công nhận mô hình “{name}” ({unit}): {decision}."
-
-
-def assessed_saved(name: str, unit: str, total: str, verdict: str) -> str:
-    return (
-        f"✅ Đã lưu điểm thẩm định của mô hình “{name}” ({unit}): tổng {total} điểm.\n"
-        f"Kết quả thẩm định: {verdict}. Điểm này được dùng khi xét công nhận (/duyet)."
-    )
-
+assessed_saved = Template(
+    "✅ Đã lưu điểm thẩm định của mô hình “{name}” ({unit}): tổng {total} điểm.\n"
+    "Kết quả thẩm định: {verdict}. Điểm này được dùng khi xét công nhận (/duyet)."
+)
 
 # --- /duyet ----------------------------------------------------------------------------------
-
 DECISION_RECOGNISED = "Công nhận"
 DECISION_NOT_RECOGNISED = "Không công nhận"
 DECISION_REMOVED = "Thanh loại (đưa ra khỏi danh sách)"
 DECISION_QUESTION = "Quyết định của đồng chí?"
 REASON_REMOVED = "Lý do thanh loại mô hình? (sẽ gửi cho cán bộ phụ trách của đơn vị)"
+
 REASON_NOT_RECOGNISED = (
     "Lý do không công nhận? Nêu rõ cần bổ sung, sửa gì để đơn vị có thể đề xuất lại "
     "(sẽ gửi cho cán bộ phụ trách)."
 )
+
 NOTHING_CHANGED = "Không có gì thay đổi."
 NOBODY_TOLD = "Không có cán bộ phụ trách nào có tài khoản Telegram hoặc Zalo để nhận thông báo."
 MORE_PENDING = "Gõ /duyet để xem các mô hình còn chờ duyệt."
@@ -82,8 +79,7 @@ def pending_choice(name: str, unit: str, year: int | None) -> str:
     return f"{name} — {unit}{when}"
 
 
-def pending_list(count: int) -> str:
-    return f"Mô hình đang chờ duyệt ({count}). Chọn một mô hình để xem và quyết định:"
+pending_list = Template("Mô hình đang chờ duyệt ({count}). Chọn một mô hình để xem và quyết định:")
 
 
 def recognised_notice(model: str, decision: str | None, who: str) -> str:
@@ -91,27 +87,19 @@ def recognised_notice(model: str, decision: str | None, who: str) -> str:
     return f"🎉 {model} đã được công nhận là mô hình “Dân vận khéo”{by}. {who}"
 
 
-def not_recognised_notice(model: str, reason: str | None, who: str) -> str:
-    return (
-        f"{model} chưa được công nhận. Lý do: {reason}\n{who}\n"
-        "Đơn vị có thể bổ sung kết quả (/ketqua), chấm lại điểm (/chamdiem) rồi đề xuất "
-        "lại (/dexuat)."
-    )
+not_recognised_notice = Template(
+    "{model} chưa được công nhận. Lý do: {reason}\n{who}\n"
+    "Đơn vị có thể bổ sung kết quả (/ketqua), chấm lại điểm (/chamdiem) rồi đề xuất "
+    "lại (/dexuat)."
+)
 
+removed_notice = Template(
+    "{model} đã bị thanh loại (đưa ra khỏi danh sách). Lý do: {reason}\n{who}\n"
+    "Mô hình này sẽ không được đưa vào danh sách duy trì năm sau."
+)
 
-def removed_notice(model: str, reason: str | None, who: str) -> str:
-    return (
-        f"{model} đã bị thanh loại (đưa ra khỏi danh sách). Lý do: {reason}\n{who}\n"
-        "Mô hình này sẽ không được đưa vào danh sách duy trì năm sau."
-    )
-
-
-def notice_model(name: str, unit: str, year: int) -> str:
-    return f"Mô hình “{name}” của {unit} (năm {year})"
-
-
-def notice_reviewer(leader: str, day: str) -> str:
-    return f"Người duyệt: {leader}, ngày {day}."
+notice_model = Template("Mô hình “{name}” của {unit} (năm {year})")
+notice_reviewer = Template("Người duyệt: {leader}, ngày {day}.")
 
 
 def decided_elsewhere(name: str, status: str) -> str:
@@ -121,34 +109,14 @@ def decided_elsewhere(name: str, status: str) -> str:
     )
 
 
-def told(names: str) -> str:
-    return f"Đã gửi thông báo cho: {names}."
-
-
-def decided(name: str, unit: str, year: int, decision: str) -> str:
-    return f"✅ Đã ghi quyết định: mô hình “{name}” ({unit}, năm {year}) — {decision}."
-
-
-def reason_line(reason: str) -> str:
-    return f"Lý do: {reason}"
-
-
-def decision_line(decision: str) -> str:
-    return f"Quyết định công nhận: {decision}."
-
-
-def recognised_choice(name: str, unit: str, year: int, decision: str) -> str:
-    return f"{name} — {unit}, năm {year} ({decision})"
-
+told = Template("Đã gửi thông báo cho: {names}.")
+decided = Template("✅ Đã ghi quyết định: mô hình “{name}” ({unit}, năm {year}) — {decision}.")
+reason_line = Template("Lý do: {reason}")
+decision_line = Template("Quyết định công nhận: {decision}.")
+recognised_choice = Template("{name} — {unit}, năm {year} ({decision})")
 
 # --- /thamdinh -------------------------------------------------------------------------------
-
 NOT_ASSESSED = "chưa thẩm định"
 
-
-def assessed_status(total: str) -> str:
-    return f"đã thẩm định {total} điểm"
-
-
-def assess_title(name: str) -> str:
-    return f"Thẩm định “{name}”"
+assessed_status = Template("đã thẩm định {total} điểm")
+assess_title = Template("Thẩm định “{name}”")
