@@ -111,8 +111,10 @@ async def test_review_round_trip_notices_arrive_on_telegram_and_zalo(
         await lan_zalo.say("co")
         assert "Đã đề xuất công nhận" in lan_zalo.last
 
-        # 4. The leader recognises it; the notice arrives on both platforms again.
+        # 4. The leader recognises it; the notice arrives on both platforms again (and to her
+        # colleague: every notice is awaited before the runner stops, so none is in flight).
         tg.mark(1001)
+        tg.mark(1002)
         zalo.mark(ZALO_LAN)
         await leader.say("/duyet")
         assert f"Mô hình chờ duyệt duy nhất: {NAME} — " in leader.text
@@ -125,7 +127,8 @@ async def test_review_round_trip_notices_arrive_on_telegram_and_zalo(
         assert "Đã ghi quyết định" in leader.text
         [on_tg] = await tg.wait_for_messages(1001, 1)
         [on_zalo] = await zalo.wait_for_messages(ZALO_LAN, 1)
-        for notice in (on_tg.plain_text, on_zalo.text):
+        [colleague] = await tg.wait_for_messages(1002, 1)
+        for notice in (on_tg.plain_text, on_zalo.text, colleague.plain_text):
             assert "được công nhận" in notice
             assert "chưa được công nhận" not in notice
     finally:
