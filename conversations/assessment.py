@@ -48,7 +48,7 @@ async def finish_assess_pick(ctx: Ctx, data: Data) -> Outcome:
     record, unit = await reviewable(ctx, data["record"])
     saved = (await model_years.scores_of(ctx.session, [record.id], council=True)).get(record.id, {})
     start, complete = scoring_start(record, unit, saved, NUMBERS)
-    replies = [Reply(T.ASSESSED_BEFORE.format(name=record.name))] if complete else []
+    replies = [Reply(T.assessed_before(name=record.name))] if complete else []
     return Outcome(replies, then=("assess", start, complete))
 
 

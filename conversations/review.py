@@ -43,6 +43,7 @@ from domain.catalog import (
     parse_decision_level,
 )
 from domain.messages import Reply
+from domain.template import Template
 from domain.text import one_line
 from storage import model_years, people
 from storage.models import ModelYear, Unit
@@ -90,7 +91,7 @@ async def review_list_prompt(ctx: Ctx, _data: Data) -> str:
 
 
 async def led_record(
-    ctx: Ctx, record_id: int, review: str, elsewhere: str
+    ctx: Ctx, record_id: int, review: str, elsewhere: Template
 ) -> tuple[ModelYear, Unit]:
     """The record, if it is at ``review`` and in this leader's subtree; else why not
     (``elsewhere``, given the model's name and status)."""
@@ -102,13 +103,13 @@ async def led_record(
     if not access.can_manage(unit):
         raise InputError(T.NO_RIGHT)
     if record.review != review:
-        raise InputError(elsewhere.format(name=record.name, status=review_status(record)))
+        raise InputError(elsewhere(name=record.name, status=review_status(record)))
     return record, unit
 
 
 async def reviewable(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
     """The record, if it is still proposed and in this leader's subtree."""
-    return await led_record(ctx, record_id, Review.PROPOSED.value, T.NOT_PENDING)
+    return await led_record(ctx, record_id, Review.PROPOSED.value, T.not_pending)
 
 
 LedRecord = Callable[[Ctx, int], Awaitable[tuple[ModelYear, Unit]]]
@@ -355,7 +356,7 @@ REVIEW = Flow(
 async def start_review(ctx: Ctx, _args: str = "") -> Data | Reply:
     if not await led_records(ctx):
         undecided = [r for r, _ in await _recognised(ctx) if not r.decision_number]
-        tail = T.NONE_PENDING_DECISION.format(n=len(undecided)) if undecided else ""
+        tail = T.none_pending_decision(count=len(undecided)) if undecided else ""
         return Reply(T.NONE_PENDING + tail)
     return {}
 
@@ -387,7 +388,7 @@ async def recognised_choices(ctx: Ctx, _data: Data) -> list[Choice]:
 
 async def _decided(ctx: Ctx, record_id: int) -> tuple[ModelYear, Unit]:
     """The record, if it is recognised and in this leader's subtree."""
-    return await led_record(ctx, record_id, Review.RECOGNISED.value, T.NOT_RECOGNISED)
+    return await led_record(ctx, record_id, Review.RECOGNISED.value, T.not_recognised)
 
 
 async def finish_decision(ctx: Ctx, data: Data) -> Outcome:

@@ -232,7 +232,7 @@ class Core:
     def _closed_text(self, ctx: Ctx, row: ConversationState) -> str:
         heading = self.engine.heading(row)
         if self.engine.outdated(row):
-            return T.OUTDATED.format(heading=heading)
+            return T.outdated(heading=heading)
         since = row.updated_at.astimezone(ctx.tz).strftime("%d/%m/%Y")
         return T.expired(heading=heading, since=since, days=self.flow_ttl.days)
 

@@ -32,7 +32,7 @@ LEADER_NOTE = (
     "kể cả sửa hoặc rút mô hình sau hạn đăng ký."
 )
 
-OUTDATED = (
+outdated = Template(
     "Thao tác đang làm dở “{heading}” được tạo từ phiên bản trước của trợ lý nên đã được "
     "hủy; những gì đã lưu trước đó vẫn còn. Vui lòng bắt đầu lại."
 )

@@ -6,7 +6,9 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import string
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -53,12 +55,20 @@ def templates() -> dict[str, dict[str, Template]]:
     }
 
 
-Use = tuple[str, str, ast.AST, ast.Call | None]
-HANDED = ast.Call(func=ast.Name(id="fills"), args=[], keywords=[])
+@dataclass(frozen=True)
+class Use:
+    """One use of a template: called here (``call``), handed to a function that fills it (a
+    step's prompt; Template itself refuses wrong names at run time there), or neither."""
+
+    owner: str  # the catalogue module
+    name: str
+    line: int
+    call: ast.Call | None
+    handed: bool
 
 
 def uses(tree: ast.Module, module: str, known: dict[str, dict[str, Template]]) -> Iterator[Use]:
-    """(template's module, its name, the node using it, the call or None) for each use."""
+    """Each use of a template of ``known`` in ``tree``, the source of ``module``."""
     modules: dict[str, str] = {}
     names: dict[str, tuple[str, str]] = {}
     for name in known.get(module, {}):
@@ -89,8 +99,6 @@ def uses(tree: ast.Module, module: str, known: dict[str, dict[str, Template]]) -
         return None
 
     calls = {id(n.func): n for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    # A template handed to a function that fills it (a step's prompt) counts as called there;
-    # Template itself refuses wrong names at run time.
     handed = {
         id(a)
         for n in ast.walk(tree)
@@ -99,10 +107,9 @@ def uses(tree: ast.Module, module: str, known: dict[str, dict[str, Template]]) -
     }
     for node in ast.walk(tree):
         found = target(node)
-        if found is not None and id(node) not in handed:
-            yield found[0], found[1], node, calls.get(id(node))
-        elif found is not None:
-            yield found[0], found[1], node, HANDED
+        if found is not None:
+            line = getattr(node, "lineno", 0)
+            yield Use(*found, line, calls.get(id(node)), id(node) in handed)
 
 
 def sources() -> list[Path]:
@@ -123,18 +130,19 @@ def check(
 ) -> list[str]:
     """What is wrong with the uses of templates in one file (``used`` gathers the templates)."""
     wrong: list[str] = []
-    for owner, name, node, call in uses(tree, module, known):
-        where = f"{module}:{getattr(node, 'lineno', 0)} {owner}.{name}"
-        used.add((owner, name))
+    for use in uses(tree, module, known):
+        where = f"{module}:{use.line} {use.owner}.{use.name}"
+        used.add((use.owner, use.name))
+        call = use.call
+        if use.handed:
+            continue
         if call is None:
             wrong.append(f"{where}: used without being called; call it where it is said")
-        elif call is HANDED:
-            continue
         elif call.args or any(k.arg is None for k in call.keywords):
             wrong.append(f"{where}: values given by position or **; name each blank")
         else:
             given = {k.arg for k in call.keywords if k.arg is not None}
-            blanks = known[owner][name].names
+            blanks = known[use.owner][use.name].names
             if given != blanks:
                 wrong.append(f"{where}: gives {sorted(given)}, the template has {sorted(blanks)}")
     return wrong
@@ -172,3 +180,27 @@ def test_the_check_finds_a_wrong_call() -> None:
         "conversations.flow:7",
     ]
     assert used == {("conversations.texts.x", "saved")}
+
+
+def blanks_in(value: object) -> list[str]:
+    """The ``{name}`` blanks of a plain text (or of the texts of a mapping or tuple)."""
+    if isinstance(value, str):
+        return [f for _, f, _, _ in string.Formatter().parse(value) if f]
+    if isinstance(value, dict):
+        return [b for v in value.values() for b in blanks_in(v)]
+    if isinstance(value, tuple):
+        return [b for v in value for b in blanks_in(v)]
+    return []
+
+
+def test_a_text_with_blanks_is_a_template() -> None:
+    """One way to say a text with values: a plain string with "{name}" in it would be filled
+    with .format, out of the calls' check."""
+    plain = {
+        f"{module}.{name}": blanks
+        for module, catalogue in catalogues().items()
+        for name, value in vars(catalogue).items()
+        if not name.startswith("__") and (blanks := blanks_in(value))
+    }
+    assert plain == {}
+    assert blanks_in({"a": ("Có {count} mô hình", "x")}) == ["count"]

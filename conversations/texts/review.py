@@ -19,22 +19,28 @@ NONE_RECOGNISED = (
 )
 
 PICK_RECOGNISED = "Ghi số quyết định cho mô hình nào?"
-NOT_RECOGNISED = "Mô hình “{name}” chưa được công nhận ({status}), nên chưa ghi quyết định được."
-NOT_PENDING = "Mô hình “{name}” không còn chờ duyệt ({status})."
 ONLY_PENDING = "Mô hình chờ duyệt duy nhất"
 ONLY_RECOGNISED = "Mô hình đã công nhận duy nhất"
 NO_RIGHT = "Đồng chí không có quyền duyệt mô hình của đơn vị này."
 NONE_PENDING = "Hiện không có mô hình nào đang chờ duyệt trong các đơn vị đồng chí phụ trách."
-NONE_PENDING_DECISION = " Có {n} mô hình đã công nhận chưa ghi số quyết định: gõ /quyetdinh để ghi."
 PICK_ASSESS = "Thẩm định (chấm điểm của Hội đồng) mô hình nào?"
 
 NONE_TO_ASSESS = (
     "Không có mô hình nào đang chờ duyệt để thẩm định trong các đơn vị đồng chí phụ trách."
 )
 
-ASSESSED_BEFORE = (
+assessed_before = Template(
     "Mô hình “{name}” đã có điểm thẩm định. Dưới đây là điểm đã lưu: chọn tiêu chí cần chấm "
     "lại, rồi bấm Lưu."
+)
+
+not_recognised = Template(
+    "Mô hình “{name}” chưa được công nhận ({status}), nên chưa ghi quyết định được."
+)
+not_pending = Template("Mô hình “{name}” không còn chờ duyệt ({status}).")
+
+none_pending_decision = Template(
+    " Có {count} mô hình đã công nhận chưa ghi số quyết định: gõ /quyetdinh để ghi."
 )
 
 number_too_long = Template("Số quyết định dài {length} ký tự, tối đa {limit} ký tự.")
